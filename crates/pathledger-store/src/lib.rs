@@ -1,0 +1,1 @@
+//! Durable storage on SQLite and PostgreSQL: issuance, revocation and the transparency log.

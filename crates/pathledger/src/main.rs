@@ -1,0 +1,4 @@
+//! The `pathledger` command-line program.
+fn main() -> anyhow::Result<()> {
+    Ok(())
+}
