@@ -1,1 +1,29 @@
 //! Open Badges 3.0 and CLR 2.0 documents, Bitstring status lists and verification reports.
+//!
+//! Builders ([`ob::open_badge_credential`], [`ob::endorsement_credential`],
+//! [`clr::clr_credential`], [`status::status_list_credential`]) return unsigned JSON that the
+//! caller signs with `pathledger_signing::sign_document`. [`verify::Verifier`] checks any OB 3.0 /
+//! VC 2.0 credential and explains the result in plain language.
+
+pub mod clr;
+pub mod dates;
+pub mod ob;
+pub mod schema;
+pub mod status;
+pub mod verify;
+
+pub use clr::{clr_credential, stack_associations, Association, AssociationType, ClrInput};
+pub use ob::{
+    endorsement_credential, identity_hash, open_badge_credential, AchievementInput, Alignment,
+    BuildError, Criteria, EndorsementInput, EvidenceInput, Image, IssuerProfile, OpenBadgeInput,
+    Recipient,
+};
+pub use schema::{SchemaError, SchemaKind};
+pub use status::{
+    allocate_index, check_status, status_list_credential, StatusCheck, StatusEntry, StatusError,
+    StatusList, StatusListCredentialInput, StatusPurpose,
+};
+pub use verify::{
+    CheckName, CheckResult, CheckStatus, FetchError, Fetcher, NoFetcher, StaticFetcher, TrustList,
+    Verdict, VerificationReport, Verifier,
+};

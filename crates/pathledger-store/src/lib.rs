@@ -1,1 +1,181 @@
 //! Durable storage on SQLite and PostgreSQL: issuance, revocation and the transparency log.
+//!
+//! One [`Store`] type serves both backends (chosen by the database URL). Every multi-row change
+//! is one transaction; issuance allocates a status index, calls the caller's builder (which signs
+//! with a [`SigningKeyHandle`] lent by the store), stores the exact signed bytes and appends the
+//! log entry, all or nothing. The Merkle math lives in `pathledger-log`; this crate stores the
+//! leaves, the perfect-subtree nodes and the signed tree heads.
+
+mod admin;
+mod crypto;
+mod error;
+mod issue;
+mod log;
+mod model;
+mod sql;
+mod status;
+
+use std::str::FromStr as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ed25519_dalek::SigningKey;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+pub use crypto::{recipient_identity_hash, sha256, Kek, SigningKeyHandle};
+pub use error::StoreError;
+pub use issue::BULK_BATCH_SIZE;
+pub use model::*;
+pub use pathledger_log::{Hash, SignedTreeHead};
+pub use sql::Backend;
+
+use crate::sql::{args, Db};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
+static PG_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// Store configuration, read once by the program.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// `sqlite:path/to/file.db` (or a plain file path) or `postgres://…`.
+    pub database_url: String,
+    /// Key-encryption key for private keys at rest.
+    pub kek: Kek,
+    /// Base URL of status list credentials; a list's URL is `{status_base_url}/{list_id}`.
+    pub status_base_url: String,
+    /// Maximum pooled connections (PostgreSQL, and SQLite readers).
+    pub max_connections: u32,
+    /// How long to wait for a locked SQLite database or a pooled connection.
+    pub busy_timeout: Duration,
+}
+
+impl StoreConfig {
+    /// A configuration with defaults for everything but the URL and the KEK.
+    pub fn new(database_url: impl Into<String>, kek: Kek) -> Self {
+        Self {
+            database_url: database_url.into(),
+            kek,
+            status_base_url: "http://127.0.0.1:8080/status".into(),
+            max_connections: 8,
+            busy_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) db: Db,
+    pub(crate) kek: Kek,
+    pub(crate) status_base_url: String,
+    pub(crate) log_key_id: String,
+    pub(crate) log_key: SigningKey,
+}
+
+/// The store: cheap to clone, safe to share between tasks.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.inner.db.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (creating on first run) the database, applies migrations and loads the log key.
+    pub async fn open(config: StoreConfig) -> Result<Store, StoreError> {
+        let url = config.database_url.trim();
+        let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(config.max_connections.max(1))
+                .acquire_timeout(config.busy_timeout)
+                .connect(url)
+                .await?;
+            // sqlx takes a PostgreSQL advisory lock while migrating, so servers starting together are safe.
+            PG_MIGRATIONS.run(&pool).await?;
+            Db::Pg(pool)
+        } else {
+            let opts = if url.starts_with("sqlite:") {
+                SqliteConnectOptions::from_str(url)?
+            } else {
+                SqliteConnectOptions::new().filename(url)
+            }
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: an acknowledged commit survives power loss too, not only a process crash.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(config.busy_timeout);
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(config.busy_timeout.max(Duration::from_secs(60)))
+                .connect_with(opts.clone())
+                .await?;
+            SQLITE_MIGRATIONS.run(&write).await?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(config.max_connections.max(1))
+                .acquire_timeout(config.busy_timeout)
+                .connect_with(opts.read_only(true))
+                .await?;
+            Db::Sqlite { write, read }
+        };
+        let (log_key_id, log_key) = log::ensure_log_key(&db, &config.kek).await?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                db,
+                kek: config.kek,
+                status_base_url: config.status_base_url.trim_end_matches('/').to_owned(),
+                log_key_id,
+                log_key,
+            }),
+        })
+    }
+
+    /// Which backend this store uses.
+    pub fn backend(&self) -> Backend {
+        self.inner.db.backend()
+    }
+
+    /// Closes all connections (waits for running queries).
+    pub async fn close(&self) {
+        self.inner.db.close().await;
+    }
+
+    /// Cheap liveness check for `/healthz`.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.inner
+            .db
+            .fetch_optional("SELECT size FROM log_head WHERE id = 1", args![])
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    pub(crate) fn list_url(&self, list_id: &str) -> String {
+        format!("{}/{}", self.inner.status_base_url, list_id)
+    }
+}
+
+/// Rejects empty or oversized text fields at the edge, naming the field.
+pub(crate) fn check_text(field: &str, value: &str, max: usize) -> Result<(), StoreError> {
+    if value.trim().is_empty() {
+        return Err(StoreError::invalid(field, "must not be empty"));
+    }
+    if value.len() > max {
+        return Err(StoreError::invalid(
+            field,
+            format!("longer than {max} bytes"),
+        ));
+    }
+    if value.contains('\0') {
+        return Err(StoreError::invalid(field, "contains a NUL character"));
+    }
+    Ok(())
+}

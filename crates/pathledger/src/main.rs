@@ -1,4 +1,805 @@
-//! The `pathledger` command-line program.
-fn main() -> anyhow::Result<()> {
+//! The `pathledger` command-line program: the server, administration, issuance and verification.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use pathledger_badges as badges;
+use pathledger_server::{demo, App, AppConfig, IssueOptions};
+use pathledger_signing::{Cryptosuite, DidKeyResolver};
+use pathledger_store::{Kek, Recipient, StatusChange};
+use serde_json::{json, Value};
+
+/// Pathledger: credential and career-pathway ledger for educators.
+#[derive(Parser)]
+#[command(name = "pathledger", version, about)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Configuration shared by every command, read once.
+#[derive(Args, Clone)]
+struct Global {
+    /// Database: a SQLite file (default `pathledger.db` in the data folder) or `postgres://…`.
+    #[arg(long, env = "PATHLEDGER_DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    /// Folder for the SQLite database and the key-encryption key file.
+    #[arg(long, env = "PATHLEDGER_DATA_DIR", global = true, default_value = ".")]
+    data_dir: PathBuf,
+    /// Key-encryption key (64 hex characters) for issuer keys at rest; default: `pathledger.kek` in the data folder, created on first run.
+    #[arg(long, env = "PATHLEDGER_KEK", global = true, hide_env_values = true)]
+    kek: Option<String>,
+    /// Public base URL used in credentials, status lists and did:web (default: from the bind address).
+    #[arg(long, env = "PATHLEDGER_PUBLIC_URL", global = true)]
+    public_url: Option<String>,
+    /// Log level filter (e.g. info, debug, pathledger_server=debug).
+    #[arg(long, env = "PATHLEDGER_LOG", global = true, default_value = "info")]
+    log_level: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (creates the database, an issuer key and the demo data on first run).
+    Serve {
+        /// Address to listen on; port 0 picks a free port.
+        #[arg(long, env = "PATHLEDGER_BIND", default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        /// Do not create the demo data on first run.
+        #[arg(long)]
+        no_demo: bool,
+    },
+    /// Create the database (and the demo data unless --no-demo), then exit.
+    Init {
+        #[arg(long)]
+        no_demo: bool,
+    },
+    /// Issuer keys.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+    /// Import definitions (our JSON bundle, or a CASE 1.0 CFPackage framework).
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        org: Option<String>,
+        #[arg(long, value_enum, default_value = "json")]
+        format: Format,
+    },
+    /// Export definitions as our JSON bundle or the framework as a CASE 1.0 CFPackage.
+    Export {
+        #[arg(long)]
+        org: Option<String>,
+        #[arg(long, value_enum, default_value = "json")]
+        format: Format,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Issue one credential.
+    Issue {
+        #[arg(long)]
+        achievement: String,
+        /// Email, or educator:<id>.
+        #[arg(long)]
+        recipient: String,
+        #[arg(long, default_value = "eddsa-jcs-2022")]
+        suite: String,
+        #[arg(long)]
+        issuer: Option<String>,
+        #[arg(long)]
+        idempotency_key: Option<String>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Issue many credentials from CSV (`achievement,recipient[,idempotency_key]`) or JSON lines.
+    BulkIssue {
+        file: PathBuf,
+        #[arg(long)]
+        issuer: Option<String>,
+        #[arg(long, default_value = "eddsa-jcs-2022")]
+        suite: String,
+        /// Where to write one result per row (CSV).
+        #[arg(long)]
+        results: Option<PathBuf>,
+    },
+    /// Revoke a credential.
+    Revoke {
+        id: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Suspend a credential.
+    Suspend {
+        id: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Reinstate a suspended credential.
+    Reinstate {
+        id: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Verify credential files (or every .json in a folder). Exit code: 0 all valid, else the worst verdict's code.
+    Verify {
+        paths: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the transparency log against its stored signed heads.
+    Audit {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export an educator's credentials as OB 3.0 files and a CLR 2.0 bundle.
+    Wallet {
+        /// Educator id or email.
+        educator: String,
+        #[arg(long, default_value = "wallet")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// List issuers and their keys.
+    List,
+    /// Generate a first key for an issuer.
+    Generate { issuer: String },
+    /// Rotate: a new key signs from now on; the old one stays for verification.
+    Rotate { issuer: String },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Json,
+    Case,
+}
+
+impl Global {
+    fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite:{}", self.data_dir.join("pathledger.db").display()))
+    }
+
+    fn is_sqlite_missing(&self) -> bool {
+        let url = self.database_url();
+        if url.starts_with("postgres") {
+            return false;
+        }
+        let path = url
+            .trim_start_matches("sqlite://")
+            .trim_start_matches("sqlite:");
+        !Path::new(path.split('?').next().unwrap_or(path)).exists()
+    }
+
+    fn kek(&self) -> Result<Kek> {
+        if let Some(hex) = &self.kek {
+            return Kek::from_hex(hex.trim()).context("PATHLEDGER_KEK must be 64 hex characters");
+        }
+        let path = self.data_dir.join("pathledger.kek");
+        if path.exists() {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            return Kek::from_hex(text.trim())
+                .with_context(|| format!("{}: not a key-encryption key", path.display()));
+        }
+        std::fs::create_dir_all(&self.data_dir).ok();
+        let kek = Kek::generate().context("generating a key-encryption key")?;
+        write_private(&path, kek.to_hex().as_bytes())?;
+        Ok(kek)
+    }
+
+    async fn app(&self, public_url: Option<String>) -> Result<App> {
+        let public_url = self
+            .public_url
+            .clone()
+            .or(public_url)
+            .unwrap_or_else(|| "http://127.0.0.1:8080".into());
+        App::open(AppConfig {
+            database_url: self.database_url(),
+            kek: self.kek()?,
+            public_url,
+            trusted_issuers: Vec::new(),
+        })
+        .await
+        .context("opening the database")
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(bytes)?;
     Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&cli.global.log_level)
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: could not start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn default_org(app: &App, org: Option<String>) -> Result<String> {
+    if let Some(o) = org {
+        return Ok(o);
+    }
+    let orgs = app.store().organizations().await?;
+    orgs.into_iter()
+        .find(|o| o.parent_id.is_none())
+        .map(|o| o.id)
+        .context("no organization yet: run `pathledger init`")
+}
+
+async fn default_issuer(app: &App, issuer: Option<String>) -> Result<String> {
+    if let Some(i) = issuer {
+        return Ok(i);
+    }
+    let org = default_org(app, None).await?;
+    let issuers = app.store().issuers(&org).await?;
+    issuers
+        .into_iter()
+        .next()
+        .map(|i| i.id)
+        .context("the organization has no issuer")
+}
+
+fn parse_suite(s: &str) -> Result<Cryptosuite> {
+    s.parse().map_err(|_| {
+        anyhow::anyhow!("unknown --suite {s:?}: use eddsa-jcs-2022 or eddsa-rdfc-2022")
+    })
+}
+
+fn parse_recipient(s: &str) -> Result<Recipient> {
+    pathledger_server::api::parse_recipient(s)
+        .map_err(|e| anyhow::anyhow!("--recipient: {}", e.detail))
+}
+
+fn print_seed(seed: &demo::DemoSeed) {
+    println!("Demo data created. Sign in at /login with one of these tokens (shown once):");
+    for a in &seed.accounts {
+        println!("  {:<42} {:<45} {}", a.email, a.roles, a.token);
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    let g = cli.global.clone();
+    match cli.command {
+        Command::Serve { bind, no_demo } => {
+            let (listener, local) = pathledger_server::bind(bind)
+                .await
+                .with_context(|| format!("binding {bind}"))?;
+            let app = g.app(Some(format!("http://{local}"))).await?;
+            if !no_demo {
+                if let Some(seed) = demo::seed_demo(&app).await? {
+                    print_seed(&seed);
+                }
+            }
+            println!("Pathledger is listening on http://{local}");
+            std::io::stdout().flush().ok();
+            pathledger_server::serve(listener, app).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Init { no_demo } => {
+            let app = g.app(None).await?;
+            if !no_demo {
+                match demo::seed_demo(&app).await? {
+                    Some(seed) => print_seed(&seed),
+                    None => println!("The database already has data; nothing to do."),
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Keys { action } => {
+            let app = g.app(None).await?;
+            match action {
+                KeysAction::List => {
+                    for org in app.store().organizations().await? {
+                        for issuer in app.store().issuers(&org.id).await? {
+                            println!(
+                                "{} ({}) — {}",
+                                issuer.id,
+                                issuer.name,
+                                app.issuer_did(&issuer.id)
+                            );
+                            for k in app.store().issuer_keys(&issuer.id).await? {
+                                println!(
+                                    "  {} {} {}",
+                                    k.id,
+                                    if k.active { "active " } else { "retired" },
+                                    hex::encode(k.public_key)
+                                );
+                            }
+                        }
+                    }
+                }
+                KeysAction::Generate { issuer } => {
+                    let k = app.store().generate_issuer_key(&issuer).await?;
+                    println!("generated key {} for {issuer}", k.id);
+                }
+                KeysAction::Rotate { issuer } => {
+                    let k = app.store().rotate_issuer_key(&issuer).await?;
+                    app.reload_keys().await?;
+                    println!(
+                        "rotated: {} now signs for {issuer}; earlier keys still verify",
+                        k.id
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { file, org, format } => {
+            let app = g.app(None).await?;
+            let org = default_org(&app, org).await?;
+            let text =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let value = pathledger_signing::parse_strict(&text).map_err(|e| {
+                anyhow::anyhow!("{}:{}:{}: {}", file.display(), e.line, e.column, e.message)
+            })?;
+            let bundle = match format {
+                Format::Json => value,
+                Format::Case => {
+                    let fw = pathledger_core::case::import_cfpackage(&value, &Default::default())
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+                    let mut current = app.definitions(&org).await?.to_value();
+                    current["framework"] = serde_json::to_value(fw)?;
+                    current
+                }
+            };
+            let defs = app
+                .put_definitions(&org, &bundle)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            println!(
+                "imported into {org}: {} competencies, {} achievements, {} stacks, {} roles",
+                defs.framework().competencies.len(),
+                defs.achievements().len(),
+                defs.stacks().len(),
+                defs.roles().len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export { org, format, out } => {
+            let app = g.app(None).await?;
+            let org = default_org(&app, org).await?;
+            let defs = app.definitions(&org).await?;
+            let value = match format {
+                Format::Json => defs.to_value(),
+                Format::Case => {
+                    pathledger_core::case::export_cfpackage(defs.framework(), &Default::default())
+                }
+            };
+            write_out(out.as_deref(), &serde_json::to_string_pretty(&value)?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Issue {
+            achievement,
+            recipient,
+            suite,
+            issuer,
+            idempotency_key,
+            out,
+        } => {
+            let suite = parse_suite(&suite)?;
+            let recipient = parse_recipient(&recipient)?;
+            let app = g.app(None).await?;
+            let issuer = default_issuer(&app, issuer).await?;
+            let issued = app
+                .issue(
+                    &issuer,
+                    &achievement,
+                    recipient,
+                    IssueOptions {
+                        suite,
+                        idempotency_key,
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            write_out(
+                out.as_deref(),
+                &serde_json::to_string_pretty(&issued.credential)?,
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BulkIssue {
+            file,
+            issuer,
+            suite,
+            results,
+        } => bulk_issue(&g, &file, issuer, &suite, results.as_deref()).await,
+        Command::Revoke { id, reason } => status(&g, &id, StatusChange::Revoke, reason).await,
+        Command::Suspend { id, reason } => status(&g, &id, StatusChange::Suspend, reason).await,
+        Command::Reinstate { id, reason } => status(&g, &id, StatusChange::Reinstate, reason).await,
+        Command::Verify { paths, json } => verify(&g, &paths, json).await,
+        Command::Audit { json } => {
+            let app = g.app(None).await?;
+            let report = app.store().audit().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else if report.is_ok() {
+                println!(
+                    "log OK: {} entries and {} signed heads checked",
+                    report.entries_checked, report.heads_checked
+                );
+            } else {
+                println!(
+                    "log FAILED audit; first bad entry: {:?}",
+                    report.first_bad_entry
+                );
+                for p in &report.problems {
+                    println!("  entry {:?}: {}", p.entry, p.message);
+                }
+            }
+            Ok(if report.is_ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Wallet { educator, out } => wallet(&g, &educator, &out).await,
+    }
+}
+
+fn write_out(out: Option<&Path>, text: &str) -> Result<()> {
+    match out {
+        Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display())),
+        None => {
+            println!("{text}");
+            Ok(())
+        }
+    }
+}
+
+async fn status(
+    g: &Global,
+    id: &str,
+    change: StatusChange,
+    reason: Option<String>,
+) -> Result<ExitCode> {
+    let app = g.app(None).await?;
+    let out = app
+        .change_status(id, change, reason.as_deref(), None)
+        .await?;
+    println!(
+        "{}: {} (log entry {})",
+        out.credential.id,
+        out.credential.status.as_str(),
+        out.log_index
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Exit code of a verdict: 0 for valid, a distinct non-zero code for each other verdict.
+fn verdict_exit(code: &str) -> u8 {
+    match code {
+        "valid" => 0,
+        "tampered" => 10,
+        "revoked" => 11,
+        "suspended" => 12,
+        "expired" => 13,
+        "not_yet_valid" => 14,
+        "unknown_issuer" => 15,
+        "malformed" => 16,
+        "could_not_check" => 17,
+        _ => 18,
+    }
+}
+
+fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("reading folder {}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == "json" || x == "jsonld"))
+                .collect();
+            entries.sort();
+            files.extend(entries);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    if files.is_empty() {
+        bail!("no credential files given");
+    }
+    Ok(files)
+}
+
+async fn verify(g: &Global, paths: &[PathBuf], as_json: bool) -> Result<ExitCode> {
+    let files = collect_files(paths)?;
+    let mut parsed: Vec<(PathBuf, Result<Value, String>)> = Vec::new();
+    for f in &files {
+        let r = match std::fs::read(f) {
+            Ok(bytes) => pathledger_signing::parse_strict(&bytes)
+                .map_err(|e| format!("line {}, column {}: {}", e.line, e.column, e.message)),
+            Err(e) => Err(format!("could not read the file: {e}")),
+        };
+        parsed.push((f.clone(), r));
+    }
+    let docs: Vec<Value> = parsed
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().ok().cloned())
+        .collect();
+    // With a database here, our own issuers and status lists are known; otherwise verify offline.
+    let reports = if g.is_sqlite_missing() {
+        let verifier = badges::Verifier {
+            resolver: &DidKeyResolver,
+            fetcher: &badges::NoFetcher,
+            trust: badges::TrustList::default(),
+            now: None,
+            check_schema: true,
+        };
+        verifier.verify_many(&docs)
+    } else {
+        g.app(None).await?.verify_many(&docs).await
+    };
+    let mut reports = reports.into_iter();
+    let mut worst = 0u8;
+    let mut out_json = Vec::new();
+    for (f, r) in &parsed {
+        let report = match r {
+            Ok(_) => reports.next().map(|r| r.to_json()).unwrap_or(Value::Null),
+            Err(msg) => {
+                json!({"verdict": "malformed", "message": format!("{}: {msg}", f.display()),
+                "checks": [{"check": "well_formed", "status": "failed", "code": "PARSING_ERROR", "message": msg}]})
+            }
+        };
+        worst = worst.max(verdict_exit(
+            report["verdict"].as_str().unwrap_or("malformed"),
+        ));
+        if as_json {
+            let mut rep = report.clone();
+            rep["file"] = json!(f.display().to_string());
+            out_json.push(rep);
+        } else {
+            println!(
+                "{:<50} {:<16} {}",
+                f.display(),
+                report["verdict"].as_str().unwrap_or(""),
+                report["message"].as_str().unwrap_or("")
+            );
+        }
+    }
+    if as_json {
+        if out_json.len() == 1 {
+            println!("{}", serde_json::to_string_pretty(&out_json[0])?);
+        } else {
+            println!("{}", serde_json::to_string_pretty(&out_json)?);
+        }
+    }
+    Ok(ExitCode::from(worst))
+}
+
+async fn bulk_issue(
+    g: &Global,
+    file: &Path,
+    issuer: Option<String>,
+    suite: &str,
+    results: Option<&Path>,
+) -> Result<ExitCode> {
+    let suite = parse_suite(suite)?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let mut rows: Vec<(usize, Result<(String, Recipient, Option<String>), String>)> = Vec::new();
+    let is_jsonl = file
+        .extension()
+        .is_some_and(|e| e == "jsonl" || e == "ndjson");
+    if is_jsonl {
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let r = pathledger_signing::parse_strict(line.as_bytes())
+                .map_err(|e| format!("column {}: {}", e.column, e.message))
+                .and_then(|v| {
+                    let a = v
+                        .get("achievement")
+                        .and_then(Value::as_str)
+                        .ok_or("missing field \"achievement\"")?
+                        .to_owned();
+                    let rc = v
+                        .get("recipient")
+                        .and_then(Value::as_str)
+                        .ok_or("missing field \"recipient\"")?;
+                    let rc = parse_recipient(rc).map_err(|e| e.to_string())?;
+                    Ok((
+                        a,
+                        rc,
+                        v.get("idempotency_key")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned),
+                    ))
+                });
+            rows.push((i + 1, r));
+        }
+    } else {
+        let mut rdr = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let headers = rdr
+            .headers()
+            .with_context(|| format!("{}: reading the header row", file.display()))?
+            .clone();
+        let col = |n: &str| {
+            headers
+                .iter()
+                .position(|h| h.trim().eq_ignore_ascii_case(n))
+        };
+        let (Some(ai), Some(ri)) = (col("achievement"), col("recipient")) else {
+            bail!(
+                "{}:1: the header row needs columns achievement,recipient",
+                file.display()
+            );
+        };
+        let ki = col("idempotency_key");
+        for (i, rec) in rdr.records().enumerate() {
+            let line = i + 2;
+            let r = rec.map_err(|e| e.to_string()).and_then(|rec| {
+                let a = rec.get(ai).unwrap_or("").trim().to_owned();
+                if a.is_empty() {
+                    return Err("field \"achievement\" is empty".to_owned());
+                }
+                let rc = parse_recipient(rec.get(ri).unwrap_or(""))
+                    .map_err(|e| format!("field \"recipient\": {e}"))?;
+                Ok((
+                    a,
+                    rc,
+                    ki.and_then(|k| rec.get(k))
+                        .map(str::to_owned)
+                        .filter(|s| !s.is_empty()),
+                ))
+            });
+            rows.push((line, r));
+        }
+    }
+    let app = g.app(None).await?;
+    let issuer = default_issuer(&app, issuer).await?;
+    let mut report = csv::Writer::from_writer(Vec::new());
+    report.write_record(["line", "result", "credential_id", "message"])?;
+    let total = rows.len();
+    let mut failed = 0usize;
+    let mut done = 0usize;
+    for chunk in rows.chunks(500) {
+        let mut good = Vec::new();
+        let mut lines = Vec::new();
+        for (line, r) in chunk {
+            match r {
+                Ok((a, rc, key)) => {
+                    good.push((
+                        a.clone(),
+                        rc.clone(),
+                        IssueOptions {
+                            suite,
+                            idempotency_key: key.clone(),
+                            ..Default::default()
+                        },
+                    ));
+                    lines.push(*line);
+                }
+                Err(msg) => {
+                    failed += 1;
+                    eprintln!("{}:{line}: {msg}", file.display());
+                    report.write_record([
+                        line.to_string(),
+                        "error".into(),
+                        String::new(),
+                        msg.clone(),
+                    ])?;
+                }
+            }
+        }
+        let results = app.bulk_issue(&issuer, good).await?;
+        for (line, r) in lines.into_iter().zip(results) {
+            match r {
+                Ok(iss) => report.write_record([
+                    line.to_string(),
+                    if iss.replayed {
+                        "replayed".into()
+                    } else {
+                        "issued".into()
+                    },
+                    iss.record.id,
+                    String::new(),
+                ])?,
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("{}:{line}: {e}", file.display());
+                    report.write_record([
+                        line.to_string(),
+                        "error".into(),
+                        String::new(),
+                        e.to_string(),
+                    ])?;
+                }
+            }
+        }
+        done += chunk.len();
+        eprint!(
+            "\r[{:<30}] {done}/{total}",
+            "#".repeat(done * 30 / total.max(1))
+        );
+    }
+    eprintln!();
+    let bytes = report
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("writing results: {e}"))?;
+    match results {
+        Some(p) => std::fs::write(p, &bytes).with_context(|| format!("writing {}", p.display()))?,
+        None => std::io::stdout().write_all(&bytes)?,
+    }
+    eprintln!("{} issued, {failed} failed", total - failed);
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+async fn wallet(g: &Global, educator: &str, out: &Path) -> Result<ExitCode> {
+    let app = g.app(None).await?;
+    let e = if educator.contains('@') {
+        app.store()
+            .educator_by_email(educator)
+            .await?
+            .with_context(|| format!("no educator with email {educator}"))?
+    } else {
+        app.store().educator(educator).await?
+    };
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let creds = app.store().credentials_for_educator(&e.id).await?;
+    let mut docs = Vec::new();
+    for (i, c) in creds.iter().enumerate() {
+        let name = format!(
+            "{:03}-{}.json",
+            i + 1,
+            c.achievement_id
+                .replace(|ch: char| !ch.is_ascii_alphanumeric() && ch != '-', "_")
+        );
+        std::fs::write(out.join(&name), &c.document)?;
+        docs.push(serde_json::from_str::<Value>(&c.document)?);
+    }
+    let clr = app.clr_for(&e, docs).await?;
+    std::fs::write(out.join("clr.json"), serde_json::to_string_pretty(&clr)?)?;
+    println!(
+        "wrote {} credentials and clr.json to {}",
+        creds.len(),
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,903 @@
+//! Verification reports for any OB 3.0 / VC 2.0 credential (ours or another issuer's): one result
+//! per check in a fixed order (well_formed, schema, proof, issuer, validity, status) and one
+//! overall verdict with a stable code and a plain-language message for a district HR reader.
+
+use std::collections::{BTreeSet, HashMap};
+
+use pathledger_signing::{
+    did_web_url, verify_document, KeyResolver, ProofOutcome, ResolveError, ResolvedKey,
+    StaticResolver, VerifiedProof,
+};
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::dates;
+use crate::ob::is_uri;
+use crate::schema::{self, SchemaError, SchemaKind};
+use crate::status::{check_status, clip, StatusEntry, StatusError, StatusPurpose};
+
+/// VC 1.1 context (accepted on input).
+pub const VC_V1: &str = "https://www.w3.org/2018/credentials/v1";
+
+/// The overall result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Verdict {
+    /// Every check passed.
+    Valid,
+    /// The signature does not match: altered or forged.
+    Tampered,
+    /// The issuer revoked it.
+    Revoked,
+    /// The issuer suspended it.
+    Suspended,
+    /// Past `validUntil`.
+    Expired,
+    /// Before `validFrom`.
+    NotYetValid,
+    /// Genuine signature, but the issuer is not trusted or does not own the key.
+    UnknownIssuer,
+    /// Not a well-formed credential.
+    Malformed,
+    /// Something needed could not be obtained (status list, did:web document, …).
+    CouldNotCheck,
+}
+
+impl Verdict {
+    /// The stable code (`valid`, `tampered`, …).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Valid => "valid",
+            Self::Tampered => "tampered",
+            Self::Revoked => "revoked",
+            Self::Suspended => "suspended",
+            Self::Expired => "expired",
+            Self::NotYetValid => "not_yet_valid",
+            Self::UnknownIssuer => "unknown_issuer",
+            Self::Malformed => "malformed",
+            Self::CouldNotCheck => "could_not_check",
+        }
+    }
+
+    /// How bad, for "worst wins" when combining a CLR with its inner credentials.
+    fn severity(self) -> u8 {
+        match self {
+            Self::Valid => 0,
+            Self::CouldNotCheck => 1,
+            Self::UnknownIssuer => 2,
+            Self::NotYetValid => 3,
+            Self::Expired => 4,
+            Self::Suspended => 5,
+            Self::Revoked => 6,
+            Self::Malformed => 7,
+            Self::Tampered => 8,
+        }
+    }
+}
+
+/// The six checks, in report order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CheckName {
+    /// Structure: JSON object, VC context and type, issuer, subject, dates, status entries.
+    WellFormed,
+    /// Official JSON Schema for the credential type.
+    Schema,
+    /// Data Integrity proof(s).
+    Proof,
+    /// The issuer owns the signing key and is on the trust list.
+    Issuer,
+    /// `validFrom` / `validUntil` against now.
+    Validity,
+    /// Bitstring status list.
+    Status,
+}
+
+/// Outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    /// Passed.
+    Passed,
+    /// Failed.
+    Failed,
+    /// Not performed, or could not be completed (see the code).
+    NotChecked,
+}
+
+/// One check's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckResult {
+    /// Which check.
+    pub check: CheckName,
+    /// Passed / failed / not checked.
+    pub status: CheckStatus,
+    /// Stable code: `ok` when passed, otherwise a reason such as `PROOF_VERIFICATION_ERROR`.
+    pub code: String,
+    /// Plain-language explanation.
+    pub message: String,
+}
+
+/// The verification report. Its JSON form is
+/// `{"verdict": CODE, "message": TEXT, "checks": [{"check", "status", "code", "message"}]}`;
+/// a CLR adds `"credentials": [report, …]` for its embedded credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerificationReport {
+    /// Overall verdict.
+    pub verdict: Verdict,
+    /// Plain-language summary.
+    pub message: String,
+    /// The six checks in fixed order.
+    pub checks: Vec<CheckResult>,
+    /// Reports of credentials embedded in a CLR, in document order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub credentials: Vec<VerificationReport>,
+}
+
+impl VerificationReport {
+    /// The JSON form shared by the CLI (`verify --json`) and the HTTP API.
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// The result of one check.
+    pub fn check(&self, name: CheckName) -> Option<&CheckResult> {
+        self.checks.iter().find(|c| c.check == name)
+    }
+}
+
+/// Why a URL could not be fetched.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FetchError {
+    /// Nothing there (HTTP 404, unknown host).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// Temporarily unavailable (timeout, 5xx, offline).
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// Fetched, but not JSON or too large.
+    #[error("invalid response: {0}")]
+    Invalid(String),
+    /// The URL is refused by policy (e.g. not https, private address).
+    #[error("not allowed: {0}")]
+    NotAllowed(String),
+}
+
+/// Fetches JSON documents (status lists, did:web documents). The server plugs in an HTTP client;
+/// tests and offline use plug in [`StaticFetcher`] or [`NoFetcher`].
+pub trait Fetcher: Send + Sync {
+    /// Fetches and parses one JSON document.
+    fn fetch_json(&self, url: &str) -> Result<Value, FetchError>;
+}
+
+/// Fetches nothing: every URL is unavailable (offline verification).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoFetcher;
+
+impl Fetcher for NoFetcher {
+    fn fetch_json(&self, url: &str) -> Result<Value, FetchError> {
+        Err(FetchError::Unavailable(format!(
+            "offline: {} was not fetched",
+            clip(url)
+        )))
+    }
+}
+
+/// Serves documents from a fixed map (our own status lists and DID documents, tests).
+#[derive(Debug, Clone, Default)]
+pub struct StaticFetcher {
+    docs: HashMap<String, Value>,
+}
+
+impl StaticFetcher {
+    /// An empty map.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one document.
+    pub fn insert(&mut self, url: impl Into<String>, doc: Value) -> &mut Self {
+        self.docs.insert(url.into(), doc);
+        self
+    }
+}
+
+impl Fetcher for StaticFetcher {
+    fn fetch_json(&self, url: &str) -> Result<Value, FetchError> {
+        self.docs
+            .get(url)
+            .cloned()
+            .ok_or_else(|| FetchError::NotFound(clip(url)))
+    }
+}
+
+/// Resolves did:web verification methods by fetching the DID document; everything else goes to
+/// the base resolver first.
+struct WebResolver<'a> {
+    base: &'a dyn KeyResolver,
+    fetcher: &'a dyn Fetcher,
+}
+
+impl KeyResolver for WebResolver<'_> {
+    fn resolve(&self, vm: &str) -> Result<ResolvedKey, ResolveError> {
+        match self.base.resolve(vm) {
+            Err(ResolveError::Unsupported(_) | ResolveError::NotFound(_))
+                if vm.starts_with("did:web:") => {}
+            other => return other,
+        }
+        let did = vm.split('#').next().unwrap_or(vm);
+        let url = did_web_url(did).map_err(|e| ResolveError::NotFound(e.to_string()))?;
+        let doc = self.fetcher.fetch_json(&url).map_err(|e| match e {
+            FetchError::NotFound(m) => ResolveError::NotFound(format!(
+                "the DID document of {} was not found ({m})",
+                clip(did)
+            )),
+            other => ResolveError::Unavailable(format!(
+                "the DID document of {} could not be fetched ({other})",
+                clip(did)
+            )),
+        })?;
+        if doc.get("id").and_then(Value::as_str) != Some(did) {
+            return Err(ResolveError::NotFound(format!(
+                "the document at {} is not the DID document of {}",
+                clip(&url),
+                clip(did)
+            )));
+        }
+        let mut keys = StaticResolver::new();
+        keys.add_did_document(&doc)
+            .map_err(|e| ResolveError::NotFound(e.to_string()))?;
+        keys.resolve(vm)
+    }
+}
+
+/// Which issuers are trusted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustList {
+    /// Trusted issuer ids (DIDs or URLs), compared exactly.
+    pub issuers: BTreeSet<String>,
+    /// Trust any issuer that owns its signing key (used by open "is it genuine?" endpoints).
+    pub accept_any: bool,
+}
+
+impl TrustList {
+    /// Trusts exactly these issuers.
+    pub fn of<I: IntoIterator<Item = S>, S: Into<String>>(issuers: I) -> Self {
+        Self {
+            issuers: issuers.into_iter().map(Into::into).collect(),
+            accept_any: false,
+        }
+    }
+}
+
+/// Verifies credentials. Holds borrowed key resolution and fetching, a trust list and a clock.
+pub struct Verifier<'a> {
+    /// Key resolution (did:key offline, known did:web issuers); unknown did:web goes through `fetcher`.
+    pub resolver: &'a dyn KeyResolver,
+    /// Status lists and did:web documents.
+    pub fetcher: &'a dyn Fetcher,
+    /// Trusted issuers.
+    pub trust: TrustList,
+    /// "Now" for validity checks; `None` uses the system clock.
+    pub now: Option<OffsetDateTime>,
+    /// Whether to run the JSON Schema check (on by default).
+    pub check_schema: bool,
+}
+
+const MAX_DEPTH: u8 = 3;
+
+struct Checks {
+    list: Vec<CheckResult>,
+}
+
+impl Checks {
+    fn push(
+        &mut self,
+        check: CheckName,
+        status: CheckStatus,
+        code: &str,
+        message: impl Into<String>,
+    ) {
+        self.list.push(CheckResult {
+            check,
+            status,
+            code: code.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    fn skip(&mut self, check: CheckName, code: &str, message: &str) {
+        self.push(check, CheckStatus::NotChecked, code, message);
+    }
+}
+
+/// A verdict candidate raised by a check; the first in ledger order wins.
+#[derive(Clone)]
+struct Finding {
+    verdict: Verdict,
+    message: String,
+}
+
+/// The issuer id: `issuer` as a string or `issuer.id`.
+pub fn issuer_id(doc: &Value) -> Option<&str> {
+    match doc.get("issuer")? {
+        Value::String(s) => Some(s),
+        Value::Object(o) => o.get("id").and_then(Value::as_str),
+        _ => None,
+    }
+}
+
+fn has_type(doc: &Value, t: &str) -> bool {
+    match doc.get("type") {
+        Some(Value::Array(a)) => a.iter().any(|x| x == t),
+        Some(Value::String(s)) => s == t,
+        _ => false,
+    }
+}
+
+fn credential_label(doc: &Value) -> String {
+    let name = doc
+        .get("name")
+        .and_then(Value::as_str)
+        .or_else(|| {
+            doc.pointer("/credentialSubject/achievement/name")
+                .and_then(Value::as_str)
+        })
+        .unwrap_or("unnamed credential");
+    format!("\u{201c}{}\u{201d}", clip(name))
+}
+
+/// Dates a credential carries, parsed during the well-formed check.
+struct Window {
+    from: Option<OffsetDateTime>,
+    until: Option<OffsetDateTime>,
+}
+
+/// What the structure check extracts: validity window, Bitstring entries, other status types.
+type Structure = (Window, Vec<StatusEntry>, Vec<String>);
+/// A failed check: (code, message).
+type Failure = (String, String);
+
+/// Structure checks. Returns the validity window and the status entries on success.
+fn well_formed(doc: &Value) -> Result<Structure, Failure> {
+    let bad = |code: &str, m: &str| Err((code.to_owned(), m.to_owned()));
+    let Some(obj) = doc.as_object() else {
+        return bad(
+            "PARSING_ERROR",
+            "The file is not a credential (it is not a JSON object).",
+        );
+    };
+    let first_context = match obj.get("@context") {
+        Some(Value::Array(a)) => a.first().and_then(Value::as_str),
+        Some(Value::String(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    let v1 = first_context == Some(VC_V1);
+    if !(v1 || first_context == Some(crate::ob::VC_V2)) {
+        return bad(
+            "NO_VC_CONTEXT",
+            "The file does not declare itself as a W3C Verifiable Credential (its @context is missing or wrong).",
+        );
+    }
+    if !has_type(doc, "VerifiableCredential") {
+        return bad(
+            "NO_VC_TYPE",
+            "The file's type does not include VerifiableCredential.",
+        );
+    }
+    if let Some(id) = obj.get("id") {
+        if !id.as_str().is_some_and(is_uri) {
+            return bad("INVALID_ID", "The credential's id is not a URL or URN.");
+        }
+    }
+    match issuer_id(doc) {
+        Some(i) if is_uri(i) => {}
+        _ => return bad("NO_ISSUER", "The credential does not say who issued it."),
+    }
+    let subjects: Vec<&Value> = match obj.get("credentialSubject") {
+        Some(Value::Array(a)) if !a.is_empty() => a.iter().collect(),
+        Some(s @ Value::Object(_)) => vec![s],
+        _ => {
+            return bad(
+                "NO_SUBJECT",
+                "The credential does not say who it was issued to.",
+            )
+        }
+    };
+    if has_type(doc, "OpenBadgeCredential") || has_type(doc, "AchievementCredential") {
+        for s in &subjects {
+            let has_id = s.get("id").and_then(Value::as_str).is_some_and(is_uri);
+            let has_identifier = s
+                .get("identifier")
+                .and_then(Value::as_array)
+                .is_some_and(|a| !a.is_empty());
+            if !has_id && !has_identifier {
+                return bad(
+                    "NO_SUBJECT_ID",
+                    "The badge does not identify its recipient (no id or identifier).",
+                );
+            }
+        }
+    }
+    let date = |key: &str| -> Result<Option<OffsetDateTime>, Failure> {
+        match obj.get(key) {
+            None => Ok(None),
+            Some(v) => v.as_str().and_then(dates::parse).map(Some).ok_or_else(|| {
+                (
+                    "INVALID_DATE".to_owned(),
+                    format!("The credential's {key} is not a valid date and time."),
+                )
+            }),
+        }
+    };
+    let (from, until) = if v1 {
+        let from = date("issuanceDate")?;
+        if from.is_none() {
+            return bad("NO_ISSUANCE_DATE", "The credential has no issuance date.");
+        }
+        (from, date("expirationDate")?)
+    } else {
+        (date("validFrom")?, date("validUntil")?)
+    };
+    let mut entries = Vec::new();
+    let mut unsupported = Vec::new();
+    let statuses: Vec<&Value> = match obj.get("credentialStatus") {
+        None => Vec::new(),
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(v) => vec![v],
+    };
+    for s in statuses {
+        if s.get("id").and_then(Value::as_str).is_none() {
+            return bad(
+                "MALFORMED_VALUE_ERROR",
+                "The credential's status entry has no id (Open Badges requires one).",
+            );
+        }
+        let ty_is_bitstring = match s.get("type") {
+            Some(Value::String(t)) => t == "BitstringStatusListEntry",
+            Some(Value::Array(a)) => a.iter().any(|t| t == "BitstringStatusListEntry"),
+            _ => false,
+        };
+        if ty_is_bitstring {
+            let e = StatusEntry::parse(s).map_err(|e| {
+                (
+                    e.code().to_owned(),
+                    format!("The credential's status entry is malformed: {e}."),
+                )
+            })?;
+            entries.push(e);
+        } else {
+            let t = s
+                .get("type")
+                .map(|t| clip(&t.to_string()))
+                .unwrap_or_else(|| "(none)".into());
+            unsupported.push(t);
+        }
+    }
+    Ok((Window { from, until }, entries, unsupported))
+}
+
+impl Verifier<'_> {
+    fn now(&self) -> OffsetDateTime {
+        self.now.unwrap_or_else(OffsetDateTime::now_utc)
+    }
+
+    /// Verifies one credential (CLRs include each embedded credential; worst verdict wins).
+    pub fn verify(&self, doc: &Value) -> VerificationReport {
+        self.verify_at_depth(doc, 0)
+    }
+
+    /// Verifies many credentials in parallel on all cores; reports are in input order.
+    pub fn verify_many(&self, docs: &[Value]) -> Vec<VerificationReport> {
+        docs.par_iter().map(|d| self.verify(d)).collect()
+    }
+
+    fn verify_at_depth(&self, doc: &Value, depth: u8) -> VerificationReport {
+        let mut checks = Checks {
+            list: Vec::with_capacity(6),
+        };
+        let not_after_malformed = "Not checked because the file is not a well-formed credential.";
+
+        // 1. well_formed
+        let (window, entries, unsupported) = match well_formed(doc) {
+            Ok(x) => {
+                checks.push(
+                    CheckName::WellFormed,
+                    CheckStatus::Passed,
+                    "ok",
+                    "The file is a well-formed verifiable credential.",
+                );
+                x
+            }
+            Err((code, message)) => {
+                checks.push(
+                    CheckName::WellFormed,
+                    CheckStatus::Failed,
+                    &code,
+                    message.clone(),
+                );
+                for c in [
+                    CheckName::Schema,
+                    CheckName::Proof,
+                    CheckName::Issuer,
+                    CheckName::Validity,
+                    CheckName::Status,
+                ] {
+                    checks.skip(c, "not_checked", not_after_malformed);
+                }
+                return VerificationReport {
+                    verdict: Verdict::Malformed,
+                    message: format!("This is not a valid digital credential. {message}"),
+                    checks: checks.list,
+                    credentials: Vec::new(),
+                };
+            }
+        };
+
+        // 2. schema (its failure ranks last in ledger order, so only remember it)
+        let mut schema_finding = None;
+        match (self.check_schema, SchemaKind::for_credential(doc)) {
+            (false, _) => checks.skip(
+                CheckName::Schema,
+                "disabled",
+                "Schema checking is turned off.",
+            ),
+            (true, None) => checks.skip(
+                CheckName::Schema,
+                "no_schema",
+                "There is no official schema for this kind of credential.",
+            ),
+            (true, Some(kind)) => match schema::validate(kind, doc) {
+                Ok(()) => checks.push(
+                    CheckName::Schema,
+                    CheckStatus::Passed,
+                    "ok",
+                    "The credential matches the official Open Badges / CLR schema.",
+                ),
+                Err(SchemaError::Invalid(errors)) => {
+                    let m = format!(
+                        "The credential does not follow the official schema: {}.",
+                        errors.join("; ")
+                    );
+                    checks.push(
+                        CheckName::Schema,
+                        CheckStatus::Failed,
+                        "SCHEMA_ERROR",
+                        m.clone(),
+                    );
+                    schema_finding = Some(Finding {
+                        verdict: Verdict::Malformed,
+                        message: format!("This credential is not correctly formed. {m}"),
+                    });
+                }
+                Err(e) => checks.skip(CheckName::Schema, "schema_unavailable", &e.to_string()),
+            },
+        }
+
+        // 3. proof (fatal on failure)
+        let resolver = WebResolver {
+            base: self.resolver,
+            fetcher: self.fetcher,
+        };
+        let proofs: Vec<VerifiedProof> = match verify_document(doc, &resolver) {
+            ProofOutcome::Verified(p) => {
+                let desc: Vec<String> = p
+                    .iter()
+                    .map(|v| {
+                        format!(
+                            "{} with key {}",
+                            v.cryptosuite,
+                            clip(&v.verification_method)
+                        )
+                    })
+                    .collect();
+                checks.push(
+                    CheckName::Proof,
+                    CheckStatus::Passed,
+                    "ok",
+                    format!(
+                        "The digital signature is genuine and the credential has not been changed since it was signed ({}).",
+                        desc.join("; ")
+                    ),
+                );
+                p
+            }
+            other => {
+                let (status, code, verdict, summary) = match &other {
+                    ProofOutcome::Invalid { code, message } => (
+                        CheckStatus::Failed,
+                        *code,
+                        Verdict::Tampered,
+                        format!("This credential has been altered since it was issued, or its signature is not genuine. Do not rely on it. ({message})"),
+                    ),
+                    ProofOutcome::CouldNotCheck { code, message } => (
+                        CheckStatus::NotChecked,
+                        *code,
+                        Verdict::CouldNotCheck,
+                        format!("We could not check the signature right now: {message}. Try again later."),
+                    ),
+                    ProofOutcome::Malformed { code, message } => (
+                        CheckStatus::Failed,
+                        *code,
+                        Verdict::Malformed,
+                        format!("This credential's signature cannot be checked: {message}."),
+                    ),
+                    _ => (
+                        CheckStatus::Failed,
+                        "PROOF_VERIFICATION_ERROR",
+                        Verdict::Tampered,
+                        "The signature could not be verified.".to_owned(),
+                    ),
+                };
+                checks.push(CheckName::Proof, status, code, summary.clone());
+                let why = "Not checked: without a valid signature nothing else in the credential can be trusted.";
+                checks.skip(CheckName::Issuer, "not_checked", why);
+                checks.skip(CheckName::Validity, "not_checked", why);
+                checks.skip(CheckName::Status, "not_checked", why);
+                let mut report = VerificationReport {
+                    verdict,
+                    message: summary,
+                    checks: checks.list,
+                    credentials: Vec::new(),
+                };
+                self.add_inner(doc, depth, &mut report);
+                return report;
+            }
+        };
+
+        // 4. issuer
+        let issuer = issuer_id(doc).unwrap_or_default().to_owned();
+        let issuer_name = doc
+            .pointer("/issuer/name")
+            .and_then(Value::as_str)
+            .map(|n| format!("{} ({})", clip(n), clip(&issuer)))
+            .unwrap_or_else(|| clip(&issuer));
+        let mut issuer_finding = None;
+        if let Some(p) = proofs.iter().find(|p| p.controller != issuer) {
+            let m = format!(
+                "The credential names {issuer_name} as its issuer, but it was signed with a key belonging to {}.",
+                clip(&p.controller)
+            );
+            checks.push(
+                CheckName::Issuer,
+                CheckStatus::Failed,
+                "KEY_NOT_ISSUERS",
+                m.clone(),
+            );
+            issuer_finding = Some(Finding {
+                verdict: Verdict::UnknownIssuer,
+                message: format!("The signature is genuine, but it does not belong to the organization named as issuer. {m}"),
+            });
+        } else if self.trust.issuers.contains(&issuer) {
+            checks.push(
+                CheckName::Issuer,
+                CheckStatus::Passed,
+                "ok",
+                format!("Issued by {issuer_name}, a trusted issuer."),
+            );
+        } else if self.trust.accept_any {
+            checks.push(
+                CheckName::Issuer,
+                CheckStatus::Passed,
+                "issuer_owns_key",
+                format!(
+                    "Issued by {issuer_name}, which owns the signing key (no trust list applied)."
+                ),
+            );
+        } else {
+            let m = format!("{issuer_name} is not on your list of trusted issuers.");
+            checks.push(
+                CheckName::Issuer,
+                CheckStatus::Failed,
+                "ISSUER_NOT_TRUSTED",
+                m.clone(),
+            );
+            issuer_finding = Some(Finding {
+                verdict: Verdict::UnknownIssuer,
+                message: format!(
+                    "The signature is genuine, but the issuer is not one you trust: {m}"
+                ),
+            });
+        }
+
+        // 5. validity
+        let now = self.now();
+        let mut validity_finding = None;
+        match (window.from, window.until) {
+            (Some(from), _) if from > now => {
+                let m = format!(
+                    "This credential only becomes valid on {}.",
+                    dates::human(from)
+                );
+                checks.push(
+                    CheckName::Validity,
+                    CheckStatus::Failed,
+                    "NOT_YET_VALID",
+                    m.clone(),
+                );
+                validity_finding = Some(Finding {
+                    verdict: Verdict::NotYetValid,
+                    message: m,
+                });
+            }
+            (_, Some(until)) if until < now => {
+                let m = format!("This credential expired on {}.", dates::human(until));
+                checks.push(
+                    CheckName::Validity,
+                    CheckStatus::Failed,
+                    "EXPIRED",
+                    m.clone(),
+                );
+                validity_finding = Some(Finding {
+                    verdict: Verdict::Expired,
+                    message: m,
+                });
+            }
+            (_, until) => checks.push(
+                CheckName::Validity,
+                CheckStatus::Passed,
+                "ok",
+                match until {
+                    Some(u) => format!(
+                        "The credential is within its validity period (until {}).",
+                        dates::human(u)
+                    ),
+                    None => "The credential is valid and has no expiry date.".to_owned(),
+                },
+            ),
+        }
+
+        // 6. status
+        let status_finding = self.status_check(&entries, &unsupported, &issuer, now, &mut checks);
+
+        // Verdict in ledger order: validity, status, issuer trust, schema.
+        let finding = validity_finding
+            .or(status_finding)
+            .or(issuer_finding)
+            .or(schema_finding);
+        let (verdict, message) = match finding {
+            Some(f) => (f.verdict, f.message),
+            None => (
+                Verdict::Valid,
+                format!(
+                    "This credential is genuine: it was issued by {issuer_name}, has not been changed, is currently valid and has not been revoked."
+                ),
+            ),
+        };
+        let mut report = VerificationReport {
+            verdict,
+            message,
+            checks: checks.list,
+            credentials: Vec::new(),
+        };
+        self.add_inner(doc, depth, &mut report);
+        report
+    }
+
+    fn status_check(
+        &self,
+        entries: &[StatusEntry],
+        unsupported: &[String],
+        issuer: &str,
+        now: OffsetDateTime,
+        checks: &mut Checks,
+    ) -> Option<Finding> {
+        if entries.is_empty() && unsupported.is_empty() {
+            checks.skip(
+                CheckName::Status,
+                "no_status",
+                "The issuer does not publish a revocation list for this credential.",
+            );
+            return None;
+        }
+        let resolver = WebResolver {
+            base: self.resolver,
+            fetcher: self.fetcher,
+        };
+        let mut set: Option<StatusPurpose> = None;
+        let mut problem: Option<(String, String)> = None;
+        if let Some(t) = unsupported.first() {
+            problem = Some((
+                "UNSUPPORTED_STATUS_TYPE".into(),
+                format!("the credential uses a status method we cannot check ({t})"),
+            ));
+        }
+        for e in entries {
+            let result = self
+                .fetcher
+                .fetch_json(&e.list_credential)
+                .map_err(|f| StatusError::Retrieval(f.to_string()))
+                .and_then(|list| check_status(e, &list, &resolver, Some(issuer), now));
+            match result {
+                Ok(c) if c.set => {
+                    // Revocation outranks suspension.
+                    if set != Some(StatusPurpose::Revocation) {
+                        set = Some(c.purpose);
+                    }
+                }
+                Ok(_) => {}
+                Err(err) => {
+                    if problem.is_none() {
+                        problem = Some((err.code().to_owned(), err.to_string()));
+                    }
+                }
+            }
+        }
+        match (set, problem) {
+            (Some(StatusPurpose::Revocation), _) => {
+                let m = "The issuer has revoked this credential. It is no longer valid.";
+                checks.push(CheckName::Status, CheckStatus::Failed, "REVOKED", m);
+                Some(Finding {
+                    verdict: Verdict::Revoked,
+                    message: m.into(),
+                })
+            }
+            (Some(StatusPurpose::Suspension), _) => {
+                let m =
+                    "The issuer has suspended this credential. It is not valid while suspended.";
+                checks.push(CheckName::Status, CheckStatus::Failed, "SUSPENDED", m);
+                Some(Finding {
+                    verdict: Verdict::Suspended,
+                    message: m.into(),
+                })
+            }
+            (Some(other), _) => {
+                let m = format!("The issuer flagged this credential ({}).", other.as_str());
+                checks.push(CheckName::Status, CheckStatus::Failed, "FLAGGED", m.clone());
+                Some(Finding {
+                    verdict: Verdict::CouldNotCheck,
+                    message: m,
+                })
+            }
+            (None, Some((code, reason))) => {
+                let m =
+                    format!("We could not check whether this credential was revoked: {reason}.");
+                checks.push(CheckName::Status, CheckStatus::NotChecked, &code, m.clone());
+                Some(Finding {
+                    verdict: Verdict::CouldNotCheck,
+                    message: format!("{m} Try again later or contact the issuer."),
+                })
+            }
+            (None, None) => {
+                checks.push(
+                    CheckName::Status,
+                    CheckStatus::Passed,
+                    "ok",
+                    "The issuer's status list shows this credential has not been revoked or suspended.",
+                );
+                None
+            }
+        }
+    }
+
+    /// For a CLR: verifies each embedded credential and lets the worst verdict win.
+    fn add_inner(&self, doc: &Value, depth: u8, report: &mut VerificationReport) {
+        if !has_type(doc, "ClrCredential") || depth >= MAX_DEPTH {
+            return;
+        }
+        let inner: Vec<&Value> = match doc.pointer("/credentialSubject/verifiableCredential") {
+            Some(Value::Array(a)) => a.iter().collect(),
+            Some(v @ Value::Object(_)) => vec![v],
+            _ => Vec::new(),
+        };
+        let total = inner.len();
+        for (i, c) in inner.into_iter().enumerate() {
+            let r = self.verify_at_depth(c, depth + 1);
+            if r.verdict.severity() > report.verdict.severity() {
+                report.verdict = r.verdict;
+                report.message = format!(
+                    "Credential {} of {total} in this record, {}: {}",
+                    i + 1,
+                    credential_label(c),
+                    r.message
+                );
+            }
+            report.credentials.push(r);
+        }
+    }
+}

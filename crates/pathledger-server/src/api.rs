@@ -1,0 +1,512 @@
+//! The JSON API: VC-API issue/verify, our issuance and status changes, public documents
+//! (status lists, DID documents, issuer profiles), the transparency log and pathway progress.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use pathledger_core::PlanOptions;
+use pathledger_signing::{sign_document, Cryptosuite, ProofOptions, SigningKey};
+use pathledger_store::{Recipient, Role, StatusChange};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::app::{App, IssueOptions};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+
+/// API routes.
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/openapi.json", get(crate::openapi::openapi_json))
+        .route("/credentials/issue", post(vc_issue))
+        .route("/credentials/verify", post(vc_verify))
+        .route("/api/v1/credentials", post(issue))
+        .route("/api/v1/credentials/{id}", get(credential_json))
+        .route("/api/v1/credentials/{id}/revoke", post(revoke))
+        .route("/api/v1/credentials/{id}/suspend", post(suspend))
+        .route("/api/v1/credentials/{id}/reinstate", post(reinstate))
+        .route("/api/v1/verify", post(verify_report))
+        .route("/api/v1/verify/batch", post(verify_batch))
+        .route("/api/v1/educators/{id}/progress", get(progress))
+        .route("/api/v1/educators/{id}/plan", get(plan))
+        .route("/api/v1/log/head", get(log_head))
+        .route("/api/v1/log/credentials/{id}/proof", get(log_proof))
+        .route("/api/v1/log/consistency", get(log_consistency))
+        .route("/status/{list_id}", get(status_list))
+        .route("/.well-known/did.json", get(well_known_did))
+        .route("/issuers/{id}/did.json", get(issuer_did))
+}
+
+async fn healthz(State(app): State<App>) -> Result<Json<Value>, ApiError> {
+    app.store().ping().await.map_err(ApiError::from_store)?;
+    Ok(Json(
+        json!({"status": "ok", "backend": format!("{:?}", app.store().backend()).to_lowercase()}),
+    ))
+}
+
+fn parse_suite(s: Option<&str>, default: Cryptosuite) -> Result<Cryptosuite, ApiError> {
+    match s {
+        None => Ok(default),
+        Some(s) => s.parse().map_err(|_| {
+            ApiError::invalid(
+                "cryptosuite",
+                format!("unknown cryptosuite {s:?}; use eddsa-jcs-2022 or eddsa-rdfc-2022"),
+            )
+        }),
+    }
+}
+
+/// The caller's organization where they hold one of `roles` (their first such membership).
+async fn org_with_role(app: &App, caller: &Caller, roles: &[Role]) -> Result<String, ApiError> {
+    let ms = app
+        .store()
+        .memberships(&caller.user.id)
+        .await
+        .map_err(ApiError::from_store)?;
+    ms.iter()
+        .find(|m| roles.contains(&m.role))
+        .map(|m| m.org_id.clone())
+        .ok_or_else(ApiError::forbidden)
+}
+
+async fn first_issuer(app: &App, org_id: &str) -> Result<pathledger_store::Issuer, ApiError> {
+    app.store()
+        .issuers(org_id)
+        .await
+        .map_err(ApiError::from_store)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::conflict("This organization has no issuer yet."))
+}
+
+#[derive(Deserialize)]
+struct VcIssueQuery {
+    cryptosuite: Option<String>,
+    issuer: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct VcIssueBody {
+    credential: Value,
+    #[serde(default)]
+    options: Option<Value>,
+}
+
+/// VC-API issue: sign the credential as given with the organization's issuer key.
+async fn vc_issue(
+    State(app): State<App>,
+    caller: Caller,
+    Query(q): Query<VcIssueQuery>,
+    ApiJson(body): ApiJson<VcIssueBody>,
+) -> Result<Response, ApiError> {
+    let org = org_with_role(&app, &caller, &[Role::Issuer, Role::OrgAdmin]).await?;
+    let issuer = first_issuer(&app, &org).await?;
+    let suite_opt = body
+        .options
+        .as_ref()
+        .and_then(|o| o.get("cryptosuite"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or(q.cryptosuite);
+    let suite = parse_suite(suite_opt.as_deref(), Cryptosuite::EddsaRdfc2022)?;
+    let mut cred = body.credential;
+    if !cred.is_object() {
+        return Err(ApiError::invalid("/credential", "must be a JSON object"));
+    }
+    let as_did_key = q.issuer.as_deref() == Some("did:key");
+    let issuer_did = app.issuer_did(&issuer.id);
+    let app2 = app.clone();
+    let issuer_id = issuer.id.clone();
+    let signed = app
+        .store()
+        .with_issuer_key(&issuer.id, move |k| {
+            let key = SigningKey::from_seed(k.seed_bytes());
+            let (id, vm) = if as_did_key {
+                let pk = key.public_key();
+                (pk.did_key(), pk.did_key_verification_method())
+            } else {
+                (issuer_did.clone(), app2.key_vm(&issuer_id, k.key_id()))
+            };
+            if let Some(obj) = cred.as_object_mut() {
+                match obj.get_mut("issuer") {
+                    None => {
+                        obj.insert("issuer".into(), Value::String(id));
+                    }
+                    Some(Value::Object(o)) if !o.contains_key("id") => {
+                        o.insert("id".into(), Value::String(id));
+                    }
+                    _ => {}
+                }
+            }
+            sign_document(&cred, &key, &ProofOptions::assertion(suite, vm))
+        })
+        .await
+        .map_err(ApiError::from_store)?
+        .map_err(|e| ApiError::invalid("/credential", e.to_string()))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"verifiableCredential": signed})),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct VcVerifyBody {
+    #[serde(rename = "verifiableCredential")]
+    verifiable_credential: Value,
+}
+
+/// VC-API verify: 200 `{"verified": true}` or 422 with the reasons.
+async fn vc_verify(State(app): State<App>, ApiJson(body): ApiJson<VcVerifyBody>) -> Response {
+    let report = app.verify(&body.verifiable_credential).await;
+    let verified = report.verdict == pathledger_badges::Verdict::Valid;
+    let checks: Vec<Value> = report
+        .checks
+        .iter()
+        .filter(|c| c.status == pathledger_badges::CheckStatus::Passed)
+        .map(|c| check_name(c.check))
+        .collect();
+    let errors: Vec<Value> = report
+        .checks
+        .iter()
+        .filter(|c| c.status == pathledger_badges::CheckStatus::Failed)
+        .map(|c| json!({"check": check_name(c.check), "code": c.code, "message": c.message}))
+        .collect();
+    let body = json!({"verified": verified, "checks": checks, "warnings": [], "errors": errors, "report": report.to_json()});
+    let status = if verified {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    (status, Json(body)).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IssueBody {
+    achievement: String,
+    /// Email of the recipient, or an educator id with `educator:` prefix.
+    recipient: String,
+    #[serde(default)]
+    suite: Option<String>,
+    #[serde(default)]
+    idempotency_key: Option<String>,
+    #[serde(default)]
+    valid_until: Option<String>,
+    #[serde(default)]
+    evidence: Option<String>,
+    #[serde(default)]
+    suspendable: bool,
+    #[serde(default)]
+    renews: Option<String>,
+}
+
+/// Parses a recipient given as an email or `educator:<id>`.
+pub fn parse_recipient(s: &str) -> Result<Recipient, ApiError> {
+    let s = s.trim();
+    if let Some(id) = s.strip_prefix("educator:") {
+        return Ok(Recipient::Educator(id.to_owned()));
+    }
+    if s.contains('@') && !s.contains(char::is_whitespace) && s.len() <= 320 {
+        return Ok(Recipient::Email(s.to_owned()));
+    }
+    Err(ApiError::invalid(
+        "/recipient",
+        "must be an email address or educator:<id>",
+    ))
+}
+
+async fn issue(
+    State(app): State<App>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+    ApiJson(body): ApiJson<IssueBody>,
+) -> Result<Response, ApiError> {
+    let org = org_with_role(&app, &caller, &[Role::Issuer]).await?;
+    let issuer = first_issuer(&app, &org).await?;
+    let recipient = parse_recipient(&body.recipient)?;
+    let valid_until = match body.valid_until.as_deref() {
+        None => None,
+        Some(s) => Some(pathledger_badges::dates::parse(s).ok_or_else(|| {
+            ApiError::invalid(
+                "/valid_until",
+                "must be an RFC 3339 date-time such as 2030-01-01T00:00:00Z",
+            )
+        })?),
+    };
+    let idem = body.idempotency_key.or_else(|| {
+        headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    });
+    let opts = IssueOptions {
+        suite: parse_suite(body.suite.as_deref(), Cryptosuite::EddsaJcs2022)?,
+        valid_until,
+        idempotency_key: idem,
+        evidence: body.evidence,
+        suspendable: body.suspendable,
+        renews: body.renews,
+    };
+    let out = app
+        .issue(&issuer.id, &body.achievement, recipient, opts)
+        .await?;
+    let status = if out.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((
+        status,
+        Json(json!({"id": out.record.id, "replayed": out.replayed, "log_index": out.record.log_index, "verifiableCredential": out.credential})),
+    )
+        .into_response())
+}
+
+async fn credential_json(
+    State(app): State<App>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let rec = app
+        .store()
+        .credential(&id)
+        .await
+        .map_err(ApiError::from_store)?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/vc+ld+json")],
+        rec.document,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct ReasonBody {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+async fn change(
+    app: App,
+    caller: Caller,
+    id: String,
+    change: StatusChange,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let rec = app
+        .store()
+        .credential(&id)
+        .await
+        .map_err(ApiError::from_store)?;
+    caller.require(&app, &rec.org_id, Role::Issuer).await?;
+    let reason = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        crate::extract::parse_json::<ReasonBody>(&body)?.reason
+    };
+    let out = app
+        .change_status(&id, change, reason.as_deref(), Some(&caller.user.id))
+        .await?;
+    Ok(Json(
+        json!({"id": out.credential.id, "status": out.credential.status.as_str(), "log_index": out.log_index}),
+    ))
+}
+
+async fn revoke(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    change(app, caller, id, StatusChange::Revoke, body).await
+}
+async fn suspend(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    change(app, caller, id, StatusChange::Suspend, body).await
+}
+async fn reinstate(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    change(app, caller, id, StatusChange::Reinstate, body).await
+}
+
+/// Our verification report for one credential (always 200: the verdict is in the body).
+async fn verify_report(
+    State(app): State<App>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let doc = pathledger_signing::parse_strict(&body).map_err(|e| {
+        ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
+    })?;
+    Ok(Json(app.verify(&doc).await.to_json()))
+}
+
+/// Reports for many credentials: a JSON array in, an array of reports out (same order).
+async fn verify_batch(
+    State(app): State<App>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let doc = pathledger_signing::parse_strict(&body).map_err(|e| {
+        ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
+    })?;
+    let Value::Array(docs) = doc else {
+        return Err(ApiError::invalid("", "send a JSON array of credentials"));
+    };
+    if docs.len() > 10_000 {
+        return Err(ApiError::invalid(
+            "",
+            "at most 10,000 credentials per request",
+        ));
+    }
+    let reports = app.verify_many(&docs).await;
+    Ok(Json(Value::Array(
+        reports.iter().map(|r| r.to_json()).collect(),
+    )))
+}
+
+async fn educator_for(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+) -> Result<pathledger_store::Educator, ApiError> {
+    let e = app
+        .store()
+        .educator(id)
+        .await
+        .map_err(ApiError::from_store)?;
+    caller.may_read_educator(app, &e.id, &e.org_id).await?;
+    Ok(e)
+}
+
+async fn progress(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let e = educator_for(&app, &caller, &id).await?;
+    let defs = app.definitions(&e.org_id).await?;
+    let (state, _) = app.educator_state(&e.id).await?;
+    let eval = defs.evaluate(&state);
+    Ok(Json(
+        json!({"educator": e.id, "state": state, "evaluation": eval}),
+    ))
+}
+
+#[derive(Deserialize)]
+struct PlanQuery {
+    target: String,
+}
+
+async fn plan(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<PlanQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let e = educator_for(&app, &caller, &id).await?;
+    let defs = app.definitions(&e.org_id).await?;
+    let (state, _) = app.educator_state(&e.id).await?;
+    let plan = defs
+        .plan(&state, &q.target, &PlanOptions::default())
+        .map_err(|err| ApiError::invalid("target", err.to_string()))?;
+    Ok(Json(
+        json!({"educator": e.id, "target": q.target, "plan": plan}),
+    ))
+}
+
+async fn log_head(State(app): State<App>) -> Result<Json<Value>, ApiError> {
+    let head = app
+        .store()
+        .sign_tree_head()
+        .await
+        .map_err(ApiError::from_store)?;
+    let (key_id, key) = app.store().log_public_key();
+    Ok(Json(
+        json!({"tree_head": head, "log_key": {"id": key_id, "public_key_hex": hex::encode(key.as_bytes())}}),
+    ))
+}
+
+async fn log_proof(
+    State(app): State<App>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let bundles = app
+        .store()
+        .credential_inclusion(&id)
+        .await
+        .map_err(ApiError::from_store)?;
+    Ok(Json(
+        serde_json::to_value(bundles).map_err(|_| ApiError::internal())?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct ConsistencyQuery {
+    from: u64,
+    to: u64,
+}
+
+async fn log_consistency(
+    State(app): State<App>,
+    Query(q): Query<ConsistencyQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let proof = app
+        .store()
+        .consistency_proof(q.from, q.to)
+        .await
+        .map_err(ApiError::from_store)?;
+    let hexes: Vec<String> = proof.iter().map(hex::encode).collect();
+    Ok(Json(json!({"from": q.from, "to": q.to, "proof": hexes})))
+}
+
+async fn status_list(
+    State(app): State<App>,
+    Path(list_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let doc = app.status_list_credential(&list_id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vc+ld+json"),
+            (header::CACHE_CONTROL, "max-age=60"),
+        ],
+        Json((*doc).clone()),
+    )
+        .into_response())
+}
+
+async fn issuer_did(
+    State(app): State<App>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    app.key_ring()
+        .did_documents
+        .get(&id)
+        .cloned()
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("issuer {id} was not found.")))
+}
+
+/// The host-level did:web document lists every issuer's keys (the first issuer's as the DID subject).
+async fn well_known_did(State(app): State<App>) -> Result<Json<Value>, ApiError> {
+    app.key_ring()
+        .did_documents
+        .values()
+        .next()
+        .cloned()
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("No issuer is configured yet."))
+}
+
+fn check_name(c: pathledger_badges::CheckName) -> Value {
+    serde_json::to_value(c).unwrap_or(Value::Null)
+}

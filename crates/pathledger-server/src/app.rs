@@ -1,0 +1,935 @@
+//! The application layer: every operation the HTTP API, the pages and the CLI share, composed
+//! from the store (persistence), badges (documents, verification) and core (pathways).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+
+use pathledger_badges as badges;
+use pathledger_core::{Definitions, EducatorState, Endorsement, Holding};
+use pathledger_signing::{
+    sign_document, ChainResolver, Cryptosuite, DidKeyResolver, DidWebDocument, KeyStatus,
+    ProofOptions, PublicKey, SigningKey, StaticResolver,
+};
+use pathledger_store::{
+    CredentialRecord, DefinitionKind, IssueContext, IssueOutcome, IssueRequest, Kek, Recipient,
+    StatusChange, StatusChangeOutcome, StatusPurpose, Store, StoreConfig, StoreError,
+};
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+
+/// The definitions bundle is stored as one versioned document under this id.
+pub const BUNDLE_ID: &str = "definitions";
+
+/// Configuration the program reads once and hands to the application.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// `sqlite:…`/a file path, or `postgres://…`.
+    pub database_url: String,
+    /// Key-encryption key for issuer keys at rest.
+    pub kek: Kek,
+    /// Public base URL of this deployment (links, status lists, did:web), without a trailing slash.
+    pub public_url: String,
+    /// Extra trusted issuer ids (DIDs or URLs) besides our own issuers.
+    pub trusted_issuers: Vec<String>,
+}
+
+/// Why an application operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppError {
+    /// From the store (not found, conflict, invalid input, unavailable …).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A field of the request is invalid.
+    #[error("invalid {field}: {message}")]
+    Invalid {
+        /// JSON pointer or parameter name.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Something the request names does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// Definitions failed validation (each error carries its path).
+    #[error("invalid definitions: {0}")]
+    Definitions(String),
+    /// Building or signing a document failed.
+    #[error("could not build the credential: {0}")]
+    Build(String),
+}
+
+impl AppError {
+    pub(crate) fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Cheap to clone; shared by every request.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    public_url: String,
+    trusted: Vec<String>,
+    /// Definitions per organization, loaded from the store.
+    defs: RwLock<HashMap<String, Arc<Definitions>>>,
+    /// Our issuers' keys (all, retired included), rebuilt when keys change.
+    keys: RwLock<Arc<KeyRing>>,
+    /// Signed status list credentials by (list id, version).
+    lists: RwLock<HashMap<String, (i64, Arc<Value>)>>,
+}
+
+/// Our own issuers' public keys and DID documents, for offline verification.
+#[derive(Default)]
+pub struct KeyRing {
+    /// Issuer id → did:web document.
+    pub did_documents: BTreeMap<String, Value>,
+    /// Issuer id → its DID.
+    pub issuer_dids: BTreeMap<String, String>,
+}
+
+/// A credential as returned to callers.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    /// The store record.
+    pub record: CredentialRecord,
+    /// The signed credential (parsed from the exact stored bytes).
+    pub credential: Value,
+    /// True when this answered a retry with the first result.
+    pub replayed: bool,
+}
+
+/// Options of one issuance.
+#[derive(Debug, Clone)]
+pub struct IssueOptions {
+    /// Which proof suite.
+    pub suite: Cryptosuite,
+    /// Expiry.
+    pub valid_until: Option<OffsetDateTime>,
+    /// Retry key.
+    pub idempotency_key: Option<String>,
+    /// Evidence narrative, if any.
+    pub evidence: Option<String>,
+    /// Also give it a suspension entry (then `credentialStatus` carries two entries).
+    pub suspendable: bool,
+    /// The credential this one renews.
+    pub renews: Option<String>,
+}
+
+impl Default for IssueOptions {
+    fn default() -> Self {
+        Self {
+            suite: Cryptosuite::EddsaJcs2022,
+            valid_until: None,
+            idempotency_key: None,
+            evidence: None,
+            suspendable: false,
+            renews: None,
+        }
+    }
+}
+
+/// Percent-encode the host part of a did:web (the port colon becomes `%3A`).
+fn did_web_host(public_url: &str) -> String {
+    let host = public_url
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or("localhost");
+    host.replace(':', "%3A")
+}
+
+fn ms_to_datetime(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+impl App {
+    /// Opens the store (creating and migrating it if needed) and loads definitions and keys.
+    pub async fn open(config: AppConfig) -> Result<App, AppError> {
+        let public_url = config.public_url.trim_end_matches('/').to_owned();
+        let mut sc = StoreConfig::new(config.database_url.clone(), config.kek.clone());
+        sc.status_base_url = format!("{public_url}/status");
+        let store = Store::open(sc).await?;
+        let app = App {
+            inner: Arc::new(Inner {
+                store,
+                public_url,
+                trusted: config.trusted_issuers,
+                defs: RwLock::new(HashMap::new()),
+                keys: RwLock::new(Arc::new(KeyRing::default())),
+                lists: RwLock::new(HashMap::new()),
+            }),
+        };
+        app.reload_keys().await?;
+        Ok(app)
+    }
+
+    /// The store (for operations that need no composition).
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// Public base URL.
+    pub fn public_url(&self) -> &str {
+        &self.inner.public_url
+    }
+
+    /// The did:web of one of our issuers.
+    pub fn issuer_did(&self, issuer_id: &str) -> String {
+        format!(
+            "did:web:{}:issuers:{}",
+            did_web_host(&self.inner.public_url),
+            issuer_id
+        )
+    }
+
+    /// The verification method id of an issuer key.
+    pub fn key_vm(&self, issuer_id: &str, key_id: &str) -> String {
+        format!("{}#{}", self.issuer_did(issuer_id), key_id)
+    }
+
+    /// Rebuilds the key ring from the store (after a key is generated or rotated).
+    pub async fn reload_keys(&self) -> Result<(), AppError> {
+        let mut ring = KeyRing::default();
+        for org in self.inner.store.organizations().await? {
+            for issuer in self.inner.store.issuers(&org.id).await? {
+                let did = self.issuer_did(&issuer.id);
+                let mut doc =
+                    DidWebDocument::new(did.clone()).map_err(|e| AppError::Build(e.to_string()))?;
+                for k in self.inner.store.issuer_keys(&issuer.id).await? {
+                    let pk = PublicKey::from_bytes(k.public_key)
+                        .map_err(|e| AppError::Build(e.to_string()))?;
+                    let status = if k.active {
+                        KeyStatus::Current
+                    } else {
+                        KeyStatus::Retired
+                    };
+                    doc.add_key(k.id.clone(), pk, status);
+                }
+                ring.did_documents.insert(issuer.id.clone(), doc.to_json());
+                ring.issuer_dids.insert(issuer.id.clone(), did);
+            }
+        }
+        if let Ok(mut w) = self.inner.keys.write() {
+            *w = Arc::new(ring);
+        }
+        Ok(())
+    }
+
+    /// Our key ring.
+    pub fn key_ring(&self) -> Arc<KeyRing> {
+        self.inner
+            .keys
+            .read()
+            .map(|r| r.clone())
+            .unwrap_or_default()
+    }
+
+    /// A resolver for our issuers' did:web keys plus offline did:key.
+    pub fn resolver(&self) -> ChainResolver {
+        let ring = self.key_ring();
+        let mut ours = StaticResolver::new();
+        for doc in ring.did_documents.values() {
+            // Our own documents are well-formed; a failure would only mean fewer known keys.
+            let _ = ours.add_did_document(doc);
+        }
+        ChainResolver::new().with(ours).with(DidKeyResolver)
+    }
+
+    // ----- definitions ---------------------------------------------------------------------
+
+    /// Validates and stores a definitions bundle for an organization (a new version), and
+    /// each achievement as its own versioned definition (credentials record that version).
+    pub async fn put_definitions(
+        &self,
+        org_id: &str,
+        bundle: &Value,
+    ) -> Result<Arc<Definitions>, AppError> {
+        let defs =
+            Definitions::from_value(bundle).map_err(|e| AppError::Definitions(e.to_string()))?;
+        let store = &self.inner.store;
+        for a in defs.achievements() {
+            let doc = serde_json::to_value(a).map_err(|e| AppError::Build(e.to_string()))?;
+            let unchanged = match store
+                .definition(DefinitionKind::Achievement, a.id.as_str(), None)
+                .await
+            {
+                Ok(d) => d.document == doc,
+                Err(StoreError::NotFound { .. }) => false,
+                Err(e) => return Err(e.into()),
+            };
+            if !unchanged {
+                store
+                    .put_definition(org_id, DefinitionKind::Achievement, a.id.as_str(), &doc)
+                    .await?;
+            }
+        }
+        store
+            .put_definition(
+                org_id,
+                DefinitionKind::Pathway,
+                &bundle_id(org_id),
+                &defs.to_value(),
+            )
+            .await?;
+        let defs = Arc::new(defs);
+        if let Ok(mut w) = self.inner.defs.write() {
+            w.insert(org_id.to_owned(), defs.clone());
+        }
+        Ok(defs)
+    }
+
+    /// The organization's current definitions.
+    pub async fn definitions(&self, org_id: &str) -> Result<Arc<Definitions>, AppError> {
+        if let Some(d) = self
+            .inner
+            .defs
+            .read()
+            .ok()
+            .and_then(|m| m.get(org_id).cloned())
+        {
+            return Ok(d);
+        }
+        let d = self
+            .inner
+            .store
+            .definition(DefinitionKind::Pathway, &bundle_id(org_id), None)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound { .. } => {
+                    AppError::NotFound(format!("definitions of organization {org_id}"))
+                }
+                other => other.into(),
+            })?;
+        let defs = Arc::new(
+            Definitions::from_value(&d.document)
+                .map_err(|e| AppError::Definitions(e.to_string()))?,
+        );
+        if let Ok(mut w) = self.inner.defs.write() {
+            w.insert(org_id.to_owned(), defs.clone());
+        }
+        Ok(defs)
+    }
+
+    // ----- issuance ------------------------------------------------------------------------
+
+    fn issuer_profile(&self, issuer: &pathledger_store::Issuer) -> badges::IssuerProfile {
+        badges::IssuerProfile {
+            id: self.issuer_did(&issuer.id),
+            name: issuer.name.clone(),
+            url: Some(
+                issuer
+                    .url
+                    .clone()
+                    .unwrap_or_else(|| format!("{}/issuers/{}", self.inner.public_url, issuer.id)),
+            ),
+            email: None,
+            description: None,
+            image: None,
+        }
+    }
+
+    /// Builds and signs the credential for one issuance context (called inside the store's transaction).
+    fn build_credential(
+        &self,
+        defs: &Definitions,
+        profile: &badges::IssuerProfile,
+        ctx: &IssueContext<'_>,
+        opts: &IssueOptions,
+    ) -> Result<String, AppError> {
+        let ach_id = ctx.request.achievement_id.as_str();
+        let ach = defs.achievement(ach_id).ok_or_else(|| {
+            AppError::invalid("achievement", format!("unknown achievement {ach_id:?}"))
+        })?;
+        let fw = defs.framework();
+        let alignments = ach
+            .alignments
+            .iter()
+            .filter_map(|c| defs.competency(c.as_str()))
+            .map(|c| badges::Alignment {
+                target_name: c.name.clone(),
+                target_url: format!("{}/competencies/{}", self.inner.public_url, c.id.as_str()),
+                target_type: Some("CFItem".into()),
+                target_code: c.code.clone(),
+                target_framework: Some(fw.name.clone()),
+                target_description: (!c.description.is_empty()).then(|| c.description.clone()),
+            })
+            .collect();
+        let recipient = match (&ctx.recipient.shown_did, &ctx.recipient.shown_email) {
+            (Some(did), _) => badges::Recipient::Id(did.clone()),
+            (None, Some(email)) => badges::Recipient::Plain {
+                identity: email.clone(),
+                identity_type: "emailAddress".into(),
+            },
+            // The store computed the salted hash; the builder's own hash of this placeholder is
+            // replaced below, so the email itself never reaches the document.
+            (None, None) => badges::Recipient::Hashed {
+                identity: "hashed-by-store".into(),
+                identity_type: ctx.recipient.identity_type.to_owned(),
+                salt: ctx.recipient.salt.clone(),
+            },
+        };
+        let status = if opts.suspendable {
+            None
+        } else {
+            Some(badges::StatusEntry::new(
+                &ctx.revocation.list_url,
+                badges::StatusPurpose::Revocation,
+                ctx.revocation.index,
+            ))
+        };
+        let input = badges::OpenBadgeInput {
+            id: ctx.credential_id.clone(),
+            issuer: profile.clone(),
+            valid_from: ms_to_datetime(ctx.issued_ms),
+            valid_until: ctx.request.valid_until_ms.map(ms_to_datetime),
+            name: ach.name.clone(),
+            description: (!ach.description.is_empty()).then(|| ach.description.clone()),
+            recipient,
+            achievement: badges::AchievementInput {
+                id: format!("{}/achievements/{}", self.inner.public_url, ach_id),
+                name: ach.name.clone(),
+                description: if ach.description.is_empty() {
+                    ach.name.clone()
+                } else {
+                    ach.description.clone()
+                },
+                criteria: badges::Criteria {
+                    id: None,
+                    narrative: Some(if ach.criteria.is_empty() {
+                        ach.name.clone()
+                    } else {
+                        ach.criteria.clone()
+                    }),
+                },
+                achievement_type: Some(achievement_type_name(&ach.achievement_type)),
+                alignments,
+                image: None,
+                human_code: Some(ach_id.to_owned()),
+                tags: Vec::new(),
+                version: Some(ctx.achievement_version.to_string()),
+            },
+            evidence: opts
+                .evidence
+                .iter()
+                .map(|n| badges::EvidenceInput {
+                    narrative: Some(n.clone()),
+                    name: Some("Evidence".into()),
+                    ..Default::default()
+                })
+                .collect(),
+            status,
+            include_schema: true,
+            awarded_date: None,
+            image: None,
+        };
+        let mut doc =
+            badges::open_badge_credential(&input).map_err(|e| AppError::Build(e.to_string()))?;
+        if let badges::Recipient::Hashed { .. } = &input.recipient {
+            // The builder hashes `identity`; we never hand it the email, so put the store's hash in.
+            if let Some(ident) = doc.pointer_mut("/credentialSubject/identifier/0/identityHash") {
+                *ident = Value::String(ctx.recipient.identity_hash.clone());
+            }
+        }
+        if opts.suspendable {
+            let entries = vec![
+                badges::StatusEntry::new(
+                    &ctx.revocation.list_url,
+                    badges::StatusPurpose::Revocation,
+                    ctx.revocation.index,
+                )
+                .to_json(),
+                ctx.suspension
+                    .map(|s| {
+                        badges::StatusEntry::new(
+                            &s.list_url,
+                            badges::StatusPurpose::Suspension,
+                            s.index,
+                        )
+                        .to_json()
+                    })
+                    .unwrap_or(Value::Null),
+            ];
+            doc["credentialStatus"] =
+                Value::Array(entries.into_iter().filter(|v| !v.is_null()).collect());
+        }
+        let key = SigningKey::from_seed(ctx.key.seed_bytes());
+        let issuer_id = ctx.request.issuer_id.as_str();
+        let mut popts =
+            ProofOptions::assertion(opts.suite, self.key_vm(issuer_id, ctx.key.key_id()));
+        popts.created = Some(badges::dates::format(ms_to_datetime(ctx.issued_ms)));
+        let signed =
+            sign_document(&doc, &key, &popts).map_err(|e| AppError::Build(e.to_string()))?;
+        serde_json::to_string(&signed).map_err(|e| AppError::Build(e.to_string()))
+    }
+
+    /// Issues one credential of `achievement_id` to `recipient`.
+    pub async fn issue(
+        &self,
+        issuer_id: &str,
+        achievement_id: &str,
+        recipient: Recipient,
+        opts: IssueOptions,
+    ) -> Result<Issued, AppError> {
+        let store = &self.inner.store;
+        let issuer = store.issuer(issuer_id).await?;
+        let defs = self.definitions(&issuer.org_id).await?;
+        if defs.achievement(achievement_id).is_none() {
+            return Err(AppError::invalid(
+                "achievement",
+                format!("unknown achievement {achievement_id:?}"),
+            ));
+        }
+        let profile = self.issuer_profile(&issuer);
+        let mut req = IssueRequest::new(issuer_id, achievement_id, recipient);
+        req.valid_until_ms = opts
+            .valid_until
+            .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64);
+        req.idempotency_key = opts.idempotency_key.clone();
+        req.suspendable = opts.suspendable;
+        req.previous_credential_id = opts.renews.clone();
+        req.extra = json!({"suite": opts.suite.as_str(), "evidence": opts.evidence});
+        let this = self.clone();
+        let out = store
+            .issue(req, move |ctx| {
+                this.build_credential(&defs, &profile, &ctx, &opts)
+            })
+            .await
+            .map_err(unwrap_build)?;
+        self.to_issued(out)
+    }
+
+    /// Issues many credentials (one issuer), in batched transactions; one result per row.
+    pub async fn bulk_issue(
+        &self,
+        issuer_id: &str,
+        rows: Vec<(String, Recipient, IssueOptions)>,
+    ) -> Result<Vec<Result<Issued, AppError>>, AppError> {
+        let store = &self.inner.store;
+        let issuer = store.issuer(issuer_id).await?;
+        let defs = self.definitions(&issuer.org_id).await?;
+        let profile = self.issuer_profile(&issuer);
+        let mut pre: Vec<Option<AppError>> = Vec::with_capacity(rows.len());
+        let mut reqs = Vec::new();
+        let mut opts_by_row = Vec::new();
+        for (ach, rcpt, opts) in rows {
+            if defs.achievement(&ach).is_none() {
+                pre.push(Some(AppError::invalid(
+                    "achievement",
+                    format!("unknown achievement {ach:?}"),
+                )));
+                continue;
+            }
+            let mut req = IssueRequest::new(issuer_id, &ach, rcpt);
+            req.valid_until_ms = opts
+                .valid_until
+                .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64);
+            req.idempotency_key = opts.idempotency_key.clone();
+            req.suspendable = opts.suspendable;
+            req.extra = json!({"suite": opts.suite.as_str(), "evidence": opts.evidence});
+            pre.push(None);
+            reqs.push(req);
+            opts_by_row.push(opts);
+        }
+        // The builder finds its row's options by the request's idempotency key or position-free
+        // data: every row of a bulk call shares suite and flags, so take the first.
+        let shared = opts_by_row.first().cloned().unwrap_or_default();
+        let this = self.clone();
+        let results = store
+            .bulk_issue(reqs, |ctx| {
+                this.build_credential(&defs, &profile, &ctx, &shared)
+            })
+            .await;
+        let mut results = results.into_iter();
+        let mut out = Vec::with_capacity(pre.len());
+        for p in pre {
+            match p {
+                Some(e) => out.push(Err(e)),
+                None => match results.next() {
+                    Some(Ok(o)) => out.push(self.to_issued(o)),
+                    Some(Err(e)) => out.push(Err(unwrap_build(e))),
+                    None => out.push(Err(AppError::Build("missing result".into()))),
+                },
+            }
+        }
+        Ok(out)
+    }
+
+    fn to_issued(&self, out: IssueOutcome) -> Result<Issued, AppError> {
+        let credential: Value = serde_json::from_str(&out.credential.document)
+            .map_err(|e| AppError::Build(format!("stored credential is not JSON: {e}")))?;
+        Ok(Issued {
+            record: out.credential,
+            credential,
+            replayed: out.replayed,
+        })
+    }
+
+    /// Revokes, suspends or reinstates.
+    pub async fn change_status(
+        &self,
+        credential_id: &str,
+        change: StatusChange,
+        reason: Option<&str>,
+        actor: Option<&str>,
+    ) -> Result<StatusChangeOutcome, AppError> {
+        Ok(self
+            .inner
+            .store
+            .change_status(credential_id, change, reason, actor)
+            .await?)
+    }
+
+    // ----- status lists --------------------------------------------------------------------
+
+    /// The signed status list credential for `list_id` (cached per list version).
+    pub async fn status_list_credential(&self, list_id: &str) -> Result<Arc<Value>, AppError> {
+        let bits = self.inner.store.status_list_bits(list_id).await?;
+        if let Some((v, doc)) = self
+            .inner
+            .lists
+            .read()
+            .ok()
+            .and_then(|m| m.get(list_id).cloned())
+        {
+            if v == bits.version {
+                return Ok(doc);
+            }
+        }
+        let mut list =
+            badges::StatusList::new(bits.capacity).map_err(|e| AppError::Build(e.to_string()))?;
+        for (byte_i, b) in bits.bits.iter().enumerate() {
+            if *b == 0 {
+                continue;
+            }
+            for bit in 0..8u64 {
+                if b & (0x80 >> bit) != 0 {
+                    list.set(byte_i as u64 * 8 + bit, true)
+                        .map_err(|e| AppError::Build(e.to_string()))?;
+                }
+            }
+        }
+        let issuer_did = self.issuer_did(&bits.issuer_id);
+        let purpose = match bits.purpose {
+            StatusPurpose::Revocation => badges::StatusPurpose::Revocation,
+            StatusPurpose::Suspension => badges::StatusPurpose::Suspension,
+        };
+        let unsigned = badges::status_list_credential(&badges::StatusListCredentialInput {
+            id: &bits.list_url,
+            issuer: &issuer_did,
+            purpose,
+            valid_from: OffsetDateTime::now_utc()
+                .replace_nanosecond(0)
+                .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            valid_until: None,
+            ttl_ms: Some(300_000),
+            list: &list,
+        });
+        let issuer_id = bits.issuer_id.clone();
+        let vm_prefix = self.issuer_did(&issuer_id);
+        let signed = self
+            .inner
+            .store
+            .with_issuer_key(&issuer_id, |k| {
+                let key = SigningKey::from_seed(k.seed_bytes());
+                let opts = ProofOptions::assertion(
+                    Cryptosuite::EddsaJcs2022,
+                    format!("{vm_prefix}#{}", k.key_id()),
+                );
+                sign_document(&unsigned, &key, &opts)
+            })
+            .await?
+            .map_err(|e| AppError::Build(e.to_string()))?;
+        let signed = Arc::new(signed);
+        if let Ok(mut w) = self.inner.lists.write() {
+            w.insert(list_id.to_owned(), (bits.version, signed.clone()));
+        }
+        Ok(signed)
+    }
+
+    // ----- verification --------------------------------------------------------------------
+
+    /// Our issuers plus the configured trust list.
+    pub fn trust_list(&self) -> badges::TrustList {
+        let ring = self.key_ring();
+        badges::TrustList::of(
+            ring.issuer_dids
+                .values()
+                .cloned()
+                .chain(self.inner.trusted.iter().cloned()),
+        )
+    }
+
+    /// Gathers what verifying `docs` needs from our own deployment (status lists), so the
+    /// verification itself runs without I/O. URLs outside this deployment are never fetched.
+    async fn local_fetcher(&self, docs: &[&Value]) -> badges::StaticFetcher {
+        let mut fetcher = badges::StaticFetcher::new();
+        let prefix = format!("{}/status/", self.inner.public_url);
+        let mut seen = std::collections::BTreeSet::new();
+        let mut stack: Vec<&Value> = docs.to_vec();
+        while let Some(doc) = stack.pop() {
+            let entries: Vec<&Value> = match doc.get("credentialStatus") {
+                Some(Value::Array(a)) => a.iter().collect(),
+                Some(v @ Value::Object(_)) => vec![v],
+                _ => Vec::new(),
+            };
+            for e in entries {
+                if let Some(url) = e.get("statusListCredential").and_then(Value::as_str) {
+                    if let Some(list_id) = url.strip_prefix(&prefix) {
+                        if seen.insert(url.to_owned()) {
+                            if let Ok(list) = self.status_list_credential(list_id).await {
+                                fetcher.insert(url, (*list).clone());
+                            }
+                        }
+                    }
+                }
+            }
+            // CLR: inner credentials.
+            if let Some(Value::Array(inner)) =
+                doc.pointer("/credentialSubject/verifiableCredential")
+            {
+                stack.extend(inner.iter());
+            }
+        }
+        let ring = self.key_ring();
+        for (issuer_id, doc) in &ring.did_documents {
+            let did = &ring.issuer_dids[issuer_id];
+            if let Ok(url) = pathledger_signing::did_web_url(did) {
+                fetcher.insert(url, doc.clone());
+            }
+        }
+        fetcher
+    }
+
+    /// Verifies one credential (ours or anyone's).
+    pub async fn verify(&self, doc: &Value) -> badges::VerificationReport {
+        self.verify_many(std::slice::from_ref(doc))
+            .await
+            .pop()
+            .unwrap_or_else(|| {
+                badges::Verifier {
+                    resolver: &DidKeyResolver,
+                    fetcher: &badges::NoFetcher,
+                    trust: badges::TrustList::default(),
+                    now: None,
+                    check_schema: true,
+                }
+                .verify(doc)
+            })
+    }
+
+    /// Verifies many credentials on all cores.
+    pub async fn verify_many(&self, docs: &[Value]) -> Vec<badges::VerificationReport> {
+        let refs: Vec<&Value> = docs.iter().collect();
+        let fetcher = self.local_fetcher(&refs).await;
+        let resolver = self.resolver();
+        let trust = self.trust_list();
+        let docs = docs.to_vec();
+        let job = move || {
+            let verifier = badges::Verifier {
+                resolver: &resolver,
+                fetcher: &fetcher,
+                trust,
+                now: None,
+                check_schema: true,
+            };
+            verifier.verify_many(&docs)
+        };
+        match tokio::task::spawn_blocking(job).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, "verification task failed");
+                Vec::new()
+            }
+        }
+    }
+
+    // ----- educators and pathways ----------------------------------------------------------
+
+    /// The educator's engine state: credentials that still verify, plus recorded facts.
+    pub async fn educator_state(
+        &self,
+        educator_id: &str,
+    ) -> Result<
+        (
+            EducatorState,
+            Vec<(CredentialRecord, badges::VerificationReport)>,
+        ),
+        AppError,
+    > {
+        let store = &self.inner.store;
+        let educator = store.educator(educator_id).await?;
+        let creds = store.credentials_for_educator(educator_id).await?;
+        let docs: Vec<Value> = creds
+            .iter()
+            .map(|c| serde_json::from_str(&c.document).unwrap_or(Value::Null))
+            .collect();
+        let reports = self.verify_many(&docs).await;
+        let mut state = EducatorState {
+            id: Some(educator.id.clone()),
+            name: Some(educator.display_name.clone()),
+            ..Default::default()
+        };
+        let mut held = Vec::new();
+        for (c, r) in creds.into_iter().zip(reports) {
+            if r.verdict == badges::Verdict::Valid && !state.holds(&c.achievement_id) {
+                if let Ok(id) = c.achievement_id.parse() {
+                    state.holdings.push(Holding {
+                        achievement: id,
+                        issued_on: None,
+                        expires_on: None,
+                    });
+                }
+            }
+            held.push((c, r));
+        }
+        for f in store.facts(educator_id).await? {
+            match f.kind.as_str() {
+                "experience" => {
+                    if let Some(y) = f.document.get("years").and_then(Value::as_f64) {
+                        state.years_experience = state.years_experience.max(y);
+                    }
+                }
+                "rotation" => {
+                    if let Some(r) = f
+                        .document
+                        .get("role")
+                        .and_then(Value::as_str)
+                        .and_then(|r| r.parse().ok())
+                    {
+                        state.rotations.push(r);
+                    }
+                }
+                "endorsement" => {
+                    if let Ok(e) = serde_json::from_value::<Endorsement>(f.document.clone()) {
+                        state.endorsements.push(e);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok((state, held))
+    }
+}
+
+impl App {
+    /// A signed CLR 2.0 bundle of an educator's credentials; a stack's parts are `isChildOf`
+    /// the certificate they add up to. Signed by the educator's organization's first issuer.
+    pub async fn clr_for(
+        &self,
+        educator: &pathledger_store::Educator,
+        credentials: Vec<Value>,
+    ) -> Result<Value, AppError> {
+        if credentials.is_empty() {
+            return Err(AppError::invalid(
+                "educator",
+                "has no credentials to bundle",
+            ));
+        }
+        let store = &self.inner.store;
+        let issuer = store
+            .issuers(&educator.org_id)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                AppError::NotFound(format!("issuer of organization {}", educator.org_id))
+            })?;
+        let defs = self.definitions(&educator.org_id).await?;
+        let ach_url = |id: &str| format!("{}/achievements/{}", self.inner.public_url, id);
+        let held: std::collections::BTreeSet<String> = credentials
+            .iter()
+            .filter_map(|c| {
+                c.pointer("/credentialSubject/achievement/id")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
+            .collect();
+        let mut associations = Vec::new();
+        for stack in defs.stacks() {
+            let Some(cert) = &stack.awards else { continue };
+            let cert_url = ach_url(cert.as_str());
+            if !held.contains(&cert_url) {
+                continue;
+            }
+            let parts: Vec<String> = stack
+                .required
+                .iter()
+                .chain(stack.electives.iter())
+                .filter_map(|i| match i {
+                    pathledger_core::StackItem::Achievement(a) => Some(ach_url(a.as_str())),
+                    pathledger_core::StackItem::Stack(_) => None,
+                })
+                .filter(|u| held.contains(u))
+                .collect();
+            associations.extend(badges::stack_associations(&cert_url, &parts));
+        }
+        let email = educator.emails.first().cloned().unwrap_or_default();
+        let input = badges::ClrInput {
+            id: format!("urn:uuid:{}", uuid::Uuid::new_v4()),
+            issuer: self.issuer_profile(&issuer),
+            name: format!("Comprehensive Learner Record of {}", educator.display_name),
+            description: None,
+            valid_from: OffsetDateTime::now_utc()
+                .replace_nanosecond(0)
+                .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            valid_until: None,
+            subject: badges::Recipient::Hashed {
+                identity: email,
+                identity_type: "emailAddress".into(),
+                salt: educator.salt.clone(),
+            },
+            credentials,
+            associations,
+            partial: None,
+            include_schema: true,
+        };
+        let doc = badges::clr_credential(&input).map_err(|e| AppError::Build(e.to_string()))?;
+        let vm_prefix = self.issuer_did(&issuer.id);
+        store
+            .with_issuer_key(&issuer.id, |k| {
+                let key = SigningKey::from_seed(k.seed_bytes());
+                sign_document(
+                    &doc,
+                    &key,
+                    &ProofOptions::assertion(
+                        Cryptosuite::EddsaJcs2022,
+                        format!("{vm_prefix}#{}", k.key_id()),
+                    ),
+                )
+            })
+            .await?
+            .map_err(|e| AppError::Build(e.to_string()))
+    }
+}
+
+fn bundle_id(org_id: &str) -> String {
+    format!("{BUNDLE_ID}:{org_id}")
+}
+
+fn achievement_type_name(t: &pathledger_core::AchievementType) -> String {
+    serde_json::to_value(t)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "Achievement".into())
+}
+
+/// A builder failure inside the store comes back boxed; surface our own error when it is one.
+fn unwrap_build(e: StoreError) -> AppError {
+    match e {
+        StoreError::Build(inner) => match inner.downcast::<AppError>() {
+            Ok(app) => *app,
+            Err(other) => AppError::Build(other.to_string()),
+        },
+        other => AppError::Store(other),
+    }
+}

@@ -1,0 +1,68 @@
+//! The OpenAPI 3.1 description of the API, served at `/openapi.json`, and a bundled docs page.
+
+use axum::Json;
+use serde_json::{json, Value};
+
+fn op(summary: &str, tag: &str, secured: bool) -> Value {
+    let mut o = json!({
+        "summary": summary,
+        "tags": [tag],
+        "responses": {
+            "200": {"description": "OK"},
+            "4XX": {"description": "Problem", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        }
+    });
+    if secured {
+        o["security"] = json!([{"bearer": []}]);
+    }
+    o
+}
+
+/// The OpenAPI document.
+pub fn document() -> Value {
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Pathledger API", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "Credential and career-pathway ledger for educators. Errors are RFC 9457 problem+json with a stable `code` and the offending `field`."},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "API token (shown once at creation)"}},
+            "schemas": {
+                "Problem": {"type": "object", "properties": {
+                    "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                    "code": {"type": "string"}, "detail": {"type": "string"}, "field": {"type": "string"}, "retryable": {"type": "boolean"}}},
+                "VerificationReport": {"type": "object", "required": ["verdict", "message", "checks"], "properties": {
+                    "verdict": {"enum": ["valid", "tampered", "revoked", "suspended", "expired", "not_yet_valid", "unknown_issuer", "malformed", "could_not_check"]},
+                    "message": {"type": "string"},
+                    "checks": {"type": "array", "items": {"type": "object", "properties": {
+                        "check": {"enum": ["well_formed", "schema", "proof", "issuer", "validity", "status"]},
+                        "status": {"enum": ["passed", "failed", "not_checked"]},
+                        "code": {"type": "string"}, "message": {"type": "string"}}}}}}
+            }
+        },
+        "paths": {
+            "/healthz": {"get": op("Liveness and database check", "operations", false)},
+            "/credentials/issue": {"post": op("VC-API: sign a credential as given (query: cryptosuite, issuer=did:key)", "vc-api", true)},
+            "/credentials/verify": {"post": op("VC-API: verify a credential (200 verified, 422 not)", "vc-api", false)},
+            "/api/v1/credentials": {"post": op("Issue a micro-credential: {achievement, recipient, suite?, idempotency_key?, valid_until?, evidence?}", "issuance", true)},
+            "/api/v1/credentials/{id}": {"get": op("The exact signed credential", "issuance", false)},
+            "/api/v1/credentials/{id}/revoke": {"post": op("Revoke {reason?}", "status", true)},
+            "/api/v1/credentials/{id}/suspend": {"post": op("Suspend {reason?}", "status", true)},
+            "/api/v1/credentials/{id}/reinstate": {"post": op("Reinstate a suspended credential", "status", true)},
+            "/api/v1/verify": {"post": op("Verification report for any OB 3.0 / VC 2.0 credential", "verification", false)},
+            "/api/v1/verify/batch": {"post": op("Reports for a JSON array of credentials, in order", "verification", false)},
+            "/api/v1/educators/{id}/progress": {"get": op("Where the educator stands on every role", "pathways", true)},
+            "/api/v1/educators/{id}/plan": {"get": op("Cheapest plan to ?target=<role id>", "pathways", true)},
+            "/api/v1/log/head": {"get": op("A freshly signed tree head of the transparency log", "log", false)},
+            "/api/v1/log/credentials/{id}/proof": {"get": op("Inclusion proofs of a credential's events", "log", false)},
+            "/api/v1/log/consistency": {"get": op("Consistency proof ?from=&to=", "log", false)},
+            "/status/{list_id}": {"get": op("Bitstring status list credential", "public", false)},
+            "/.well-known/did.json": {"get": op("did:web document of the host", "public", false)},
+            "/issuers/{id}/did.json": {"get": op("did:web document of an issuer (current and retired keys)", "public", false)}
+        }
+    })
+}
+
+/// `GET /openapi.json`.
+pub async fn openapi_json() -> Json<Value> {
+    Json(document())
+}

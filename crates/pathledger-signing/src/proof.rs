@@ -1,0 +1,592 @@
+//! Data Integrity `DataIntegrityProof` with the eddsa-jcs-2022 and eddsa-rdfc-2022 cryptosuites.
+//!
+//! Signing and verification both work on the JSON value as received: the proof is split off,
+//! the rest canonicalized (JCS or RDFC-1.0), and hashData = SHA-256(canonical proof
+//! configuration) ‖ SHA-256(canonical document) is signed with pure Ed25519.
+
+use crate::jcs;
+use crate::keys::SigningKey;
+use crate::rdfc::{self, RdfcError};
+use crate::resolver::{KeyResolver, ResolveError};
+use rayon::prelude::*;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::str::FromStr;
+
+/// The two supported cryptosuites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Cryptosuite {
+    /// JCS (RFC 8785) canonicalization.
+    #[serde(rename = "eddsa-jcs-2022")]
+    EddsaJcs2022,
+    /// RDF Dataset Canonicalization (RDFC-1.0) of the JSON-LD.
+    #[serde(rename = "eddsa-rdfc-2022")]
+    EddsaRdfc2022,
+}
+
+impl Cryptosuite {
+    /// The spec name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EddsaJcs2022 => "eddsa-jcs-2022",
+            Self::EddsaRdfc2022 => "eddsa-rdfc-2022",
+        }
+    }
+}
+
+impl fmt::Display for Cryptosuite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A cryptosuite name we do not implement.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown cryptosuite `{0}`")]
+pub struct UnknownCryptosuite(pub String);
+
+impl FromStr for Cryptosuite {
+    type Err = UnknownCryptosuite;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "eddsa-jcs-2022" => Ok(Self::EddsaJcs2022),
+            "eddsa-rdfc-2022" => Ok(Self::EddsaRdfc2022),
+            other => Err(UnknownCryptosuite(other.chars().take(100).collect())),
+        }
+    }
+}
+
+/// What goes into a new proof besides the signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProofOptions {
+    /// Which suite.
+    pub cryptosuite: Cryptosuite,
+    /// The key URL, e.g. `did:key:z6Mk…#z6Mk…` or `did:web:example.org#key-2`.
+    pub verification_method: String,
+    /// `created` (XML Schema dateTimeStamp), if any.
+    pub created: Option<String>,
+    /// Usually `assertionMethod`.
+    pub proof_purpose: String,
+}
+
+impl ProofOptions {
+    /// Options for an assertion proof with no `created`.
+    pub fn assertion(cryptosuite: Cryptosuite, verification_method: impl Into<String>) -> Self {
+        Self {
+            cryptosuite,
+            verification_method: verification_method.into(),
+            created: None,
+            proof_purpose: "assertionMethod".into(),
+        }
+    }
+}
+
+/// Why a proof could not be made (`PROOF_GENERATION_ERROR`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignError {
+    /// The document is not a JSON object.
+    #[error("PROOF_GENERATION_ERROR: the document must be a JSON object")]
+    NotAnObject,
+    /// `created` is not a dateTimeStamp.
+    #[error("PROOF_GENERATION_ERROR: `created` is not an XML Schema dateTimeStamp: {0}")]
+    InvalidCreated(String),
+    /// Empty verification method or purpose.
+    #[error("PROOF_GENERATION_ERROR: {0}")]
+    InvalidOptions(String),
+    /// The existing `proof` member is neither an object nor an array of objects.
+    #[error("PROOF_GENERATION_ERROR: existing `proof` is malformed")]
+    MalformedExistingProof,
+    /// JCS failed (non-finite number).
+    #[error("PROOF_GENERATION_ERROR: {0}")]
+    Jcs(#[from] jcs::JcsError),
+    /// RDFC failed (safe-mode data loss, unknown context, …).
+    #[error("{0}")]
+    Rdfc(#[from] RdfcError),
+}
+
+/// One proof that verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedProof {
+    /// Its suite.
+    pub cryptosuite: Cryptosuite,
+    /// The key URL it names.
+    pub verification_method: String,
+    /// The key's controller as resolved (compare with the issuer).
+    pub controller: String,
+}
+
+/// Stable error codes carried by [`ProofOutcome`].
+pub mod codes {
+    /// Bad signature, tampered document, wrong key, or a proof value that is not 64 bytes.
+    pub const PROOF_VERIFICATION_ERROR: &str = "PROOF_VERIFICATION_ERROR";
+    /// Not a JSON object, or a proof missing required members.
+    pub const PARSING_ERROR: &str = "PARSING_ERROR";
+    /// The document has no `proof`.
+    pub const NO_PROOF: &str = "NO_PROOF";
+    /// A proof type or cryptosuite we do not implement.
+    pub const UNKNOWN_CRYPTOSUITE: &str = "UNKNOWN_CRYPTOSUITE";
+    /// Safe-mode JSON-LD would drop data (rdfc).
+    pub const DATA_LOSS_DETECTION_ERROR: &str = "DATA_LOSS_DETECTION_ERROR";
+    /// The JSON-LD is invalid or could not be canonicalized (rdfc).
+    pub const CANONICALIZATION_ERROR: &str = "CANONICALIZATION_ERROR";
+    /// A context that is not bundled (we never fetch contexts).
+    pub const CONTEXT_UNAVAILABLE: &str = "CONTEXT_UNAVAILABLE";
+    /// The verification method could not be resolved to a key.
+    pub const KEY_RESOLUTION_ERROR: &str = "KEY_RESOLUTION_ERROR";
+}
+
+/// The result of checking every proof on a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProofOutcome {
+    /// Every proof verified (in document order).
+    Verified(Vec<VerifiedProof>),
+    /// Tampered or badly signed.
+    Invalid {
+        /// A [`codes`] value.
+        code: &'static str,
+        /// Plain-language reason.
+        message: String,
+    },
+    /// Not checkable as given: no proof, unknown suite, data loss, parse errors.
+    Malformed {
+        /// A [`codes`] value.
+        code: &'static str,
+        /// Plain-language reason.
+        message: String,
+    },
+    /// Could not check now (e.g. the key could not be resolved).
+    CouldNotCheck {
+        /// A [`codes`] value.
+        code: &'static str,
+        /// Plain-language reason.
+        message: String,
+    },
+}
+
+impl ProofOutcome {
+    /// Whether every proof verified.
+    pub fn is_verified(&self) -> bool {
+        matches!(self, Self::Verified(_))
+    }
+
+    /// The error code, if not verified.
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            Self::Verified(_) => None,
+            Self::Invalid { code, .. }
+            | Self::Malformed { code, .. }
+            | Self::CouldNotCheck { code, .. } => Some(code),
+        }
+    }
+
+    fn severity(&self) -> u8 {
+        match self {
+            Self::Invalid { .. } => 3,
+            Self::Malformed { .. } => 2,
+            Self::CouldNotCheck { .. } => 1,
+            Self::Verified(_) => 0,
+        }
+    }
+}
+
+fn invalid(message: impl Into<String>) -> ProofOutcome {
+    ProofOutcome::Invalid {
+        code: codes::PROOF_VERIFICATION_ERROR,
+        message: message.into(),
+    }
+}
+
+fn malformed(code: &'static str, message: impl Into<String>) -> ProofOutcome {
+    ProofOutcome::Malformed {
+        code,
+        message: message.into(),
+    }
+}
+
+fn rdfc_outcome(e: RdfcError) -> ProofOutcome {
+    match e {
+        RdfcError::DataLoss(m) => malformed(
+            codes::DATA_LOSS_DETECTION_ERROR,
+            format!("the credential uses data its contexts do not define: {m}"),
+        ),
+        RdfcError::ContextUnavailable(u) => ProofOutcome::CouldNotCheck {
+            code: codes::CONTEXT_UNAVAILABLE,
+            message: format!(
+                "the credential needs the JSON-LD context {u}, which is not available offline"
+            ),
+        },
+        other => malformed(codes::CANONICALIZATION_ERROR, other.to_string()),
+    }
+}
+
+/// Whether `s` is an XML Schema dateTimeStamp (`YYYY-MM-DDThh:mm:ss[.f+](Z|±hh:mm)`).
+pub fn is_date_time_stamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|x| x.iter().all(u8::is_ascii_digit));
+    if b.len() < 20
+        || !digits(0..4)
+        || b[4] != b'-'
+        || !digits(5..7)
+        || b[7] != b'-'
+        || !digits(8..10)
+        || b[10] != b'T'
+        || !digits(11..13)
+        || b[13] != b':'
+        || !digits(14..16)
+        || b[16] != b':'
+        || !digits(17..19)
+    {
+        return false;
+    }
+    let num =
+        |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<u32>().ok()).unwrap_or(99);
+    if !(1..=12).contains(&num(5..7))
+        || !(1..=31).contains(&num(8..10))
+        || num(11..13) > 24
+        || num(14..16) > 59
+        || num(17..19) > 60
+    {
+        return false;
+    }
+    let mut i = 19;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+    }
+    match &b[i..] {
+        [b'Z'] => true,
+        [sign, h1, h2, b':', m1, m2] if (*sign == b'+' || *sign == b'-') => {
+            [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit())
+        }
+        _ => false,
+    }
+}
+
+/// hashData for a proof configuration and a document given as an object whose `proof`
+/// member (if any) is ignored.
+fn hash_data(
+    suite: Cryptosuite,
+    proof_config: &Value,
+    document: &Map<String, Value>,
+) -> Result<[u8; 64], SignError> {
+    let (proof_canon, doc_canon) = match suite {
+        Cryptosuite::EddsaJcs2022 => (
+            jcs::canonicalize_bytes(proof_config)?,
+            jcs::canonicalize_object_excluding(document, "proof")?,
+        ),
+        Cryptosuite::EddsaRdfc2022 => {
+            let mut unsecured = document.clone();
+            unsecured.remove("proof");
+            (
+                rdfc::canonicalize(proof_config)?.into_bytes(),
+                rdfc::canonicalize(&Value::Object(unsecured))?.into_bytes(),
+            )
+        }
+    };
+    let mut out = [0u8; 64];
+    out[..32].copy_from_slice(&Sha256::digest(&proof_canon));
+    out[32..].copy_from_slice(&Sha256::digest(&doc_canon));
+    Ok(out)
+}
+
+fn encode_proof_value(sig: &[u8; 64]) -> String {
+    format!("z{}", bs58::encode(sig).into_string())
+}
+
+/// Signs `doc` and returns it with the new proof added. An existing `proof` becomes a proof
+/// set (the new proof covers the document without any existing proofs, as proof sets do).
+pub fn sign_document(
+    doc: &Value,
+    key: &SigningKey,
+    opts: &ProofOptions,
+) -> Result<Value, SignError> {
+    let map = doc.as_object().ok_or(SignError::NotAnObject)?;
+    if opts.verification_method.trim().is_empty() {
+        return Err(SignError::InvalidOptions("empty verificationMethod".into()));
+    }
+    if opts.proof_purpose.trim().is_empty() {
+        return Err(SignError::InvalidOptions("empty proofPurpose".into()));
+    }
+    if let Some(c) = &opts.created {
+        if !is_date_time_stamp(c) {
+            return Err(SignError::InvalidCreated(c.clone()));
+        }
+    }
+    let mut proof = Map::new();
+    proof.insert("type".into(), Value::String("DataIntegrityProof".into()));
+    proof.insert(
+        "cryptosuite".into(),
+        Value::String(opts.cryptosuite.as_str().into()),
+    );
+    if let Some(c) = &opts.created {
+        proof.insert("created".into(), Value::String(c.clone()));
+    }
+    proof.insert(
+        "verificationMethod".into(),
+        Value::String(opts.verification_method.clone()),
+    );
+    proof.insert(
+        "proofPurpose".into(),
+        Value::String(opts.proof_purpose.clone()),
+    );
+    let mut config = proof.clone();
+    if let Some(ctx) = map.get("@context") {
+        config.insert("@context".into(), ctx.clone());
+        // eddsa-jcs-2022 keeps the @context in the emitted proof; rdfc does not.
+        if opts.cryptosuite == Cryptosuite::EddsaJcs2022 {
+            let mut with_ctx = Map::new();
+            with_ctx.insert("@context".into(), ctx.clone());
+            with_ctx.extend(proof);
+            proof = with_ctx;
+        }
+    }
+    let hash = hash_data(opts.cryptosuite, &Value::Object(config), map)?;
+    let sig = key.sign_raw(&hash);
+    proof.insert("proofValue".into(), Value::String(encode_proof_value(&sig)));
+
+    let mut out = map.clone();
+    // Take the old proof in place (not `remove`, which would reorder the members).
+    let new_proof = match out.get_mut("proof").map(std::mem::take) {
+        None | Some(Value::Null) => Value::Object(proof),
+        Some(Value::Object(p)) => Value::Array(vec![Value::Object(p), Value::Object(proof)]),
+        Some(Value::Array(mut set)) if set.iter().all(Value::is_object) => {
+            set.push(Value::Object(proof));
+            Value::Array(set)
+        }
+        Some(_) => return Err(SignError::MalformedExistingProof),
+    };
+    out.insert("proof".into(), new_proof);
+    Ok(Value::Object(out))
+}
+
+/// Verifies every proof on `doc` (as received). All must verify; a proof in an unknown suite
+/// is a failure. With several failures the most severe is reported (invalid, then malformed,
+/// then could-not-check).
+pub fn verify_document(doc: &Value, resolver: &dyn KeyResolver) -> ProofOutcome {
+    let Some(map) = doc.as_object() else {
+        return malformed(codes::PARSING_ERROR, "the credential is not a JSON object");
+    };
+    let proofs: Vec<&Value> = match map.get("proof") {
+        None | Some(Value::Null) => {
+            return malformed(
+                codes::NO_PROOF,
+                "the credential has no proof (it is not signed)",
+            )
+        }
+        Some(Value::Array(a)) if a.is_empty() => {
+            return malformed(codes::NO_PROOF, "the credential has an empty proof set")
+        }
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(p) => vec![p],
+    };
+    let mut verified = Vec::with_capacity(proofs.len());
+    let mut worst: Option<ProofOutcome> = None;
+    for proof in proofs {
+        match verify_one(map, proof, resolver) {
+            Ok(v) => verified.push(v),
+            Err(outcome) => {
+                if worst
+                    .as_ref()
+                    .is_none_or(|w| outcome.severity() > w.severity())
+                {
+                    worst = Some(outcome);
+                }
+            }
+        }
+    }
+    worst.unwrap_or(ProofOutcome::Verified(verified))
+}
+
+fn verify_one(
+    unsecured: &Map<String, Value>,
+    proof: &Value,
+    resolver: &dyn KeyResolver,
+) -> Result<VerifiedProof, ProofOutcome> {
+    let p = proof
+        .as_object()
+        .ok_or_else(|| malformed(codes::PARSING_ERROR, "a proof is not a JSON object"))?;
+    let get_str = |name: &str| p.get(name).and_then(Value::as_str);
+    match get_str("type") {
+        Some("DataIntegrityProof") => {}
+        Some(other) => {
+            return Err(malformed(
+                codes::UNKNOWN_CRYPTOSUITE,
+                format!("proof type `{}` is not supported", clip(other)),
+            ))
+        }
+        None => return Err(malformed(codes::PARSING_ERROR, "a proof has no `type`")),
+    }
+    let suite: Cryptosuite = match get_str("cryptosuite") {
+        Some(s) => s.parse().map_err(|e: UnknownCryptosuite| {
+            malformed(codes::UNKNOWN_CRYPTOSUITE, e.to_string())
+        })?,
+        None => {
+            return Err(malformed(
+                codes::PARSING_ERROR,
+                "a proof has no `cryptosuite`",
+            ))
+        }
+    };
+    let vm = get_str("verificationMethod")
+        .ok_or_else(|| malformed(codes::PARSING_ERROR, "a proof has no `verificationMethod`"))?;
+    if get_str("proofPurpose").is_none() {
+        return Err(malformed(
+            codes::PARSING_ERROR,
+            "a proof has no `proofPurpose`",
+        ));
+    }
+    if let Some(c) = p.get("created") {
+        if !c.as_str().is_some_and(is_date_time_stamp) {
+            return Err(malformed(
+                codes::PARSING_ERROR,
+                "the proof's `created` is not a valid date-time",
+            ));
+        }
+    }
+    let proof_value = get_str("proofValue")
+        .ok_or_else(|| malformed(codes::PARSING_ERROR, "a proof has no `proofValue`"))?;
+    let sig = decode_proof_value(proof_value).ok_or_else(|| {
+        invalid("the signature value is not a base58btc-encoded 64-byte Ed25519 signature")
+    })?;
+
+    let mut config = p.clone();
+    config.remove("proofValue");
+    let doc_ctx = unsecured.get("@context");
+    if let Some(proof_ctx) = config.get("@context") {
+        if !context_is_prefix(proof_ctx, doc_ctx) {
+            return Err(invalid(
+                "the proof's @context does not match the start of the credential's @context",
+            ));
+        }
+    }
+    if suite == Cryptosuite::EddsaRdfc2022 {
+        match doc_ctx {
+            Some(ctx) => {
+                config.insert("@context".into(), ctx.clone());
+            }
+            None => {
+                config.remove("@context");
+            }
+        }
+    }
+    let hash = hash_data(suite, &Value::Object(config), unsecured).map_err(|e| match e {
+        SignError::Rdfc(r) => rdfc_outcome(r),
+        other => malformed(codes::PARSING_ERROR, other.to_string()),
+    })?;
+
+    let resolved = resolver
+        .resolve(vm)
+        .map_err(|e| ProofOutcome::CouldNotCheck {
+            code: codes::KEY_RESOLUTION_ERROR,
+            message: match e {
+                ResolveError::NotFound(m) => format!("the signing key could not be found: {m}"),
+                ResolveError::Unsupported(m) => {
+                    format!("the signing key's method cannot be resolved here: {m}")
+                }
+                ResolveError::Unavailable(m) => {
+                    format!("the signing key could not be fetched right now: {m}")
+                }
+            },
+        })?;
+    if !resolved.public_key.verify_raw(&hash, &sig) {
+        return Err(invalid(
+            "the signature does not match: the credential was changed after signing or signed with a different key",
+        ));
+    }
+    Ok(VerifiedProof {
+        cryptosuite: suite,
+        verification_method: vm.to_string(),
+        controller: resolved.controller,
+    })
+}
+
+fn clip(s: &str) -> String {
+    s.chars().take(100).collect()
+}
+
+fn decode_proof_value(s: &str) -> Option<[u8; 64]> {
+    let body = s.strip_prefix('z')?;
+    // 64 bytes encode to at most 88 base58 characters; refuse oversized input before decoding.
+    if body.len() > 90 {
+        return None;
+    }
+    let bytes = bs58::decode(body).into_vec().ok()?;
+    bytes.try_into().ok()
+}
+
+fn context_is_prefix(proof_ctx: &Value, doc_ctx: Option<&Value>) -> bool {
+    let as_list = |v: &Value| -> Vec<Value> {
+        match v {
+            Value::Array(a) => a.clone(),
+            other => vec![other.clone()],
+        }
+    };
+    let Some(doc_ctx) = doc_ctx else {
+        return false;
+    };
+    let p = as_list(proof_ctx);
+    let d = as_list(doc_ctx);
+    p.len() <= d.len() && p.iter().zip(d.iter()).all(|(a, b)| a == b)
+}
+
+/// Verifies many documents on all cores.
+pub fn verify_batch(docs: &[Value], resolver: &dyn KeyResolver) -> Vec<ProofOutcome> {
+    docs.par_iter()
+        .map(|d| verify_document(d, resolver))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suite_names_round_trip() {
+        for s in [Cryptosuite::EddsaJcs2022, Cryptosuite::EddsaRdfc2022] {
+            assert_eq!(s.to_string().parse::<Cryptosuite>().unwrap(), s);
+            let j = serde_json::to_value(s).unwrap();
+            assert_eq!(j, Value::String(s.to_string()));
+            assert_eq!(serde_json::from_value::<Cryptosuite>(j).unwrap(), s);
+        }
+        assert!("ecdsa-rdfc-2019".parse::<Cryptosuite>().is_err());
+    }
+
+    #[test]
+    fn date_time_stamps() {
+        for ok in [
+            "2023-02-24T23:36:38Z",
+            "2024-01-01T00:00:00.123Z",
+            "2024-01-01T00:00:00+05:30",
+        ] {
+            assert!(is_date_time_stamp(ok), "{ok}");
+        }
+        for bad in [
+            "2023-02-24",
+            "2023-02-24T23:36:38",
+            "2023-13-24T23:36:38Z",
+            "2023-02-24T23:36:38.Z",
+            "x",
+        ] {
+            assert!(!is_date_time_stamp(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn proof_value_decoding() {
+        let sig = [7u8; 64];
+        assert_eq!(decode_proof_value(&encode_proof_value(&sig)), Some(sig));
+        assert_eq!(decode_proof_value("z111"), None);
+        assert_eq!(decode_proof_value("abc"), None);
+        assert_eq!(decode_proof_value(&format!("z{}", "2".repeat(500))), None);
+    }
+}

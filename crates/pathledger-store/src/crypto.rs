@@ -1,0 +1,180 @@
+//! Key encryption at rest, signing-key handles, hashing and random identifiers.
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
+use sha2::{Digest, Sha256};
+
+use crate::error::StoreError;
+
+/// The key-encryption key (KEK) from configuration. Private keys are stored sealed with it
+/// (ChaCha20-Poly1305, random nonce, the key's id as associated data so a sealed seed cannot be
+/// moved to another key row).
+#[derive(Clone)]
+pub struct Kek([u8; 32]);
+
+impl Kek {
+    /// A KEK from 32 raw bytes.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// A KEK from 64 hex characters (the form used in configuration files and environment).
+    pub fn from_hex(s: &str) -> Result<Self, StoreError> {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(s.trim(), &mut out)
+            .map_err(|_| StoreError::invalid("kek", "expected 64 hex characters"))?;
+        Ok(Self(out))
+    }
+
+    /// A fresh random KEK (for first-run set-up and tests).
+    pub fn generate() -> Result<Self, StoreError> {
+        Ok(Self(random_bytes()?))
+    }
+
+    /// Hex form, for writing a freshly generated KEK to configuration.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    pub(crate) fn seal(&self, key_id: &str, seed: &[u8; 32]) -> Result<Vec<u8>, StoreError> {
+        let cipher = ChaCha20Poly1305::new(Key::from_slice(&self.0));
+        let nonce: [u8; 12] = random_bytes()?;
+        let ct = cipher
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: seed,
+                    aad: key_id.as_bytes(),
+                },
+            )
+            .map_err(|_| StoreError::integrity("key sealing failed"))?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&ct);
+        Ok(out)
+    }
+
+    pub(crate) fn open(&self, key_id: &str, sealed: &[u8]) -> Result<SigningKey, StoreError> {
+        if sealed.len() < 12 {
+            return Err(StoreError::integrity(format!(
+                "sealed key {key_id} is truncated"
+            )));
+        }
+        let (nonce, ct) = sealed.split_at(12);
+        let cipher = ChaCha20Poly1305::new(Key::from_slice(&self.0));
+        let seed = cipher
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: ct,
+                    aad: key_id.as_bytes(),
+                },
+            )
+            .map_err(|_| {
+                StoreError::integrity(format!(
+                    "cannot unseal key {key_id}: wrong key-encryption key or tampered row"
+                ))
+            })?;
+        let seed: [u8; 32] = seed
+            .as_slice()
+            .try_into()
+            .map_err(|_| StoreError::integrity(format!("sealed key {key_id} has a bad length")))?;
+        Ok(SigningKey::from_bytes(&seed))
+    }
+}
+
+impl std::fmt::Debug for Kek {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Kek(..)")
+    }
+}
+
+/// A decrypted issuer key, lent to a credential builder for the duration of one call. It signs
+/// but never hands out the seed, so private keys cannot leave the store through the API.
+pub struct SigningKeyHandle {
+    key_id: String,
+    key: SigningKey,
+}
+
+impl SigningKeyHandle {
+    pub(crate) fn new(key_id: String, key: SigningKey) -> Self {
+        Self { key_id, key }
+    }
+
+    /// The store's identifier of this key (stable across rotations of other keys).
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    /// The Ed25519 public key.
+    pub fn verifying_key(&self) -> VerifyingKey {
+        self.key.verifying_key()
+    }
+
+    /// Signs `message` with Ed25519 (RFC 8032, deterministic).
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.key.sign(message).to_bytes()
+    }
+
+    /// The seed, for a signing suite that needs its own key type (e.g. eddsa-jcs-2022) *inside*
+    /// the builder closure. The handle only lives for that call; never store or return the seed.
+    pub fn seed_bytes(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+}
+
+impl std::fmt::Debug for SigningKeyHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKeyHandle")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// SHA-256.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+/// OB 3.0 hashed recipient identity: `sha256$` + hex(SHA-256(identity ‖ salt)).
+pub fn recipient_identity_hash(identity: &str, salt: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(identity.as_bytes());
+    h.update(salt.as_bytes());
+    format!("sha256${}", hex::encode(h.finalize()))
+}
+
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], StoreError> {
+    let mut out = [0u8; N];
+    getrandom::getrandom(&mut out).map_err(|e| StoreError::Unavailable {
+        message: format!("no randomness: {e}"),
+    })?;
+    Ok(out)
+}
+
+pub(crate) fn random_u64() -> Result<u64, StoreError> {
+    Ok(u64::from_le_bytes(random_bytes()?))
+}
+
+/// A random identifier with a readable prefix, e.g. `org_3f9c…` (128 random bits).
+pub(crate) fn new_id(prefix: &str) -> Result<String, StoreError> {
+    let b: [u8; 16] = random_bytes()?;
+    Ok(format!("{prefix}_{}", hex::encode(b)))
+}
+
+/// A `urn:uuid:` credential identifier (UUID v4).
+pub(crate) fn new_credential_id() -> Result<String, StoreError> {
+    let b: [u8; 16] = random_bytes()?;
+    Ok(format!(
+        "urn:uuid:{}",
+        uuid::Builder::from_random_bytes(b).into_uuid()
+    ))
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}

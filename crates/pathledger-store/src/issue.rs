@@ -1,0 +1,999 @@
+//! Issuance as one transaction: idempotency, status index allocation, signing by the caller's
+//! builder, storing the exact signed bytes and appending the log, all or nothing; plus bulk
+//! issuance in batched transactions with per-row results, renewal and award-once.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+use serde_json::Value;
+
+use crate::crypto::{
+    new_credential_id, new_id, now_ms, random_u64, recipient_identity_hash, sha256,
+    SigningKeyHandle,
+};
+use crate::error::StoreError;
+use crate::log::{document_hash_hex, LeafData, LogAppender};
+use crate::model::{
+    CredentialRecord, CredentialStatus, IssueContext, IssueOutcome, IssueRequest, Recipient,
+    RecipientIdentity, StatusAssignment, StatusPurpose,
+};
+use crate::sql::{args, list_placeholders, values_placeholders, Backend, Row, Tx, Val};
+use crate::{check_text, Store};
+
+/// Rows per transaction in [`Store::bulk_issue`].
+pub const BULK_BATCH_SIZE: usize = 500;
+
+/// Bits per status list (the Bitstring Status List minimum, 16 KiB).
+pub(crate) const LIST_CAPACITY: u64 = 131_072;
+
+type BoxErr = Box<dyn std::error::Error + Send + Sync + 'static>;
+/// Achievement definitions read in this batch: (id, requested version) -> (version, document).
+type AchievementCache = HashMap<(String, Option<i64>), (i64, std::sync::Arc<Value>)>;
+
+pub(crate) const CRED_COLS: &str = "id, org_id, issuer_id, key_id, achievement_id, achievement_version, educator_id, recipient_hash, document, document_hash, issued_ms, valid_until_ms, status, status_reason, idempotency_key, request_hash, previous_id, revocation_list_id, revocation_index, suspension_list_id, suspension_index, log_index";
+
+/// Turns a credentials row into a record.
+pub(crate) fn row_to_credential(store: &Store, r: &Row) -> Result<CredentialRecord, StoreError> {
+    let rev_list = r.text("revocation_list_id")?;
+    let susp_list = r.opt_text("suspension_list_id")?;
+    let suspension = match (susp_list, r.opt_i64("suspension_index")?) {
+        (Some(list_id), Some(i)) => Some(StatusAssignment {
+            purpose: StatusPurpose::Suspension,
+            list_url: store.list_url(&list_id),
+            list_id,
+            index: u64::try_from(i).map_err(|_| StoreError::integrity("negative status index"))?,
+        }),
+        _ => None,
+    };
+    Ok(CredentialRecord {
+        id: r.text("id")?,
+        org_id: r.text("org_id")?,
+        issuer_id: r.text("issuer_id")?,
+        key_id: r.text("key_id")?,
+        achievement_id: r.text("achievement_id")?,
+        achievement_version: r.i64("achievement_version")?,
+        educator_id: r.opt_text("educator_id")?,
+        recipient_hash: r.text("recipient_hash")?,
+        document: r.text("document")?,
+        document_hash: r.hash("document_hash")?,
+        issued_ms: r.i64("issued_ms")?,
+        valid_until_ms: r.opt_i64("valid_until_ms")?,
+        status: CredentialStatus::parse(&r.text("status")?)?,
+        status_reason: r.opt_text("status_reason")?,
+        idempotency_key: r.opt_text("idempotency_key")?,
+        previous_id: r.opt_text("previous_id")?,
+        revocation: StatusAssignment {
+            purpose: StatusPurpose::Revocation,
+            list_url: store.list_url(&rev_list),
+            list_id: rev_list,
+            index: r.u64("revocation_index")?,
+        },
+        suspension,
+        log_index: r.u64("log_index")?,
+    })
+}
+
+/// The request fields compared for idempotency (everything but the key itself).
+fn request_hash(req: &IssueRequest) -> Result<[u8; 32], StoreError> {
+    let mut r = req.clone();
+    r.idempotency_key = None;
+    let bytes = serde_json::to_vec(&r)
+        .map_err(|e| StoreError::invalid("request", format!("cannot encode: {e}")))?;
+    Ok(sha256(&bytes))
+}
+
+fn normalize_email(e: &str) -> Result<String, StoreError> {
+    let e = e.trim().to_lowercase();
+    check_text("recipient", &e, 320)?;
+    match e.split_once('@') {
+        Some((local, domain)) if !local.is_empty() && domain.contains('.') && !e.contains(' ') => {
+            Ok(e)
+        }
+        _ => Err(StoreError::invalid(
+            "recipient",
+            format!("{e:?} is not an email address"),
+        )),
+    }
+}
+
+/// One row that passed validation and waits to be built.
+struct Prepared {
+    pos: usize,
+    req: IssueRequest,
+    request_hash: [u8; 32],
+    achievement_version: i64,
+    achievement: std::sync::Arc<Value>,
+    recipient: RecipientIdentity,
+    credential_id: String,
+    revocation: Option<StatusAssignment>,
+    suspension: Option<StatusAssignment>,
+}
+
+/// What happened to one input row inside a batch.
+enum RowResult {
+    Done(Box<Result<IssueOutcome, StoreError>>),
+    /// Same idempotency key as an earlier row of the batch: answer with that row's result.
+    SameAs(usize, [u8; 32]),
+}
+
+struct EducatorInfo {
+    id: String,
+    salt: String,
+    email: Option<String>,
+    did: Option<String>,
+    show_email: bool,
+    show_did: bool,
+}
+
+impl EducatorInfo {
+    fn identity(&self) -> Result<RecipientIdentity, StoreError> {
+        let (identity, kind) = match (&self.email, &self.did) {
+            (Some(e), _) => (e.as_str(), "emailAddress"),
+            (None, Some(d)) => (d.as_str(), "did"),
+            (None, None) => {
+                return Err(StoreError::invalid(
+                    "recipient",
+                    format!("educator {} has no email or DID", self.id),
+                ))
+            }
+        };
+        Ok(RecipientIdentity {
+            educator_id: self.id.clone(),
+            identity_hash: recipient_identity_hash(identity, &self.salt),
+            salt: self.salt.clone(),
+            identity_type: kind,
+            shown_email: self.email.clone().filter(|_| self.show_email),
+            shown_did: self.did.clone().filter(|_| self.show_did),
+        })
+    }
+}
+
+impl Store {
+    /// Issues one credential in one transaction. `build` receives the context (credential id,
+    /// status entries, recipient, achievement, a signing handle) and returns the exact signed
+    /// bytes to store. A retry with the same idempotency key returns the first result
+    /// (`replayed: true`) without calling `build`; the same key with another payload is a
+    /// [`StoreError::Conflict`].
+    pub async fn issue<F, E>(&self, req: IssueRequest, build: F) -> Result<IssueOutcome, StoreError>
+    where
+        F: FnOnce(IssueContext<'_>) -> Result<String, E> + Send,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        let slot = Mutex::new(Some(build));
+        let once = |ctx: IssueContext<'_>| -> Result<String, BoxErr> {
+            let f = slot
+                .lock()
+                .map_err(|_| BoxErr::from("builder lock poisoned"))?
+                .take()
+                .ok_or_else(|| BoxErr::from("builder already used"))?;
+            f(ctx).map_err(|e| Box::new(e) as BoxErr)
+        };
+        let issuer_id = req.issuer_id.clone();
+        let mut last_err = None;
+        // A unique-key race with a concurrent request (or a transient failure) rolls the whole
+        // transaction back; the retry then finds the winner's credential and replays it.
+        for _ in 0..3 {
+            match self
+                .issue_batch(&issuer_id, vec![(0, req.clone())], &once)
+                .await
+            {
+                Ok(mut v) => {
+                    return v.pop().map(|(_, r)| r).unwrap_or_else(|| {
+                        Err(StoreError::integrity("issuance produced no result"))
+                    })
+                }
+                Err(e) if e.is_unique_violation() || e.is_retryable() => last_err = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last_err.unwrap_or_else(|| StoreError::integrity("issuance did not complete")))
+    }
+
+    /// Issues the award of a pathway role at most once per educator: the first call issues, any
+    /// later call (any payload) returns that credential with `replayed: true`.
+    pub async fn award_once<F, E>(
+        &self,
+        educator_id: &str,
+        role_id: &str,
+        mut req: IssueRequest,
+        build: F,
+    ) -> Result<IssueOutcome, StoreError>
+    where
+        F: FnOnce(IssueContext<'_>) -> Result<String, E> + Send,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        check_text("role_id", role_id, 512)?;
+        req.recipient = Recipient::Educator(educator_id.to_owned());
+        req.award_role_id = Some(role_id.to_owned());
+        self.issue(req, build).await
+    }
+
+    /// Issues many credentials in batched transactions of [`BULK_BATCH_SIZE`]. Results come back
+    /// in input order, one per row: a bad row is reported and the others still issue. If a batch
+    /// fails as a whole (e.g. a race on an idempotency key), its rows are retried one by one.
+    pub async fn bulk_issue<F, E>(
+        &self,
+        reqs: Vec<IssueRequest>,
+        build: F,
+    ) -> Vec<Result<IssueOutcome, StoreError>>
+    where
+        F: Fn(IssueContext<'_>) -> Result<String, E> + Sync,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        let b = |ctx: IssueContext<'_>| -> Result<String, BoxErr> {
+            build(ctx).map_err(|e| Box::new(e) as BoxErr)
+        };
+        let n = reqs.len();
+        let mut results: Vec<Option<Result<IssueOutcome, StoreError>>> =
+            (0..n).map(|_| None).collect();
+        // Group by issuer (one issuer's status lists are locked per batch, always in one order).
+        let mut groups: Vec<(String, Vec<(usize, IssueRequest)>)> = Vec::new();
+        for (i, r) in reqs.into_iter().enumerate() {
+            match groups.iter_mut().find(|(iss, _)| *iss == r.issuer_id) {
+                Some((_, v)) => v.push((i, r)),
+                None => groups.push((r.issuer_id.clone(), vec![(i, r)])),
+            }
+        }
+        for (issuer, rows) in groups {
+            let mut rows = rows.into_iter().peekable();
+            while rows.peek().is_some() {
+                let batch: Vec<(usize, IssueRequest)> =
+                    rows.by_ref().take(BULK_BATCH_SIZE).collect();
+                match self.issue_batch(&issuer, batch.clone(), &b).await {
+                    Ok(v) => {
+                        for (pos, r) in v {
+                            results[pos] = Some(r);
+                        }
+                    }
+                    Err(batch_err) => {
+                        tracing::warn!(error = %batch_err, rows = batch.len(), "bulk batch failed; retrying rows one by one");
+                        for (pos, req) in batch {
+                            let mut out = Err(StoreError::integrity("not attempted"));
+                            for _ in 0..3 {
+                                match self
+                                    .issue_batch(&issuer, vec![(pos, req.clone())], &b)
+                                    .await
+                                {
+                                    Ok(mut v) => {
+                                        out = v.pop().map(|(_, r)| r).unwrap_or_else(|| {
+                                            Err(StoreError::integrity("no result"))
+                                        });
+                                        break;
+                                    }
+                                    Err(e) if e.is_unique_violation() || e.is_retryable() => {
+                                        out = Err(e)
+                                    }
+                                    Err(e) => {
+                                        out = Err(e);
+                                        break;
+                                    }
+                                }
+                            }
+                            results[pos] = Some(out);
+                        }
+                    }
+                }
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(StoreError::integrity("row was not processed"))))
+            .collect()
+    }
+
+    /// One transaction for rows of one issuer. `Err` means the whole batch rolled back.
+    async fn issue_batch(
+        &self,
+        issuer_id: &str,
+        rows: Vec<(usize, IssueRequest)>,
+        build: &(dyn Fn(IssueContext<'_>) -> Result<String, BoxErr> + Sync),
+    ) -> Result<Vec<(usize, Result<IssueOutcome, StoreError>)>, StoreError> {
+        let mut tx = self.db().begin().await?;
+        let now = now_ms();
+        let mut results: Vec<(usize, RowResult)> = Vec::with_capacity(rows.len());
+
+        // Issuer and its active key, decrypted once per batch.
+        let issuer = tx
+            .fetch_optional(
+                "SELECT i.org_id, k.id AS key_id, k.sealed_seed FROM issuers i LEFT JOIN issuer_keys k ON k.issuer_id = i.id AND k.active WHERE i.id = $1",
+                args![issuer_id],
+            )
+            .await?;
+        let Some(issuer) = issuer else {
+            return Ok(rows
+                .into_iter()
+                .map(|(p, _)| (p, Err(StoreError::not_found("issuer", issuer_id))))
+                .collect());
+        };
+        let org_id = issuer.text("org_id")?;
+        let Some(key_id) = issuer.opt_text("key_id")? else {
+            return Ok(rows
+                .into_iter()
+                .map(|(p, _)| {
+                    (
+                        p,
+                        Err(StoreError::conflict(format!(
+                            "issuer {issuer_id} has no active signing key"
+                        ))),
+                    )
+                })
+                .collect());
+        };
+        let key = SigningKeyHandle::new(
+            key_id.clone(),
+            self.inner
+                .kek
+                .open(&key_id, &issuer.bytes("sealed_seed")?)?,
+        );
+
+        // Existing credentials for the idempotency keys of this batch, in one query.
+        let keys: Vec<String> = rows
+            .iter()
+            .filter_map(|(_, r)| r.idempotency_key.clone())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let mut existing: HashMap<String, Row> = HashMap::new();
+        for chunk in keys.chunks(500) {
+            let sql = format!(
+                "SELECT {CRED_COLS} FROM credentials WHERE org_id = $1 AND idempotency_key IN ({})",
+                list_placeholders(2, chunk.len())
+            );
+            let mut a = args![org_id.as_str()];
+            a.extend(chunk.iter().map(|k| Val::Text(k.clone())));
+            for r in tx.fetch_all(&sql, a).await? {
+                if let Some(k) = r.opt_text("idempotency_key")? {
+                    existing.insert(k, r);
+                }
+            }
+        }
+        let educators = self.resolve_educators(&mut tx, &org_id, &rows, now).await?;
+
+        let mut achievements: AchievementCache = HashMap::new();
+        let mut keys_in_batch: HashMap<String, usize> = HashMap::new();
+        let mut prepared: Vec<Prepared> = Vec::new();
+        for (pos, req) in rows {
+            let r = self
+                .prepare_row(
+                    &mut tx,
+                    &org_id,
+                    pos,
+                    req,
+                    &existing,
+                    &educators,
+                    &mut achievements,
+                    &mut keys_in_batch,
+                )
+                .await?;
+            match r {
+                Ok(Some(p)) => prepared.push(p),
+                Ok(None) => {}
+                Err(rr) => results.push((pos, rr)),
+            }
+        }
+
+        // Status indexes for everything that will be built.
+        let n_rev = prepared.len();
+        let n_susp = prepared.iter().filter(|p| p.req.suspendable).count();
+        let mut rev = self
+            .allocate(&mut tx, issuer_id, StatusPurpose::Revocation, n_rev, now)
+            .await?
+            .into_iter();
+        let mut susp = self
+            .allocate(&mut tx, issuer_id, StatusPurpose::Suspension, n_susp, now)
+            .await?
+            .into_iter();
+        for p in prepared.iter_mut() {
+            p.revocation = rev.next();
+            if p.req.suspendable {
+                p.suspension = susp.next();
+            }
+        }
+
+        // Build and sign. Signing is CPU-bound and independent per row: use the cores.
+        let built = build_all(&prepared, &org_id, now, &key, build);
+
+        let mut log = LogAppender::lock(&mut tx).await?;
+        let mut records: Vec<(usize, CredentialRecord, [u8; 32], Option<String>)> = Vec::new();
+        for (p, b) in prepared.into_iter().zip(built) {
+            let doc = match b {
+                Ok(d) => d,
+                Err(e) => {
+                    results.push((p.pos, RowResult::Done(Box::new(Err(StoreError::Build(e))))));
+                    continue;
+                }
+            };
+            let (Some(revocation), suspension) = (p.revocation, p.suspension) else {
+                return Err(StoreError::integrity("status allocation came up short"));
+            };
+            let doc_hash = sha256(doc.as_bytes());
+            let mut leaf = LeafData::new("issue", now);
+            leaf.credential_id = Some(&p.credential_id);
+            leaf.credential_sha256 = Some(document_hash_hex(&doc));
+            leaf.issuer_id = Some(issuer_id);
+            leaf.key_id = Some(&key_id);
+            leaf.previous_id = p.req.previous_credential_id.as_deref();
+            let data = leaf.to_bytes()?;
+            let log_index = log.append("issue", Some(&p.credential_id), data, now)?;
+            let rec = CredentialRecord {
+                id: p.credential_id,
+                org_id: org_id.clone(),
+                issuer_id: issuer_id.to_owned(),
+                key_id: key_id.clone(),
+                achievement_id: p.req.achievement_id.clone(),
+                achievement_version: p.achievement_version,
+                educator_id: Some(p.recipient.educator_id.clone()),
+                recipient_hash: p.recipient.identity_hash.clone(),
+                document: doc,
+                document_hash: doc_hash,
+                issued_ms: now,
+                valid_until_ms: p.req.valid_until_ms,
+                status: CredentialStatus::Active,
+                status_reason: None,
+                idempotency_key: p.req.idempotency_key.clone(),
+                previous_id: p.req.previous_credential_id.clone(),
+                revocation,
+                suspension,
+                log_index,
+            };
+            records.push((p.pos, rec, p.request_hash, p.req.award_role_id.clone()));
+        }
+
+        write_records(&mut tx, &records, now).await?;
+        log.flush(&mut tx).await?;
+        tx.commit().await?;
+
+        let mut by_pos: HashMap<usize, CredentialRecord> = HashMap::new();
+        let mut out: Vec<(usize, Result<IssueOutcome, StoreError>)> = Vec::new();
+        let mut hash_by_pos: HashMap<usize, [u8; 32]> = HashMap::new();
+        for (pos, rec, h, _) in records {
+            hash_by_pos.insert(pos, h);
+            by_pos.insert(pos, rec.clone());
+            out.push((
+                pos,
+                Ok(IssueOutcome {
+                    credential: rec,
+                    replayed: false,
+                }),
+            ));
+        }
+        for (pos, r) in results {
+            let r = match r {
+                RowResult::Done(r) => *r,
+                RowResult::SameAs(first, h) => {
+                    match (by_pos.get(&first), hash_by_pos.get(&first)) {
+                        (Some(rec), Some(fh)) if *fh == h => Ok(IssueOutcome {
+                            credential: rec.clone(),
+                            replayed: true,
+                        }),
+                        (Some(_), Some(_)) => Err(StoreError::conflict(
+                            "idempotency key reused with a different payload",
+                        )),
+                        _ => Err(StoreError::conflict(
+                            "idempotency key reused in the batch by a row that failed",
+                        )),
+                    }
+                }
+            };
+            out.push((pos, r));
+        }
+        out.sort_by_key(|(p, _)| *p);
+        Ok(out)
+    }
+
+    /// Looks up (or creates, for unknown emails) the educators named by the rows, in bulk.
+    async fn resolve_educators(
+        &self,
+        tx: &mut Tx,
+        org_id: &str,
+        rows: &[(usize, IssueRequest)],
+        now: i64,
+    ) -> Result<HashMap<String, EducatorInfo>, StoreError> {
+        // Keyed by "id:<educator id>" or "email:<normalized email>".
+        let mut out: HashMap<String, EducatorInfo> = HashMap::new();
+        let mut ids: Vec<String> = Vec::new();
+        let mut emails: Vec<String> = Vec::new();
+        for (_, r) in rows {
+            match &r.recipient {
+                Recipient::Educator(id) => ids.push(id.clone()),
+                Recipient::Email(e) => {
+                    if let Ok(e) = normalize_email(e) {
+                        emails.push(e);
+                    }
+                }
+            }
+        }
+        emails.sort();
+        emails.dedup();
+        ids.sort();
+        ids.dedup();
+        let mut email_to_id: HashMap<String, String> = HashMap::new();
+        for chunk in emails.chunks(500) {
+            let sql = format!(
+                "SELECT value, educator_id FROM educator_identifiers WHERE kind = 'email' AND value IN ({})",
+                list_placeholders(1, chunk.len())
+            );
+            for r in tx
+                .fetch_all(&sql, chunk.iter().map(|e| Val::Text(e.clone())).collect())
+                .await?
+            {
+                email_to_id.insert(r.text("value")?, r.text("educator_id")?);
+            }
+        }
+        // Unknown emails become educators of the issuing organization.
+        let missing: Vec<&String> = emails
+            .iter()
+            .filter(|e| !email_to_id.contains_key(*e))
+            .collect();
+        for chunk in missing.chunks(200) {
+            let mut ed_args = Vec::new();
+            let mut id_args = Vec::new();
+            for e in chunk {
+                let id = new_id("edu")?;
+                let salt = hex::encode(crate::crypto::random_bytes::<16>()?);
+                ed_args.extend(args![
+                    id.as_str(),
+                    org_id,
+                    e.as_str(),
+                    salt,
+                    false,
+                    false,
+                    false,
+                    now
+                ]);
+                id_args.extend(args!["email", e.as_str(), id.as_str(), true]);
+                email_to_id.insert((*e).clone(), id);
+            }
+            let sql = format!(
+                "INSERT INTO educators (id, org_id, display_name, salt, show_email, show_did, community_opt_in, created_ms) VALUES {}",
+                values_placeholders(chunk.len(), 8)
+            );
+            tx.execute(&sql, ed_args).await?;
+            let sql = format!(
+                "INSERT INTO educator_identifiers (kind, value, educator_id, is_primary) VALUES {}",
+                values_placeholders(chunk.len(), 4)
+            );
+            tx.execute(&sql, id_args).await?;
+        }
+        let mut all_ids: Vec<String> = ids.clone();
+        all_ids.extend(email_to_id.values().cloned());
+        all_ids.sort();
+        all_ids.dedup();
+        let mut infos: HashMap<String, EducatorInfo> = HashMap::new();
+        for chunk in all_ids.chunks(500) {
+            let sql = format!(
+                "SELECT id, salt, show_email, show_did FROM educators WHERE id IN ({})",
+                list_placeholders(1, chunk.len())
+            );
+            for r in tx
+                .fetch_all(&sql, chunk.iter().map(|e| Val::Text(e.clone())).collect())
+                .await?
+            {
+                let id = r.text("id")?;
+                infos.insert(
+                    id.clone(),
+                    EducatorInfo {
+                        id,
+                        salt: r.text("salt")?,
+                        email: None,
+                        did: None,
+                        show_email: r.bool("show_email")?,
+                        show_did: r.bool("show_did")?,
+                    },
+                );
+            }
+            let sql = format!(
+                "SELECT educator_id, kind, value, is_primary FROM educator_identifiers WHERE educator_id IN ({}) ORDER BY is_primary DESC, value",
+                list_placeholders(1, chunk.len())
+            );
+            for r in tx
+                .fetch_all(&sql, chunk.iter().map(|e| Val::Text(e.clone())).collect())
+                .await?
+            {
+                if let Some(info) = infos.get_mut(&r.text("educator_id")?) {
+                    let v = r.text("value")?;
+                    match r.text("kind")?.as_str() {
+                        "email" if info.email.is_none() => info.email = Some(v),
+                        "did" if info.did.is_none() => info.did = Some(v),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        for (email, id) in email_to_id {
+            if let Some(info) = infos.get(&id) {
+                out.insert(
+                    format!("email:{email}"),
+                    EducatorInfo {
+                        id: info.id.clone(),
+                        salt: info.salt.clone(),
+                        email: info.email.clone(),
+                        did: info.did.clone(),
+                        show_email: info.show_email,
+                        show_did: info.show_did,
+                    },
+                );
+            }
+        }
+        for (id, info) in infos {
+            out.insert(format!("id:{id}"), info);
+        }
+        Ok(out)
+    }
+
+    /// Validates one row. `Ok(Ok(Some))` = to build; `Ok(Ok(None))` never; `Ok(Err(r))` = answered now.
+    #[allow(clippy::too_many_arguments)]
+    async fn prepare_row(
+        &self,
+        tx: &mut Tx,
+        org_id: &str,
+        pos: usize,
+        req: IssueRequest,
+        existing: &HashMap<String, Row>,
+        educators: &HashMap<String, EducatorInfo>,
+        achievements: &mut AchievementCache,
+        keys_in_batch: &mut HashMap<String, usize>,
+    ) -> Result<Result<Option<Prepared>, RowResult>, StoreError> {
+        let fail = |e: StoreError| Ok(Err(RowResult::Done(Box::new(Err(e)))));
+        if let Err(e) = check_text("achievement_id", &req.achievement_id, 2048) {
+            return fail(e);
+        }
+        let rh = match request_hash(&req) {
+            Ok(h) => h,
+            Err(e) => return fail(e),
+        };
+        if let Some(k) = &req.idempotency_key {
+            if let Err(e) = check_text("idempotency_key", k, 255) {
+                return fail(e);
+            }
+            if let Some(row) = existing.get(k) {
+                let same = row.bytes("request_hash")? == rh.to_vec();
+                return Ok(Err(RowResult::Done(Box::new(if same {
+                    row_to_credential(self, row).map(|credential| IssueOutcome {
+                        credential,
+                        replayed: true,
+                    })
+                } else {
+                    Err(StoreError::conflict(format!(
+                        "idempotency key {k:?} was already used with a different request"
+                    )))
+                }))));
+            }
+            if let Some(first) = keys_in_batch.get(k) {
+                return Ok(Err(RowResult::SameAs(*first, rh)));
+            }
+            keys_in_batch.insert(k.clone(), pos);
+        }
+        let key = match &req.recipient {
+            Recipient::Educator(id) => format!("id:{id}"),
+            Recipient::Email(e) => match normalize_email(e) {
+                Ok(e) => format!("email:{e}"),
+                Err(e) => return fail(e),
+            },
+        };
+        let Some(edu) = educators.get(&key) else {
+            let id = match &req.recipient {
+                Recipient::Educator(id) | Recipient::Email(id) => id.clone(),
+            };
+            return fail(StoreError::not_found("educator", id));
+        };
+        let recipient = match edu.identity() {
+            Ok(r) => r,
+            Err(e) => return fail(e),
+        };
+        if let Some(role) = &req.award_role_id {
+            if let Err(e) = check_text("award_role_id", role, 512) {
+                return fail(e);
+            }
+            let sql = format!(
+                "SELECT {CRED_COLS} FROM credentials WHERE id = (SELECT credential_id FROM awards WHERE educator_id = $1 AND role_id = $2)"
+            );
+            if let Some(row) = tx
+                .fetch_optional(&sql, args![edu.id.as_str(), role.as_str()])
+                .await?
+            {
+                return Ok(Err(RowResult::Done(Box::new(
+                    row_to_credential(self, &row).map(|credential| IssueOutcome {
+                        credential,
+                        replayed: true,
+                    }),
+                ))));
+            }
+        }
+        if let Some(prev) = &req.previous_credential_id {
+            let row = tx
+                .fetch_optional(
+                    "SELECT org_id, educator_id, achievement_id FROM credentials WHERE id = $1",
+                    args![prev.as_str()],
+                )
+                .await?;
+            match row {
+                None => return fail(StoreError::not_found("credential", prev.clone())),
+                Some(r) => {
+                    if r.text("org_id")? != org_id
+                        || r.opt_text("educator_id")?.as_deref() != Some(edu.id.as_str())
+                        || r.text("achievement_id")? != req.achievement_id
+                    {
+                        return fail(StoreError::invalid(
+                            "previous_credential_id",
+                            "a renewal must be for the same organization, educator and achievement",
+                        ));
+                    }
+                }
+            }
+        }
+        let ak = (req.achievement_id.clone(), req.achievement_version);
+        let (version, doc) = match achievements.get(&ak) {
+            Some(v) => v.clone(),
+            None => {
+                let row = match req.achievement_version {
+                    Some(v) => tx.fetch_optional(
+                        "SELECT version, document FROM definitions WHERE kind = 'achievement' AND id = $1 AND version = $2",
+                        args![req.achievement_id.as_str(), v],
+                    ).await?,
+                    None => tx.fetch_optional(
+                        "SELECT version, document FROM definitions WHERE kind = 'achievement' AND id = $1 ORDER BY version DESC LIMIT 1",
+                        args![req.achievement_id.as_str()],
+                    ).await?,
+                };
+                let Some(row) = row else {
+                    return fail(StoreError::not_found(
+                        "achievement",
+                        req.achievement_id.clone(),
+                    ));
+                };
+                let doc: Value = serde_json::from_str(&row.text("document")?)
+                    .map_err(|e| StoreError::integrity(format!("stored definition: {e}")))?;
+                let v = (row.i64("version")?, std::sync::Arc::new(doc));
+                achievements.insert(ak, v.clone());
+                v
+            }
+        };
+        Ok(Ok(Some(Prepared {
+            pos,
+            req,
+            request_hash: rh,
+            achievement_version: version,
+            achievement: doc,
+            recipient,
+            credential_id: new_credential_id()?,
+            revocation: None,
+            suspension: None,
+        })))
+    }
+
+    /// Picks `n` random unused indexes in the issuer's open list(s) of `purpose`, opening a new
+    /// list when the current one is full. The list row stays locked until commit, so concurrent
+    /// issuers cannot pick the same index.
+    async fn allocate(
+        &self,
+        tx: &mut Tx,
+        issuer_id: &str,
+        purpose: StatusPurpose,
+        n: usize,
+        now: i64,
+    ) -> Result<Vec<StatusAssignment>, StoreError> {
+        let mut out = Vec::with_capacity(n);
+        let mut need = n as u64;
+        let lock = match tx.backend() {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        };
+        while need > 0 {
+            let sql = format!("SELECT id, capacity, allocated FROM status_lists WHERE issuer_id = $1 AND purpose = $2 AND open ORDER BY created_ms, id LIMIT 1{lock}");
+            let row = tx
+                .fetch_optional(&sql, args![issuer_id, purpose.as_str()])
+                .await?;
+            let (list_id, capacity, allocated) = match row {
+                Some(r) => (r.text("id")?, r.u64("capacity")?, r.u64("allocated")?),
+                None => {
+                    let id = new_id("sl")?;
+                    tx.execute(
+                        "INSERT INTO status_lists (id, issuer_id, purpose, capacity, allocated, version, open, created_ms) VALUES ($1, $2, $3, $4, 0, 1, $5, $6)",
+                        args![id.as_str(), issuer_id, purpose.as_str(), LIST_CAPACITY as i64, true, now],
+                    )
+                    .await?;
+                    (id, LIST_CAPACITY, 0)
+                }
+            };
+            // Lists are filled to half so random indexes stay cheap to find and hard to guess.
+            let limit = capacity / 2;
+            if allocated >= limit {
+                tx.execute(
+                    "UPDATE status_lists SET open = $1 WHERE id = $2",
+                    args![false, list_id.as_str()],
+                )
+                .await?;
+                continue;
+            }
+            let take = need.min(limit - allocated);
+            let mut chosen: HashSet<u64> = HashSet::new();
+            while (chosen.len() as u64) < take {
+                let mut cands: Vec<u64> = Vec::new();
+                while (chosen.len() + cands.len()) as u64 <= take + take / 4 {
+                    let c = random_u64()? % capacity;
+                    if !chosen.contains(&c) && !cands.contains(&c) {
+                        cands.push(c);
+                    }
+                }
+                let mut taken: HashSet<u64> = HashSet::new();
+                for chunk in cands.chunks(500) {
+                    let sql = format!(
+                        "SELECT idx FROM status_allocations WHERE list_id = $1 AND idx IN ({})",
+                        list_placeholders(2, chunk.len())
+                    );
+                    let mut a = args![list_id.as_str()];
+                    for c in chunk {
+                        a.push(Val::I64(*c as i64));
+                    }
+                    for r in tx.fetch_all(&sql, a).await? {
+                        taken.insert(r.u64("idx")?);
+                    }
+                }
+                for c in cands {
+                    if (chosen.len() as u64) < take && !taken.contains(&c) {
+                        chosen.insert(c);
+                    }
+                }
+            }
+            tx.execute(
+                "UPDATE status_lists SET allocated = allocated + $1 WHERE id = $2",
+                args![take as i64, list_id.as_str()],
+            )
+            .await?;
+            let url = self.list_url(&list_id);
+            for idx in chosen {
+                out.push(StatusAssignment {
+                    purpose,
+                    list_id: list_id.clone(),
+                    list_url: url.clone(),
+                    index: idx,
+                });
+            }
+            need -= take;
+        }
+        Ok(out)
+    }
+
+    /// Credentials expiring before `before_ms` that are still active and not yet renewed.
+    pub async fn credentials_expiring(
+        &self,
+        org_id: &str,
+        before_ms: i64,
+    ) -> Result<Vec<CredentialRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {CRED_COLS} FROM credentials c WHERE org_id = $1 AND valid_until_ms IS NOT NULL AND valid_until_ms < $2 AND status = 'active' AND NOT EXISTS (SELECT 1 FROM credentials n WHERE n.previous_id = c.id) ORDER BY valid_until_ms"
+        );
+        self.db()
+            .fetch_all(&sql, args![org_id, before_ms])
+            .await?
+            .iter()
+            .map(|r| row_to_credential(self, r))
+            .collect()
+    }
+}
+
+fn build_all(
+    prepared: &[Prepared],
+    org_id: &str,
+    now: i64,
+    key: &SigningKeyHandle,
+    build: &(dyn Fn(IssueContext<'_>) -> Result<String, BoxErr> + Sync),
+) -> Vec<Result<String, BoxErr>> {
+    let one = |p: &Prepared| -> Result<String, BoxErr> {
+        let Some(revocation) = p.revocation.as_ref() else {
+            return Err("no status index allocated".into());
+        };
+        build(IssueContext {
+            credential_id: p.credential_id.clone(),
+            request: &p.req,
+            org_id,
+            issued_ms: now,
+            achievement_version: p.achievement_version,
+            achievement: &p.achievement,
+            recipient: &p.recipient,
+            revocation,
+            suspension: p.suspension.as_ref(),
+            key,
+        })
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if prepared.len() < 32 || threads < 2 {
+        return prepared.iter().map(one).collect();
+    }
+    let chunk = prepared.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = prepared
+            .chunks(chunk)
+            .map(|c| s.spawn(move || c.iter().map(one).collect::<Vec<_>>()))
+            .collect();
+        let mut out = Vec::with_capacity(prepared.len());
+        for (h, c) in handles.into_iter().zip(prepared.chunks(chunk)) {
+            match h.join() {
+                Ok(v) => out.extend(v),
+                // A panicking builder fails only its own rows.
+                Err(_) => out.extend(
+                    c.iter()
+                        .map(|_| Err::<String, BoxErr>("builder panicked".into())),
+                ),
+            }
+        }
+        out
+    })
+}
+
+async fn write_records(
+    tx: &mut Tx,
+    records: &[(usize, CredentialRecord, [u8; 32], Option<String>)],
+    now: i64,
+) -> Result<(), StoreError> {
+    for chunk in records.chunks(200) {
+        let sql = format!(
+            "INSERT INTO credentials ({CRED_COLS}) VALUES {}",
+            values_placeholders(chunk.len(), 22)
+        );
+        let mut a = Vec::with_capacity(chunk.len() * 22);
+        for (_, c, rh, _) in chunk {
+            a.extend(args![
+                c.id.as_str(),
+                c.org_id.as_str(),
+                c.issuer_id.as_str(),
+                c.key_id.as_str(),
+                c.achievement_id.as_str(),
+                c.achievement_version,
+                c.educator_id.clone(),
+                c.recipient_hash.as_str(),
+                c.document.as_str(),
+                c.document_hash.to_vec(),
+                c.issued_ms,
+                c.valid_until_ms,
+                c.status.as_str(),
+                c.status_reason.clone(),
+                c.idempotency_key.clone(),
+                rh.to_vec(),
+                c.previous_id.clone(),
+                c.revocation.list_id.as_str(),
+                c.revocation.index as i64,
+                c.suspension.as_ref().map(|s| s.list_id.clone()),
+                c.suspension.as_ref().map(|s| s.index as i64),
+                c.log_index as i64
+            ]);
+        }
+        tx.execute(&sql, a).await?;
+        let mut allocs = Vec::new();
+        let mut count = 0;
+        for (_, c, _, _) in chunk {
+            allocs.extend(args![
+                c.revocation.list_id.as_str(),
+                c.revocation.index as i64,
+                c.id.as_str(),
+                false
+            ]);
+            count += 1;
+            if let Some(s) = &c.suspension {
+                allocs.extend(args![
+                    s.list_id.as_str(),
+                    s.index as i64,
+                    c.id.as_str(),
+                    false
+                ]);
+                count += 1;
+            }
+        }
+        let sql = format!(
+            "INSERT INTO status_allocations (list_id, idx, credential_id, bit) VALUES {}",
+            values_placeholders(count, 4)
+        );
+        tx.execute(&sql, allocs).await?;
+        for (_, c, _, role) in chunk {
+            if let (Some(role), Some(edu)) = (role, &c.educator_id) {
+                tx.execute(
+                    "INSERT INTO awards (educator_id, role_id, credential_id, created_ms) VALUES ($1, $2, $3, $4)",
+                    args![edu.as_str(), role.as_str(), c.id.as_str(), now],
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,660 @@
+//! Public record types the store reads and writes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::SigningKeyHandle;
+use crate::error::StoreError;
+
+/// A role a user holds in an organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Manages the organization, its members and issuers.
+    OrgAdmin,
+    /// Issues, renews, revokes credentials.
+    Issuer,
+    /// Reviews evidence submissions assigned to them (mentor, coach).
+    Assessor,
+    /// District verifier (HR, hiring).
+    Verifier,
+    /// An educator holding credentials.
+    Educator,
+}
+
+impl Role {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::OrgAdmin => "org_admin",
+            Role::Issuer => "issuer",
+            Role::Assessor => "assessor",
+            Role::Verifier => "verifier",
+            Role::Educator => "educator",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Result<Self, StoreError> {
+        Ok(match s {
+            "org_admin" => Role::OrgAdmin,
+            "issuer" => Role::Issuer,
+            "assessor" => Role::Assessor,
+            "verifier" => Role::Verifier,
+            "educator" => Role::Educator,
+            other => {
+                return Err(StoreError::invalid(
+                    "role",
+                    format!("unknown role {other:?}"),
+                ))
+            }
+        })
+    }
+}
+
+/// An organization; a district may contain schools (`parent_id`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organization {
+    /// Identifier.
+    pub id: String,
+    /// Containing organization, if any.
+    pub parent_id: Option<String>,
+    /// Display name.
+    pub name: String,
+    /// Free-form kind: `district`, `school`, `program`, `provider`, …
+    pub kind: String,
+    /// Creation time, ms since epoch.
+    pub created_ms: i64,
+}
+
+/// A person who signs in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Identifier.
+    pub id: String,
+    /// Sign-in email (lower-cased).
+    pub email: String,
+    /// Display name.
+    pub display_name: String,
+    /// The educator record this user is, if any.
+    pub educator_id: Option<String>,
+    /// Creation time.
+    pub created_ms: i64,
+}
+
+/// A (user, organization, role) grant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Membership {
+    /// User.
+    pub user_id: String,
+    /// Organization.
+    pub org_id: String,
+    /// Role held there.
+    pub role: Role,
+}
+
+/// An API token as shown once at creation: the secret is not stored, only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewApiToken {
+    /// Token id (for listing and revoking).
+    pub id: String,
+    /// The secret to give the user; never retrievable again.
+    pub secret: String,
+}
+
+/// An issuing body of an organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Issuer {
+    /// Identifier.
+    pub id: String,
+    /// Owning organization.
+    pub org_id: String,
+    /// Display name.
+    pub name: String,
+    /// Public URL, if any.
+    pub url: Option<String>,
+    /// Creation time.
+    pub created_ms: i64,
+}
+
+/// Public information about an issuer key. The private part never leaves the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuerKeyInfo {
+    /// Key id.
+    pub id: String,
+    /// Owning issuer.
+    pub issuer_id: String,
+    /// Ed25519 public key.
+    pub public_key: [u8; 32],
+    /// True for the key new credentials are signed with; retired keys stay for verification.
+    pub active: bool,
+    /// Creation time.
+    pub created_ms: i64,
+    /// Retirement time.
+    pub retired_ms: Option<i64>,
+}
+
+/// Kinds of versioned definition documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DefinitionKind {
+    /// Competency framework.
+    Framework,
+    /// Micro-credential (OB 3.0 Achievement).
+    Achievement,
+    /// Stack / certificate.
+    Stack,
+    /// Role in the career lattice.
+    Role,
+    /// Pathway (graph of roles).
+    Pathway,
+}
+
+impl DefinitionKind {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DefinitionKind::Framework => "framework",
+            DefinitionKind::Achievement => "achievement",
+            DefinitionKind::Stack => "stack",
+            DefinitionKind::Role => "role",
+            DefinitionKind::Pathway => "pathway",
+        }
+    }
+}
+
+/// One version of a definition document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Definition {
+    /// Kind.
+    pub kind: DefinitionKind,
+    /// Identifier (stable across versions).
+    pub id: String,
+    /// Version, 1-based, increasing.
+    pub version: i64,
+    /// Owning organization.
+    pub org_id: String,
+    /// The JSON document as given.
+    pub document: serde_json::Value,
+    /// When this version was stored.
+    pub created_ms: i64,
+}
+
+/// An educator's identity record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Educator {
+    /// Identifier.
+    pub id: String,
+    /// Home organization.
+    pub org_id: String,
+    /// Display name.
+    pub display_name: String,
+    /// Emails (lower-cased); the first is the primary one used for the recipient hash.
+    pub emails: Vec<String>,
+    /// Optional DID.
+    pub did: Option<String>,
+    /// Salt of the hashed recipient identity (hex).
+    pub salt: String,
+    /// Show the email in credentials instead of the salted hash.
+    pub show_email: bool,
+    /// Show the DID in credentials.
+    pub show_did: bool,
+    /// Listed in communities of practice.
+    pub community_opt_in: bool,
+    /// Creation time.
+    pub created_ms: i64,
+}
+
+/// Fields for a new educator.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewEducator {
+    /// Home organization.
+    pub org_id: String,
+    /// Display name.
+    pub display_name: String,
+    /// Emails (at least one email or a DID).
+    pub emails: Vec<String>,
+    /// Optional DID.
+    pub did: Option<String>,
+    /// Opt-in flags.
+    pub show_email: bool,
+    /// Opt-in flags.
+    pub show_did: bool,
+    /// Opt-in flags.
+    pub community_opt_in: bool,
+}
+
+/// A non-credential fact about an educator (years of experience, a residency rotation, an endorsement).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fact {
+    /// Identifier.
+    pub id: String,
+    /// Educator.
+    pub educator_id: String,
+    /// `experience`, `rotation`, `endorsement`, …
+    pub kind: String,
+    /// Details as JSON.
+    pub document: serde_json::Value,
+    /// Who recorded it (user id).
+    pub recorded_by: Option<String>,
+    /// When.
+    pub created_ms: i64,
+}
+
+/// State of an evidence submission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmissionState {
+    /// Waiting for the assessor.
+    Submitted,
+    /// Accepted by the assessor.
+    Accepted,
+    /// Returned with comments.
+    Returned,
+}
+
+impl SubmissionState {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            SubmissionState::Submitted => "submitted",
+            SubmissionState::Accepted => "accepted",
+            SubmissionState::Returned => "returned",
+        }
+    }
+    pub(crate) fn parse(s: &str) -> Result<Self, StoreError> {
+        Ok(match s {
+            "submitted" => SubmissionState::Submitted,
+            "accepted" => SubmissionState::Accepted,
+            "returned" => SubmissionState::Returned,
+            o => {
+                return Err(StoreError::integrity(format!(
+                    "unknown submission state {o}"
+                )))
+            }
+        })
+    }
+}
+
+/// Evidence submitted for a micro-credential, and the assessor's decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceSubmission {
+    /// Identifier.
+    pub id: String,
+    /// Organization reviewing it.
+    pub org_id: String,
+    /// Educator.
+    pub educator_id: String,
+    /// Micro-credential applied for.
+    pub achievement_id: String,
+    /// Evidence as JSON.
+    pub document: serde_json::Value,
+    /// Assigned assessor (user id).
+    pub assessor_user_id: Option<String>,
+    /// State.
+    pub state: SubmissionState,
+    /// Assessor's comment.
+    pub decision_comment: Option<String>,
+    /// Who decided.
+    pub decided_by: Option<String>,
+    /// Submitted at.
+    pub created_ms: i64,
+    /// Decided at.
+    pub decided_ms: Option<i64>,
+}
+
+/// Purpose of a status list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusPurpose {
+    /// Permanent.
+    Revocation,
+    /// Reversible.
+    Suspension,
+}
+
+impl StatusPurpose {
+    /// Wire/stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusPurpose::Revocation => "revocation",
+            StatusPurpose::Suspension => "suspension",
+        }
+    }
+    pub(crate) fn parse(s: &str) -> Result<Self, StoreError> {
+        match s {
+            "revocation" => Ok(StatusPurpose::Revocation),
+            "suspension" => Ok(StatusPurpose::Suspension),
+            o => Err(StoreError::integrity(format!("unknown status purpose {o}"))),
+        }
+    }
+}
+
+/// A credential's entry in a status list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusAssignment {
+    /// Purpose of the list.
+    pub purpose: StatusPurpose,
+    /// List id.
+    pub list_id: String,
+    /// Public URL of the list credential (`statusListCredential`).
+    pub list_url: String,
+    /// Bit index (`statusListIndex`, emit as a decimal string).
+    pub index: u64,
+}
+
+/// A status list's bits, ready to be encoded and signed by the caller (bit i = bit 7 − i mod 8 of byte ⌊i/8⌋).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusListBits {
+    /// List id.
+    pub list_id: String,
+    /// Issuer owning the list.
+    pub issuer_id: String,
+    /// Purpose.
+    pub purpose: StatusPurpose,
+    /// Public URL.
+    pub list_url: String,
+    /// Increases on every change; re-sign when it moves.
+    pub version: i64,
+    /// Number of bits (≥ 131,072).
+    pub capacity: u64,
+    /// `capacity / 8` bytes, MSB first.
+    pub bits: Vec<u8>,
+}
+
+impl StatusListBits {
+    /// Whether bit `index` is set.
+    pub fn is_set(&self, index: u64) -> bool {
+        let Ok(byte) = usize::try_from(index / 8) else {
+            return false;
+        };
+        self.bits
+            .get(byte)
+            .is_some_and(|b| b & (0x80 >> (index % 8)) != 0)
+    }
+}
+
+/// Current status of an issued credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialStatus {
+    /// Valid as far as status goes.
+    Active,
+    /// Permanently revoked.
+    Revoked,
+    /// Suspended (reversible).
+    Suspended,
+}
+
+impl CredentialStatus {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialStatus::Active => "active",
+            CredentialStatus::Revoked => "revoked",
+            CredentialStatus::Suspended => "suspended",
+        }
+    }
+    pub(crate) fn parse(s: &str) -> Result<Self, StoreError> {
+        match s {
+            "active" => Ok(CredentialStatus::Active),
+            "revoked" => Ok(CredentialStatus::Revoked),
+            "suspended" => Ok(CredentialStatus::Suspended),
+            o => Err(StoreError::integrity(format!(
+                "unknown credential status {o}"
+            ))),
+        }
+    }
+}
+
+/// A status change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusChange {
+    /// Set the revocation bit (permanent).
+    Revoke,
+    /// Set the suspension bit.
+    Suspend,
+    /// Clear the suspension bit.
+    Reinstate,
+}
+
+impl StatusChange {
+    /// Log event name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusChange::Revoke => "revoke",
+            StatusChange::Suspend => "suspend",
+            StatusChange::Reinstate => "reinstate",
+        }
+    }
+}
+
+/// An issued credential as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialRecord {
+    /// Credential id (`urn:uuid:…`).
+    pub id: String,
+    /// Issuing organization.
+    pub org_id: String,
+    /// Issuer.
+    pub issuer_id: String,
+    /// Key it was signed with.
+    pub key_id: String,
+    /// Achievement (micro-credential) id.
+    pub achievement_id: String,
+    /// Definition version it was issued under.
+    pub achievement_version: i64,
+    /// Educator, unless erased on request.
+    pub educator_id: Option<String>,
+    /// `sha256$…` recipient identity hash.
+    pub recipient_hash: String,
+    /// The exact signed bytes.
+    pub document: String,
+    /// SHA-256 of `document`.
+    pub document_hash: [u8; 32],
+    /// Issuance time.
+    pub issued_ms: i64,
+    /// Expiry, if any.
+    pub valid_until_ms: Option<i64>,
+    /// Status.
+    pub status: CredentialStatus,
+    /// Reason of the last status change.
+    pub status_reason: Option<String>,
+    /// Idempotency key given at issuance.
+    pub idempotency_key: Option<String>,
+    /// The credential this one renews.
+    pub previous_id: Option<String>,
+    /// Revocation list entry.
+    pub revocation: StatusAssignment,
+    /// Suspension list entry, if the credential can be suspended.
+    pub suspension: Option<StatusAssignment>,
+    /// Log index of the issue event.
+    pub log_index: u64,
+}
+
+/// Who receives a credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Recipient {
+    /// An existing educator.
+    Educator(String),
+    /// An email; an educator record is created in the issuer's organization if none has it.
+    Email(String),
+}
+
+/// A request to issue one credential.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IssueRequest {
+    /// Issuer.
+    pub issuer_id: String,
+    /// Achievement (micro-credential) definition id.
+    pub achievement_id: String,
+    /// Definition version; `None` = latest.
+    pub achievement_version: Option<i64>,
+    /// Recipient.
+    pub recipient: Recipient,
+    /// Expiry.
+    pub valid_until_ms: Option<i64>,
+    /// Credential renewed by this one.
+    pub previous_credential_id: Option<String>,
+    /// Also allocate a suspension status entry.
+    pub suspendable: bool,
+    /// Pathway role whose reaching awards this credential (issued at most once per educator).
+    pub award_role_id: Option<String>,
+    /// Retry key: the same key in the same organization returns the first result.
+    pub idempotency_key: Option<String>,
+    /// Caller data passed to the builder (e.g. evidence, narrative); part of the payload compared for idempotency.
+    pub extra: serde_json::Value,
+}
+
+impl IssueRequest {
+    /// A request with defaults: latest version, no expiry, revocation only.
+    pub fn new(issuer_id: &str, achievement_id: &str, recipient: Recipient) -> Self {
+        Self {
+            issuer_id: issuer_id.to_owned(),
+            achievement_id: achievement_id.to_owned(),
+            achievement_version: None,
+            recipient,
+            valid_until_ms: None,
+            previous_credential_id: None,
+            suspendable: false,
+            award_role_id: None,
+            idempotency_key: None,
+            extra: serde_json::Value::Null,
+        }
+    }
+}
+
+/// The recipient as the credential should name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecipientIdentity {
+    /// Educator record.
+    pub educator_id: String,
+    /// `sha256$` + hex(SHA-256(identity ‖ salt)) (OB 3.0 `IdentityObject.identityHash`).
+    pub identity_hash: String,
+    /// The salt (`IdentityObject.salt`).
+    pub salt: String,
+    /// `emailAddress` or `did` the hash is of.
+    pub identity_type: &'static str,
+    /// Email to show instead, if the educator opted in.
+    pub shown_email: Option<String>,
+    /// DID to use as subject id, if the educator opted in.
+    pub shown_did: Option<String>,
+}
+
+/// Everything a credential builder needs. Built inside the issuance transaction.
+pub struct IssueContext<'a> {
+    /// New credential id (`urn:uuid:…`).
+    pub credential_id: String,
+    /// The request.
+    pub request: &'a IssueRequest,
+    /// Issuing organization.
+    pub org_id: &'a str,
+    /// Issuance time (ms), to use as `validFrom`.
+    pub issued_ms: i64,
+    /// Achievement definition version used.
+    pub achievement_version: i64,
+    /// Achievement definition document.
+    pub achievement: &'a serde_json::Value,
+    /// Recipient.
+    pub recipient: &'a RecipientIdentity,
+    /// Revocation status entry.
+    pub revocation: &'a StatusAssignment,
+    /// Suspension status entry, if requested.
+    pub suspension: Option<&'a StatusAssignment>,
+    /// The issuer's active key, for signing only.
+    pub key: &'a SigningKeyHandle,
+}
+
+/// Result of an issuance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueOutcome {
+    /// The stored credential.
+    pub credential: CredentialRecord,
+    /// True if this was a retry answered with the first result (or an award already made).
+    pub replayed: bool,
+}
+
+/// Result of a status change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChangeOutcome {
+    /// The credential after the change.
+    pub credential: CredentialRecord,
+    /// Log index of the change event.
+    pub log_index: u64,
+    /// The list whose bit changed, with its new version.
+    pub list_id: String,
+    /// New list version.
+    pub list_version: i64,
+}
+
+/// One transparency log entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// 0-based index.
+    pub index: u64,
+    /// `issue`, `revoke`, `suspend`, `reinstate`, `key_created`, `key_rotation`.
+    pub event: String,
+    /// Credential concerned, if any.
+    pub credential_id: Option<String>,
+    /// Leaf data (canonical JSON; hashes and identifiers only, no personal data).
+    pub data: String,
+    /// RFC 6962 leaf hash of `data`.
+    pub leaf_hash: [u8; 32],
+    /// Append time.
+    pub created_ms: i64,
+}
+
+/// Everything needed to check offline that a credential's event is in the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InclusionBundle {
+    /// The log entry.
+    pub entry: LogEntry,
+    /// Audit path (bottom-up) to `tree_head`.
+    pub proof: Vec<[u8; 32]>,
+    /// The signed head the proof leads to.
+    pub tree_head: pathledger_log::SignedTreeHead,
+}
+
+/// One problem found by [`crate::Store::audit`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditProblem {
+    /// First log entry affected, when one can be named.
+    pub entry: Option<u64>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Result of an audit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditReport {
+    /// Log size according to the head row.
+    pub tree_size: u64,
+    /// Entries read.
+    pub entries_checked: u64,
+    /// Signed heads checked.
+    pub heads_checked: u64,
+    /// Problems, in discovery order.
+    pub problems: Vec<AuditProblem>,
+    /// The first bad entry (lowest index named by a problem).
+    pub first_bad_entry: Option<u64>,
+}
+
+impl AuditReport {
+    /// True if nothing was wrong.
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Everything the store holds about one educator (data-subject export).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EducatorExport {
+    /// The record.
+    pub educator: Educator,
+    /// Facts.
+    pub facts: Vec<Fact>,
+    /// Evidence submissions.
+    pub submissions: Vec<EvidenceSubmission>,
+    /// Credentials (exact signed bytes included).
+    pub credentials: Vec<CredentialRecord>,
+}

@@ -1,0 +1,418 @@
+//! A thin layer that runs one SQL text on either backend, so the store's logic is written once.
+//!
+//! Both schemas use the same tables and column names, and both drivers accept `$1`-style
+//! placeholders, so a query only differs in how its binds and rows are typed. [`Val`] carries a
+//! bind value, [`Row`] wraps a backend row, and [`Db`] / [`Tx`] dispatch to the right driver.
+
+use sqlx::postgres::{PgPool, PgRow};
+use sqlx::sqlite::{SqlitePool, SqliteRow};
+use sqlx::{Postgres, Row as _, Sqlite, Transaction};
+
+use crate::error::StoreError;
+
+/// One bind value. Nulls are typed so PostgreSQL can infer the parameter type.
+#[derive(Debug, Clone)]
+pub(crate) enum Val {
+    I64(i64),
+    Text(String),
+    Bytes(Vec<u8>),
+    Bool(bool),
+    OptI64(Option<i64>),
+    OptText(Option<String>),
+}
+
+impl From<i64> for Val {
+    fn from(v: i64) -> Self {
+        Val::I64(v)
+    }
+}
+impl From<&str> for Val {
+    fn from(v: &str) -> Self {
+        Val::Text(v.to_owned())
+    }
+}
+impl From<String> for Val {
+    fn from(v: String) -> Self {
+        Val::Text(v)
+    }
+}
+impl From<&String> for Val {
+    fn from(v: &String) -> Self {
+        Val::Text(v.clone())
+    }
+}
+impl From<Vec<u8>> for Val {
+    fn from(v: Vec<u8>) -> Self {
+        Val::Bytes(v)
+    }
+}
+impl From<&[u8]> for Val {
+    fn from(v: &[u8]) -> Self {
+        Val::Bytes(v.to_vec())
+    }
+}
+impl From<&[u8; 32]> for Val {
+    fn from(v: &[u8; 32]) -> Self {
+        Val::Bytes(v.to_vec())
+    }
+}
+impl From<bool> for Val {
+    fn from(v: bool) -> Self {
+        Val::Bool(v)
+    }
+}
+impl From<Option<i64>> for Val {
+    fn from(v: Option<i64>) -> Self {
+        Val::OptI64(v)
+    }
+}
+impl From<Option<String>> for Val {
+    fn from(v: Option<String>) -> Self {
+        Val::OptText(v)
+    }
+}
+impl From<Option<&str>> for Val {
+    fn from(v: Option<&str>) -> Self {
+        Val::OptText(v.map(str::to_owned))
+    }
+}
+impl From<&Option<String>> for Val {
+    fn from(v: &Option<String>) -> Self {
+        Val::OptText(v.clone())
+    }
+}
+
+/// Builds a `Vec<Val>` from expressions convertible into [`Val`].
+macro_rules! args {
+    () => { Vec::<$crate::sql::Val>::new() };
+    ($($v:expr),+ $(,)?) => { vec![$($crate::sql::Val::from($v)),+] };
+}
+pub(crate) use args;
+
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for v in $args {
+            q = match v {
+                Val::I64(x) => q.bind(x),
+                Val::Text(x) => q.bind(x),
+                Val::Bytes(x) => q.bind(x),
+                Val::Bool(x) => q.bind(x),
+                Val::OptI64(x) => q.bind(x),
+                Val::OptText(x) => q.bind(x),
+            };
+        }
+        q
+    }};
+}
+
+/// SQLite looks a named parameter up by walking a list (`sqlite3_bind_parameter_name` is
+/// O(params)), so binding a multi-row statement with thousands of `$N` is quadratic. When the
+/// placeholders are exactly `$1, $2, …` in order, each once, anonymous `?` bind identically and
+/// in constant time.
+fn sqlite_sql(sql: &str) -> std::borrow::Cow<'_, str> {
+    let b = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len());
+    let mut expected = 1usize;
+    let mut i = 0;
+    let mut last = 0;
+    while i < b.len() {
+        if b[i] == b'$' {
+            let mut j = i + 1;
+            let mut n = 0usize;
+            while j < b.len() && b[j].is_ascii_digit() {
+                n = n
+                    .saturating_mul(10)
+                    .saturating_add(usize::from(b[j] - b'0'));
+                j += 1;
+            }
+            if j == i + 1 || n != expected {
+                return std::borrow::Cow::Borrowed(sql);
+            }
+            out.push_str(&sql[last..i]);
+            out.push('?');
+            expected += 1;
+            last = j;
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    if expected <= 16 {
+        return std::borrow::Cow::Borrowed(sql);
+    }
+    out.push_str(&sql[last..]);
+    std::borrow::Cow::Owned(out)
+}
+
+/// A result row from either backend.
+pub(crate) enum Row {
+    Sqlite(SqliteRow),
+    Pg(PgRow),
+}
+
+macro_rules! getter {
+    ($name:ident, $t:ty) => {
+        pub(crate) fn $name(&self, col: &str) -> Result<$t, StoreError> {
+            match self {
+                Row::Sqlite(r) => r.try_get::<$t, _>(col),
+                Row::Pg(r) => r.try_get::<$t, _>(col),
+            }
+            .map_err(StoreError::from)
+        }
+    };
+}
+
+impl Row {
+    getter!(i64, i64);
+    getter!(opt_i64, Option<i64>);
+    getter!(text, String);
+    getter!(opt_text, Option<String>);
+    getter!(bytes, Vec<u8>);
+    getter!(bool, bool);
+
+    /// A 32-byte hash column; anything else means the row was tampered with or corrupted.
+    pub(crate) fn hash(&self, col: &str) -> Result<[u8; 32], StoreError> {
+        let b = self.bytes(col)?;
+        <[u8; 32]>::try_from(b.as_slice()).map_err(|_| StoreError::Integrity {
+            message: format!("column {col} does not hold a 32-byte hash"),
+        })
+    }
+
+    /// A non-negative integer column as `u64`.
+    pub(crate) fn u64(&self, col: &str) -> Result<u64, StoreError> {
+        let v = self.i64(col)?;
+        u64::try_from(v).map_err(|_| StoreError::Integrity {
+            message: format!("column {col} holds a negative value"),
+        })
+    }
+}
+
+/// Which backend a handle talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded single-file SQLite.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// Connection pools. SQLite keeps one writer connection (SQLite allows one writer at a time
+/// anyway; queueing in the pool is cheaper than busy-waiting) and a separate reader pool.
+#[derive(Clone)]
+pub(crate) enum Db {
+    Sqlite { write: SqlitePool, read: SqlitePool },
+    Pg(PgPool),
+}
+
+impl Db {
+    pub(crate) fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite { .. } => Backend::Sqlite,
+            Db::Pg(_) => Backend::Postgres,
+        }
+    }
+
+    /// Starts a write transaction. SQLite takes the write lock at once (`BEGIN IMMEDIATE`) so a
+    /// transaction that reads first never fails later with a stale snapshot.
+    pub(crate) async fn begin(&self) -> Result<Tx, StoreError> {
+        match self {
+            Db::Sqlite { write, .. } => Ok(Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?)),
+            Db::Pg(p) => Ok(Tx::Pg(p.begin().await?)),
+        }
+    }
+
+    pub(crate) async fn fetch_all(
+        &self,
+        sql: &str,
+        args: Vec<Val>,
+    ) -> Result<Vec<Row>, StoreError> {
+        match self {
+            Db::Sqlite { read, .. } => {
+                let q = sqlite_sql(sql);
+                Ok(bind_all!(sqlx::query::<Sqlite>(&q), args)
+                    .fetch_all(read)
+                    .await?
+                    .into_iter()
+                    .map(Row::Sqlite)
+                    .collect())
+            }
+            Db::Pg(p) => Ok(bind_all!(sqlx::query::<Postgres>(sql), args)
+                .fetch_all(p)
+                .await?
+                .into_iter()
+                .map(Row::Pg)
+                .collect()),
+        }
+    }
+
+    pub(crate) async fn fetch_optional(
+        &self,
+        sql: &str,
+        args: Vec<Val>,
+    ) -> Result<Option<Row>, StoreError> {
+        match self {
+            Db::Sqlite { read, .. } => {
+                let q = sqlite_sql(sql);
+                Ok(bind_all!(sqlx::query::<Sqlite>(&q), args)
+                    .fetch_optional(read)
+                    .await?
+                    .map(Row::Sqlite))
+            }
+            Db::Pg(p) => Ok(bind_all!(sqlx::query::<Postgres>(sql), args)
+                .fetch_optional(p)
+                .await?
+                .map(Row::Pg)),
+        }
+    }
+
+    pub(crate) async fn close(&self) {
+        match self {
+            Db::Sqlite { write, read } => {
+                write.close().await;
+                read.close().await;
+            }
+            Db::Pg(p) => p.close().await,
+        }
+    }
+}
+
+/// An open write transaction. Dropping it without [`Tx::commit`] rolls back, so an error
+/// anywhere in between leaves nothing half-written.
+pub(crate) enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Pg(Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub(crate) fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Pg(_) => Backend::Postgres,
+        }
+    }
+
+    pub(crate) async fn execute(&mut self, sql: &str, args: Vec<Val>) -> Result<u64, StoreError> {
+        match self {
+            Tx::Sqlite(t) => {
+                let q = sqlite_sql(sql);
+                Ok(bind_all!(sqlx::query::<Sqlite>(&q), args)
+                    .execute(&mut **t)
+                    .await?
+                    .rows_affected())
+            }
+            Tx::Pg(t) => Ok(bind_all!(sqlx::query::<Postgres>(sql), args)
+                .execute(&mut **t)
+                .await?
+                .rows_affected()),
+        }
+    }
+
+    pub(crate) async fn fetch_all(
+        &mut self,
+        sql: &str,
+        args: Vec<Val>,
+    ) -> Result<Vec<Row>, StoreError> {
+        match self {
+            Tx::Sqlite(t) => {
+                let q = sqlite_sql(sql);
+                Ok(bind_all!(sqlx::query::<Sqlite>(&q), args)
+                    .fetch_all(&mut **t)
+                    .await?
+                    .into_iter()
+                    .map(Row::Sqlite)
+                    .collect())
+            }
+            Tx::Pg(t) => Ok(bind_all!(sqlx::query::<Postgres>(sql), args)
+                .fetch_all(&mut **t)
+                .await?
+                .into_iter()
+                .map(Row::Pg)
+                .collect()),
+        }
+    }
+
+    pub(crate) async fn fetch_optional(
+        &mut self,
+        sql: &str,
+        args: Vec<Val>,
+    ) -> Result<Option<Row>, StoreError> {
+        match self {
+            Tx::Sqlite(t) => {
+                let q = sqlite_sql(sql);
+                Ok(bind_all!(sqlx::query::<Sqlite>(&q), args)
+                    .fetch_optional(&mut **t)
+                    .await?
+                    .map(Row::Sqlite))
+            }
+            Tx::Pg(t) => Ok(bind_all!(sqlx::query::<Postgres>(sql), args)
+                .fetch_optional(&mut **t)
+                .await?
+                .map(Row::Pg)),
+        }
+    }
+
+    pub(crate) async fn fetch_one(&mut self, sql: &str, args: Vec<Val>) -> Result<Row, StoreError> {
+        self.fetch_optional(sql, args)
+            .await?
+            .ok_or_else(|| StoreError::Integrity {
+                message: "expected row is missing".into(),
+            })
+    }
+
+    pub(crate) async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Pg(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// `$first, $first+1, …` placeholders for a multi-row `VALUES` list: `rows` groups of `cols`.
+pub(crate) fn values_placeholders(rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    let mut n = 1;
+    for r in 0..rows {
+        if r > 0 {
+            s.push(',');
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push(',');
+            }
+            s.push('$');
+            s.push_str(&n.to_string());
+            n += 1;
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// `$first, …, $first+count-1` for an `IN (…)` list.
+pub(crate) fn list_placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_sql;
+
+    #[test]
+    fn rewrites_only_plain_sequences() {
+        let many = super::values_placeholders(10, 2);
+        let sql = format!("INSERT INTO t (a, b) VALUES {many}");
+        let out = sqlite_sql(&sql);
+        assert_eq!(out.matches('?').count(), 20);
+        assert!(!out.contains('$'));
+        // Few parameters, repeats or gaps stay as they are.
+        assert_eq!(sqlite_sql("SELECT $1, $2"), "SELECT $1, $2");
+        let rep = format!("{sql} WHERE x = $1");
+        assert_eq!(sqlite_sql(&rep), rep);
+    }
+}

@@ -1,0 +1,897 @@
+//! The store test suite: every test runs against SQLite and PostgreSQL.
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use common::*;
+use pathledger_log::{leaf_hash, root_of, verify_consistency, verify_inclusion};
+use pathledger_store::*;
+use serde_json::{json, Value};
+
+both!(issue_store_and_prove, |h| {
+    let s = &h.store;
+    let f = fixture(s).await;
+    let out = s.issue(request(&f), build_credential).await.expect("issue");
+    assert!(!out.replayed);
+    let c = &out.credential;
+    assert!(c.id.starts_with("urn:uuid:"));
+    assert!(verify_credential(&c.document, &f.key.public_key));
+    assert_eq!(c.achievement_version, 1);
+    assert_eq!(c.status, CredentialStatus::Active);
+    assert_eq!(c.document_hash, sha256(c.document.as_bytes()));
+    // The recipient is named by the salted hash of the primary (lower-cased) email.
+    let ed = s.educator(&f.educator.id).await.unwrap();
+    assert_eq!(
+        c.recipient_hash,
+        recipient_identity_hash(&ed.emails[0], &ed.salt)
+    );
+    assert!(ed.emails[0].starts_with("ada.") && ed.emails[0].ends_with("@example.org"));
+    assert!(c.document.contains(&c.recipient_hash));
+    // Stored bytes are exactly the builder's bytes.
+    let read = s.credential(&c.id).await.unwrap();
+    assert_eq!(read, *c);
+    // Log: key_created then issue; the leaf carries the document hash and no personal data.
+    assert_eq!(s.log_size().await.unwrap(), 2);
+    let entry = s.log_entry(c.log_index).await.unwrap();
+    assert_eq!(entry.event, "issue");
+    assert!(entry.data.contains(&hex::encode(c.document_hash)));
+    assert!(!entry.data.contains(&ed.emails[0]));
+    assert!(!entry.data.to_lowercase().contains("teacher"));
+    assert_eq!(entry.leaf_hash, leaf_hash(entry.data.as_bytes()));
+    // Offline check: entry + proof + signed head.
+    let bundle = s.credential_inclusion(&c.id).await.unwrap();
+    let (_, log_key) = s.log_public_key();
+    bundle.tree_head.verify(&log_key).expect("head signature");
+    verify_inclusion(
+        bundle.entry.index,
+        bundle.tree_head.tree_size,
+        &leaf_hash(bundle.entry.data.as_bytes()),
+        &bundle.proof,
+        &bundle.tree_head.root_hash,
+    )
+    .expect("inclusion");
+    // A proof for another leaf does not verify.
+    let other = s.log_entry(0).await.unwrap();
+    assert!(verify_inclusion(
+        bundle.entry.index,
+        bundle.tree_head.tree_size,
+        &other.leaf_hash,
+        &bundle.proof,
+        &bundle.tree_head.root_hash
+    )
+    .is_err());
+    assert!(s.audit().await.unwrap().is_ok());
+});
+
+both!(idempotency_returns_first_result, |h| {
+    let s = &h.store;
+    let f = fixture(s).await;
+    let calls = Arc::new(AtomicUsize::new(0));
+    let mut req = request(&f);
+    req.idempotency_key = Some("retry-1".into());
+    let b = counting_builder(calls.clone());
+    let first = s.issue(req.clone(), &b).await.unwrap();
+    let size = s.log_size().await.unwrap();
+    let again = s.issue(req.clone(), &b).await.unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.credential, first.credential);
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "a replay must not build or sign"
+    );
+    assert_eq!(s.log_size().await.unwrap(), size);
+    // Same key, different payload: conflict, nothing written.
+    let mut other = req.clone();
+    other.extra = json!({"note": "different"});
+    match s.issue(other, &b).await {
+        Err(StoreError::Conflict { .. }) => {}
+        r => panic!("expected conflict, got {r:?}"),
+    }
+    assert_eq!(s.log_size().await.unwrap(), size);
+    // The key is scoped to the organization: another org may reuse it.
+    let f2 = fixture(s).await;
+    let mut req2 = request(&f2);
+    req2.idempotency_key = Some("retry-1".into());
+    let o2 = s.issue(req2, &b).await.unwrap();
+    assert!(!o2.replayed);
+    assert_ne!(o2.credential.id, first.credential.id);
+    // Concurrent retries of one request: exactly one credential.
+    let mut req3 = request(&f);
+    req3.idempotency_key = Some("race".into());
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let st = h.store.clone();
+        let r = req3.clone();
+        tasks.push(tokio::spawn(
+            async move { st.issue(r, build_credential).await },
+        ));
+    }
+    let mut ids = HashSet::new();
+    for t in tasks {
+        ids.insert(t.await.unwrap().expect("racing retry").credential.id);
+    }
+    assert_eq!(ids.len(), 1);
+});
+
+both!(bulk_issue_reports_bad_rows, |h| {
+    let s = &h.store;
+    let f = fixture(s).await;
+    let n = 1100usize; // three batches
+    let mut reqs = Vec::new();
+    for i in 0..n {
+        let recipient = Recipient::Email(format!("teacher{i}@school.example"));
+        let mut r = IssueRequest::new(&f.issuer.id, &f.achievement_id, recipient);
+        r.extra = json!({"row": i});
+        reqs.push(r);
+    }
+    reqs[3].recipient = Recipient::Email("not an email".into());
+    reqs[600].achievement_id = "https://riverside.example/achievements/unknown".into();
+    reqs[900].extra = json!({"row": 900, "fail": true});
+    reqs[10].idempotency_key = Some("dup".into());
+    reqs[11] = reqs[10].clone();
+    let builder = |ctx: IssueContext<'_>| {
+        if ctx.request.extra.get("fail").is_some() {
+            return Err(std::io::Error::other("builder refused row"));
+        }
+        build_credential(ctx)
+    };
+    let before = s.log_size().await.unwrap();
+    let res = s.bulk_issue(reqs, builder).await;
+    assert_eq!(res.len(), n);
+    assert!(matches!(&res[3], Err(StoreError::InvalidInput { field, .. }) if field == "recipient"));
+    assert!(matches!(
+        &res[600],
+        Err(StoreError::NotFound {
+            entity: "achievement",
+            ..
+        })
+    ));
+    assert!(matches!(&res[900], Err(StoreError::Build(_))));
+    let r10 = res[10].as_ref().unwrap();
+    let r11 = res[11].as_ref().unwrap();
+    assert_eq!(r10.credential.id, r11.credential.id);
+    assert!(r11.replayed);
+    let ok: Vec<&IssueOutcome> = res.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(ok.len(), n - 3);
+    let fresh: Vec<_> = ok.iter().filter(|o| !o.replayed).collect();
+    assert_eq!(fresh.len(), n - 4);
+    assert_eq!(s.log_size().await.unwrap(), before + fresh.len() as u64);
+    let idx: HashSet<u64> = fresh
+        .iter()
+        .map(|o| o.credential.revocation.index)
+        .collect();
+    assert_eq!(idx.len(), fresh.len(), "status indexes are unique");
+    let logs: HashSet<u64> = fresh.iter().map(|o| o.credential.log_index).collect();
+    assert_eq!(logs.len(), fresh.len());
+    for o in &fresh {
+        assert!(verify_credential(&o.credential.document, &f.key.public_key));
+        assert!(o.credential.revocation.index < 131_072);
+    }
+    // Unknown emails became educators; a known one is reused.
+    let e = s
+        .educator_by_email("teacher5@school.example")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.credentials_for_educator(&e.id).await.unwrap().len(), 1);
+    assert!(s.audit().await.unwrap().is_ok());
+});
+
+both!(revoke_suspend_reinstate, |h| {
+    let s = &h.store;
+    let f = fixture(s).await;
+    let mut req = request(&f);
+    req.suspendable = true;
+    let c = s.issue(req, build_credential).await.unwrap().credential;
+    let susp = c.suspension.clone().expect("suspension entry");
+    let v0 = s.status_list_bits(&susp.list_id).await.unwrap();
+    assert!(!v0.is_set(susp.index));
+    assert_eq!(v0.bits.len(), 16_384);
+
+    let o = s
+        .change_status(
+            &c.id,
+            StatusChange::Suspend,
+            Some("under review"),
+            Some("usr_admin"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(o.credential.status, CredentialStatus::Suspended);
+    let v1 = s.status_list_bits(&susp.list_id).await.unwrap();
+    assert!(v1.is_set(susp.index));
+    assert!(v1.version > v0.version);
+    assert_eq!(o.list_version, v1.version);
+    assert_eq!(s.log_entry(o.log_index).await.unwrap().event, "suspend");
+    assert!(matches!(
+        s.change_status(&c.id, StatusChange::Suspend, None, None)
+            .await,
+        Err(StoreError::Conflict { .. })
+    ));
+
+    s.change_status(&c.id, StatusChange::Reinstate, Some("cleared"), None)
+        .await
+        .unwrap();
+    assert!(!s
+        .status_list_bits(&susp.list_id)
+        .await
+        .unwrap()
+        .is_set(susp.index));
+    assert_eq!(
+        s.credential(&c.id).await.unwrap().status,
+        CredentialStatus::Active
+    );
+
+    let o = s
+        .change_status(&c.id, StatusChange::Revoke, Some("issued in error"), None)
+        .await
+        .unwrap();
+    let rev = s.status_list_bits(&c.revocation.list_id).await.unwrap();
+    assert!(rev.is_set(c.revocation.index));
+    // Only that bit is set.
+    assert_eq!(rev.bits.iter().map(|b| b.count_ones()).sum::<u32>(), 1);
+    assert_eq!(
+        o.credential.status_reason.as_deref(),
+        Some("issued in error")
+    );
+    for change in [
+        StatusChange::Revoke,
+        StatusChange::Reinstate,
+        StatusChange::Suspend,
+    ] {
+        assert!(matches!(
+            s.change_status(&c.id, change, None, None).await,
+            Err(StoreError::Conflict { .. })
+        ));
+    }
+    let events = s.credential_events(&c.id).await.unwrap();
+    let names: Vec<&str> = events.iter().map(|e| e.1.as_str()).collect();
+    assert_eq!(names, ["suspend", "reinstate", "revoke"]);
+    assert_eq!(events[0].2.as_deref(), Some("under review"));
+    let entries = s.log_entries_for_credential(&c.id).await.unwrap();
+    assert_eq!(entries.len(), 4);
+    // A credential without a suspension entry cannot be suspended.
+    let c2 = s
+        .issue(request(&f), build_credential)
+        .await
+        .unwrap()
+        .credential;
+    assert!(matches!(
+        s.change_status(&c2.id, StatusChange::Suspend, None, None)
+            .await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert!(matches!(
+        s.change_status("urn:uuid:nope", StatusChange::Revoke, None, None)
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(s.audit().await.unwrap().is_ok());
+});
+
+both!(renewal_expiry_and_award_once, |h| {
+    let s = &h.store;
+    let f = fixture(s).await;
+    let mut req = request(&f);
+    req.valid_until_ms = Some(1_000);
+    let old = s.issue(req, build_credential).await.unwrap().credential;
+    let due = s.credentials_expiring(&f.org.id, 2_000).await.unwrap();
+    assert_eq!(
+        due.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        [old.id.as_str()]
+    );
+    let mut renew = request(&f);
+    renew.previous_credential_id = Some(old.id.clone());
+    let new = s.issue(renew, build_credential).await.unwrap().credential;
+    assert_eq!(new.previous_id.as_deref(), Some(old.id.as_str()));
+    assert!(s
+        .credentials_expiring(&f.org.id, 2_000)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(s
+        .log_entry(new.log_index)
+        .await
+        .unwrap()
+        .data
+        .contains(&old.id));
+    // A renewal must be of the same achievement for the same educator.
+    let other = s
+        .create_educator(NewEducator {
+            org_id: f.org.id.clone(),
+            display_name: "Bo".into(),
+            emails: vec!["bo@example.org".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut bad = IssueRequest::new(
+        &f.issuer.id,
+        &f.achievement_id,
+        Recipient::Educator(other.id.clone()),
+    );
+    bad.previous_credential_id = Some(old.id.clone());
+    assert!(matches!(
+        s.issue(bad, build_credential).await,
+        Err(StoreError::InvalidInput { field, .. }) if field == "previous_credential_id"
+    ));
+
+    // Award once per (educator, role), whatever the payload.
+    let a1 = s
+        .award_once(&f.educator.id, "role:novice", request(&f), build_credential)
+        .await
+        .unwrap();
+    let mut req2 = request(&f);
+    req2.extra = json!({"second": true});
+    let a2 = s
+        .award_once(&f.educator.id, "role:novice", req2, build_credential)
+        .await
+        .unwrap();
+    assert!(!a1.replayed);
+    assert!(a2.replayed);
+    assert_eq!(a1.credential.id, a2.credential.id);
+    let a3 = s
+        .award_once(&other.id, "role:novice", request(&f), build_credential)
+        .await
+        .unwrap();
+    assert_ne!(a3.credential.id, a1.credential.id);
+});
+
+both!(definitions_are_versioned, |h| {
+    let s = &h.store;
+    let f = fixture(s).await;
+    let c1 = s
+        .issue(request(&f), build_credential)
+        .await
+        .unwrap()
+        .credential;
+    let d2 = s
+        .put_definition(
+            &f.org.id,
+            DefinitionKind::Achievement,
+            &f.achievement_id,
+            &json!({"name": "Data Practices v2"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(d2.version, 2);
+    let c2 = s
+        .issue(request(&f), build_credential)
+        .await
+        .unwrap()
+        .credential;
+    assert_eq!((c1.achievement_version, c2.achievement_version), (1, 2));
+    let mut pinned = request(&f);
+    pinned.achievement_version = Some(1);
+    assert_eq!(
+        s.issue(pinned, build_credential)
+            .await
+            .unwrap()
+            .credential
+            .achievement_version,
+        1
+    );
+    let d1 = s
+        .definition(DefinitionKind::Achievement, &f.achievement_id, Some(1))
+        .await
+        .unwrap();
+    assert_eq!(d1.document["name"], "Data Practices");
+    let latest = s
+        .definitions(DefinitionKind::Achievement, Some(&f.org.id))
+        .await
+        .unwrap();
+    assert_eq!(latest.len(), 1);
+    assert_eq!(latest[0].version, 2);
+    // Another organization cannot overwrite it.
+    let other = s
+        .create_organization("Other", "district", None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.put_definition(
+            &other.id,
+            DefinitionKind::Achievement,
+            &f.achievement_id,
+            &json!({})
+        )
+        .await,
+        Err(StoreError::Forbidden { .. })
+    ));
+});
+
+both!(key_rotation_keeps_retired_keys, |h| {
+    let s = &h.store;
+    let f = fixture(s).await;
+    let c1 = s
+        .issue(request(&f), build_credential)
+        .await
+        .unwrap()
+        .credential;
+    let k2 = s.rotate_issuer_key(&f.issuer.id).await.unwrap();
+    let c2 = s
+        .issue(request(&f), build_credential)
+        .await
+        .unwrap()
+        .credential;
+    assert_eq!(c1.key_id, f.key.id);
+    assert_eq!(c2.key_id, k2.id);
+    let keys = s.issuer_keys(&f.issuer.id).await.unwrap();
+    assert_eq!(keys.len(), 2);
+    assert!(!keys[0].active && keys[0].retired_ms.is_some());
+    assert!(keys[1].active);
+    assert!(verify_credential(&c1.document, &keys[0].public_key));
+    assert!(verify_credential(&c2.document, &keys[1].public_key));
+    assert!(!verify_credential(&c2.document, &keys[0].public_key));
+    let rot = s.log_entry(c2.log_index - 1).await.unwrap();
+    assert_eq!(rot.event, "key_rotation");
+    assert!(rot.data.contains(&hex::encode(k2.public_key)));
+    // Only a signing handle is lent out.
+    let sig = s
+        .with_issuer_key(&f.issuer.id, |k| k.sign(b"list"))
+        .await
+        .unwrap();
+    let vk = ed25519_dalek::VerifyingKey::from_bytes(&k2.public_key).unwrap();
+    assert!(vk
+        .verify_strict(b"list", &ed25519_dalek::Signature::from_bytes(&sig))
+        .is_ok());
+    // A store opened with the wrong key-encryption key cannot use the keys.
+    let wrong = Store::open(StoreConfig::new(h.url.clone(), Kek::generate().unwrap())).await;
+    assert!(matches!(wrong, Err(StoreError::Integrity { .. })));
+});
+
+both!(proofs_match_reference_tree, |h| {
+    let s = &h.store;
+    let f = fixture(s).await;
+    let mut heads = vec![s.sign_tree_head().await.unwrap()];
+    for round in 0..5 {
+        let reqs = (0..(round * 7 + 3))
+            .map(|_| request(&f))
+            .collect::<Vec<_>>();
+        for r in s.bulk_issue(reqs, build_credential).await {
+            r.unwrap();
+        }
+        heads.push(s.sign_tree_head().await.unwrap());
+    }
+    let size = s.log_size().await.unwrap();
+    let entries = s.log_entries(0, 10_000).await.unwrap();
+    assert_eq!(entries.len() as u64, size);
+    let leaves: Vec<[u8; 32]> = entries
+        .iter()
+        .map(|e| leaf_hash(e.data.as_bytes()))
+        .collect();
+    let (_, key) = s.log_public_key();
+    for hd in &heads {
+        hd.verify(&key).unwrap();
+        assert_eq!(hd.root_hash, root_of(&leaves[..hd.tree_size as usize]));
+        assert_eq!(s.root_at(hd.tree_size).await.unwrap(), hd.root_hash);
+    }
+    for w in heads.windows(2) {
+        let p = s
+            .consistency_proof(w[0].tree_size, w[1].tree_size)
+            .await
+            .unwrap();
+        verify_consistency(
+            w[0].tree_size,
+            w[1].tree_size,
+            &p,
+            &w[0].root_hash,
+            &w[1].root_hash,
+        )
+        .unwrap();
+        // Swapped roots fail.
+        if w[0].tree_size != w[1].tree_size {
+            assert!(verify_consistency(
+                w[0].tree_size,
+                w[1].tree_size,
+                &p,
+                &w[1].root_hash,
+                &w[0].root_hash,
+            )
+            .is_err());
+        }
+    }
+    let last = heads.last().unwrap();
+    for i in 0..size {
+        let p = s.inclusion_proof(i, size).await.unwrap();
+        verify_inclusion(i, size, &leaves[i as usize], &p, &last.root_hash).unwrap();
+    }
+    assert!(matches!(
+        s.inclusion_proof(size, size).await,
+        Err(StoreError::InvalidInput { .. })
+    ));
+    assert!(matches!(
+        s.consistency_proof(1, size + 1).await,
+        Err(StoreError::InvalidInput { .. })
+    ));
+    assert!(matches!(
+        s.consistency_proof(0, size).await,
+        Err(StoreError::InvalidInput { .. })
+    ));
+});
+
+both!(audit_detects_tampering, |h| {
+    let s = &h.store;
+    let f = fixture(s).await;
+    for r in s
+        .bulk_issue((0..20).map(|_| request(&f)).collect(), build_credential)
+        .await
+    {
+        r.unwrap();
+    }
+    s.sign_tree_head().await.unwrap();
+    assert!(s.audit().await.unwrap().is_ok());
+
+    // 1. Edit the data of entry 7: named as the first bad entry.
+    let e7 = s.log_entry(7).await.unwrap();
+    let e9 = s.log_entry(9).await.unwrap();
+    let edited = e7.data.replace("\"issue\"", "\"revoke\"");
+    let is_pg = h.url.starts_with("postgres");
+    let blob = |b: &[u8]| {
+        if is_pg {
+            format!("'\\x{}'::bytea", hex::encode(b))
+        } else {
+            format!("X'{}'", hex::encode(b))
+        }
+    };
+    h.raw(&format!(
+        "UPDATE log_entries SET data = {} WHERE idx = 7",
+        blob(edited.as_bytes())
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert!(!r.is_ok());
+    assert_eq!(r.first_bad_entry, Some(7), "{:?}", r.problems);
+    h.raw(&format!(
+        "UPDATE log_entries SET data = {} WHERE idx = 7",
+        blob(e7.data.as_bytes())
+    ))
+    .await;
+    assert!(s.audit().await.unwrap().is_ok());
+
+    // 2. Rewrite entry 7 completely (data and leaf hash, consistently): stored nodes, the
+    //    signed head and the credential row all disagree.
+    let leaf = leaf_hash(edited.as_bytes());
+    h.raw(&format!(
+        "UPDATE log_entries SET data = {}, leaf_hash = {} WHERE idx = 7",
+        blob(edited.as_bytes()),
+        blob(&leaf)
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert_eq!(r.first_bad_entry, Some(7), "{:?}", r.problems);
+    h.raw(&format!(
+        "UPDATE log_entries SET data = {}, leaf_hash = {} WHERE idx = 7",
+        blob(e7.data.as_bytes()),
+        blob(&e7.leaf_hash)
+    ))
+    .await;
+    assert!(s.audit().await.unwrap().is_ok());
+
+    // 3. Swap entries 7 and 9 (reordering).
+    h.raw(&format!(
+        "UPDATE log_entries SET data = {}, leaf_hash = {}, credential_id = '{}' WHERE idx = 7; UPDATE log_entries SET data = {}, leaf_hash = {}, credential_id = '{}' WHERE idx = 9",
+        blob(e9.data.as_bytes()), blob(&e9.leaf_hash), e9.credential_id.clone().unwrap(),
+        blob(e7.data.as_bytes()), blob(&e7.leaf_hash), e7.credential_id.clone().unwrap(),
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert_eq!(r.first_bad_entry, Some(7), "{:?}", r.problems);
+    h.raw(&format!(
+        "UPDATE log_entries SET data = {}, leaf_hash = {}, credential_id = '{}' WHERE idx = 7; UPDATE log_entries SET data = {}, leaf_hash = {}, credential_id = '{}' WHERE idx = 9",
+        blob(e7.data.as_bytes()), blob(&e7.leaf_hash), e7.credential_id.clone().unwrap(),
+        blob(e9.data.as_bytes()), blob(&e9.leaf_hash), e9.credential_id.clone().unwrap(),
+    ))
+    .await;
+    assert!(s.audit().await.unwrap().is_ok());
+
+    // 4. Edit a stored credential's bytes.
+    let cid = e9.credential_id.clone().unwrap();
+    let c = s.credential(&cid).await.unwrap();
+    h.raw(&format!(
+        "UPDATE credentials SET document = document || ' ' WHERE id = '{cid}'"
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert_eq!(r.first_bad_entry, Some(9), "{:?}", r.problems);
+    h.raw(&format!(
+        "UPDATE credentials SET document = '{}' WHERE id = '{cid}'",
+        c.document.replace('\'', "''")
+    ))
+    .await;
+    assert!(s.audit().await.unwrap().is_ok());
+
+    // 5. Delete entry 12: a gap, named.
+    h.raw("DELETE FROM log_entries WHERE idx = 12").await;
+    let r = s.audit().await.unwrap();
+    assert_eq!(r.first_bad_entry, Some(12), "{:?}", r.problems);
+});
+
+both!(privacy_export_and_erase, |h| {
+    let s = &h.store;
+    let f = fixture(s).await;
+    let c = s
+        .issue(request(&f), build_credential)
+        .await
+        .unwrap()
+        .credential;
+    s.add_fact(&f.educator.id, "experience", &json!({"years": 3}), None)
+        .await
+        .unwrap();
+    s.submit_evidence(
+        &f.org.id,
+        &f.educator.id,
+        &f.achievement_id,
+        &json!({"url": "https://x.example/e"}),
+        None,
+    )
+    .await
+    .unwrap();
+    s.change_status(&c.id, StatusChange::Revoke, Some("duplicate"), None)
+        .await
+        .unwrap();
+    s.sign_tree_head().await.unwrap();
+    let export = s.export_educator(&f.educator.id).await.unwrap();
+    assert_eq!(export.credentials.len(), 1);
+    assert_eq!(export.facts.len(), 1);
+    assert_eq!(export.submissions.len(), 1);
+    assert_eq!(export.educator.emails, [f.educator.emails[0].clone()]);
+    let json = serde_json::to_value(&export).unwrap();
+    assert!(json.to_string().contains(&c.document.replace('"', "\\\"")));
+    // No leaf mentions the email or the name.
+    for e in s.log_entries(0, 1000).await.unwrap() {
+        assert!(!e.data.contains(&f.educator.emails[0]), "{}", e.data);
+        assert!(!e.data.to_lowercase().contains("teacher"), "{}", e.data);
+    }
+    assert_eq!(s.delete_educator(&f.educator.id).await.unwrap(), 1);
+    assert!(matches!(
+        s.educator(&f.educator.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        s.credential(&c.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(s
+        .educator_by_email(&f.educator.emails[0])
+        .await
+        .unwrap()
+        .is_none());
+    // The log is intact and the credential stays revoked.
+    let r = s.audit().await.unwrap();
+    assert!(r.is_ok(), "{:?}", r.problems);
+    assert!(s
+        .status_list_bits(&c.revocation.list_id)
+        .await
+        .unwrap()
+        .is_set(c.revocation.index));
+    assert_eq!(s.log_entries_for_credential(&c.id).await.unwrap().len(), 2);
+});
+
+both!(orgs_users_tokens_evidence, |h| {
+    let s = &h.store;
+    let f = fixture(s).await;
+    let school = s
+        .create_organization("North School", "school", Some(&f.org.id))
+        .await
+        .unwrap();
+    assert_eq!(school.parent_id.as_deref(), Some(f.org.id.as_str()));
+    assert!(matches!(
+        s.create_organization("x", "school", Some("org_missing"))
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let admin = s
+        .create_user("Admin@District.example", "Admin", None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.create_user("admin@district.example", "Dup", None).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    s.grant_role(&admin.id, &f.org.id, Role::OrgAdmin)
+        .await
+        .unwrap();
+    s.grant_role(&admin.id, &f.org.id, Role::OrgAdmin)
+        .await
+        .unwrap();
+    assert!(
+        s.has_role(&admin.id, &school.id, Role::OrgAdmin)
+            .await
+            .unwrap(),
+        "district admin covers schools"
+    );
+    assert!(!s
+        .has_role(&admin.id, &school.id, Role::Assessor)
+        .await
+        .unwrap());
+    let other = s
+        .create_organization("Elsewhere", "district", None)
+        .await
+        .unwrap();
+    assert!(!s
+        .has_role(&admin.id, &other.id, Role::OrgAdmin)
+        .await
+        .unwrap());
+    assert_eq!(s.memberships(&admin.id).await.unwrap().len(), 1);
+
+    let tok = s.create_api_token(&admin.id, "ci", None).await.unwrap();
+    assert_eq!(
+        s.authenticate_token(&tok.secret).await.unwrap().unwrap().id,
+        admin.id
+    );
+    assert!(s.authenticate_token("plt_wrong").await.unwrap().is_none());
+    s.revoke_api_token(&tok.id).await.unwrap();
+    assert!(s.authenticate_token(&tok.secret).await.unwrap().is_none());
+    let expired = s.create_api_token(&admin.id, "old", Some(1)).await.unwrap();
+    assert!(s
+        .authenticate_token(&expired.secret)
+        .await
+        .unwrap()
+        .is_none());
+    let sess = s.create_session(&admin.id, 60_000).await.unwrap();
+    assert_eq!(s.session_user(&sess).await.unwrap().unwrap().id, admin.id);
+    s.delete_session(&sess).await.unwrap();
+    assert!(s.session_user(&sess).await.unwrap().is_none());
+
+    let assessor = s
+        .create_user("mentor@district.example", "Mentor", None)
+        .await
+        .unwrap();
+    let sub = s
+        .submit_evidence(
+            &f.org.id,
+            &f.educator.id,
+            &f.achievement_id,
+            &json!({"artifact": "plan.pdf"}),
+            Some(&assessor.id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        s.submissions_for_assessor(&assessor.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(matches!(
+        s.decide_evidence(&sub.id, &admin.id, true, None).await,
+        Err(StoreError::Forbidden { .. })
+    ));
+    let d = s
+        .decide_evidence(&sub.id, &assessor.id, false, Some("add a reflection"))
+        .await
+        .unwrap();
+    assert_eq!(d.state, SubmissionState::Returned);
+    assert!(matches!(
+        s.decide_evidence(&sub.id, &assessor.id, true, None).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(
+        s.submission(&sub.id)
+            .await
+            .unwrap()
+            .decision_comment
+            .as_deref(),
+        Some("add a reflection")
+    );
+
+    let ed = s.educator(&f.educator.id).await.unwrap();
+    assert!(!ed.community_opt_in);
+    s.set_educator_preferences(&ed.id, false, false, true)
+        .await
+        .unwrap();
+    assert_eq!(s.community_educators().await.unwrap(), vec![ed.id.clone()]);
+    s.add_educator_email(&ed.id, "ada.two@example.org")
+        .await
+        .unwrap();
+    assert_eq!(s.educator(&ed.id).await.unwrap().emails.len(), 2);
+    assert!(matches!(
+        s.add_educator_email(&ed.id, &ed.emails[0].to_uppercase())
+            .await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert!(matches!(
+        s.create_educator(NewEducator {
+            org_id: f.org.id.clone(),
+            display_name: "No id".into(),
+            ..Default::default()
+        })
+        .await,
+        Err(StoreError::InvalidInput { .. })
+    ));
+    assert_eq!(s.facts(&ed.id).await.unwrap().len(), 0);
+    let fact = s
+        .add_fact(
+            &ed.id,
+            "rotation",
+            &json!({"role": "guide"}),
+            Some(&assessor.id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.facts(&ed.id).await.unwrap(), [fact]);
+});
+
+both!(concurrent_issuers_no_gap_no_fork, |h| {
+    let f = fixture(&h.store).await;
+    // Two independent stores on one database stand for two server processes.
+    let second = h.reopen().await;
+    let stores = [h.store.clone(), second.clone()];
+    let mut tasks = Vec::new();
+    for t in 0..8 {
+        let st = stores[t % 2].clone();
+        let req = request(&f);
+        tasks.push(tokio::spawn(async move {
+            let mut out = Vec::new();
+            for i in 0..15 {
+                if i % 5 == 4 {
+                    let rows = (0..10).map(|_| req.clone()).collect();
+                    for r in st.bulk_issue(rows, build_credential).await {
+                        out.push(r.expect("bulk row"));
+                    }
+                } else {
+                    out.push(
+                        st.issue(req.clone(), build_credential)
+                            .await
+                            .expect("issue"),
+                    );
+                }
+            }
+            if t == 0 {
+                st.sign_tree_head().await.expect("head");
+            }
+            out
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    assert_eq!(all.len(), 8 * (12 + 30));
+    let idx: HashSet<(String, u64)> = all
+        .iter()
+        .map(|o| {
+            (
+                o.credential.revocation.list_id.clone(),
+                o.credential.revocation.index,
+            )
+        })
+        .collect();
+    assert_eq!(idx.len(), all.len(), "duplicate status index");
+    let logs: HashSet<u64> = all.iter().map(|o| o.credential.log_index).collect();
+    assert_eq!(logs.len(), all.len(), "two credentials share a log index");
+    let size = h.store.log_size().await.unwrap();
+    assert_eq!(size, all.len() as u64 + 1, "gap or extra entries");
+    let entries = h.store.log_entries(0, 100_000).await.unwrap();
+    assert!(
+        entries.iter().enumerate().all(|(i, e)| e.index == i as u64),
+        "gap in the log"
+    );
+    let r = h.store.audit().await.unwrap();
+    assert!(r.is_ok(), "{:?}", r.problems);
+    second.close().await;
+});
+
+#[tokio::test]
+async fn sqlite_file_is_created_with_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub.db");
+    let store = Store::open(StoreConfig::new(
+        path.to_string_lossy(),
+        Kek::generate().unwrap(),
+    ))
+    .await
+    .unwrap();
+    assert!(path.exists());
+    store.ping().await.unwrap();
+    assert_eq!(store.backend(), Backend::Sqlite);
+    let f = fixture(&store).await;
+    store.issue(request(&f), build_credential).await.unwrap();
+    assert!(dir.path().join("sub.db-wal").exists());
+    let _: Value = json!(null);
+}
