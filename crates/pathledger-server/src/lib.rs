@@ -34,6 +34,8 @@ pub fn router(app: App) -> Router {
         .merge(web::routes())
         .fallback(|| async { ApiError::not_found("No such page or endpoint.") })
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // Outside the body limit: its refusal (and axum's for raw-body handlers) is plain text.
+        .layer(axum::middleware::map_response(problem_for_plain_413))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
@@ -41,6 +43,25 @@ pub fn router(app: App) -> Router {
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(app)
+}
+
+/// Turns a plain-text 413 (from the body-limit layer or a raw-body extractor) into problem+json,
+/// so every error leaves in the one documented shape.
+async fn problem_for_plain_413(resp: axum::response::Response) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let is_problem = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if resp.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE && !is_problem {
+        return ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "The request body is too large (the limit is 8 MiB).",
+        )
+        .into_response();
+    }
+    resp
 }
 
 /// Binds `addr` (port 0 picks a free port); the caller learns the real address before the

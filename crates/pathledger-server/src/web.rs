@@ -243,7 +243,7 @@ async fn bulk_submit(
                 .flexible(true)
                 .has_headers(true)
                 .from_reader(text.as_bytes());
-            let headers = rdr.headers().map(|h| h.clone()).unwrap_or_default();
+            let headers = rdr.headers().cloned().unwrap_or_default();
             let col = |want: &[&str]| {
                 headers
                     .iter()

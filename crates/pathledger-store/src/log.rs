@@ -496,16 +496,23 @@ impl Store {
                 size: tree_size,
             }));
         }
-        let log_size = self.log_size().await?;
-        if tree_size > log_size {
-            return Err(log_err(pathledger_log::LogError::BeyondLog {
-                size: tree_size,
-                log_size,
-            }));
-        }
+        // One query on the hot path: a size beyond the log shows up as a missing node.
         let nodes = fetch_nodes(self.db(), &nodes_for_inclusion(index, tree_size)).await?;
-        pathledger_log::inclusion_proof(index, tree_size, &|id| nodes.get(&id).copied())
-            .map_err(log_err)
+        match pathledger_log::inclusion_proof(index, tree_size, &|id| nodes.get(&id).copied()) {
+            Ok(p) => Ok(p),
+            Err(e) => Err(self.beyond_or(tree_size, e).await),
+        }
+    }
+
+    /// Explains a failed proof computation: a size beyond the log, or damaged storage.
+    async fn beyond_or(&self, size: u64, e: pathledger_log::LogError) -> StoreError {
+        match self.log_size().await {
+            Ok(log_size) if size > log_size => {
+                log_err(pathledger_log::LogError::BeyondLog { size, log_size })
+            }
+            Ok(_) => log_err(e),
+            Err(db) => db,
+        }
     }
 
     /// Consistency proof (bottom-up) from `old_size` to `new_size`.
@@ -520,16 +527,11 @@ impl Store {
                 new_size,
             }));
         }
-        let log_size = self.log_size().await?;
-        if new_size > log_size {
-            return Err(log_err(pathledger_log::LogError::BeyondLog {
-                size: new_size,
-                log_size,
-            }));
-        }
         let nodes = fetch_nodes(self.db(), &nodes_for_consistency(old_size, new_size)).await?;
-        pathledger_log::consistency_proof(old_size, new_size, &|id| nodes.get(&id).copied())
-            .map_err(log_err)
+        match pathledger_log::consistency_proof(old_size, new_size, &|id| nodes.get(&id).copied()) {
+            Ok(p) => Ok(p),
+            Err(e) => Err(self.beyond_or(new_size, e).await),
+        }
     }
 
     /// The issue event of a credential, its inclusion proof and a signed head covering it

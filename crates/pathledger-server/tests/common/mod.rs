@@ -1,0 +1,414 @@
+//! Shared helpers of the end-to-end tests: a seeded application on a fresh SQLite file or a fresh
+//! PostgreSQL database, requests through the router, multipart bodies and demo account lookup.
+// Each test binary uses a different subset of these helpers.
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use pathledger_server::demo::{seed_demo, DemoAccount, DemoSeed};
+use pathledger_server::{router, App, AppConfig};
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// A seeded application and whatever keeps its database alive.
+pub struct TestEnv {
+    pub app: App,
+    pub seed: DemoSeed,
+    /// Keeps the SQLite file's directory until the test ends.
+    _dir: Option<tempfile::TempDir>,
+    /// Drops the PostgreSQL database when the test ends.
+    _pg: Option<PgDatabase>,
+}
+
+impl TestEnv {
+    pub fn account(&self, email: &str) -> &DemoAccount {
+        self.seed
+            .accounts
+            .iter()
+            .find(|a| a.email == email)
+            .unwrap_or_else(|| panic!("demo account {email} is missing"))
+    }
+
+    pub fn token(&self, email: &str) -> String {
+        self.account(email).token.clone()
+    }
+
+    pub fn educator_id(&self, email: &str) -> String {
+        self.account(email)
+            .educator_id
+            .clone()
+            .unwrap_or_else(|| panic!("{email} is not an educator"))
+    }
+
+    pub fn sample(&self, state: &str) -> String {
+        self.seed
+            .samples
+            .iter()
+            .find(|(s, _)| s == state)
+            .map(|(_, id)| id.clone())
+            .unwrap_or_else(|| panic!("demo sample {state} is missing"))
+    }
+
+    /// Sends one request through a fresh router over this application.
+    pub async fn call(&self, req: Request<Body>) -> Resp {
+        call(&self.app, req).await
+    }
+
+    /// The stored signed credential.
+    pub async fn credential_json(&self, id: &str) -> Value {
+        let rec = self.app.store().credential(id).await.expect("credential");
+        serde_json::from_str(&rec.document).expect("stored credential is JSON")
+    }
+
+    /// Current size of the transparency log (every issue and status change adds a leaf).
+    pub async fn tree_size(&self) -> u64 {
+        self.app
+            .store()
+            .sign_tree_head()
+            .await
+            .expect("tree head")
+            .tree_size
+    }
+}
+
+pub const ADMIN: &str = "admin@riverside.example";
+pub const ISSUER: &str = "issuer@riverside.example";
+pub const MENTOR: &str = "mentor@riverside.example";
+pub const HR: &str = "hr@riverside.example";
+pub const JORDAN: &str = "jordan.career-switcher@riverside.example";
+pub const AVERY: &str = "avery.novice@riverside.example";
+pub const HILLCREST_ADMIN: &str = "admin@hillcrest.example";
+pub const CASEY: &str = "casey@hillcrest.example";
+
+async fn open_seeded(database_url: String, public_url: String) -> (App, DemoSeed) {
+    let app = App::open(AppConfig {
+        database_url,
+        kek: pathledger_store::Kek::generate().expect("kek"),
+        public_url,
+        trusted_issuers: Vec::new(),
+    })
+    .await
+    .expect("open app");
+    let seed = seed_demo(&app)
+        .await
+        .expect("seed demo")
+        .expect("a fresh database gets the demo");
+    (app, seed)
+}
+
+/// A seeded application on a fresh SQLite file.
+pub async fn sqlite_env_at(public_url: &str) -> TestEnv {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite:{}", dir.path().join("pathledger.db").display());
+    let (app, seed) = open_seeded(url, public_url.to_owned()).await;
+    TestEnv {
+        app,
+        seed,
+        _dir: Some(dir),
+        _pg: None,
+    }
+}
+
+pub const PUBLIC_URL: &str = "http://pathledger.test";
+
+pub async fn sqlite_env() -> TestEnv {
+    sqlite_env_at(PUBLIC_URL).await
+}
+
+/// A seeded application on its own fresh PostgreSQL database, or `None` (with a message) when
+/// `PATHLEDGER_TEST_POSTGRES_URL` is unset — unless `PATHLEDGER_REQUIRE_POSTGRES=1`.
+pub async fn postgres_env() -> Option<TestEnv> {
+    let Some(base) = std::env::var("PATHLEDGER_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+    else {
+        if std::env::var("PATHLEDGER_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+            panic!("PATHLEDGER_REQUIRE_POSTGRES=1 but PATHLEDGER_TEST_POSTGRES_URL is not set");
+        }
+        eprintln!("skipping PostgreSQL test: PATHLEDGER_TEST_POSTGRES_URL is not set");
+        return None;
+    };
+    let pg = PgDatabase::create(&base).await;
+    let (app, seed) = open_seeded(pg.url.clone(), PUBLIC_URL.to_owned()).await;
+    Some(TestEnv {
+        app,
+        seed,
+        _dir: None,
+        _pg: Some(pg),
+    })
+}
+
+/// A throwaway database `pl_test_<random>` on the test server, dropped (forcibly) on drop.
+pub struct PgDatabase {
+    admin_url: String,
+    name: String,
+    pub url: String,
+}
+
+/// `url` with its database name replaced by `db`.
+fn with_database(url: &str, db: &str) -> String {
+    let (main, query) = match url.split_once('?') {
+        Some((m, q)) => (m, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = main.find("://").map(|i| i + 3).unwrap_or(0);
+    let authority_end = main[scheme_end..]
+        .find('/')
+        .map(|i| scheme_end + i)
+        .unwrap_or(main.len());
+    let mut out = format!("{}/{db}", &main[..authority_end]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+impl PgDatabase {
+    async fn create(admin_url: &str) -> Self {
+        use sqlx::Connection;
+        let name = format!("pl_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::PgConnection::connect(admin_url)
+            .await
+            .expect("connect to PATHLEDGER_TEST_POSTGRES_URL");
+        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        let _ = conn.close().await;
+        PgDatabase {
+            admin_url: admin_url.to_owned(),
+            url: with_database(admin_url, &name),
+            name,
+        }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        // Drop runs inside the test's runtime; a separate thread with its own runtime may block.
+        let admin_url = self.admin_url.clone();
+        let name = self.name.clone();
+        let done = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async {
+                use sqlx::Connection;
+                let mut conn = sqlx::PgConnection::connect(&admin_url).await.ok()?;
+                let r = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await;
+                let _ = conn.close().await;
+                r.ok()
+            })
+        })
+        .join();
+        if !matches!(done, Ok(Some(_))) {
+            eprintln!("warning: could not drop test database {}", self.name);
+        }
+    }
+}
+
+/// A response, fully read.
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}); status {}: {}",
+                self.status,
+                self.text()
+            )
+        })
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// Asserts a problem+json answer with `status` and returns the problem.
+    pub fn problem(&self, status: StatusCode) -> Value {
+        assert_eq!(self.status, status, "body: {}", self.text());
+        assert!(
+            self.content_type().starts_with("application/problem+json"),
+            "content type {:?}, body {}",
+            self.content_type(),
+            self.text()
+        );
+        let p = self.json();
+        assert_eq!(p["status"], status.as_u16(), "{p}");
+        assert!(
+            p["code"].as_str().is_some_and(|c| !c.is_empty()),
+            "problem without code: {p}"
+        );
+        p
+    }
+}
+
+pub async fn call(app: &App, req: Request<Body>) -> Resp {
+    let resp = router(app.clone())
+        .oneshot(req)
+        .await
+        .expect("router is infallible");
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .expect("read body")
+        .to_bytes()
+        .to_vec();
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
+pub fn get(uri: &str) -> Request<Body> {
+    Request::builder()
+        .uri(uri)
+        .body(Body::empty())
+        .expect("request")
+}
+
+pub fn get_auth(uri: &str, token: &str) -> Request<Body> {
+    Request::builder()
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .expect("request")
+}
+
+/// A JSON request, with a bearer token when given.
+pub fn json_req(method: Method, uri: &str, token: Option<&str>, body: &Value) -> Request<Body> {
+    raw_json_req(method, uri, token, serde_json::to_vec(body).expect("json"))
+}
+
+pub fn raw_json_req(
+    method: Method,
+    uri: &str,
+    token: Option<&str>,
+    body: impl Into<Body>,
+) -> Request<Body> {
+    let mut b = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(t) = token {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    b.body(body.into()).expect("request")
+}
+
+/// A `multipart/form-data` body of (name, file name, content) parts and its content type.
+pub fn multipart(parts: &[(&str, Option<&str>, &str)]) -> (String, Vec<u8>) {
+    let boundary = format!("----pathledger-test-{}", uuid::Uuid::new_v4().simple());
+    let mut body = String::new();
+    for (name, file, content) in parts {
+        body.push_str(&format!("--{boundary}\r\n"));
+        match file {
+            Some(f) => body.push_str(&format!(
+                "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )),
+            None => body.push_str(&format!(
+                "Content-Disposition: form-data; name=\"{name}\"\r\n\r\n"
+            )),
+        }
+        body.push_str(content);
+        body.push_str("\r\n");
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    (
+        format!("multipart/form-data; boundary={boundary}"),
+        body.into_bytes(),
+    )
+}
+
+pub fn multipart_req(uri: &str, parts: &[(&str, Option<&str>, &str)]) -> Request<Body> {
+    let (ct, body) = multipart(parts);
+    Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, ct)
+        .body(Body::from(body))
+        .expect("request")
+}
+
+/// Issues `achievement` to `recipient` as the Riverside issuer through the API; returns the answer.
+pub async fn issue_via_api(env: &TestEnv, achievement: &str, recipient: &str) -> Value {
+    let r = env
+        .call(json_req(
+            Method::POST,
+            "/api/v1/credentials",
+            Some(&env.token(ISSUER)),
+            &serde_json::json!({"achievement": achievement, "recipient": recipient}),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    r.json()
+}
+
+/// The `data-verdict` values of the rows of a bulk-verify result table, in order.
+pub fn row_verdicts(html: &str) -> Vec<String> {
+    html.split("<tr data-verdict=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next().map(str::to_owned))
+        .collect()
+}
+
+/// Replaces the name of a credential, keeping its (now wrong) proof.
+pub fn tampered(mut cred: Value) -> Value {
+    cred["name"] = Value::String("A credential I did not earn".into());
+    cred
+}
+
+/// The CSV field quoting of RFC 4180.
+pub fn csv_quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// Waits until the demo's expired sample (valid for 1 ms) has certainly expired.
+pub async fn let_expire() {
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+}
+
+/// Signs in through the login form; returns the `Cookie` header value.
+pub async fn login(env: &TestEnv, who: &str) -> String {
+    let r = env
+        .call(
+            axum::http::Request::builder()
+                .method(Method::POST)
+                .uri("/login")
+                .header(
+                    axum::http::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(axum::body::Body::from(format!("token={}", env.token(who))))
+                .expect("request"),
+        )
+        .await;
+    assert!(r.status.is_redirection(), "{}", r.status);
+    let set = r
+        .headers
+        .get(axum::http::header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .expect("Set-Cookie");
+    set.split(';').next().expect("cookie pair").to_owned()
+}

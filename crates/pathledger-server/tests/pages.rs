@@ -1,0 +1,207 @@
+//! Server-rendered pages through the router: verify (single and district bulk, with the CSV
+//! export's formula neutralization), the pathway map, the educator dashboard and the log page.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use base64::Engine as _;
+use common::*;
+
+#[tokio::test]
+async fn verify_page_shows_the_verdict_of_a_pasted_or_uploaded_credential() {
+    let env = sqlite_env().await;
+    let valid = env.credential_json(&env.sample("valid")).await.to_string();
+    let r = env
+        .call(multipart_req("/verify", &[("credential", None, &valid)]))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let html = r.text();
+    assert!(
+        html.contains("class=\"verdict verdict-valid big\""),
+        "{html}"
+    );
+    assert!(html.contains("Signature"), "checks are listed in words");
+
+    // An uploaded file wins over the (empty) text area.
+    let revoked = env.credential_json(&env.sample("revoked")).await.to_string();
+    let r = env
+        .call(multipart_req(
+            "/verify",
+            &[
+                ("credential", None, ""),
+                ("file", Some("badge.json"), &revoked),
+            ],
+        ))
+        .await;
+    assert!(r.text().contains("data-verdict=\"revoked\""), "{}", r.text());
+
+    // Not JSON: a malformed verdict, and the input is echoed escaped.
+    let r = env
+        .call(multipart_req(
+            "/verify",
+            &[("credential", None, "<script>alert(1)</script>")],
+        ))
+        .await;
+    let html = r.text();
+    assert!(html.contains("data-verdict=\"malformed\""), "{html}");
+    assert!(!html.contains("<script>alert(1)"));
+
+    // Open by link (as from a QR code).
+    let r = env
+        .call(get(&format!("/verify?id={}", env.sample("valid"))))
+        .await;
+    assert!(r.text().contains("data-verdict=\"valid\""));
+}
+
+#[tokio::test]
+async fn bulk_verify_reports_each_row_and_exports_a_safe_csv() {
+    let env = sqlite_env().await;
+    let_expire().await;
+    let link = |id: &str| format!("{PUBLIC_URL}/credentials/{id}");
+    let tampered_json = tampered(env.credential_json(&env.sample("valid")).await).to_string();
+    let roster = format!(
+        "name,credential\n\
+         Jordan Rivera,{valid}\n\
+         =cmd|' /C calc'!A0,{revoked}\n\
+         Forged Person,{tampered}\n\
+         Late Person,{expired}\n",
+        valid = link(&env.sample("valid")),
+        revoked = link(&env.sample("revoked")),
+        tampered = csv_quote(&tampered_json),
+        expired = link(&env.sample("expired")),
+    );
+    let r = env
+        .call(multipart_req(
+            "/verify/bulk",
+            &[("roster", Some("roster.csv"), &roster)],
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let html = r.text();
+    assert_eq!(
+        row_verdicts(&html),
+        ["valid", "revoked", "tampered", "expired"],
+        "{html}"
+    );
+    assert!(html.contains("Results (4 rows)"));
+
+    // The CSV download: a data: URI whose text neutralizes the formula cell.
+    let marker = "href=\"data:text/csv;base64,";
+    let start = html.find(marker).expect("CSV download link") + marker.len();
+    let b64 = &html[start..start + html[start..].find('"').expect("end of link")];
+    let csv = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .expect("base64"),
+    )
+    .expect("utf-8");
+    let mut rdr = csv::Reader::from_reader(csv.as_bytes());
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.expect("CSV row")).collect();
+    assert_eq!(rows.len(), 4, "{csv}");
+    let verdicts: Vec<&str> = rows.iter().map(|r| &r[3]).collect();
+    assert_eq!(verdicts, ["valid", "revoked", "tampered", "expired"]);
+    assert!(rows[1][1].starts_with("'="), "formula not neutralized: {csv}");
+    assert!(
+        !csv.lines().any(|l| l.split(',').any(|c| c.starts_with('='))),
+        "{csv}"
+    );
+
+    // A bad row never hides the others.
+    let roster = format!(
+        "name,credential\nA,not a link\nB,{}\nC,{{broken json\n",
+        link(&env.sample("valid"))
+    );
+    let r = env
+        .call(multipart_req(
+            "/verify/bulk",
+            &[("roster", Some("roster.csv"), &roster)],
+        ))
+        .await;
+    assert_eq!(
+        row_verdicts(&r.text()),
+        ["malformed", "valid", "malformed"],
+        "{}",
+        r.text()
+    );
+}
+
+#[tokio::test]
+async fn pathway_map_dashboard_and_log_pages() {
+    let env = sqlite_env().await;
+
+    let r = env.call(get("/pathways")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let html = r.text();
+    assert!(html.contains("<svg"), "{html}");
+    for role in ["role-career-switcher", "role-resident", "role-master-mentor"] {
+        assert!(html.contains(&format!("data-role=\"{role}\"")), "{role} missing");
+    }
+    for class in ["edge-expert-depth", "edge-functional-breadth", "edge-leadership"] {
+        assert!(html.contains(class), "direction {class} missing");
+    }
+
+    // Anonymous dashboard: sent to sign in.
+    let r = env.call(get("/dashboard")).await;
+    assert!(r.status.is_redirection());
+
+    let cookie = login(&env, JORDAN).await;
+    let signed_in = |uri: &str| {
+        Request::builder()
+            .uri(uri)
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .expect("request")
+    };
+    let r = env.call(signed_in("/dashboard")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let html = r.text();
+    let jordan = env.educator_id(JORDAN);
+    let held = env
+        .app
+        .store()
+        .credentials_for_educator(&jordan)
+        .await
+        .expect("credentials");
+    assert!(!held.is_empty());
+    for c in &held {
+        assert!(html.contains(&c.id), "credential {} not listed", c.id);
+    }
+    assert!(html.matches("data-achievement=").count() >= held.len());
+    assert!(html.contains("role=\"progressbar\""), "{html}");
+    assert!(html.contains("data-verdict=\"valid\""));
+    // Jordan is partway: some role shows progress strictly between 0 and 100.
+    assert!(
+        html.split("aria-valuenow=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next()?.parse::<f64>().ok())
+            .any(|p| p > 0.0 && p < 100.0),
+        "no partial progress shown"
+    );
+
+    // The signed-in pathway map shows Jordan's position.
+    let r = env.call(signed_in("/pathways")).await;
+    assert!(r.text().contains("% there") || r.text().contains("reached"));
+
+    // Transparency log: tree size and a verifying inclusion proof.
+    let size = env.tree_size().await;
+    let r = env.call(get("/log")).await;
+    assert!(
+        r.text()
+            .contains(&format!("<strong id=\"tree-size\">{size}</strong>")),
+        "{}",
+        r.text()
+    );
+    let r = env
+        .call(get(&format!("/log?credential={}", env.sample("valid"))))
+        .await;
+    assert!(r.text().contains("✔ proof verifies"), "{}", r.text());
+    let r = env.call(get("/log?credential=urn:uuid:nope")).await;
+    assert!(r.text().contains("role=\"alert\""));
+
+    // The public credential page verifies on view.
+    let r = env
+        .call(get(&format!("/credentials/{}", env.sample("revoked"))))
+        .await;
+    assert!(r.text().contains("data-verdict=\"revoked\""));
+}
