@@ -254,8 +254,7 @@ impl App {
         org_id: &str,
         bundle: &Value,
     ) -> Result<Arc<Definitions>, AppError> {
-        let defs =
-            Definitions::from_value(bundle).map_err(|e| AppError::Definitions(e.to_string()))?;
+        let defs = Definitions::from_value(bundle).map_err(definition_errors)?;
         let store = &self.inner.store;
         for a in defs.achievements() {
             let doc = serde_json::to_value(a).map_err(|e| AppError::Build(e.to_string()))?;
@@ -310,10 +309,7 @@ impl App {
                 }
                 other => other.into(),
             })?;
-        let defs = Arc::new(
-            Definitions::from_value(&d.document)
-                .map_err(|e| AppError::Definitions(e.to_string()))?,
-        );
+        let defs = Arc::new(Definitions::from_value(&d.document).map_err(definition_errors)?);
         if let Ok(mut w) = self.inner.defs.write() {
             w.insert(org_id.to_owned(), defs.clone());
         }
@@ -910,6 +906,22 @@ impl App {
             .await?
             .map_err(|e| AppError::Build(e.to_string()))
     }
+}
+
+/// Every definition error with its path (at most 20), so a bad import says what to fix.
+fn definition_errors(e: pathledger_core::DefinitionErrors) -> AppError {
+    let list: Vec<String> = e
+        .errors()
+        .iter()
+        .take(20)
+        .map(ToString::to_string)
+        .collect();
+    let more = e.errors().len().saturating_sub(list.len());
+    let mut msg = list.join("; ");
+    if more > 0 {
+        msg.push_str(&format!("; and {more} more"));
+    }
+    AppError::Definitions(msg)
 }
 
 fn bundle_id(org_id: &str) -> String {

@@ -274,20 +274,38 @@ pub async fn seed_demo(app: &App) -> Result<Option<DemoSeed>, AppError> {
         )
         .await?;
         samples.push(("revoked".to_owned(), revoked.record.id));
-        let expired = app
-            .issue(
-                &issuer.id,
-                "mc-student-management-1",
-                Recipient::Educator(educator_id.clone()),
-                IssueOptions {
-                    valid_until: Some(
-                        time::OffsetDateTime::now_utc() + time::Duration::milliseconds(1),
-                    ),
-                    ..Default::default()
-                },
-            )
-            .await?;
-        samples.push(("expired".to_owned(), expired.record.id));
+        // The store stamps validFrom when the transaction runs, after we pick validUntil; leave it
+        // room (a validUntil before validFrom is refused), widening the margin on a slow machine.
+        let mut expired = None;
+        for margin_ms in [1_000, 10_000] {
+            match app
+                .issue(
+                    &issuer.id,
+                    "mc-student-management-1",
+                    Recipient::Educator(educator_id.clone()),
+                    IssueOptions {
+                        valid_until: Some(
+                            time::OffsetDateTime::now_utc()
+                                + time::Duration::milliseconds(margin_ms),
+                        ),
+                        ..Default::default()
+                    },
+                )
+                .await
+            {
+                Ok(issued) => {
+                    expired = Some(issued);
+                    break;
+                }
+                Err(AppError::Build(msg)) if margin_ms < 10_000 => {
+                    tracing::warn!(%msg, "demo expired sample: retrying with a wider margin");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if let Some(expired) = expired {
+            samples.push(("expired".to_owned(), expired.record.id));
+        }
     }
     Ok(Some(DemoSeed {
         org_id: org.id,

@@ -61,17 +61,25 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.inner();
-        let field = if path == "." { String::new() } else { path };
-        let detail = format!(
-            "{} (line {}, column {})",
-            inner,
-            inner.line(),
-            inner.column()
-        );
+        let mut field = if path == "." { String::new() } else { path };
+        // A missing field is reported at its parent's path; name the field itself.
+        if let Some(name) = missing_field(&inner.to_string()) {
+            field = if field.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{field}.{name}")
+            };
+        }
+        // serde_json's message already ends with "at line L column C".
+        let detail = inner.to_string();
         let e = if inner.is_syntax() || inner.is_eof() {
             ApiError::bad_request("malformed_json", detail)
         } else {
-            ApiError::invalid(field.clone(), detail)
+            ApiError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_input",
+                detail,
+            )
         };
         if field.is_empty() {
             e
@@ -79,4 +87,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             e.with_field(field)
         }
     })
+}
+
+/// The field name of serde's "missing field `name`" message.
+fn missing_field(message: &str) -> Option<&str> {
+    message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
 }

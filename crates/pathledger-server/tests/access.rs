@@ -22,7 +22,11 @@ async fn only_issuers_of_the_organization_may_issue() {
                 &body,
             ))
             .await;
-        assert_eq!(r.problem(StatusCode::FORBIDDEN)["code"], "forbidden", "{who}");
+        assert_eq!(
+            r.problem(StatusCode::FORBIDDEN)["code"],
+            "forbidden",
+            "{who}"
+        );
         let r = env
             .call(json_req(
                 Method::POST,

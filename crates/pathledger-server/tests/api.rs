@@ -67,7 +67,10 @@ async fn core_flow(env: &TestEnv) {
     assert_eq!(public.json(), cred);
 
     // Tampering: same proof, different name.
-    assert_eq!(verify_verdict(env, &tampered(cred.clone())).await, "tampered");
+    assert_eq!(
+        verify_verdict(env, &tampered(cred.clone())).await,
+        "tampered"
+    );
 
     // Revoke, then the same credential verifies as revoked.
     let revoke = env
@@ -84,7 +87,7 @@ async fn core_flow(env: &TestEnv) {
     assert_eq!(env.tree_size().await, size + 1);
 
     // The demo's expired sample.
-    let_expire().await;
+    let_expire(env).await;
     let expired = env.credential_json(&env.sample("expired")).await;
     assert_eq!(verify_verdict(env, &expired).await, "expired");
 
@@ -108,7 +111,12 @@ async fn core_flow(env: &TestEnv) {
             &json!({"verifiableCredential": cred}),
         ))
         .await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text());
+    assert_eq!(
+        bad.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        bad.text()
+    );
     let bad = bad.json();
     assert_eq!(bad["verified"], false);
     assert_eq!(bad["report"]["verdict"], "revoked");
@@ -259,7 +267,9 @@ async fn errors_are_problem_json_with_code_and_field() {
         .await;
     let p = r.problem(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        p["field"].as_str().is_some_and(|f| f.contains("achievement")),
+        p["field"]
+            .as_str()
+            .is_some_and(|f| f.contains("achievement")),
         "{p}"
     );
 
@@ -289,7 +299,10 @@ async fn errors_are_problem_json_with_code_and_field() {
     let r = env
         .call(json_req(Method::POST, "/api/v1/credentials", None, &body))
         .await;
-    assert_eq!(r.problem(StatusCode::UNAUTHORIZED)["code"], "unauthenticated");
+    assert_eq!(
+        r.problem(StatusCode::UNAUTHORIZED)["code"],
+        "unauthenticated"
+    );
     let r = env
         .call(json_req(
             Method::POST,
@@ -298,7 +311,10 @@ async fn errors_are_problem_json_with_code_and_field() {
             &body,
         ))
         .await;
-    assert_eq!(r.problem(StatusCode::UNAUTHORIZED)["code"], "unauthenticated");
+    assert_eq!(
+        r.problem(StatusCode::UNAUTHORIZED)["code"],
+        "unauthenticated"
+    );
 
     let r = env
         .call(

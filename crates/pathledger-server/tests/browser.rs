@@ -72,12 +72,7 @@ async fn dump_dom(profile: &Path, url: &str) -> String {
 async fn screenshot(profile: &Path, url: &str, name: &str) {
     let file = artifacts_dir().join(name);
     let _ = std::fs::remove_file(&file);
-    chromium(
-        profile,
-        &[format!("--screenshot={}", file.display())],
-        url,
-    )
-    .await;
+    chromium(profile, &[format!("--screenshot={}", file.display())], url).await;
     let png = std::fs::read(&file).unwrap_or_else(|e| panic!("no screenshot {name}: {e}"));
     assert!(
         png.starts_with(b"\x89PNG") && png.len() > 10_000,
@@ -165,7 +160,7 @@ async fn pages_render_in_headless_chromium() {
     screenshot(&profile, &url, "dashboard-career-switcher.png").await;
 
     // District bulk verify: one valid, one revoked, one tampered and one expired credential.
-    let_expire().await;
+    let_expire(&env).await;
     let link = |id: &str| format!("{base}/credentials/{id}");
     let forged = tampered(env.credential_json(&env.sample("valid")).await).to_string();
     let roster = format!(
@@ -185,8 +180,17 @@ async fn pages_render_in_headless_chromium() {
     let url = save_page(tmp.path(), "bulk.html", &r.text(), &base);
     let dom = dump_dom(&profile, &url).await;
     let verdicts = row_verdicts(&dom);
-    assert_eq!(verdicts, ["valid", "revoked", "tampered", "expired"], "{dom}");
-    for label in ["Valid", "Revoked", "Tampered or invalid signature", "Expired"] {
+    assert_eq!(
+        verdicts,
+        ["valid", "revoked", "tampered", "expired"],
+        "{dom}"
+    );
+    for label in [
+        "Valid",
+        "Revoked",
+        "Tampered or invalid signature",
+        "Expired",
+    ] {
         assert!(dom.contains(label), "{label} not shown");
     }
     screenshot(&profile, &url, "bulk-verify.png").await;

@@ -24,7 +24,10 @@ async fn verify_page_shows_the_verdict_of_a_pasted_or_uploaded_credential() {
     assert!(html.contains("Signature"), "checks are listed in words");
 
     // An uploaded file wins over the (empty) text area.
-    let revoked = env.credential_json(&env.sample("revoked")).await.to_string();
+    let revoked = env
+        .credential_json(&env.sample("revoked"))
+        .await
+        .to_string();
     let r = env
         .call(multipart_req(
             "/verify",
@@ -34,7 +37,11 @@ async fn verify_page_shows_the_verdict_of_a_pasted_or_uploaded_credential() {
             ],
         ))
         .await;
-    assert!(r.text().contains("data-verdict=\"revoked\""), "{}", r.text());
+    assert!(
+        r.text().contains("data-verdict=\"revoked\""),
+        "{}",
+        r.text()
+    );
 
     // Not JSON: a malformed verdict, and the input is echoed escaped.
     let r = env
@@ -57,7 +64,7 @@ async fn verify_page_shows_the_verdict_of_a_pasted_or_uploaded_credential() {
 #[tokio::test]
 async fn bulk_verify_reports_each_row_and_exports_a_safe_csv() {
     let env = sqlite_env().await;
-    let_expire().await;
+    let_expire(&env).await;
     let link = |id: &str| format!("{PUBLIC_URL}/credentials/{id}");
     let tampered_json = tampered(env.credential_json(&env.sample("valid")).await).to_string();
     let roster = format!(
@@ -101,9 +108,13 @@ async fn bulk_verify_reports_each_row_and_exports_a_safe_csv() {
     assert_eq!(rows.len(), 4, "{csv}");
     let verdicts: Vec<&str> = rows.iter().map(|r| &r[3]).collect();
     assert_eq!(verdicts, ["valid", "revoked", "tampered", "expired"]);
-    assert!(rows[1][1].starts_with("'="), "formula not neutralized: {csv}");
     assert!(
-        !csv.lines().any(|l| l.split(',').any(|c| c.starts_with('='))),
+        rows[1][1].starts_with("'="),
+        "formula not neutralized: {csv}"
+    );
+    assert!(
+        !csv.lines()
+            .any(|l| l.split(',').any(|c| c.starts_with('='))),
         "{csv}"
     );
 
@@ -134,10 +145,21 @@ async fn pathway_map_dashboard_and_log_pages() {
     assert_eq!(r.status, StatusCode::OK);
     let html = r.text();
     assert!(html.contains("<svg"), "{html}");
-    for role in ["role-career-switcher", "role-resident", "role-master-mentor"] {
-        assert!(html.contains(&format!("data-role=\"{role}\"")), "{role} missing");
+    for role in [
+        "role-career-switcher",
+        "role-resident",
+        "role-master-mentor",
+    ] {
+        assert!(
+            html.contains(&format!("data-role=\"{role}\"")),
+            "{role} missing"
+        );
     }
-    for class in ["edge-expert-depth", "edge-functional-breadth", "edge-leadership"] {
+    for class in [
+        "edge-expert-depth",
+        "edge-functional-breadth",
+        "edge-leadership",
+    ] {
         assert!(html.contains(class), "direction {class} missing");
     }
 

@@ -160,10 +160,8 @@ pub async fn run(quick: bool) -> Result<Value> {
         d["id"] = json!(format!("urn:uuid:00000000-0000-4000-8000-{i:012}"));
         docs.push(sign_document(&d, &key, &jcs_opts)?);
     }
-    let (batch_verify, outcomes) = timed(w.batch, async {
-        Ok(verify_batch(&docs, &DidKeyResolver))
-    })
-    .await?;
+    let (batch_verify, outcomes) =
+        timed(w.batch, async { Ok(verify_batch(&docs, &DidKeyResolver)) }).await?;
     for o in &outcomes {
         check_verified(o, "batch")?;
     }
@@ -195,7 +193,13 @@ pub async fn run(quick: bool) -> Result<Value> {
     })?;
 
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let ratio = |a: f64, b: f64| if b > 0.0 { (a / b * 1000.0).round() / 1000.0 } else { 0.0 };
+    let ratio = |a: f64, b: f64| {
+        if b > 0.0 {
+            (a / b * 1000.0).round() / 1000.0
+        } else {
+            0.0
+        }
+    };
     Ok(json!({
         "version": env!("CARGO_PKG_VERSION"),
         "cores": cores,
@@ -485,12 +489,32 @@ pub fn table(r: &Value) -> String {
         ("ed25519_sign", "bare Ed25519 sign (64 B)", None),
         ("ed25519_verify", "bare Ed25519 verify (64 B)", None),
         ("jcs_sign", "eddsa-jcs-2022 sign", Some("ed25519_sign")),
-        ("jcs_verify", "eddsa-jcs-2022 verify", Some("ed25519_verify")),
+        (
+            "jcs_verify",
+            "eddsa-jcs-2022 verify",
+            Some("ed25519_verify"),
+        ),
         ("rdfc_sign", "eddsa-rdfc-2022 sign", Some("ed25519_sign")),
-        ("rdfc_verify", "eddsa-rdfc-2022 verify", Some("ed25519_verify")),
-        ("batch_verify", "batch verify, all cores", Some("jcs_verify")),
-        ("bulk_issue_sqlite", "bulk issue, SQLite", Some("ed25519_sign")),
-        ("bulk_issue_postgres", "bulk issue, PostgreSQL", Some("ed25519_sign")),
+        (
+            "rdfc_verify",
+            "eddsa-rdfc-2022 verify",
+            Some("ed25519_verify"),
+        ),
+        (
+            "batch_verify",
+            "batch verify, all cores",
+            Some("jcs_verify"),
+        ),
+        (
+            "bulk_issue_sqlite",
+            "bulk issue, SQLite",
+            Some("ed25519_sign"),
+        ),
+        (
+            "bulk_issue_postgres",
+            "bulk issue, PostgreSQL",
+            Some("ed25519_sign"),
+        ),
         ("app_verify", "verify in process", None),
         ("http_verify", "verify over HTTP", Some("app_verify")),
         ("pathway_eval", "educators evaluated", None),
@@ -557,6 +581,8 @@ mod tests {
         let t = table(&r);
         assert!(t.contains("0.500 × ed25519_sign"), "{t}");
         assert!(t.contains("bulk_issue_postgres"));
-        assert!(t.lines().any(|l| l.starts_with("bulk_issue_postgres") && l.contains("n/a")));
+        assert!(t
+            .lines()
+            .any(|l| l.starts_with("bulk_issue_postgres") && l.contains("n/a")));
     }
 }

@@ -14,6 +14,7 @@ use pathledger_store::{Kek, Recipient, StatusChange};
 use serde_json::{json, Value};
 
 mod bench;
+mod case_import;
 
 /// Pathledger: credential and career-pathway ledger for educators.
 #[derive(Parser)]
@@ -391,8 +392,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 Format::Case => {
                     let fw = pathledger_core::case::import_cfpackage(&value, &Default::default())
                         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-                    let mut current = app.definitions(&org).await?.to_value();
-                    current["framework"] = serde_json::to_value(fw)?;
+                    let defs = app.definitions(&org).await?;
+                    let mut current = defs.to_value();
+                    current["framework"] = case_import::merge(defs.framework(), &fw)?;
                     current
                 }
             };
@@ -814,6 +816,7 @@ async fn wallet(g: &Global, educator: &str, out: &Path) -> Result<ExitCode> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let creds = app.store().credentials_for_educator(&e.id).await?;
     let mut docs = Vec::new();
+    let mut names = Vec::new();
     for (i, c) in creds.iter().enumerate() {
         let name = format!(
             "{:03}-{}.json",
@@ -821,13 +824,43 @@ async fn wallet(g: &Global, educator: &str, out: &Path) -> Result<ExitCode> {
             c.achievement_id
                 .replace(|ch: char| !ch.is_ascii_alphanumeric() && ch != '-', "_")
         );
-        std::fs::write(out.join(&name), &c.document)?;
-        docs.push(serde_json::from_str::<Value>(&c.document)?);
+        std::fs::write(out.join(&name), &c.document)
+            .with_context(|| format!("writing {}", out.join(&name).display()))?;
+        docs.push(
+            serde_json::from_str::<Value>(&c.document)
+                .with_context(|| format!("stored credential {} is not JSON", c.id))?,
+        );
+        names.push(name);
     }
-    let clr = app.clr_for(&e, docs).await?;
-    std::fs::write(out.join("clr.json"), serde_json::to_string_pretty(&clr)?)?;
+    // Every credential is written out, but the CLR bundles only those that verify now: one
+    // revoked or expired credential inside would make the whole record fail verification.
+    let reports = app.verify_many(&docs).await;
+    let mut bundled = Vec::new();
+    for ((doc, name), report) in docs.into_iter().zip(&names).zip(&reports) {
+        if report.verdict == badges::Verdict::Valid {
+            bundled.push(doc);
+        } else {
+            println!(
+                "{name}: not in clr.json ({}): {}",
+                report.verdict.code(),
+                report.message
+            );
+        }
+    }
+    if bundled.is_empty() {
+        println!(
+            "wrote {} credentials to {}; none is currently valid, so no clr.json",
+            creds.len(),
+            out.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let n_bundled = bundled.len();
+    let clr = app.clr_for(&e, bundled).await?;
+    std::fs::write(out.join("clr.json"), serde_json::to_string_pretty(&clr)?)
+        .with_context(|| format!("writing {}", out.join("clr.json").display()))?;
     println!(
-        "wrote {} credentials and clr.json to {}",
+        "wrote {} credentials and clr.json ({n_bundled} valid credentials) to {}",
         creds.len(),
         out.display()
     );

@@ -384,9 +384,22 @@ pub fn csv_quote(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
-/// Waits until the demo's expired sample (valid for 1 ms) has certainly expired.
-pub async fn let_expire() {
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+/// Waits until the demo's "expired" sample is past its `validUntil` (it is issued to expire
+/// shortly after seeding).
+pub async fn let_expire(env: &TestEnv) {
+    let rec = env
+        .app
+        .store()
+        .credential(&env.sample("expired"))
+        .await
+        .expect("expired sample");
+    let until = rec
+        .valid_until_ms
+        .expect("the expired sample has a validUntil");
+    let now = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+    // validUntil is written at second precision at most; a little slack covers rounding.
+    let wait = (until - now).max(0) + 50;
+    tokio::time::sleep(std::time::Duration::from_millis(wait as u64)).await;
 }
 
 /// Signs in through the login form; returns the `Cookie` header value.
