@@ -625,40 +625,48 @@ async fn credential_page(
     Ok(page("Credential", &caller, &body).into_response())
 }
 
-async fn competency(
-    State(app): State<App>,
-    caller: MaybeCaller,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+/// The definitions of the first organization that defines something `has` accepts.
+async fn definitions_with(
+    app: &App,
+    has: impl Fn(&pathledger_core::Definitions) -> bool,
+) -> Result<Option<std::sync::Arc<pathledger_core::Definitions>>, ApiError> {
     for org in app
         .store()
         .organizations()
         .await
         .map_err(ApiError::from_store)?
     {
-        let Ok(defs) = app.definitions(&org.id).await else {
-            continue;
-        };
-        if let Some(c) = defs.competency(&id) {
-            if wants_json(&headers) {
-                return Ok(
-                    axum::Json(serde_json::to_value(c).unwrap_or(Value::Null)).into_response()
-                );
+        if let Ok(defs) = app.definitions(&org.id).await {
+            if has(&defs) {
+                return Ok(Some(defs));
             }
-            let body = format!(
-                "<h1>{}</h1><p>Category: {:?}</p><p>{}</p><p class=\"muted\">Framework: {}</p>",
-                esc(&c.name),
-                c.category,
-                esc(&c.description),
-                esc(&defs.framework().name)
-            );
-            return Ok(page(&c.name, &caller, &body).into_response());
         }
     }
-    Err(ApiError::not_found(format!(
-        "competency {id} was not found."
-    )))
+    Ok(None)
+}
+
+async fn competency(
+    State(app): State<App>,
+    caller: MaybeCaller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let not_found = || ApiError::not_found(format!("competency {id} was not found."));
+    let defs = definitions_with(&app, |d| d.competency(&id).is_some())
+        .await?
+        .ok_or_else(not_found)?;
+    let c = defs.competency(&id).ok_or_else(not_found)?;
+    if wants_json(&headers) {
+        return Ok(axum::Json(serde_json::to_value(c).unwrap_or(Value::Null)).into_response());
+    }
+    let body = format!(
+        "<h1>{}</h1><p>Category: {:?}</p><p>{}</p><p class=\"muted\">Framework: {}</p>",
+        esc(&c.name),
+        c.category,
+        esc(&c.description),
+        esc(&defs.framework().name)
+    );
+    Ok(page(&c.name, &caller, &body).into_response())
 }
 
 async fn achievement(
@@ -667,33 +675,21 @@ async fn achievement(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    for org in app
-        .store()
-        .organizations()
-        .await
-        .map_err(ApiError::from_store)?
-    {
-        let Ok(defs) = app.definitions(&org.id).await else {
-            continue;
-        };
-        if let Some(a) = defs.achievement(&id) {
-            if wants_json(&headers) {
-                return Ok(
-                    axum::Json(serde_json::to_value(a).unwrap_or(Value::Null)).into_response()
-                );
-            }
-            let body = format!(
-                "<h1>{}</h1><p>{}</p><h2>Criteria</h2><p>{}</p>",
-                esc(&a.name),
-                esc(&a.description),
-                esc(&a.criteria)
-            );
-            return Ok(page(&a.name, &caller, &body).into_response());
-        }
+    let not_found = || ApiError::not_found(format!("achievement {id} was not found."));
+    let defs = definitions_with(&app, |d| d.achievement(&id).is_some())
+        .await?
+        .ok_or_else(not_found)?;
+    let a = defs.achievement(&id).ok_or_else(not_found)?;
+    if wants_json(&headers) {
+        return Ok(axum::Json(serde_json::to_value(a).unwrap_or(Value::Null)).into_response());
     }
-    Err(ApiError::not_found(format!(
-        "achievement {id} was not found."
-    )))
+    let body = format!(
+        "<h1>{}</h1><p>{}</p><h2>Criteria</h2><p>{}</p>",
+        esc(&a.name),
+        esc(&a.description),
+        esc(&a.criteria)
+    );
+    Ok(page(&a.name, &caller, &body).into_response())
 }
 
 async fn issuer_profile(
