@@ -476,6 +476,72 @@ impl App {
         recipient: Recipient,
         opts: IssueOptions,
     ) -> Result<Issued, AppError> {
+        self.issue_inner(issuer_id, achievement_id, recipient, opts, None)
+            .await
+    }
+
+    /// Issues every credential the educator has earned but does not hold yet (a completed stack's
+    /// certificate, a reached role's award), each at most once, until nothing new is earned (a
+    /// certificate may complete a role). Returns the credentials issued by this call.
+    pub async fn award_earned(&self, educator_id: &str) -> Result<Vec<Issued>, AppError> {
+        let educator = self.inner.store.educator(educator_id).await?;
+        let Some(issuer) = self
+            .inner
+            .store
+            .issuers(&educator.org_id)
+            .await?
+            .into_iter()
+            .next()
+        else {
+            return Ok(Vec::new());
+        };
+        let defs = self.definitions(&educator.org_id).await?;
+        let mut issued = Vec::new();
+        // Each round issues at least one new credential or stops; the definitions are finite.
+        for _ in 0..=defs.achievements().len() {
+            let (state, _) = self.educator_state(educator_id).await?;
+            let eval = defs.evaluate(&state);
+            let mut new = 0;
+            for ach in &eval.to_issue {
+                let role = defs
+                    .roles()
+                    .iter()
+                    .find(|r| r.awards.as_ref() == Some(ach))
+                    .map(|r| r.id.as_str().to_owned());
+                let opts = IssueOptions {
+                    idempotency_key: Some(format!("award:{educator_id}:{}", ach.as_str())),
+                    ..IssueOptions::default()
+                };
+                let out = self
+                    .issue_inner(
+                        &issuer.id,
+                        ach.as_str(),
+                        Recipient::Educator(educator_id.to_owned()),
+                        opts,
+                        role,
+                    )
+                    .await?;
+                if !out.replayed {
+                    new += 1;
+                    tracing::info!(educator = %educator_id, achievement = %ach.as_str(), credential = %out.record.id, "awarded an earned credential");
+                    issued.push(out);
+                }
+            }
+            if new == 0 {
+                break;
+            }
+        }
+        Ok(issued)
+    }
+
+    async fn issue_inner(
+        &self,
+        issuer_id: &str,
+        achievement_id: &str,
+        recipient: Recipient,
+        opts: IssueOptions,
+        award_role: Option<String>,
+    ) -> Result<Issued, AppError> {
         let store = &self.inner.store;
         let issuer = store.issuer(issuer_id).await?;
         let defs = self.definitions(&issuer.org_id).await?;
@@ -493,6 +559,7 @@ impl App {
         req.idempotency_key = opts.idempotency_key.clone();
         req.suspendable = opts.suspendable;
         req.previous_credential_id = opts.renews.clone();
+        req.award_role_id = award_role;
         req.extra = json!({"suite": opts.suite.as_str(), "evidence": opts.evidence});
         let this = self.clone();
         let out = store

@@ -122,7 +122,8 @@ impl Caller {
     }
 
     /// Whether the caller may read this educator's private records: the educator themself, or
-    /// an org admin / issuer / assessor of the educator's organization.
+    /// an org admin / issuer of the educator's organization. Assessors see only the submissions
+    /// assigned to them (see `work.rs`), not the educator's whole record.
     pub async fn may_read_educator(
         &self,
         app: &App,

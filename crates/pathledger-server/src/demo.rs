@@ -72,6 +72,8 @@ pub struct DemoAccount {
     pub org_id: String,
     /// Educator id, for educator accounts.
     pub educator_id: Option<String>,
+    /// User id (e.g. to assign a submission to this assessor).
+    pub user_id: String,
 }
 
 /// What the demo created.
@@ -116,6 +118,7 @@ async fn staff(
             token: token.secret,
             org_id: org_id.to_owned(),
             educator_id: None,
+            user_id: user.id.clone(),
         });
     }
     Ok(())
@@ -184,6 +187,7 @@ async fn educators(
             token: token.secret,
             org_id: org_id.to_owned(),
             educator_id: Some(educator.id),
+            user_id: user.id.clone(),
         });
     }
     Ok(issued)

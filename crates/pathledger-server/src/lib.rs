@@ -12,6 +12,7 @@ pub mod extract;
 pub mod openapi;
 pub mod pages;
 pub mod web;
+pub mod work;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -27,41 +28,107 @@ pub use error::ApiError;
 /// Largest request body accepted (a bulk roster of credentials fits; a 10 MB+ body does not).
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
+/// How long one request may take before it is answered 503 (problem+json, retryable).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The whole router: API, public documents and pages.
 pub fn router(app: App) -> Router {
-    Router::new()
-        .merge(api::routes())
-        .merge(web::routes())
-        .fallback(|| async { ApiError::not_found("No such page or endpoint.") })
+    harden(
+        Router::new()
+            .merge(api::routes())
+            .merge(web::routes())
+            .merge(work::routes())
+            .fallback(|| async { ApiError::not_found("No such page or endpoint.") })
+            .with_state(app),
+        REQUEST_TIMEOUT,
+    )
+}
+
+/// The layers every deployment runs behind: body limit, request timeout (503), problem+json for
+/// every refusal, request logs. Public so tests can put a deliberately slow route behind them.
+pub fn harden(routes: Router, timeout: Duration) -> Router {
+    routes
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        // Outside the body limit: its refusal (and axum's for raw-body handlers) is plain text.
-        .layer(axum::middleware::map_response(problem_for_plain_413))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(30),
+            timeout,
         ))
+        // Outermost but for tracing: sees the body limit's, the timeout's and every extractor's
+        // plain-text refusal.
+        .layer(axum::middleware::map_response(problem_for_plain_errors))
         .layer(TraceLayer::new_for_http())
-        .with_state(app)
 }
 
-/// Turns a plain-text 413 (from the body-limit layer or a raw-body extractor) into problem+json,
-/// so every error leaves in the one documented shape.
-async fn problem_for_plain_413(resp: axum::response::Response) -> axum::response::Response {
+/// Turns every error response that is not already problem+json (the body-limit layer's 413, the
+/// timeout layer's 503, axum's form, path, query and multipart rejections, 405s) into
+/// problem+json, so every error leaves in the one documented shape.
+async fn problem_for_plain_errors(resp: axum::response::Response) -> axum::response::Response {
+    use axum::http::StatusCode;
     use axum::response::IntoResponse;
-    let is_problem = resp
+    use http_body_util::BodyExt;
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let ct = resp
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if resp.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE && !is_problem {
-        return ApiError::new(
-            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+        .map(|v| v.as_bytes().to_vec())
+        .unwrap_or_default();
+    // Only bodies the framework wrote (plain text or nothing) are rewritten; a handler's own JSON
+    // answer (e.g. the VC-API's 422 verification result) or HTML page is left as it is.
+    if !(ct.is_empty() || ct.starts_with(b"text/plain")) {
+        return resp;
+    }
+    let retry_after = resp.headers().get(axum::http::header::RETRY_AFTER).cloned();
+    // Rejection bodies are one short sentence; read at most a little of it.
+    let body = http_body_util::Limited::new(resp.into_body(), 4096);
+    let text = match body.collect().await {
+        Ok(b) => String::from_utf8_lossy(&b.to_bytes()).trim().to_owned(),
+        Err(_) => String::new(),
+    };
+    let (code, default): (&'static str, &str) = match status {
+        StatusCode::BAD_REQUEST => ("bad_request", "The request could not be understood."),
+        StatusCode::NOT_FOUND => ("not_found", "No such page or endpoint."),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "This method is not allowed on this path.",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
             "payload_too_large",
             "The request body is too large (the limit is 8 MiB).",
-        )
-        .into_response();
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "The request body has an unsupported content type.",
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY => ("invalid_input", "The request is invalid."),
+        StatusCode::SERVICE_UNAVAILABLE => (
+            "unavailable",
+            "The request took too long (over 30 seconds) and was stopped; retry later.",
+        ),
+        s if s.is_server_error() => (
+            "internal",
+            "An internal error occurred; it has been logged.",
+        ),
+        _ => ("error", "The request failed."),
+    };
+    let detail =
+        if status == StatusCode::PAYLOAD_TOO_LARGE || status.is_server_error() || text.is_empty() {
+            default.to_owned()
+        } else {
+            text
+        };
+    let mut err = ApiError::new(status, code, detail);
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        err.retryable = true;
     }
-    resp
+    let mut out = err.into_response();
+    if let Some(v) = retry_after {
+        out.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+    }
+    out
 }
 
 /// Binds `addr` (port 0 picks a free port); the caller learns the real address before the

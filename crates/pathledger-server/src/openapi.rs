@@ -55,6 +55,17 @@ pub fn document() -> Value {
             "/api/v1/log/head": {"get": op("A freshly signed tree head of the transparency log", "log", false)},
             "/api/v1/log/credentials/{id}/proof": {"get": op("Inclusion proofs of a credential's events", "log", false)},
             "/api/v1/log/consistency": {"get": op("Consistency proof ?from=&to=", "log", false)},
+            "/api/v1/credentials/bulk": {"post": op("Bulk issue {suite?, rows: [{achievement, recipient, valid_until?, idempotency_key?}]}: one result per row", "issuance", true)},
+            "/api/v1/evidence": {
+                "get": op("The caller's own evidence submissions and those assigned to them", "evidence", true),
+                "post": op("Submit evidence {achievement, narrative, url?, assessor} (educators)", "evidence", true)},
+            "/api/v1/evidence/{id}": {"get": op("One submission (the educator, the assigned assessor, an org admin)", "evidence", true)},
+            "/api/v1/evidence/{id}/decision": {"post": op("Decide {decision: accept|return, comment?}: acceptance issues the credential and awards what it completes", "evidence", true)},
+            "/api/v1/endorsements": {"post": op("Mentor endorsement {educator, competency, endorser_role, comment}: returns the signed EndorsementCredential", "evidence", true)},
+            "/api/v1/orgs/{org}/definitions": {
+                "get": op("Framework, achievements, stacks and pathways as JSON (?format=case for the framework as CASE 1.0)", "definitions", true),
+                "put": op("Replace the definitions with a new validated version (org admins); errors list their paths", "definitions", true)},
+            "/api/v1/educators/{id}/clr": {"get": op("The educator's valid credentials as a signed CLR 2.0 bundle", "pathways", true)},
             "/status/{list_id}": {"get": op("Bitstring status list credential", "public", false)},
             "/.well-known/did.json": {"get": op("did:web document of the host", "public", false)},
             "/issuers/{id}/did.json": {"get": op("did:web document of an issuer (current and retired keys)", "public", false)}

@@ -465,6 +465,45 @@ async fn dashboard(
             name = esc(&r.name)
         ));
     }
+    let mut endorsements = String::new();
+    for f in app
+        .store()
+        .facts(&eid)
+        .await
+        .map_err(ApiError::from_store)?
+        .into_iter()
+        .filter(|f| f.kind == "endorsement")
+    {
+        let what = f
+            .document
+            .get("competency")
+            .and_then(Value::as_str)
+            .and_then(|c| defs.competency(c))
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| "general endorsement".into());
+        let role = f
+            .document
+            .get("endorser_role")
+            .and_then(Value::as_str)
+            .and_then(|r| defs.role(r))
+            .map(|r| r.name.clone())
+            .unwrap_or_default();
+        let signed = match f.document.get("credential") {
+            Some(c) => verify::verdict_pill(app.verify(c).await.verdict.code(), false),
+            None => "<span class=\"muted\">recorded without a credential</span>".to_owned(),
+        };
+        endorsements.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&what),
+            esc(&role),
+            esc(f
+                .document
+                .get("comment")
+                .and_then(Value::as_str)
+                .unwrap_or("")),
+            signed
+        ));
+    }
     let plan_html = match defs.plan(&state, &target, &PlanOptions::default()) {
         Ok(p) => pathways::plan_section(&defs, &p),
         Err(e) => format!("<p>{}</p>", esc(&e.to_string())),
@@ -473,7 +512,8 @@ async fn dashboard(
         "<h1>{name}'s dashboard</h1>\
 <h2>Credentials</h2><p class=\"muted\">Each credential was re-verified just now (signature, status, expiry).</p>\
 <table id=\"credentials\"><thead><tr><th>Credential</th><th>Verdict</th><th>Details</th></tr></thead><tbody>{creds}</tbody></table>\
-<p><a class=\"button\" href=\"/api/v1/educators/{eid}/progress\">Download progress (JSON)</a></p>\
+<p><a class=\"button\" href=\"/api/v1/educators/{eid}/progress\">Download progress (JSON)</a> <a class=\"button\" href=\"/api/v1/educators/{eid}/clr\">Download wallet (CLR 2.0)</a> <a class=\"button\" href=\"/evidence\">Submit evidence</a></p>\
+<h2>Endorsements</h2><table id=\"endorsements\"><thead><tr><th>Competency</th><th>Endorser's role</th><th>Comment</th><th>Credential</th></tr></thead><tbody>{endorsements}</tbody></table>\
 {progress}\
 <h2>Plan to a target role</h2><form method=\"get\" action=\"/dashboard\"><label for=\"target\">Target role</label><select id=\"target\" name=\"target\">{options}</select> <button type=\"submit\">Show plan</button></form>\
 <section id=\"plan\">{plan_html}</section>",
@@ -711,10 +751,81 @@ async fn issuer_profile(
     Ok(axum::Json(profile).into_response())
 }
 
+#[derive(Deserialize)]
+struct CommunityQuery {
+    org: Option<String>,
+    /// Search: opted-in educators who reached this role …
+    role: Option<String>,
+    /// … and/or hold a valid credential of this achievement.
+    credential: Option<String>,
+}
+
+/// Opted-in educators of `org` with their evaluation and valid credentials, filtered by role
+/// and/or achievement (either may be empty).
+async fn community_members(
+    app: &App,
+    defs: &pathledger_core::Definitions,
+    role: Option<&str>,
+    credential: Option<&str>,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let mut rows = Vec::new();
+    for eid in app
+        .store()
+        .community_educators()
+        .await
+        .map_err(ApiError::from_store)?
+    {
+        let Ok(e) = app.store().educator(&eid).await else {
+            continue;
+        };
+        let Ok((state, held)) = app.educator_state(&eid).await else {
+            continue;
+        };
+        if let Some(role) = role {
+            if !defs.evaluate(&state).role(role).is_some_and(|r| r.met) {
+                continue;
+            }
+        }
+        let valid: Vec<&pathledger_store::CredentialRecord> = held
+            .iter()
+            .filter(|(_, r)| r.verdict == pathledger_badges::Verdict::Valid)
+            .map(|(c, _)| c)
+            .collect();
+        if let Some(ach) = credential {
+            if !valid.iter().any(|c| c.achievement_id == ach) {
+                continue;
+            }
+        }
+        let creds: Vec<String> = valid
+            .iter()
+            .map(|c| {
+                format!(
+                    "<a href=\"/credentials/{}\">{}</a>",
+                    esc(&c.id),
+                    esc(defs
+                        .achievement(&c.achievement_id)
+                        .map(|a| a.name.as_str())
+                        .unwrap_or(&c.achievement_id))
+                )
+            })
+            .collect();
+        rows.push((e.display_name, creds.join(", ")));
+    }
+    Ok(rows)
+}
+
+fn member_table(rows: &[(String, String)]) -> String {
+    let body: String = rows
+        .iter()
+        .map(|(name, creds)| format!("<tr><td>{}</td><td>{creds}</td></tr>", esc(name)))
+        .collect();
+    format!("<table id=\"members\"><thead><tr><th>Educator</th><th>Public credentials</th></tr></thead><tbody>{body}</tbody></table>")
+}
+
 async fn communities(
     State(app): State<App>,
     caller: MaybeCaller,
-    Query(q): Query<OrgQuery>,
+    Query(q): Query<CommunityQuery>,
 ) -> Result<Html<String>, ApiError> {
     let org = page_org(&app, &caller, q.org.as_deref()).await?;
     let defs = app.definitions(&org).await?;
@@ -729,7 +840,64 @@ async fn communities(
             )
         })
         .collect();
-    Ok(page("Communities of practice", &caller, &format!("<h1>Communities of practice</h1><p>Find peers and mentors by role.</p><ul>{items}</ul>")))
+    let role = q.role.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let cred = q
+        .credential
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    if let Some(r) = role {
+        if defs.role(r).is_none() {
+            return Err(ApiError::invalid("role", format!("unknown role {r:?}")));
+        }
+    }
+    if let Some(a) = cred {
+        if defs.achievement(a).is_none() {
+            return Err(ApiError::invalid(
+                "credential",
+                format!("unknown credential {a:?}"),
+            ));
+        }
+    }
+    let option = |id: &str, name: &str, sel: Option<&str>| {
+        format!(
+            "<option value=\"{}\"{}>{}</option>",
+            esc(id),
+            if sel == Some(id) { " selected" } else { "" },
+            esc(name)
+        )
+    };
+    let role_opts: String = defs
+        .roles()
+        .iter()
+        .map(|r| option(r.id.as_str(), &r.name, role))
+        .collect();
+    let cred_opts: String = defs
+        .achievements()
+        .iter()
+        .map(|a| option(a.id.as_str(), &a.name, cred))
+        .collect();
+    let results = if role.is_some() || cred.is_some() {
+        let rows = community_members(&app, &defs, role, cred).await?;
+        format!(
+            "<section class=\"card\"><h2>Results</h2><p id=\"result-count\">{} educator(s) found.</p>{}</section>",
+            rows.len(),
+            member_table(&rows)
+        )
+    } else {
+        String::new()
+    };
+    Ok(page(
+        "Communities of practice",
+        &caller,
+        &format!(
+            "<h1>Communities of practice</h1><p>Find peers and mentors by role. Only educators who opted in are listed, with their public, currently valid credentials.</p><ul>{items}</ul>\
+<h2>Search (for hiring and mentoring)</h2><form method=\"get\" action=\"/communities\">\
+<label for=\"role\">Role reached</label><select id=\"role\" name=\"role\"><option value=\"\">Any role</option>{role_opts}</select>\
+<label for=\"credential\">Holds the credential</label><select id=\"credential\" name=\"credential\"><option value=\"\">Any credential</option>{cred_opts}</select>\
+<p><button type=\"submit\">Search</button></p></form>{results}"
+        ),
+    ))
 }
 
 async fn community(
@@ -743,46 +911,14 @@ async fn community(
     let role_def = defs
         .role(&role)
         .ok_or_else(|| ApiError::not_found(format!("role {role} was not found.")))?;
-    let mut rows = String::new();
-    for eid in app
-        .store()
-        .community_educators()
-        .await
-        .map_err(ApiError::from_store)?
-    {
-        let Ok(e) = app.store().educator(&eid).await else {
-            continue;
-        };
-        let Ok((state, held)) = app.educator_state(&eid).await else {
-            continue;
-        };
-        let eval = defs.evaluate(&state);
-        if !eval.role(&role).is_some_and(|r| r.met) {
-            continue;
-        }
-        let creds: Vec<String> = held
-            .iter()
-            .filter(|(_, r)| r.verdict == pathledger_badges::Verdict::Valid)
-            .map(|(c, _)| {
-                format!(
-                    "<a href=\"/credentials/{}\">{}</a>",
-                    esc(&c.id),
-                    esc(defs
-                        .achievement(&c.achievement_id)
-                        .map(|a| a.name.as_str())
-                        .unwrap_or(&c.achievement_id))
-                )
-            })
-            .collect();
-        rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td></tr>",
-            esc(&e.display_name),
-            creds.join(", ")
-        ));
-    }
+    let rows = community_members(&app, &defs, Some(&role), None).await?;
     Ok(page(
         &role_def.name,
         &caller,
-        &format!("<h1>{} community</h1><p>Educators who opted in and hold this role.</p><table><thead><tr><th>Educator</th><th>Public credentials</th></tr></thead><tbody>{rows}</tbody></table>", esc(&role_def.name)),
+        &format!(
+            "<h1>{} community</h1><p>Educators who opted in and hold this role.</p>{}",
+            esc(&role_def.name),
+            member_table(&rows)
+        ),
     ))
 }

@@ -284,6 +284,19 @@ impl Store {
             .collect()
     }
 
+    /// Users holding `role` directly in `org_id`, by name (e.g. the assessors a submission can go to).
+    pub async fn users_with_role(&self, org_id: &str, role: Role) -> Result<Vec<User>, StoreError> {
+        self.db()
+            .fetch_all(
+                "SELECT u.id, u.email, u.display_name, u.educator_id, u.created_ms FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.org_id = $1 AND m.role = $2 ORDER BY u.display_name, u.id",
+                args![org_id, role.as_str()],
+            )
+            .await?
+            .iter()
+            .map(row_to_user)
+            .collect()
+    }
+
     /// Whether the user holds `role` in `org_id` or in an organization containing it (a
     /// district admin administers its schools).
     pub async fn has_role(
@@ -868,6 +881,22 @@ impl Store {
             community_opt_in: r.bool("community_opt_in")?,
             created_ms: r.i64("created_ms")?,
         })
+    }
+
+    /// The educators of an organization (ids and names), by name.
+    pub async fn educators_in_org(
+        &self,
+        org_id: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        self.db()
+            .fetch_all(
+                "SELECT id, display_name FROM educators WHERE org_id = $1 ORDER BY display_name, id",
+                args![org_id],
+            )
+            .await?
+            .iter()
+            .map(|r| Ok((r.text("id")?, r.text("display_name")?)))
+            .collect()
     }
 
     /// The educator having this email, if any.

@@ -741,6 +741,23 @@ both!(orgs_users_tokens_evidence, |h| {
         .create_user("mentor@district.example", "Mentor", None)
         .await
         .unwrap();
+    s.grant_role(&assessor.id, &f.org.id, Role::Assessor)
+        .await
+        .unwrap();
+    let assessors = s.users_with_role(&f.org.id, Role::Assessor).await.unwrap();
+    assert_eq!(
+        assessors.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
+        vec![assessor.id.as_str()]
+    );
+    assert!(s
+        .users_with_role(&other.id, Role::Assessor)
+        .await
+        .unwrap()
+        .is_empty());
+    let in_org = s.educators_in_org(&f.org.id).await.unwrap();
+    assert_eq!(in_org.len(), 1);
+    assert_eq!(in_org[0].0, f.educator.id);
+    assert!(s.educators_in_org(&other.id).await.unwrap().is_empty());
     let sub = s
         .submit_evidence(
             &f.org.id,

@@ -35,7 +35,7 @@ pub fn layout(title: &str, signed_in_as: Option<&str>, body: &str) -> String {
 <title>{title} · Pathledger</title><link rel=\"stylesheet\" href=\"/assets/style.css\"></head><body>\
 <a class=\"skip\" href=\"#main\">Skip to content</a>\
 <header class=\"site\"><a class=\"brand\" href=\"/\">Pathledger</a><nav aria-label=\"Main\">\
-<a href=\"/pathways\">Pathway map</a> · <a href=\"/dashboard\">My dashboard</a> · <a href=\"/verify\">Verify</a> · \
+<a href=\"/pathways\">Pathway map</a> · <a href=\"/dashboard\">My dashboard</a> · <a href=\"/evidence\">Evidence</a> · <a href=\"/review\">Review</a> · <a href=\"/verify\">Verify</a> · \
 <a href=\"/verify/bulk\">Bulk verify</a> · <a href=\"/communities\">Communities</a> · <a href=\"/log\">Transparency log</a> · \
 <a href=\"/admin\">Issuer admin</a> · <a href=\"/docs\">API</a></nav><span style=\"margin-left:auto\">{who}</span></header>\
 <main id=\"main\">{body}</main></body></html>",

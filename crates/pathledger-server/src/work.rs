@@ -1,0 +1,1759 @@
+//! The work people do inside an organization, as pages and as JSON API: evidence submission and
+//! assessor review (acceptance issues the credential and whatever it completes), mentor
+//! endorsements, and issuer administration (definitions, bulk issuance with progress, status
+//! changes, keys). Every page form has an API twin sharing one function, so both enforce the
+//! same rules.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use pathledger_badges as badges;
+use pathledger_core::Category;
+use pathledger_signing::{sign_document, Cryptosuite, ProofOptions, SigningKey};
+use pathledger_store::{
+    EvidenceSubmission, Recipient, Role, StatusChange, StoreError, SubmissionState,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::app::{App, IssueOptions, Issued};
+use crate::auth::{Caller, MaybeCaller};
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::pages::{esc, layout};
+
+/// Routes of this module.
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/evidence", get(evidence_page).post(evidence_form))
+        .route("/review", get(review_page))
+        .route("/review/{id}", post(review_form))
+        .route("/endorse", get(endorse_page).post(endorse_form))
+        .route("/admin", get(admin_page))
+        .route("/admin/definitions", post(admin_definitions))
+        .route("/admin/bulk", post(admin_bulk_start))
+        .route("/admin/bulk/{job}", get(admin_bulk_status))
+        .route("/admin/credentials/{id}/status", post(admin_status))
+        .route("/admin/keys/rotate", post(admin_rotate_key))
+        .route(
+            "/api/v1/evidence",
+            get(api_evidence_list).post(api_evidence_submit),
+        )
+        .route("/api/v1/evidence/{id}", get(api_evidence_get))
+        .route("/api/v1/evidence/{id}/decision", post(api_evidence_decide))
+        .route("/api/v1/endorsements", post(api_endorse))
+        .route(
+            "/api/v1/orgs/{org}/definitions",
+            get(api_definitions_get).put(api_definitions_put),
+        )
+        .route("/api/v1/credentials/bulk", post(api_bulk_issue))
+        .route("/api/v1/educators/{id}/clr", get(api_clr))
+}
+
+fn page(title: &str, caller: &Caller, body: &str) -> Html<String> {
+    Html(layout(title, Some(&caller.user.display_name), body))
+}
+
+/// A page that explains a refusal in words, with the problem's status code.
+fn error_page(caller: &Caller, title: &str, e: &ApiError, back: &str) -> Response {
+    let field = e
+        .field
+        .as_deref()
+        .map(|f| format!(" (field <code>{}</code>)", esc(f)))
+        .unwrap_or_default();
+    (
+        e.status,
+        page(
+            title,
+            caller,
+            &format!(
+                "<h1>{t}</h1><p role=\"alert\" class=\"card\" id=\"error\">{d}{field}</p><p><a href=\"{b}\">Back</a></p>",
+                t = esc(title),
+                d = esc(&e.detail),
+                b = esc(back)
+            ),
+        ),
+    )
+        .into_response()
+}
+
+fn sign_in() -> Response {
+    Redirect::to("/login").into_response()
+}
+
+fn date(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms / 1000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .map(|s| s.replace('T', " ").trim_end_matches('Z').to_owned() + " UTC")
+        .unwrap_or_default()
+}
+
+fn state_word(s: SubmissionState) -> &'static str {
+    match s {
+        SubmissionState::Submitted => "Waiting for review",
+        SubmissionState::Accepted => "Accepted",
+        SubmissionState::Returned => "Returned with comments",
+    }
+}
+
+fn state_code(s: SubmissionState) -> &'static str {
+    match s {
+        SubmissionState::Submitted => "submitted",
+        SubmissionState::Accepted => "accepted",
+        SubmissionState::Returned => "returned",
+    }
+}
+
+// ----- evidence: the shared rules ------------------------------------------------------------
+
+/// What an educator submits for a micro-credential.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitInput {
+    /// Achievement (micro-credential) id.
+    pub achievement: String,
+    /// What was done and what it shows.
+    pub narrative: String,
+    /// A link to the artifact (lesson plan, video …).
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The assessor (user id) asked to review it.
+    pub assessor: String,
+}
+
+const MAX_NARRATIVE: usize = 10_000;
+
+/// The caller's own educator record, or a refusal.
+async fn own_educator(app: &App, caller: &Caller) -> Result<pathledger_store::Educator, ApiError> {
+    let Some(eid) = caller.user.educator_id.as_deref() else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_an_educator",
+            "Only an educator account can submit evidence.",
+        ));
+    };
+    app.store()
+        .educator(eid)
+        .await
+        .map_err(ApiError::from_store)
+}
+
+async fn submit_evidence(
+    app: &App,
+    caller: &Caller,
+    input: SubmitInput,
+) -> Result<EvidenceSubmission, ApiError> {
+    let educator = own_educator(app, caller).await?;
+    let defs = app.definitions(&educator.org_id).await?;
+    let ach = defs.achievement(input.achievement.trim()).ok_or_else(|| {
+        ApiError::invalid(
+            "achievement",
+            format!("unknown micro-credential {:?}", input.achievement),
+        )
+    })?;
+    let narrative = input.narrative.trim();
+    if narrative.is_empty() {
+        return Err(ApiError::invalid(
+            "narrative",
+            "describe what you did and what it shows",
+        ));
+    }
+    if narrative.chars().count() > MAX_NARRATIVE {
+        return Err(ApiError::invalid(
+            "narrative",
+            format!("is longer than {MAX_NARRATIVE} characters"),
+        ));
+    }
+    let url = match input
+        .url
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+    {
+        None => None,
+        Some(u) => {
+            if !(u.starts_with("https://") || u.starts_with("http://"))
+                || u.len() > 2048
+                || u.contains(char::is_whitespace)
+            {
+                return Err(ApiError::invalid(
+                    "url",
+                    "must be an http or https link without spaces",
+                ));
+            }
+            Some(u.to_owned())
+        }
+    };
+    let assessor = input.assessor.trim();
+    if assessor.is_empty()
+        || !app
+            .store()
+            .has_role(assessor, &educator.org_id, Role::Assessor)
+            .await
+            .map_err(ApiError::from_store)?
+    {
+        return Err(ApiError::invalid(
+            "assessor",
+            "choose an assessor or mentor of your organization",
+        ));
+    }
+    let (state, _) = app.educator_state(&educator.id).await?;
+    if state.holds(ach.id.as_str()) {
+        return Err(ApiError::conflict(format!(
+            "You already hold a valid {} credential.",
+            ach.name
+        )));
+    }
+    let open = app
+        .store()
+        .submissions_for_educator(&educator.id)
+        .await
+        .map_err(ApiError::from_store)?;
+    if open
+        .iter()
+        .any(|s| s.achievement_id == ach.id.as_str() && s.state == SubmissionState::Submitted)
+    {
+        return Err(ApiError::conflict(format!(
+            "Evidence for {} is already waiting for review.",
+            ach.name
+        )));
+    }
+    let doc = json!({"narrative": narrative, "url": url});
+    let sub = app
+        .store()
+        .submit_evidence(
+            &educator.org_id,
+            &educator.id,
+            ach.id.as_str(),
+            &doc,
+            Some(assessor),
+        )
+        .await
+        .map_err(ApiError::from_store)?;
+    tracing::info!(submission = %sub.id, educator = %educator.id, achievement = %sub.achievement_id, "evidence submitted");
+    Ok(sub)
+}
+
+/// May the caller see this submission? The educator, the assigned assessor, or an org admin.
+async fn may_see_submission(
+    app: &App,
+    caller: &Caller,
+    sub: &EvidenceSubmission,
+) -> Result<(), ApiError> {
+    if caller.user.educator_id.as_deref() == Some(sub.educator_id.as_str())
+        || sub.assessor_user_id.as_deref() == Some(caller.user.id.as_str())
+    {
+        return Ok(());
+    }
+    caller.require(app, &sub.org_id, Role::OrgAdmin).await
+}
+
+/// The outcome of an assessor's decision.
+pub struct Decision {
+    /// The decided submission.
+    pub submission: EvidenceSubmission,
+    /// The credential issued on acceptance.
+    pub credential: Option<Issued>,
+    /// Credentials the acceptance completed (a stack's certificate, a role's award).
+    pub awarded: Vec<Issued>,
+}
+
+/// Accepts (issuing the credential, then whatever it completes) or returns a submission.
+///
+/// The credential is issued before the decision is recorded, under an idempotency key derived
+/// from the submission: if recording fails, retrying the decision returns the same credential,
+/// never a second one.
+async fn decide(
+    app: &App,
+    caller: &Caller,
+    sub_id: &str,
+    accept: bool,
+    comment: Option<String>,
+) -> Result<Decision, ApiError> {
+    let sub = app
+        .store()
+        .submission(sub_id)
+        .await
+        .map_err(ApiError::from_store)?;
+    if sub.assessor_user_id.as_deref() != Some(caller.user.id.as_str()) {
+        tracing::warn!(user = %caller.user.id, submission = %sub.id, "decision refused: not the assigned assessor");
+        return Err(ApiError::forbidden());
+    }
+    caller.require(app, &sub.org_id, Role::Assessor).await?;
+    if sub.state != SubmissionState::Submitted {
+        return Err(ApiError::conflict("This submission was already decided."));
+    }
+    let comment = comment
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty());
+    if comment
+        .as_ref()
+        .is_some_and(|c| c.chars().count() > MAX_NARRATIVE)
+    {
+        return Err(ApiError::invalid(
+            "comment",
+            format!("is longer than {MAX_NARRATIVE} characters"),
+        ));
+    }
+    if !accept && comment.is_none() {
+        return Err(ApiError::invalid(
+            "comment",
+            "say what the educator should add or change before resubmitting",
+        ));
+    }
+    let mut credential = None;
+    if accept {
+        let issuer = app
+            .store()
+            .issuers(&sub.org_id)
+            .await
+            .map_err(ApiError::from_store)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| ApiError::conflict("This organization has no issuer yet."))?;
+        let narrative = sub
+            .document
+            .get("narrative")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let evidence = match sub.document.get("url").and_then(Value::as_str) {
+            Some(u) => format!("{narrative}\n\nArtifact: {u}"),
+            None => narrative.to_owned(),
+        };
+        let opts = IssueOptions {
+            idempotency_key: Some(format!("evidence:{}", sub.id)),
+            evidence: Some(evidence),
+            ..IssueOptions::default()
+        };
+        credential = Some(
+            app.issue(
+                &issuer.id,
+                &sub.achievement_id,
+                Recipient::Educator(sub.educator_id.clone()),
+                opts,
+            )
+            .await?,
+        );
+    }
+    let submission = app
+        .store()
+        .decide_evidence(&sub.id, &caller.user.id, accept, comment.as_deref())
+        .await
+        .map_err(ApiError::from_store)?;
+    let awarded = if accept {
+        app.award_earned(&sub.educator_id).await?
+    } else {
+        Vec::new()
+    };
+    tracing::info!(submission = %sub.id, accepted = accept, by = %caller.user.id, "evidence decided");
+    Ok(Decision {
+        submission,
+        credential,
+        awarded,
+    })
+}
+
+fn submission_json(s: &EvidenceSubmission) -> Value {
+    json!({
+        "id": s.id, "educator": s.educator_id, "achievement": s.achievement_id,
+        "evidence": s.document, "assessor": s.assessor_user_id, "state": state_code(s.state),
+        "comment": s.decision_comment, "decided_by": s.decided_by,
+        "submitted_ms": s.created_ms, "decided_ms": s.decided_ms,
+    })
+}
+
+// ----- evidence: API ---------------------------------------------------------------------------
+
+async fn api_evidence_submit(
+    State(app): State<App>,
+    caller: Caller,
+    ApiJson(input): ApiJson<SubmitInput>,
+) -> Result<Response, ApiError> {
+    let sub = submit_evidence(&app, &caller, input).await?;
+    Ok((StatusCode::CREATED, Json(submission_json(&sub))).into_response())
+}
+
+/// The caller's own submissions and the ones assigned to them.
+async fn api_evidence_list(
+    State(app): State<App>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    let store = app.store();
+    let mine = match caller.user.educator_id.as_deref() {
+        Some(e) => store
+            .submissions_for_educator(e)
+            .await
+            .map_err(ApiError::from_store)?,
+        None => Vec::new(),
+    };
+    let assigned = store
+        .submissions_for_assessor(&caller.user.id)
+        .await
+        .map_err(ApiError::from_store)?;
+    Ok(Json(json!({
+        "mine": mine.iter().map(submission_json).collect::<Vec<_>>(),
+        "assigned": assigned.iter().map(submission_json).collect::<Vec<_>>(),
+    })))
+}
+
+async fn api_evidence_get(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let sub = app
+        .store()
+        .submission(&id)
+        .await
+        .map_err(ApiError::from_store)?;
+    may_see_submission(&app, &caller, &sub).await?;
+    Ok(Json(submission_json(&sub)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecisionBody {
+    /// `accept` or `return`.
+    decision: String,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+fn parse_decision(s: &str) -> Result<bool, ApiError> {
+    match s {
+        "accept" => Ok(true),
+        "return" => Ok(false),
+        other => Err(ApiError::invalid(
+            "decision",
+            format!("must be \"accept\" or \"return\", not {other:?}"),
+        )),
+    }
+}
+
+async fn api_evidence_decide(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<DecisionBody>,
+) -> Result<Json<Value>, ApiError> {
+    let accept = parse_decision(&body.decision)?;
+    let d = decide(&app, &caller, &id, accept, body.comment).await?;
+    Ok(Json(json!({
+        "submission": submission_json(&d.submission),
+        "credential": d.credential.as_ref().map(|c| json!({"id": c.record.id, "verifiableCredential": c.credential})),
+        "awarded": d.awarded.iter().map(|c| json!({"id": c.record.id, "achievement": c.record.achievement_id})).collect::<Vec<_>>(),
+    })))
+}
+
+// ----- evidence: pages -----------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct Notice {
+    done: Option<String>,
+}
+
+async fn evidence_page(
+    State(app): State<App>,
+    caller: MaybeCaller,
+    Query(n): Query<Notice>,
+) -> Result<Response, ApiError> {
+    let Some(caller) = caller.0 else {
+        return Ok(sign_in());
+    };
+    let educator = match own_educator(&app, &caller).await {
+        Ok(e) => e,
+        Err(e) => return Ok(error_page(&caller, "Evidence", &e, "/")),
+    };
+    let defs = app.definitions(&educator.org_id).await?;
+    let (state, _) = app.educator_state(&educator.id).await?;
+    let subs = app
+        .store()
+        .submissions_for_educator(&educator.id)
+        .await
+        .map_err(ApiError::from_store)?;
+    let assessors = app
+        .store()
+        .users_with_role(&educator.org_id, Role::Assessor)
+        .await
+        .map_err(ApiError::from_store)?;
+    let name_of = |id: &str| {
+        defs.achievement(id)
+            .map(|a| a.name.clone())
+            .unwrap_or_else(|| id.to_owned())
+    };
+    let mut rows = String::new();
+    for s in subs.iter().rev() {
+        rows.push_str(&format!(
+            "<tr data-submission=\"{id}\" data-state=\"{code}\"><td>{ach}</td><td>{when}</td><td>{state}</td><td>{comment}</td></tr>",
+            id = esc(&s.id),
+            code = state_code(s.state),
+            ach = esc(&name_of(&s.achievement_id)),
+            when = esc(&date(s.created_ms)),
+            state = state_word(s.state),
+            comment = esc(s.decision_comment.as_deref().unwrap_or("")),
+        ));
+    }
+    let waiting: Vec<&str> = subs
+        .iter()
+        .filter(|s| s.state == SubmissionState::Submitted)
+        .map(|s| s.achievement_id.as_str())
+        .collect();
+    let mut options = String::new();
+    for a in defs.achievements() {
+        let held = state.holds(a.id.as_str());
+        if held || waiting.contains(&a.id.as_str()) || !defs.is_earnable(a.id.as_str()) {
+            continue;
+        }
+        options.push_str(&format!(
+            "<option value=\"{}\">{}</option>",
+            esc(a.id.as_str()),
+            esc(&a.name)
+        ));
+    }
+    let assessor_opts: String = assessors
+        .iter()
+        .map(|u| {
+            format!(
+                "<option value=\"{}\">{}</option>",
+                esc(&u.id),
+                esc(&u.display_name)
+            )
+        })
+        .collect();
+    let notice = match n.done {
+        Some(id) if subs.iter().any(|s| s.id == id) => "<p class=\"card\" role=\"status\" id=\"notice\">Your evidence was submitted. Your assessor will accept it or return it with comments.</p>".to_owned(),
+        _ => String::new(),
+    };
+    let form = if assessors.is_empty() {
+        "<p class=\"card\">Your organization has no assessor or mentor yet, so evidence cannot be reviewed.</p>".to_owned()
+    } else {
+        format!(
+            "<form method=\"post\" action=\"/evidence\">\
+<label for=\"achievement\">Micro-credential</label><select id=\"achievement\" name=\"achievement\" required>{options}</select>\
+<label for=\"narrative\">What you did and what it shows</label><textarea id=\"narrative\" name=\"narrative\" required maxlength=\"{MAX_NARRATIVE}\"></textarea>\
+<label for=\"url\">Link to the artifact (optional)</label><input id=\"url\" name=\"url\" type=\"url\" size=\"60\" placeholder=\"https://\">\
+<label for=\"assessor\">Assessor or mentor</label><select id=\"assessor\" name=\"assessor\" required>{assessor_opts}</select>\
+<p><button type=\"submit\">Submit evidence</button></p></form>"
+        )
+    };
+    let body = format!(
+        "<h1>Evidence</h1>{notice}<p>Submit evidence for a micro-credential. When your assessor accepts it, the credential is issued to you at once.</p>\
+<h2>Submit evidence</h2>{form}\
+<h2>Your submissions</h2><table id=\"submissions\"><thead><tr><th>Micro-credential</th><th>Submitted</th><th>State</th><th>Assessor's comment</th></tr></thead><tbody>{rows}</tbody></table>"
+    );
+    Ok(page("Evidence", &caller, &body).into_response())
+}
+
+async fn evidence_form(
+    State(app): State<App>,
+    caller: MaybeCaller,
+    Form(input): Form<SubmitInput>,
+) -> Response {
+    let Some(caller) = caller.0 else {
+        return sign_in();
+    };
+    match submit_evidence(&app, &caller, input).await {
+        Ok(sub) => Redirect::to(&format!("/evidence?done={}", sub.id)).into_response(),
+        Err(e) => error_page(&caller, "Evidence not submitted", &e, "/evidence"),
+    }
+}
+
+async fn review_page(
+    State(app): State<App>,
+    caller: MaybeCaller,
+    Query(n): Query<Notice>,
+) -> Result<Response, ApiError> {
+    let Some(caller) = caller.0 else {
+        return Ok(sign_in());
+    };
+    let store = app.store();
+    let subs = store
+        .submissions_for_assessor(&caller.user.id)
+        .await
+        .map_err(ApiError::from_store)?;
+    let mut open = String::new();
+    let mut decided = String::new();
+    for s in subs.iter().rev() {
+        let defs = app.definitions(&s.org_id).await?;
+        let ach = defs
+            .achievement(&s.achievement_id)
+            .map(|a| a.name.clone())
+            .unwrap_or_else(|| s.achievement_id.clone());
+        let who = store
+            .educator(&s.educator_id)
+            .await
+            .map(|e| e.display_name)
+            .unwrap_or_default();
+        if s.state == SubmissionState::Submitted {
+            let criteria = defs
+                .achievement(&s.achievement_id)
+                .map(|a| a.criteria.clone())
+                .unwrap_or_default();
+            let link = s
+                .document
+                .get("url")
+                .and_then(Value::as_str)
+                .map(|u| {
+                    format!(
+                        "<p>Artifact: <a href=\"{u}\" rel=\"noopener noreferrer nofollow\">{u}</a></p>",
+                        u = esc(u)
+                    )
+                })
+                .unwrap_or_default();
+            open.push_str(&format!(
+                "<article class=\"card\" data-submission=\"{id}\"><h3>{who}: {ach}</h3><p class=\"muted\">Submitted {when}. Criteria: {criteria}</p>\
+<blockquote>{narrative}</blockquote>{link}\
+<form method=\"post\" action=\"/review/{id}\"><label for=\"comment-{id}\">Comment for the educator</label><textarea id=\"comment-{id}\" name=\"comment\" style=\"min-height:5rem\"></textarea>\
+<p><button type=\"submit\" name=\"decision\" value=\"accept\">Accept and issue the credential</button> \
+<button type=\"submit\" name=\"decision\" value=\"return\" style=\"background:#57606a\">Return with comments</button></p></form></article>",
+                id = esc(&s.id),
+                who = esc(&who),
+                ach = esc(&ach),
+                when = esc(&date(s.created_ms)),
+                criteria = esc(&criteria),
+                narrative = esc(s.document.get("narrative").and_then(Value::as_str).unwrap_or("")),
+            ));
+        } else {
+            decided.push_str(&format!(
+                "<tr data-submission=\"{}\" data-state=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&s.id),
+                state_code(s.state),
+                esc(&who),
+                esc(&ach),
+                state_word(s.state),
+                esc(s.decision_comment.as_deref().unwrap_or(""))
+            ));
+        }
+    }
+    let notice = match n.done.and_then(|id| subs.iter().find(|s| s.id == id).cloned()) {
+        Some(s) if s.state == SubmissionState::Accepted => {
+            let cred = store
+                .credentials_for_educator(&s.educator_id)
+                .await
+                .map_err(ApiError::from_store)?
+                .into_iter()
+                .find(|c| c.achievement_id == s.achievement_id);
+            format!(
+                "<p class=\"card\" role=\"status\" id=\"notice\">Accepted. {}</p>",
+                cred.map(|c| format!(
+                    "The credential was issued: <a href=\"/credentials/{id}\">{id}</a>.",
+                    id = esc(&c.id)
+                ))
+                .unwrap_or_default()
+            )
+        }
+        Some(_) => "<p class=\"card\" role=\"status\" id=\"notice\">Returned to the educator with your comments.</p>".to_owned(),
+        None => String::new(),
+    };
+    if open.is_empty() {
+        open =
+            "<p class=\"muted\" id=\"nothing-open\">Nothing is waiting for your review.</p>".into();
+    }
+    let body = format!(
+        "<h1>Review evidence</h1>{notice}<p>Submissions assigned to you. Accepting issues the credential to the educator.</p>\
+<h2>Waiting for you</h2><section id=\"open\">{open}</section>\
+<h2>Decided</h2><table id=\"decided\"><thead><tr><th>Educator</th><th>Micro-credential</th><th>Decision</th><th>Comment</th></tr></thead><tbody>{decided}</tbody></table>\
+<p><a href=\"/endorse\">Endorse an educator</a></p>"
+    );
+    Ok(page("Review evidence", &caller, &body).into_response())
+}
+
+#[derive(Deserialize)]
+struct DecisionForm {
+    decision: String,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+async fn review_form(
+    State(app): State<App>,
+    caller: MaybeCaller,
+    Path(id): Path<String>,
+    Form(f): Form<DecisionForm>,
+) -> Response {
+    let Some(caller) = caller.0 else {
+        return sign_in();
+    };
+    let result = match parse_decision(&f.decision) {
+        Ok(accept) => decide(&app, &caller, &id, accept, f.comment).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(d) => Redirect::to(&format!("/review?done={}", d.submission.id)).into_response(),
+        Err(e) => error_page(&caller, "Decision not recorded", &e, "/review"),
+    }
+}
+
+// ----- endorsements ----------------------------------------------------------------------------
+
+/// A mentor's endorsement of an educator for one competency.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndorseInput {
+    /// Educator id.
+    pub educator: String,
+    /// Competency id (qualities or adaptive skills).
+    pub competency: String,
+    /// The pathway role the mentor endorses from (e.g. role-master-mentor).
+    pub endorser_role: String,
+    /// What the mentor saw.
+    pub comment: String,
+}
+
+/// Records a mentor endorsement (it counts toward roles that require endorsements) and returns
+/// the signed `EndorsementCredential` that documents it.
+async fn endorse(app: &App, caller: &Caller, input: EndorseInput) -> Result<Value, ApiError> {
+    let store = app.store();
+    let educator = store
+        .educator(input.educator.trim())
+        .await
+        .map_err(ApiError::from_store)?;
+    caller
+        .require_any(app, &educator.org_id, &[Role::Assessor, Role::OrgAdmin])
+        .await?;
+    if caller.user.educator_id.as_deref() == Some(educator.id.as_str()) {
+        return Err(ApiError::invalid("educator", "you cannot endorse yourself"));
+    }
+    let defs = app.definitions(&educator.org_id).await?;
+    let comp = defs.competency(input.competency.trim()).ok_or_else(|| {
+        ApiError::invalid(
+            "competency",
+            format!("unknown competency {:?}", input.competency),
+        )
+    })?;
+    if !matches!(
+        comp.category,
+        Category::Qualities | Category::AdaptiveSkills
+    ) {
+        return Err(ApiError::invalid(
+            "competency",
+            "mentors endorse qualities and adaptive skills; technical skills and mindset are shown by micro-credentials",
+        ));
+    }
+    let role = defs.role(input.endorser_role.trim()).ok_or_else(|| {
+        ApiError::invalid(
+            "endorser_role",
+            format!("unknown role {:?}", input.endorser_role),
+        )
+    })?;
+    let comment = input.comment.trim();
+    if comment.is_empty() || comment.chars().count() > MAX_NARRATIVE {
+        return Err(ApiError::invalid(
+            "comment",
+            format!("say what you observed (1 to {MAX_NARRATIVE} characters)"),
+        ));
+    }
+    let already = store
+        .facts(&educator.id)
+        .await
+        .map_err(ApiError::from_store)?
+        .into_iter()
+        .any(|f| {
+            f.kind == "endorsement"
+                && f.recorded_by.as_deref() == Some(caller.user.id.as_str())
+                && f.document.get("competency").and_then(Value::as_str) == Some(comp.id.as_str())
+        });
+    if already {
+        return Err(ApiError::conflict(
+            "You have already endorsed this educator for this competency.",
+        ));
+    }
+    let issuer = store
+        .issuers(&educator.org_id)
+        .await
+        .map_err(ApiError::from_store)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::conflict("This organization has no issuer yet."))?;
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let input_doc = badges::EndorsementInput {
+        id: format!("urn:uuid:{}", uuid::Uuid::new_v4()),
+        issuer: badges::IssuerProfile {
+            id: app.issuer_did(&issuer.id),
+            name: issuer.name.clone(),
+            url: Some(format!("{}/issuers/{}", app.public_url(), issuer.id)),
+            email: None,
+            description: None,
+            image: None,
+        },
+        name: format!("Mentor endorsement: {}", comp.name),
+        valid_from: now,
+        valid_until: None,
+        endorsed_id: format!("{}/competencies/{}", app.public_url(), comp.id.as_str()),
+        comment: Some(format!(
+            "{} ({}) endorses {} for {}: {}",
+            caller.user.display_name, role.name, educator.display_name, comp.name, comment
+        )),
+        include_schema: true,
+    };
+    let doc = badges::endorsement_credential(&input_doc)
+        .map_err(|e| ApiError::invalid("endorsement", e.to_string()))?;
+    let vm_base = app.issuer_did(&issuer.id);
+    let signed = store
+        .with_issuer_key(&issuer.id, |k| {
+            let key = SigningKey::from_seed(k.seed_bytes());
+            sign_document(
+                &doc,
+                &key,
+                &ProofOptions::assertion(
+                    Cryptosuite::EddsaJcs2022,
+                    format!("{vm_base}#{}", k.key_id()),
+                ),
+            )
+        })
+        .await
+        .map_err(ApiError::from_store)?
+        .map_err(|e| ApiError::invalid("endorsement", e.to_string()))?;
+    let fact = json!({
+        "endorser": format!("user:{}", caller.user.id),
+        "endorser_role": role.id.as_str(),
+        "category": comp.category,
+        "competency": comp.id.as_str(),
+        "comment": comment,
+        "credential": signed,
+    });
+    store
+        .add_fact(&educator.id, "endorsement", &fact, Some(&caller.user.id))
+        .await
+        .map_err(ApiError::from_store)?;
+    tracing::info!(educator = %educator.id, competency = %comp.id.as_str(), by = %caller.user.id, "endorsement recorded");
+    // An endorsement may be what a role was waiting for.
+    app.award_earned(&educator.id).await?;
+    Ok(signed)
+}
+
+async fn api_endorse(
+    State(app): State<App>,
+    caller: Caller,
+    ApiJson(input): ApiJson<EndorseInput>,
+) -> Result<Response, ApiError> {
+    let signed = endorse(&app, &caller, input).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"verifiableCredential": signed})),
+    )
+        .into_response())
+}
+
+/// The organization where the caller holds one of `roles` (their first such membership).
+async fn org_of(app: &App, caller: &Caller, roles: &[Role]) -> Result<String, ApiError> {
+    app.store()
+        .memberships(&caller.user.id)
+        .await
+        .map_err(ApiError::from_store)?
+        .into_iter()
+        .find(|m| roles.contains(&m.role))
+        .map(|m| m.org_id)
+        .ok_or_else(ApiError::forbidden)
+}
+
+async fn endorse_page(State(app): State<App>, caller: MaybeCaller) -> Result<Response, ApiError> {
+    let Some(caller) = caller.0 else {
+        return Ok(sign_in());
+    };
+    let org = match org_of(&app, &caller, &[Role::Assessor, Role::OrgAdmin]).await {
+        Ok(o) => o,
+        Err(e) => return Ok(error_page(&caller, "Endorse", &e, "/")),
+    };
+    let defs = app.definitions(&org).await?;
+    let educators = app
+        .store()
+        .educators_in_org(&org)
+        .await
+        .map_err(ApiError::from_store)?;
+    let ed_opts: String = educators
+        .iter()
+        .filter(|(id, _)| caller.user.educator_id.as_deref() != Some(id.as_str()))
+        .map(|(id, name)| format!("<option value=\"{}\">{}</option>", esc(id), esc(name)))
+        .collect();
+    let comp_opts: String = defs
+        .framework()
+        .competencies
+        .iter()
+        .filter(|c| matches!(c.category, Category::Qualities | Category::AdaptiveSkills))
+        .map(|c| {
+            format!(
+                "<option value=\"{}\">{} ({})</option>",
+                esc(c.id.as_str()),
+                esc(&c.name),
+                if c.category == Category::Qualities {
+                    "quality"
+                } else {
+                    "adaptive skill"
+                }
+            )
+        })
+        .collect();
+    let role_opts: String = defs
+        .roles()
+        .iter()
+        .map(|r| {
+            format!(
+                "<option value=\"{}\">{}</option>",
+                esc(r.id.as_str()),
+                esc(&r.name)
+            )
+        })
+        .collect();
+    let body = format!(
+        "<h1>Endorse an educator</h1><p>Mentors endorse qualities and adaptive skills they have observed. Some roles ask for endorsements from a master mentor or a teacher-leader.</p>\
+<form method=\"post\" action=\"/endorse\">\
+<label for=\"educator\">Educator</label><select id=\"educator\" name=\"educator\" required>{ed_opts}</select>\
+<label for=\"competency\">Competency</label><select id=\"competency\" name=\"competency\" required>{comp_opts}</select>\
+<label for=\"endorser_role\">You endorse as</label><select id=\"endorser_role\" name=\"endorser_role\" required>{role_opts}</select>\
+<label for=\"comment\">What you observed</label><textarea id=\"comment\" name=\"comment\" required style=\"min-height:5rem\"></textarea>\
+<p><button type=\"submit\">Endorse</button></p></form>"
+    );
+    Ok(page("Endorse", &caller, &body).into_response())
+}
+
+async fn endorse_form(
+    State(app): State<App>,
+    caller: MaybeCaller,
+    Form(input): Form<EndorseInput>,
+) -> Response {
+    let Some(caller) = caller.0 else {
+        return sign_in();
+    };
+    match endorse(&app, &caller, input).await {
+        Ok(signed) => page(
+            "Endorsed",
+            &caller,
+            &format!(
+                "<h1>Endorsement recorded</h1><p class=\"card\" role=\"status\" id=\"notice\">{}</p><p>The signed endorsement credential:</p><pre>{}</pre><p><a href=\"/endorse\">Endorse another</a></p>",
+                esc(signed.pointer("/credentialSubject/endorsementComment").and_then(Value::as_str).unwrap_or("")),
+                esc(&serde_json::to_string_pretty(&signed).unwrap_or_default())
+            ),
+        )
+        .into_response(),
+        Err(e) => error_page(&caller, "Endorsement not recorded", &e, "/endorse"),
+    }
+}
+
+// ----- issuer admin --------------------------------------------------------------------------
+
+async fn api_definitions_get(
+    State(app): State<App>,
+    caller: Caller,
+    Path(org): Path<String>,
+    Query(q): Query<FormatQuery>,
+) -> Result<Response, ApiError> {
+    caller
+        .require_any(&app, &org, &[Role::OrgAdmin, Role::Issuer])
+        .await?;
+    let defs = app.definitions(&org).await?;
+    let doc = match q.format.as_deref() {
+        None | Some("json") => defs.to_value(),
+        Some("case") => {
+            pathledger_core::case::export_cfpackage(defs.framework(), &Default::default())
+        }
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "format",
+                format!("use json or case, not {other:?}"),
+            ))
+        }
+    };
+    let file = if q.format.as_deref() == Some("case") {
+        "framework-case.json"
+    } else {
+        "definitions.json"
+    };
+    Ok((
+        [(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file}\""),
+        )],
+        Json(doc),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct FormatQuery {
+    format: Option<String>,
+}
+
+async fn api_definitions_put(
+    State(app): State<App>,
+    caller: Caller,
+    Path(org): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&app, &org, Role::OrgAdmin).await?;
+    let doc = pathledger_signing::parse_strict(&body).map_err(|e| {
+        ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
+    })?;
+    let defs = app.put_definitions(&org, &doc).await?;
+    tracing::info!(org = %org, by = %caller.user.id, "definitions replaced");
+    Ok(Json(summary_json(&defs)))
+}
+
+fn summary_json(defs: &pathledger_core::Definitions) -> Value {
+    json!({
+        "framework": defs.framework().name,
+        "competencies": defs.framework().competencies.len(),
+        "achievements": defs.achievements().len(),
+        "stacks": defs.stacks().len(),
+        "roles": defs.roles().len(),
+    })
+}
+
+/// One row of a bulk issuance request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BulkRow {
+    achievement: String,
+    recipient: String,
+    #[serde(default)]
+    valid_until: Option<String>,
+    #[serde(default)]
+    idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BulkBody {
+    #[serde(default)]
+    suite: Option<String>,
+    rows: Vec<BulkRow>,
+}
+
+const MAX_BULK_ROWS: usize = 20_000;
+
+fn to_issue_rows(
+    suite: Cryptosuite,
+    rows: Vec<BulkRow>,
+) -> Vec<Result<(String, Recipient, IssueOptions), ApiError>> {
+    rows.into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let recipient = crate::api::parse_recipient(&r.recipient)
+                .map_err(|e| e.with_field(format!("/rows/{i}/recipient")))?;
+            let valid_until = match r.valid_until.as_deref().filter(|s| !s.trim().is_empty()) {
+                None => None,
+                Some(s) => Some(badges::dates::parse(s.trim()).ok_or_else(|| {
+                    ApiError::invalid(
+                        format!("/rows/{i}/valid_until"),
+                        "must be an RFC 3339 date-time such as 2030-01-01T00:00:00Z",
+                    )
+                })?),
+            };
+            Ok((
+                r.achievement.trim().to_owned(),
+                recipient,
+                IssueOptions {
+                    suite,
+                    valid_until,
+                    idempotency_key: r.idempotency_key,
+                    ..IssueOptions::default()
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Issues every valid row; the answer has one result per row, in order.
+async fn bulk_rows(
+    app: &App,
+    issuer_id: &str,
+    parsed: Vec<Result<(String, Recipient, IssueOptions), ApiError>>,
+    progress: Option<&Arc<Mutex<Job>>>,
+) -> Result<Vec<Result<Issued, ApiError>>, ApiError> {
+    let mut out: Vec<Option<Result<Issued, ApiError>>> = Vec::with_capacity(parsed.len());
+    let mut good = Vec::new();
+    let mut good_pos = Vec::new();
+    for (i, p) in parsed.into_iter().enumerate() {
+        match p {
+            Ok(row) => {
+                good.push(row);
+                good_pos.push(i);
+                out.push(None);
+            }
+            Err(e) => out.push(Some(Err(e))),
+        }
+    }
+    // Chunks keep each call's transactions short and let the progress page move.
+    let mut pos = good_pos.into_iter();
+    let mut rows = good.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(200).collect();
+        let n = chunk.len();
+        let results = app.bulk_issue(issuer_id, chunk).await?;
+        for r in results {
+            if let Some(p) = pos.next() {
+                out[p] = Some(r.map_err(ApiError::from));
+            }
+        }
+        if let Some(job) = progress {
+            if let Ok(mut j) = job.lock() {
+                j.done += n;
+            }
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(ApiError::internal())))
+        .collect())
+}
+
+fn row_result_json(i: usize, r: &Result<Issued, ApiError>) -> Value {
+    match r {
+        Ok(c) => json!({"row": i, "ok": true, "id": c.record.id, "replayed": c.replayed}),
+        Err(e) => {
+            json!({"row": i, "ok": false, "code": e.code, "field": e.field, "detail": e.detail})
+        }
+    }
+}
+
+async fn api_bulk_issue(
+    State(app): State<App>,
+    caller: Caller,
+    ApiJson(body): ApiJson<BulkBody>,
+) -> Result<Json<Value>, ApiError> {
+    let org = org_of(&app, &caller, &[Role::Issuer]).await?;
+    if body.rows.len() > MAX_BULK_ROWS {
+        return Err(ApiError::invalid(
+            "/rows",
+            format!("at most {MAX_BULK_ROWS} rows per request"),
+        ));
+    }
+    let issuer = first_issuer(&app, &org).await?;
+    let suite = parse_suite(body.suite.as_deref())?;
+    let results = bulk_rows(&app, &issuer.id, to_issue_rows(suite, body.rows), None).await?;
+    let issued = results.iter().filter(|r| r.is_ok()).count();
+    Ok(Json(json!({
+        "issued": issued,
+        "failed": results.len() - issued,
+        "results": results.iter().enumerate().map(|(i, r)| row_result_json(i, r)).collect::<Vec<_>>(),
+    })))
+}
+
+fn parse_suite(s: Option<&str>) -> Result<Cryptosuite, ApiError> {
+    match s.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(Cryptosuite::EddsaJcs2022),
+        Some(s) => s.parse().map_err(|_| {
+            ApiError::invalid(
+                "suite",
+                format!("unknown cryptosuite {s:?}; use eddsa-jcs-2022 or eddsa-rdfc-2022"),
+            )
+        }),
+    }
+}
+
+async fn first_issuer(app: &App, org: &str) -> Result<pathledger_store::Issuer, ApiError> {
+    app.store()
+        .issuers(org)
+        .await
+        .map_err(ApiError::from_store)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::conflict("This organization has no issuer yet."))
+}
+
+async fn api_clr(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let e = app
+        .store()
+        .educator(&id)
+        .await
+        .map_err(ApiError::from_store)?;
+    caller.may_read_educator(&app, &e.id, &e.org_id).await?;
+    let (_, held) = app.educator_state(&e.id).await?;
+    let creds: Vec<Value> = held
+        .iter()
+        .filter(|(_, r)| r.verdict == badges::Verdict::Valid)
+        .filter_map(|(c, _)| serde_json::from_str(&c.document).ok())
+        .collect();
+    Ok(Json(app.clr_for(&e, creds).await?))
+}
+
+/// A bulk issuance running in the background, watched from its progress page. Jobs live in this
+/// server's memory (a page refresh on another server behind a load balancer will not find it; the
+/// credentials themselves are in the shared database either way).
+#[derive(Debug, Default)]
+struct Job {
+    org: String,
+    total: usize,
+    done: usize,
+    finished: bool,
+    error: Option<String>,
+    /// (line, recipient, achievement, result)
+    rows: Vec<(usize, String, String, Result<String, String>)>,
+}
+
+fn jobs() -> &'static Mutex<HashMap<String, Arc<Mutex<Job>>>> {
+    static JOBS: OnceLock<Mutex<HashMap<String, Arc<Mutex<Job>>>>> = OnceLock::new();
+    JOBS.get_or_init(Default::default)
+}
+
+#[derive(Deserialize)]
+struct AdminQuery {
+    notice: Option<String>,
+}
+
+async fn admin_page(
+    State(app): State<App>,
+    caller: MaybeCaller,
+    Query(q): Query<AdminQuery>,
+) -> Result<Response, ApiError> {
+    let Some(caller) = caller.0 else {
+        return Ok(sign_in());
+    };
+    let org = match org_of(&app, &caller, &[Role::OrgAdmin, Role::Issuer]).await {
+        Ok(o) => o,
+        Err(e) => return Ok(error_page(&caller, "Issuer admin", &e, "/")),
+    };
+    let store = app.store();
+    let is_admin = store
+        .has_role(&caller.user.id, &org, Role::OrgAdmin)
+        .await
+        .map_err(ApiError::from_store)?;
+    let defs = app.definitions(&org).await?;
+    let mut ach_rows = String::new();
+    for a in defs.achievements() {
+        let aligned: Vec<String> = a
+            .alignments
+            .iter()
+            .filter_map(|c| defs.competency(c.as_str()).map(|c| esc(&c.name)))
+            .collect();
+        ach_rows.push_str(&format!(
+            "<tr><td><code>{}</code></td><td><a href=\"/achievements/{}\">{}</a></td><td>{}</td><td>{}</td></tr>",
+            esc(a.id.as_str()),
+            esc(a.id.as_str()),
+            esc(&a.name),
+            esc(&format!("{:?}", a.achievement_type)),
+            aligned.join(", ")
+        ));
+    }
+    let stack_rows: String = defs
+        .stacks()
+        .iter()
+        .map(|s| {
+            format!(
+                "<tr><td><code>{}</code></td><td>{}</td><td>{} required, {} of {} electives</td><td>{}</td></tr>",
+                esc(s.id.as_str()),
+                esc(&s.name),
+                s.required.len(),
+                s.min_electives,
+                s.electives.len(),
+                esc(s.awards.as_ref().map(|a| a.as_str()).unwrap_or("—"))
+            )
+        })
+        .collect();
+    let role_rows: String = defs
+        .roles()
+        .iter()
+        .map(|r| {
+            format!(
+                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                esc(r.id.as_str()),
+                esc(&r.name),
+                r.transitions.len()
+            )
+        })
+        .collect();
+    let mut cred_rows = String::new();
+    for c in store
+        .credentials_for_org(&org, 50, 0)
+        .await
+        .map_err(ApiError::from_store)?
+    {
+        let status = c.status.as_str();
+        let mut actions = String::new();
+        if status == "active" {
+            actions.push_str(&status_form(&c.id, "revoke", "Revoke"));
+            if c.suspension.is_some() {
+                actions.push_str(&status_form(&c.id, "suspend", "Suspend"));
+            }
+        } else if status == "suspended" {
+            actions.push_str(&status_form(&c.id, "reinstate", "Reinstate"));
+            actions.push_str(&status_form(&c.id, "revoke", "Revoke"));
+        }
+        cred_rows.push_str(&format!(
+            "<tr data-credential=\"{id}\" data-status=\"{status}\"><td><a href=\"/credentials/{id}\">{short}</a></td><td>{ach}</td><td>{status}</td><td>{actions}</td></tr>",
+            id = esc(&c.id),
+            short = esc(c.id.get(9..17).unwrap_or(&c.id)),
+            ach = esc(defs.achievement(&c.achievement_id).map(|a| a.name.as_str()).unwrap_or(&c.achievement_id)),
+        ));
+    }
+    let keys: String = {
+        let mut out = String::new();
+        for i in store.issuers(&org).await.map_err(ApiError::from_store)? {
+            for k in store
+                .issuer_keys(&i.id)
+                .await
+                .map_err(ApiError::from_store)?
+            {
+                out.push_str(&format!(
+                    "<tr><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+                    esc(&i.name),
+                    esc(&k.id),
+                    if k.retired_ms.is_some() {
+                        "retired (still verifies what it signed)"
+                    } else {
+                        "current"
+                    }
+                ));
+            }
+        }
+        out
+    };
+    let notice = q
+        .notice
+        .map(|n| {
+            format!(
+                "<p class=\"card\" role=\"status\" id=\"notice\">{}</p>",
+                esc(&n)
+            )
+        })
+        .unwrap_or_default();
+    let defs_json = serde_json::to_string_pretty(&defs.to_value()).unwrap_or_default();
+    let edit = if is_admin {
+        format!(
+            "<h3>Import or edit</h3><form method=\"post\" action=\"/admin/definitions\" enctype=\"multipart/form-data\">\
+<label for=\"definitions-file\">Upload a definitions JSON file</label><input id=\"definitions-file\" type=\"file\" name=\"file\" accept=\".json,application/json\">\
+<label for=\"definitions\">…or edit them here</label><textarea id=\"definitions\" name=\"definitions\">{}</textarea>\
+<p><button type=\"submit\">Validate and save a new version</button></p></form>",
+            esc(&defs_json)
+        )
+    } else {
+        "<p class=\"muted\">Only an organization admin can change definitions.</p>".to_owned()
+    };
+    let rotate = if is_admin {
+        "<form method=\"post\" action=\"/admin/keys/rotate\"><button type=\"submit\">Rotate the signing key</button></form>"
+    } else {
+        ""
+    };
+    let body = format!(
+        "<h1>Issuer admin</h1>{notice}\
+<h2>Framework, micro-credentials, stacks and pathways</h2><p>{fw}: {nc} competencies, {na} achievements, {ns} stacks, {nr} roles. \
+<a href=\"/api/v1/orgs/{org}/definitions\">Download JSON</a> · <a href=\"/api/v1/orgs/{org}/definitions?format=case\">Download the framework as CASE</a></p>\
+<details><summary>Micro-credentials and certificates</summary><table><thead><tr><th>Id</th><th>Name</th><th>Type</th><th>Aligned to</th></tr></thead><tbody>{ach_rows}</tbody></table></details>\
+<details><summary>Stacks</summary><table><thead><tr><th>Id</th><th>Name</th><th>Parts</th><th>Awards</th></tr></thead><tbody>{stack_rows}</tbody></table></details>\
+<details><summary>Roles</summary><table><thead><tr><th>Id</th><th>Name</th><th>Transitions</th></tr></thead><tbody>{role_rows}</tbody></table></details>\
+{edit}\
+<h2>Bulk issue</h2><form method=\"post\" action=\"/admin/bulk\" enctype=\"multipart/form-data\">\
+<label for=\"rows\">CSV with columns <code>achievement,recipient</code> (and optionally <code>valid_until</code>); recipient is an email or <code>educator:&lt;id&gt;</code></label><input id=\"rows\" type=\"file\" name=\"rows\" accept=\".csv,text/csv\" required>\
+<label for=\"suite\">Proof suite</label><select id=\"suite\" name=\"suite\"><option>eddsa-jcs-2022</option><option>eddsa-rdfc-2022</option></select>\
+<p><button type=\"submit\">Issue all</button></p></form>\
+<h2>Recent credentials</h2><table id=\"credentials\"><thead><tr><th>Credential</th><th>Achievement</th><th>Status</th><th>Actions</th></tr></thead><tbody>{cred_rows}</tbody></table>\
+<h2>Signing keys</h2><table><thead><tr><th>Issuer</th><th>Key</th><th>State</th></tr></thead><tbody>{keys}</tbody></table>{rotate}",
+        fw = esc(&defs.framework().name),
+        nc = defs.framework().competencies.len(),
+        na = defs.achievements().len(),
+        ns = defs.stacks().len(),
+        nr = defs.roles().len(),
+        org = esc(&org),
+    );
+    Ok(page("Issuer admin", &caller, &body).into_response())
+}
+
+fn status_form(id: &str, action: &str, label: &str) -> String {
+    let reason = if action == "reinstate" {
+        String::new()
+    } else {
+        format!(
+            "<input name=\"reason\" aria-label=\"Reason to {label}\" placeholder=\"Reason\" required size=\"18\"> "
+        )
+    };
+    format!(
+        "<form method=\"post\" action=\"/admin/credentials/{id}/status\" style=\"display:inline-block;margin:.1rem\"><input type=\"hidden\" name=\"action\" value=\"{action}\">{reason}<button type=\"submit\">{label}</button></form>",
+        id = esc(id),
+    )
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    action: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+async fn admin_status(
+    State(app): State<App>,
+    caller: MaybeCaller,
+    Path(id): Path<String>,
+    Form(f): Form<StatusForm>,
+) -> Response {
+    let Some(caller) = caller.0 else {
+        return sign_in();
+    };
+    let result: Result<String, ApiError> = async {
+        let rec = app
+            .store()
+            .credential(&id)
+            .await
+            .map_err(ApiError::from_store)?;
+        caller.require(&app, &rec.org_id, Role::Issuer).await?;
+        let change = match f.action.as_str() {
+            "revoke" => StatusChange::Revoke,
+            "suspend" => StatusChange::Suspend,
+            "reinstate" => StatusChange::Reinstate,
+            other => {
+                return Err(ApiError::invalid(
+                    "action",
+                    format!("unknown action {other:?}"),
+                ))
+            }
+        };
+        let reason = f.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+        if change != StatusChange::Reinstate && reason.is_none() {
+            return Err(ApiError::invalid(
+                "reason",
+                "give a reason; it is kept in the audit trail",
+            ));
+        }
+        let out = app
+            .change_status(&id, change, reason, Some(&caller.user.id))
+            .await?;
+        Ok(format!(
+            "Credential {} is now {}.",
+            out.credential.id,
+            out.credential.status.as_str()
+        ))
+    }
+    .await;
+    match result {
+        Ok(msg) => Redirect::to(&format!("/admin?notice={}", urlencode(&msg))).into_response(),
+        Err(e) => error_page(&caller, "Status not changed", &e, "/admin"),
+    }
+}
+
+async fn admin_rotate_key(State(app): State<App>, caller: MaybeCaller) -> Response {
+    let Some(caller) = caller.0 else {
+        return sign_in();
+    };
+    let result: Result<String, ApiError> = async {
+        let org = org_of(&app, &caller, &[Role::OrgAdmin]).await?;
+        let issuer = first_issuer(&app, &org).await?;
+        let k = app
+            .store()
+            .rotate_issuer_key(&issuer.id)
+            .await
+            .map_err(ApiError::from_store)?;
+        app.reload_keys().await?;
+        tracing::info!(issuer = %issuer.id, key = %k.id, by = %caller.user.id, "issuer key rotated");
+        Ok(format!(
+            "Key {} now signs for {}; earlier keys still verify what they signed.",
+            k.id, issuer.name
+        ))
+    }
+    .await;
+    match result {
+        Ok(msg) => Redirect::to(&format!("/admin?notice={}", urlencode(&msg))).into_response(),
+        Err(e) => error_page(&caller, "Key not rotated", &e, "/admin"),
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Reads a multipart form's fields as (name, text); a refusal names the field.
+async fn multipart_fields(mut mp: Multipart) -> Result<Vec<(String, String)>, ApiError> {
+    let mut out = Vec::new();
+    while let Some(field) = mp.next_field().await.map_err(|e| {
+        ApiError::bad_request("bad_form", format!("The form could not be read: {e}"))
+    })? {
+        let name = field.name().unwrap_or("").to_owned();
+        let bytes = field.bytes().await.map_err(|e| {
+            ApiError::bad_request("bad_form", format!("The form could not be read: {e}"))
+        })?;
+        let text = String::from_utf8(bytes.to_vec())
+            .map_err(|_| ApiError::invalid(name.clone(), "is not UTF-8 text"))?;
+        out.push((name, text));
+    }
+    Ok(out)
+}
+
+async fn admin_definitions(State(app): State<App>, caller: MaybeCaller, mp: Multipart) -> Response {
+    let Some(caller) = caller.0 else {
+        return sign_in();
+    };
+    let result: Result<String, ApiError> = async {
+        let org = org_of(&app, &caller, &[Role::OrgAdmin]).await?;
+        let fields = multipart_fields(mp).await?;
+        let (field, text) = fields
+            .iter()
+            .find(|(n, t)| n == "file" && !t.trim().is_empty())
+            .or_else(|| fields.iter().find(|(n, _)| n == "definitions"))
+            .ok_or_else(|| ApiError::invalid("definitions", "upload a file or paste the definitions"))?;
+        let doc = pathledger_signing::parse_strict(text.as_bytes())
+            .map_err(|e| ApiError::invalid(field.clone(), format!("is not valid JSON: {e}")))?;
+        let defs = app.put_definitions(&org, &doc).await?;
+        tracing::info!(org = %org, by = %caller.user.id, "definitions replaced from the admin page");
+        Ok(format!(
+            "Saved a new version: {} achievements, {} stacks, {} roles.",
+            defs.achievements().len(),
+            defs.stacks().len(),
+            defs.roles().len()
+        ))
+    }
+    .await;
+    match result {
+        Ok(msg) => Redirect::to(&format!("/admin?notice={}", urlencode(&msg))).into_response(),
+        Err(e) => error_page(&caller, "Definitions not saved", &e, "/admin"),
+    }
+}
+
+/// One CSV line: its number and the row, or what is wrong with it.
+type CsvRow = (usize, Result<BulkRow, ApiError>);
+
+/// Parses a bulk CSV: a header naming `achievement` and `recipient` (and optionally
+/// `valid_until`, `idempotency_key`), one credential per row. Errors name the line.
+fn parse_bulk_csv(text: &str) -> Result<Vec<CsvRow>, ApiError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = rdr
+        .headers()
+        .map_err(|e| ApiError::invalid("rows", format!("the header row could not be read: {e}")))?
+        .clone();
+    let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let (Some(ai), Some(ri)) = (col("achievement"), col("recipient")) else {
+        return Err(ApiError::invalid(
+            "rows",
+            "line 1: the header must name the columns achievement and recipient",
+        ));
+    };
+    let vi = col("valid_until");
+    let ki = col("idempotency_key");
+    let mut out = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i + 2;
+        if out.len() >= MAX_BULK_ROWS {
+            return Err(ApiError::invalid(
+                "rows",
+                format!("at most {MAX_BULK_ROWS} rows per upload"),
+            ));
+        }
+        out.push((
+            line,
+            match rec {
+                Ok(r) => {
+                    let get = |c: Option<usize>| {
+                        c.and_then(|c| r.get(c))
+                            .map(str::to_owned)
+                            .filter(|s| !s.is_empty())
+                    };
+                    match (get(Some(ai)), get(Some(ri))) {
+                        (Some(achievement), Some(recipient)) => Ok(BulkRow {
+                            achievement,
+                            recipient,
+                            valid_until: get(vi),
+                            idempotency_key: get(ki),
+                        }),
+                        _ => Err(ApiError::invalid(
+                            format!("line {line}"),
+                            format!("line {line}: achievement and recipient are both required"),
+                        )),
+                    }
+                }
+                Err(e) => Err(ApiError::invalid(
+                    format!("line {line}"),
+                    format!("line {line}: {e}"),
+                )),
+            },
+        ));
+    }
+    if out.is_empty() {
+        return Err(ApiError::invalid(
+            "rows",
+            "the CSV has no rows under its header",
+        ));
+    }
+    Ok(out)
+}
+
+async fn admin_bulk_start(State(app): State<App>, caller: MaybeCaller, mp: Multipart) -> Response {
+    let Some(caller) = caller.0 else {
+        return sign_in();
+    };
+    let result: Result<String, ApiError> = async {
+        let org = org_of(&app, &caller, &[Role::Issuer]).await?;
+        let issuer = first_issuer(&app, &org).await?;
+        let fields = multipart_fields(mp).await?;
+        let suite = parse_suite(
+            fields
+                .iter()
+                .find(|(n, _)| n == "suite")
+                .map(|(_, t)| t.as_str()),
+        )?;
+        let text = fields
+            .iter()
+            .find(|(n, _)| n == "rows")
+            .map(|(_, t)| t.as_str())
+            .unwrap_or("");
+        let parsed = parse_bulk_csv(text)?;
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let job = Arc::new(Mutex::new(Job {
+            org: org.clone(),
+            total: parsed.len(),
+            ..Job::default()
+        }));
+        if let Ok(mut m) = jobs().lock() {
+            // Forget finished jobs beyond the most recent few hundred.
+            if m.len() > 500 {
+                m.retain(|_, j| j.lock().map(|j| !j.finished).unwrap_or(false));
+            }
+            m.insert(id.clone(), job.clone());
+        }
+        let app2 = app.clone();
+        tokio::spawn(async move {
+            let lines: Vec<(usize, String, String)> = parsed
+                .iter()
+                .map(|(l, r)| match r {
+                    Ok(b) => (*l, b.recipient.clone(), b.achievement.clone()),
+                    Err(_) => (*l, String::new(), String::new()),
+                })
+                .collect();
+            let mut rows = Vec::with_capacity(parsed.len());
+            let mut pre = Vec::with_capacity(parsed.len());
+            for (_, r) in parsed {
+                match r {
+                    Ok(b) => {
+                        rows.push(b);
+                        pre.push(None);
+                    }
+                    Err(e) => pre.push(Some(e)),
+                }
+            }
+            let mut converted = to_issue_rows(suite, rows).into_iter();
+            let all: Vec<_> = pre
+                .into_iter()
+                .map(|p| match p {
+                    Some(e) => Err(e),
+                    None => converted
+                        .next()
+                        .unwrap_or_else(|| Err(ApiError::internal())),
+                })
+                .collect();
+            let outcome = bulk_rows(&app2, &issuer.id, all, Some(&job)).await;
+            if let Ok(mut j) = job.lock() {
+                match outcome {
+                    Ok(results) => {
+                        j.rows = lines
+                            .into_iter()
+                            .zip(results)
+                            .map(|((l, who, ach), r)| {
+                                (l, who, ach, r.map(|c| c.record.id).map_err(|e| e.detail))
+                            })
+                            .collect();
+                    }
+                    Err(e) => j.error = Some(e.detail),
+                }
+                j.done = j.total;
+                j.finished = true;
+            }
+        });
+        Ok(id)
+    }
+    .await;
+    match result {
+        Ok(id) => Redirect::to(&format!("/admin/bulk/{id}")).into_response(),
+        Err(e) => error_page(&caller, "Bulk issue not started", &e, "/admin"),
+    }
+}
+
+async fn admin_bulk_status(
+    State(app): State<App>,
+    caller: MaybeCaller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let Some(caller) = caller.0 else {
+        return Ok(sign_in());
+    };
+    let job = jobs()
+        .lock()
+        .ok()
+        .and_then(|m| m.get(&id).cloned())
+        .ok_or_else(|| ApiError::not_found("No bulk issuance with this id runs on this server."))?;
+    let org = job
+        .lock()
+        .map(|j| j.org.clone())
+        .map_err(|_| ApiError::internal())?;
+    caller.require(&app, &org, Role::Issuer).await?;
+    let (body, refresh) = {
+        let j = job.lock().map_err(|_| ApiError::internal())?;
+        if !j.finished {
+            (
+                format!(
+                    "<h1>Bulk issue</h1><p>Issuing… {done} of {total}.</p><progress id=\"progress\" max=\"{total}\" value=\"{done}\">{done} of {total}</progress><p class=\"muted\">This page refreshes itself.</p>",
+                    done = j.done,
+                    total = j.total
+                ),
+                true,
+            )
+        } else if let Some(e) = &j.error {
+            (
+                format!("<h1>Bulk issue</h1><p role=\"alert\" id=\"error\">The run stopped: {}</p><p>Rows issued before it stopped are kept; run the same file again with idempotency keys to finish.</p>", esc(e)),
+                false,
+            )
+        } else {
+            let ok = j.rows.iter().filter(|r| r.3.is_ok()).count();
+            let rows: String = j
+                .rows
+                .iter()
+                .map(|(line, who, ach, r)| match r {
+                    Ok(cid) => format!(
+                        "<tr data-ok=\"true\"><td>{line}</td><td>{}</td><td>{}</td><td>✔ <a href=\"/credentials/{c}\">issued</a></td></tr>",
+                        esc(who),
+                        esc(ach),
+                        c = esc(cid)
+                    ),
+                    Err(e) => format!(
+                        "<tr data-ok=\"false\"><td>{line}</td><td>{}</td><td>{}</td><td>✖ {}</td></tr>",
+                        esc(who),
+                        esc(ach),
+                        esc(e)
+                    ),
+                })
+                .collect();
+            (
+                format!(
+                    "<h1>Bulk issue</h1><progress id=\"progress\" max=\"{t}\" value=\"{t}\">done</progress><p id=\"summary\">{ok} issued, {bad} not issued.</p>\
+<table id=\"bulk-results\"><thead><tr><th>Line</th><th>Recipient</th><th>Achievement</th><th>Result</th></tr></thead><tbody>{rows}</tbody></table><p><a href=\"/admin\">Back to admin</a></p>",
+                    t = j.total,
+                    bad = j.rows.len() - ok
+                ),
+                false,
+            )
+        }
+    };
+    let mut resp = page("Bulk issue", &caller, &body).into_response();
+    if refresh {
+        resp.headers_mut()
+            .insert(header::REFRESH, header::HeaderValue::from_static("1"));
+    }
+    Ok(resp)
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::from_store(e)
+    }
+}

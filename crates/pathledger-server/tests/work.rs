@@ -1,0 +1,959 @@
+//! Evidence and review, mentor endorsements and issuer administration, through the API and the
+//! page forms, on SQLite and PostgreSQL; plus the problem+json shape of every framework refusal.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use common::*;
+use serde_json::{json, Value};
+
+fn mentor_id(env: &TestEnv) -> String {
+    env.account(MENTOR).user_id.clone()
+}
+
+async fn submit(env: &TestEnv, who: &str, achievement: &str, narrative: &str) -> Resp {
+    env.call(json_req(
+        Method::POST,
+        "/api/v1/evidence",
+        Some(&env.token(who)),
+        &json!({"achievement": achievement, "narrative": narrative,
+                "url": "https://portfolio.example/lesson", "assessor": mentor_id(env)}),
+    ))
+    .await
+}
+
+async fn decide(env: &TestEnv, who: &str, id: &str, body: Value) -> Resp {
+    env.call(json_req(
+        Method::POST,
+        &format!("/api/v1/evidence/{id}/decision"),
+        Some(&env.token(who)),
+        &body,
+    ))
+    .await
+}
+
+async fn verdict(env: &TestEnv, cred: &Value) -> String {
+    let r = env
+        .call(json_req(Method::POST, "/api/v1/verify", None, cred))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    r.json()["verdict"].as_str().unwrap_or("").to_owned()
+}
+
+/// Whether the educator holds a credential of `achievement` that verifies now.
+async fn holds(env: &TestEnv, educator: &str, achievement: &str) -> bool {
+    let (state, _) = env.app.educator_state(educator).await.expect("state");
+    state.holds(achievement)
+}
+
+/// A career switcher finishes the on-ramp through evidence: a submission is returned with
+/// comments, resubmitted and accepted; each acceptance issues the credential, and the last one
+/// completes the stack, whose certificate is awarded once, automatically.
+async fn evidence_flow(env: &TestEnv) {
+    let jordan = env.educator_id(JORDAN);
+    // The demo's expired sample is Jordan's mc-student-management-1: once it has expired, Jordan
+    // earns it again through evidence.
+    let_expire(env).await;
+    let size0 = env.tree_size().await;
+
+    // Validation: each bad field is named.
+    let r = env
+        .call(json_req(
+            Method::POST,
+            "/api/v1/evidence",
+            Some(&env.token(JORDAN)),
+            &json!({"achievement": "mc-nope", "narrative": "x", "assessor": mentor_id(env)}),
+        ))
+        .await;
+    assert_eq!(
+        r.problem(StatusCode::UNPROCESSABLE_ENTITY)["field"],
+        "achievement"
+    );
+    let r = env
+        .call(json_req(
+            Method::POST,
+            "/api/v1/evidence",
+            Some(&env.token(JORDAN)),
+            &json!({"achievement": "mc-student-management-1", "narrative": "  ", "assessor": mentor_id(env)}),
+        ))
+        .await;
+    assert_eq!(
+        r.problem(StatusCode::UNPROCESSABLE_ENTITY)["field"],
+        "narrative"
+    );
+    let r = env
+        .call(json_req(
+            Method::POST,
+            "/api/v1/evidence",
+            Some(&env.token(JORDAN)),
+            &json!({"achievement": "mc-student-management-1", "narrative": "n", "assessor": env.account(HR).user_id}),
+        ))
+        .await;
+    assert_eq!(
+        r.problem(StatusCode::UNPROCESSABLE_ENTITY)["field"],
+        "assessor",
+        "a verifier is not an assessor"
+    );
+    let r = env
+        .call(json_req(
+            Method::POST,
+            "/api/v1/evidence",
+            Some(&env.token(JORDAN)),
+            &json!({"achievement": "mc-student-management-1", "narrative": "n", "url": "javascript:alert(1)", "assessor": mentor_id(env)}),
+        ))
+        .await;
+    assert_eq!(r.problem(StatusCode::UNPROCESSABLE_ENTITY)["field"], "url");
+    // Something already held cannot be applied for again.
+    let r = submit(env, JORDAN, "mc-tools-1", "again").await;
+    r.problem(StatusCode::CONFLICT);
+    // A staff account that is no educator cannot submit.
+    let r = submit(env, HR, "mc-tools-1", "n").await;
+    assert_eq!(r.problem(StatusCode::FORBIDDEN)["code"], "not_an_educator");
+    assert_eq!(env.tree_size().await, size0, "refusals write nothing");
+
+    let r = submit(
+        env,
+        JORDAN,
+        "mc-student-management-1",
+        "Ran restorative circles for six weeks.",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let sub = r.json();
+    let sub_id = sub["id"].as_str().expect("id").to_owned();
+    assert_eq!(sub["state"], "submitted");
+    // A second open submission for the same micro-credential is refused.
+    submit(env, JORDAN, "mc-student-management-1", "dup")
+        .await
+        .problem(StatusCode::CONFLICT);
+
+    // Who sees it: the educator, the assigned mentor, the org admin; not HR, not another educator,
+    // not another organization.
+    for who in [JORDAN, MENTOR, ADMIN] {
+        let r = env
+            .call(get_auth(
+                &format!("/api/v1/evidence/{sub_id}"),
+                &env.token(who),
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{who}: {}", r.text());
+    }
+    for who in [HR, AVERY, HILLCREST_ADMIN, ISSUER] {
+        let r = env
+            .call(get_auth(
+                &format!("/api/v1/evidence/{sub_id}"),
+                &env.token(who),
+            ))
+            .await;
+        r.problem(StatusCode::FORBIDDEN);
+    }
+    let list = env
+        .call(get_auth("/api/v1/evidence", &env.token(MENTOR)))
+        .await
+        .json();
+    assert_eq!(list["assigned"].as_array().map(Vec::len), Some(1), "{list}");
+    let list = env
+        .call(get_auth("/api/v1/evidence", &env.token(AVERY)))
+        .await
+        .json();
+    assert_eq!(list["mine"], json!([]));
+    assert_eq!(list["assigned"], json!([]));
+
+    // Only the assigned assessor decides; returning needs a comment.
+    for who in [ADMIN, ISSUER, JORDAN, HILLCREST_ADMIN] {
+        decide(env, who, &sub_id, json!({"decision": "accept"}))
+            .await
+            .problem(StatusCode::FORBIDDEN);
+    }
+    let r = decide(env, MENTOR, &sub_id, json!({"decision": "maybe"})).await;
+    assert_eq!(
+        r.problem(StatusCode::UNPROCESSABLE_ENTITY)["field"],
+        "decision"
+    );
+    let r = decide(env, MENTOR, &sub_id, json!({"decision": "return"})).await;
+    assert_eq!(
+        r.problem(StatusCode::UNPROCESSABLE_ENTITY)["field"],
+        "comment"
+    );
+    assert_eq!(env.tree_size().await, size0);
+    let r = decide(
+        env,
+        MENTOR,
+        &sub_id,
+        json!({"decision": "return", "comment": "Add one student's reflection."}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["submission"]["state"], "returned");
+    assert_eq!(r.json()["credential"], Value::Null);
+    assert!(!holds(env, &jordan, "mc-student-management-1").await);
+    decide(env, MENTOR, &sub_id, json!({"decision": "accept"}))
+        .await
+        .problem(StatusCode::CONFLICT);
+    assert_eq!(
+        env.tree_size().await,
+        size0,
+        "a returned submission issues nothing"
+    );
+
+    // Resubmitted and accepted: the credential carries the evidence and verifies.
+    let mut certificates_before = 0;
+    for (ach, narrative) in [
+        (
+            "mc-student-management-1",
+            "Restorative circles, with a student's reflection attached.",
+        ),
+        (
+            "mc-instructional-strategies-1",
+            "Co-planned a unit with worked examples.",
+        ),
+        ("mc-collaboration-1", "Led our grade-level PLC for a term."),
+    ] {
+        let r = submit(env, JORDAN, ach, narrative).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{ach}: {}", r.text());
+        let id = r.json()["id"].as_str().expect("id").to_owned();
+        let r = decide(
+            env,
+            MENTOR,
+            &id,
+            json!({"decision": "accept", "comment": "Well done."}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{ach}: {}", r.text());
+        let d = r.json();
+        assert_eq!(d["submission"]["state"], "accepted");
+        let cred = &d["credential"]["verifiableCredential"];
+        assert_eq!(verdict(env, cred).await, "valid", "{cred}");
+        assert!(
+            cred.to_string().contains(narrative),
+            "the evidence narrative is in the credential"
+        );
+        assert!(holds(env, &jordan, ach).await);
+        if ach != "mc-collaboration-1" {
+            certificates_before += d["awarded"].as_array().map(Vec::len).unwrap_or(0);
+        } else {
+            let awarded: Vec<&str> = d["awarded"]
+                .as_array()
+                .expect("awarded")
+                .iter()
+                .filter_map(|a| a["achievement"].as_str())
+                .collect();
+            assert!(
+                awarded.contains(&"cert-career-switcher-on-ramp"),
+                "completing the on-ramp awards its certificate: {d}"
+            );
+        }
+    }
+    // The Blended Foundations certificate (already earned) was awarded along the way, once.
+    assert!(certificates_before >= 1);
+    let creds = env
+        .app
+        .store()
+        .credentials_for_educator(&jordan)
+        .await
+        .expect("credentials");
+    for ach in ["cert-blended-foundations", "cert-career-switcher-on-ramp"] {
+        assert_eq!(
+            creds.iter().filter(|c| c.achievement_id == ach).count(),
+            1,
+            "{ach} issued exactly once"
+        );
+    }
+    // Awarding again finds nothing new.
+    assert!(env
+        .app
+        .award_earned(&jordan)
+        .await
+        .expect("award")
+        .is_empty());
+    assert!(env.app.store().audit().await.expect("audit").is_ok());
+}
+
+#[tokio::test]
+async fn evidence_review_and_awards_on_sqlite() {
+    evidence_flow(&sqlite_env().await).await;
+}
+
+#[tokio::test]
+async fn evidence_review_and_awards_on_postgres() {
+    let Some(env) = postgres_env().await else {
+        return;
+    };
+    evidence_flow(&env).await;
+}
+
+/// A master mentor's endorsement is the one thing Avery lacked for Integrator: it is recorded, a
+/// signed EndorsementCredential documents it, and the role's award follows.
+async fn endorsement_flow(env: &TestEnv) {
+    let avery = env.educator_id(AVERY);
+    let defs = env.app.definitions(&env.seed.org_id).await.expect("defs");
+    let quality = defs
+        .framework()
+        .competencies
+        .iter()
+        .find(|c| c.category == pathledger_core::Category::Qualities)
+        .expect("a quality")
+        .id
+        .as_str()
+        .to_owned();
+    let technical = defs
+        .framework()
+        .competencies
+        .iter()
+        .find(|c| c.category == pathledger_core::Category::TechnicalSkills)
+        .expect("a technical skill")
+        .id
+        .as_str()
+        .to_owned();
+    let body = |competency: &str, role: &str| {
+        json!({"educator": avery, "competency": competency, "endorser_role": role,
+               "comment": "Runs station rotation smoothly and coaches peers."})
+    };
+    let (before, _) = env.app.educator_state(&avery).await.expect("state");
+    let integrator_before = defs
+        .evaluate(&before)
+        .role("role-integrator-specialist")
+        .map(|r| r.met);
+
+    for who in [HR, JORDAN, HILLCREST_ADMIN, ISSUER] {
+        env.call(json_req(
+            Method::POST,
+            "/api/v1/endorsements",
+            Some(&env.token(who)),
+            &body(&quality, "role-master-mentor"),
+        ))
+        .await
+        .problem(StatusCode::FORBIDDEN);
+    }
+    let r = env
+        .call(json_req(
+            Method::POST,
+            "/api/v1/endorsements",
+            Some(&env.token(MENTOR)),
+            &body(&technical, "role-master-mentor"),
+        ))
+        .await;
+    assert_eq!(
+        r.problem(StatusCode::UNPROCESSABLE_ENTITY)["field"],
+        "competency"
+    );
+    let r = env
+        .call(json_req(
+            Method::POST,
+            "/api/v1/endorsements",
+            Some(&env.token(MENTOR)),
+            &body(&quality, "role-nope"),
+        ))
+        .await;
+    assert_eq!(
+        r.problem(StatusCode::UNPROCESSABLE_ENTITY)["field"],
+        "endorser_role"
+    );
+
+    let r = env
+        .call(json_req(
+            Method::POST,
+            "/api/v1/endorsements",
+            Some(&env.token(MENTOR)),
+            &body(&quality, "role-master-mentor"),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let cred = r.json()["verifiableCredential"].clone();
+    assert_eq!(cred["type"][1], "EndorsementCredential");
+    assert_eq!(verdict(env, &cred).await, "valid", "{cred}");
+    let mut forged = cred.clone();
+    forged["credentialSubject"]["endorsementComment"] = json!("Endorses someone else.");
+    assert_eq!(verdict(env, &forged).await, "tampered");
+    // The same endorser cannot endorse the same competency twice.
+    env.call(json_req(
+        Method::POST,
+        "/api/v1/endorsements",
+        Some(&env.token(MENTOR)),
+        &body(&quality, "role-master-mentor"),
+    ))
+    .await
+    .problem(StatusCode::CONFLICT);
+
+    let (after, _) = env.app.educator_state(&avery).await.expect("state");
+    assert_eq!(after.endorsements.len(), before.endorsements.len() + 1);
+    let eval = defs.evaluate(&after);
+    assert_eq!(
+        integrator_before,
+        Some(false),
+        "the demo lacks one endorsement"
+    );
+    assert!(
+        eval.role("role-integrator-specialist")
+            .is_some_and(|r| r.met),
+        "the endorsement completes Integrator"
+    );
+    if let Some(award) = defs
+        .role("role-integrator-specialist")
+        .and_then(|r| r.awards.clone())
+    {
+        assert!(
+            holds(env, &avery, award.as_str()).await,
+            "the role's award {} was issued",
+            award.as_str()
+        );
+    }
+    // The dashboard lists the endorsement with its verified credential.
+    let cookie = login(env, AVERY).await;
+    let r = env
+        .call(
+            Request::builder()
+                .uri("/dashboard")
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    let html = r.text();
+    let table = html.split("id=\"endorsements\"").nth(1).expect("table");
+    assert!(table.contains("role-master-mentor") || table.contains("Master Mentor"));
+    assert!(table.contains("verdict-valid"), "{table}");
+}
+
+#[tokio::test]
+async fn mentor_endorsements_on_sqlite() {
+    endorsement_flow(&sqlite_env().await).await;
+}
+
+#[tokio::test]
+async fn mentor_endorsements_on_postgres() {
+    let Some(env) = postgres_env().await else {
+        return;
+    };
+    endorsement_flow(&env).await;
+}
+
+fn form(uri: &str, cookie: &str, body: &str) -> Request<Body> {
+    Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body.to_owned()))
+        .expect("request")
+}
+
+fn with_cookie(mut req: Request<Body>, cookie: &str) -> Request<Body> {
+    req.headers_mut().insert(
+        header::COOKIE,
+        header::HeaderValue::from_str(cookie).expect("cookie"),
+    );
+    req
+}
+
+fn urlenc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn evidence_and_review_pages_issue_on_acceptance() {
+    let env = sqlite_env().await;
+    let jordan = env.educator_id(JORDAN);
+    let_expire(&env).await;
+    let ej = login(&env, JORDAN).await;
+    let page = env.call(with_cookie(get("/evidence"), &ej)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("value=\"mc-student-management-1\""));
+    assert!(
+        !html.contains("value=\"mc-tools-1\""),
+        "held credentials are not offered"
+    );
+    // A bad form re-renders as a page naming the field, and stores nothing.
+    let r = env
+        .call(form(
+            "/evidence",
+            &ej,
+            &format!(
+                "achievement=mc-student-management-1&narrative=&assessor={}",
+                mentor_id(&env)
+            ),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.content_type().starts_with("text/html"));
+    assert!(r.text().contains("narrative"));
+    let r = env
+        .call(form(
+            "/evidence",
+            &ej,
+            &format!(
+                "achievement=mc-student-management-1&narrative={}&url=&assessor={}",
+                urlenc("Calm-down corner and a class charter."),
+                mentor_id(&env)
+            ),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let to = r.headers[header::LOCATION].to_str().expect("location");
+    let notice = env.call(with_cookie(get(to), &ej)).await.text();
+    assert!(notice.contains("id=\"notice\""));
+    assert!(notice.contains("data-state=\"submitted\""));
+
+    let em = login(&env, MENTOR).await;
+    let review = env.call(with_cookie(get("/review"), &em)).await.text();
+    assert!(review.contains("Calm-down corner"));
+    let sub_id = review
+        .split("data-submission=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a submission on the review page")
+        .to_owned();
+    // Another educator cannot decide it through the form either.
+    let r = env
+        .call(form(
+            &format!("/review/{sub_id}"),
+            &ej,
+            "decision=accept&comment=",
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = env
+        .call(form(
+            &format!("/review/{sub_id}"),
+            &em,
+            "decision=accept&comment=Solid",
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let to = r.headers[header::LOCATION].to_str().expect("location");
+    let done = env.call(with_cookie(get(to), &em)).await.text();
+    assert!(done.contains("The credential was issued"), "{done}");
+    assert!(holds(&env, &jordan, "mc-student-management-1").await);
+    let dash = env.call(with_cookie(get("/dashboard"), &ej)).await.text();
+    assert!(dash.contains("data-achievement=\"mc-student-management-1\""));
+    // Signed-out visitors are sent to sign in.
+    let r = env.call(get("/review")).await;
+    assert!(r.status.is_redirection());
+}
+
+#[tokio::test]
+async fn issuer_admin_pages_and_api() {
+    let env = sqlite_env().await;
+    let org = env.seed.org_id.clone();
+    let ea = login(&env, ADMIN).await;
+    let admin = env.call(with_cookie(get("/admin"), &ea)).await;
+    assert_eq!(admin.status, StatusCode::OK);
+    let html = admin.text();
+    for needle in [
+        "Issuer admin",
+        "Micro-credentials and certificates",
+        "mc-student-management-1",
+        "Bulk issue",
+        "Rotate the signing key",
+        "data-status=\"revoked\"",
+    ] {
+        assert!(html.contains(needle), "{needle} missing");
+    }
+    // Verifiers and educators have no admin page.
+    let eh = login(&env, HR).await;
+    let r = env.call(with_cookie(get("/admin"), &eh)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // Definitions: export as JSON and CASE; import refuses bad ones with paths and keeps the old.
+    let r = env
+        .call(get_auth(
+            &format!("/api/v1/orgs/{org}/definitions"),
+            &env.token(ISSUER),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let mut defs = r.json();
+    let r = env
+        .call(get_auth(
+            &format!("/api/v1/orgs/{org}/definitions?format=case"),
+            &env.token(ADMIN),
+        ))
+        .await;
+    assert!(r.json().get("CFDocument").is_some());
+    env.call(get_auth(
+        &format!("/api/v1/orgs/{org}/definitions"),
+        &env.token(HILLCREST_ADMIN),
+    ))
+    .await
+    .problem(StatusCode::FORBIDDEN);
+    let mut broken = defs.clone();
+    broken["achievements"][0]["alignments"] = json!(["comp-does-not-exist"]);
+    let r = env
+        .call(json_req(
+            Method::PUT,
+            &format!("/api/v1/orgs/{org}/definitions"),
+            Some(&env.token(ADMIN)),
+            &broken,
+        ))
+        .await;
+    let p = r.problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("comp-does-not-exist"),
+        "{p}"
+    );
+    // An issuer may read but not replace definitions.
+    env.call(json_req(
+        Method::PUT,
+        &format!("/api/v1/orgs/{org}/definitions"),
+        Some(&env.token(ISSUER)),
+        &defs,
+    ))
+    .await
+    .problem(StatusCode::FORBIDDEN);
+    defs["achievements"][0]["name"] = json!("Renamed by the admin");
+    let r = env
+        .call(json_req(
+            Method::PUT,
+            &format!("/api/v1/orgs/{org}/definitions"),
+            Some(&env.token(ADMIN)),
+            &defs,
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let first_id = defs["achievements"][0]["id"].as_str().expect("id");
+    assert_eq!(
+        env.app
+            .definitions(&org)
+            .await
+            .expect("defs")
+            .achievement(first_id)
+            .map(|a| a.name.clone())
+            .as_deref(),
+        Some("Renamed by the admin")
+    );
+    // The page form: a bad paste is refused with its path, nothing changes.
+    let (ct, body) = multipart(&[("definitions", None, "{\"framework\": 1}")]);
+    let r = env
+        .call(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/admin/definitions")
+                .header(header::COOKIE, &ea)
+                .header(header::CONTENT_TYPE, ct)
+                .body(Body::from(body))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("role=\"alert\""));
+
+    // Bulk issue through the API: one bad row is reported, the others issue.
+    let size0 = env.tree_size().await;
+    let r = env
+        .call(json_req(
+            Method::POST,
+            "/api/v1/credentials/bulk",
+            Some(&env.token(ISSUER)),
+            &json!({"rows": [
+                {"achievement": "mc-tools-1", "recipient": "new.one@riverside.example"},
+                {"achievement": "mc-nope", "recipient": "new.two@riverside.example"},
+                {"achievement": "mc-tools-1", "recipient": "not an email"},
+                {"achievement": "mc-tools-1", "recipient": "new.three@riverside.example", "valid_until": "2031-01-01T00:00:00Z"}
+            ]}),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let out = r.json();
+    assert_eq!(out["issued"], 2, "{out}");
+    assert_eq!(out["results"][1]["field"], "achievement");
+    assert_eq!(out["results"][2]["field"], "/rows/2/recipient");
+    assert_eq!(env.tree_size().await, size0 + 2);
+    env.call(json_req(
+        Method::POST,
+        "/api/v1/credentials/bulk",
+        Some(&env.token(HR)),
+        &json!({"rows": []}),
+    ))
+    .await
+    .problem(StatusCode::FORBIDDEN);
+
+    // Bulk issue through the page: a CSV with a bad line, progress page, per-line results.
+    let csv = "achievement,recipient\nmc-tools-1,page.one@riverside.example\nmc-tools-1,\nmc-goal-setting-1,page.two@riverside.example\n";
+    let (ct, body) = multipart(&[
+        ("rows", Some("rows.csv"), csv),
+        ("suite", None, "eddsa-jcs-2022"),
+    ]);
+    let r = env
+        .call(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/admin/bulk")
+                .header(header::COOKIE, &ea)
+                .header(header::CONTENT_TYPE, ct)
+                .body(Body::from(body))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let job = r.headers[header::LOCATION]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    let mut page = String::new();
+    for _ in 0..200 {
+        page = env.call(with_cookie(get(&job), &ea)).await.text();
+        if page.contains("id=\"summary\"") {
+            break;
+        }
+        assert!(page.contains("<progress"), "{page}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        page.contains("2 issued, 1 not issued."),
+        "the job finished with per-line results: {page}"
+    );
+    assert!(page.contains("achievement and recipient are both required"));
+    // Another organization's admin cannot watch it.
+    let eh2 = login(&env, HILLCREST_ADMIN).await;
+    let r = env.call(with_cookie(get(&job), &eh2)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // Revoke from the page needs a reason; then the credential verifies as revoked.
+    let valid = env.sample("valid");
+    let r = env
+        .call(form(
+            &format!("/admin/credentials/{valid}/status"),
+            &ea,
+            "action=revoke&reason=",
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = env
+        .call(form(
+            &format!("/admin/credentials/{valid}/status"),
+            &eh2,
+            "action=revoke&reason=mine",
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "another organization");
+    let r = env
+        .call(form(
+            &format!("/admin/credentials/{valid}/status"),
+            &ea,
+            "action=revoke&reason=Issued+in+error",
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let cred = env.credential_json(&valid).await;
+    assert_eq!(verdict(&env, &cred).await, "revoked");
+
+    // Key rotation: new credentials use the new key, old ones still verify.
+    let before = env.app.store().issuers(&org).await.expect("issuers");
+    let keys_before = env
+        .app
+        .store()
+        .issuer_keys(&before[0].id)
+        .await
+        .expect("keys")
+        .len();
+    let r = env.call(form("/admin/keys/rotate", &ea, "")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(
+        env.app
+            .store()
+            .issuer_keys(&before[0].id)
+            .await
+            .expect("keys")
+            .len(),
+        keys_before + 1
+    );
+    let fresh = issue_via_api(&env, "mc-tools-1", "after.rotation@riverside.example").await
+        ["verifiableCredential"]
+        .clone();
+    let r = env
+        .call(json_req(Method::POST, "/api/v1/verify", None, &fresh))
+        .await;
+    assert_eq!(r.json()["verdict"], "valid", "{}", r.text());
+    // The revoked sample was signed by the retired key: its proof still verifies, so it reads as
+    // revoked, not tampered.
+    let old = env.credential_json(&valid).await;
+    assert_ne!(
+        old["proof"]["verificationMethod"],
+        fresh["proof"]["verificationMethod"]
+    );
+    assert_eq!(verdict(&env, &old).await, "revoked");
+
+    // The CLR wallet of an educator: the educator and the issuer may read it, others not.
+    let jordan = env.educator_id(JORDAN);
+    let r = env
+        .call(get_auth(
+            &format!("/api/v1/educators/{jordan}/clr"),
+            &env.token(JORDAN),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let clr = r.json();
+    assert!(clr["type"]
+        .as_array()
+        .is_some_and(|t| t.contains(&json!("ClrCredential"))));
+    let r = env
+        .call(json_req(Method::POST, "/api/v1/verify", None, &clr))
+        .await;
+    assert_eq!(r.json()["verdict"], "valid", "{}", r.text());
+    env.call(get_auth(
+        &format!("/api/v1/educators/{jordan}/clr"),
+        &env.token(AVERY),
+    ))
+    .await
+    .problem(StatusCode::FORBIDDEN);
+    assert!(env.app.store().audit().await.expect("audit").is_ok());
+}
+
+#[tokio::test]
+async fn framework_refusals_are_problem_json() {
+    let env = sqlite_env().await;
+    // Wrong method.
+    let r = env
+        .call(
+            Request::builder()
+                .method(Method::DELETE)
+                .uri("/healthz")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(
+        r.problem(StatusCode::METHOD_NOT_ALLOWED)["code"],
+        "method_not_allowed"
+    );
+    // A form missing its field (axum's own rejection) keeps its explanation.
+    let r = env
+        .call(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from("nothing=here"))
+                .expect("request"),
+        )
+        .await;
+    let p = r.problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p["detail"].as_str().unwrap_or("").contains("token"), "{p}");
+    // A form sent as the wrong content type.
+    let r = env
+        .call(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/login")
+                .header(header::CONTENT_TYPE, "text/plain")
+                .body(Body::from("token=x"))
+                .expect("request"),
+        )
+        .await;
+    r.problem(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    // A multipart page posted without multipart.
+    let r = env
+        .call(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/verify/bulk")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from("{}"))
+                .expect("request"),
+        )
+        .await;
+    let status = r.status;
+    assert!(status.is_client_error());
+    r.problem(status);
+    // A bad query string.
+    let r = env.call(get("/api/v1/log/consistency?from=one&to=2")).await;
+    r.problem(StatusCode::BAD_REQUEST);
+    // The new endpoints are documented.
+    let doc = env.call(get("/openapi.json")).await.json();
+    for path in [
+        "/api/v1/evidence",
+        "/api/v1/evidence/{id}/decision",
+        "/api/v1/endorsements",
+        "/api/v1/orgs/{org}/definitions",
+        "/api/v1/credentials/bulk",
+        "/api/v1/educators/{id}/clr",
+    ] {
+        assert!(
+            doc["paths"].get(path).is_some(),
+            "{path} is not in the OpenAPI document"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_request_over_the_time_limit_gets_a_retryable_problem() {
+    use tower::ServiceExt;
+    let slow = axum::Router::new().route(
+        "/slow",
+        axum::routing::get(|| async {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            "late"
+        }),
+    );
+    let app = pathledger_server::harden(slow, std::time::Duration::from_millis(50));
+    let resp = app
+        .oneshot(get("/slow"))
+        .await
+        .expect("router is infallible");
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(resp.headers().contains_key(header::RETRY_AFTER));
+    assert_eq!(
+        resp.headers()[header::CONTENT_TYPE],
+        "application/problem+json"
+    );
+    let body = http_body_util::BodyExt::collect(resp.into_body())
+        .await
+        .expect("body")
+        .to_bytes();
+    let p: Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!(p["code"], "unavailable");
+    assert_eq!(p["retryable"], true);
+}
+
+#[tokio::test]
+async fn verifiers_search_opted_in_educators_by_role_or_credential() {
+    let env = sqlite_env().await;
+    let count = |html: &str| -> usize {
+        html.split("id=\"result-count\">")
+            .nth(1)
+            .and_then(|s| s.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no result count: {html}"))
+    };
+    let eh = login(&env, HR).await;
+    let html = env
+        .call(with_cookie(
+            get("/communities?role=role-integrator-specialist&credential="),
+            &eh,
+        ))
+        .await
+        .text();
+    assert_eq!(count(&html), 1, "{html}");
+    assert!(html.contains("Morgan Lee"));
+    let html = env
+        .call(with_cookie(
+            get("/communities?role=&credential=mc-goal-setting-1"),
+            &eh,
+        ))
+        .await
+        .text();
+    let members = html.split("id=\"members\"").nth(1).expect("table");
+    assert_eq!(count(&html), 2, "{html}");
+    assert!(members.contains("Avery Thompson") && members.contains("Morgan Lee"));
+    // Jordan did not opt in and is never listed, whatever the search.
+    let html = env
+        .call(get("/communities?credential=mc-tools-1"))
+        .await
+        .text();
+    assert!(!html.contains("Jordan Rivera"));
+    let r = env.call(get("/communities?role=role-nope")).await;
+    assert_eq!(r.problem(StatusCode::UNPROCESSABLE_ENTITY)["field"], "role");
+}
