@@ -134,7 +134,10 @@ impl Child {
             match self.out.read_line(&mut line) {
                 Ok(0) | Err(_) => return None,
                 Ok(_) => {
-                    let words: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+                    // libtest may print "test fault_child ... " without a newline before the
+                    // child's first line; keep what follows it.
+                    let ours = line.rsplit(" ... ").next().unwrap_or(&line);
+                    let words: Vec<String> = ours.split_whitespace().map(str::to_owned).collect();
                     if matches!(
                         words.first().map(String::as_str),
                         Some("ACK" | "STH" | "ERR" | "ERR2" | "READ" | "DONE" | "NOERR")
