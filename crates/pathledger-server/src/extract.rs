@@ -51,6 +51,11 @@ where
                 ApiError::bad_request("unreadable_body", "The request body could not be read.")
             }
         })?;
+        // Strict first: a duplicate key would otherwise let serde_json keep the last value while
+        // another reader of the same bytes sees the first (e.g. a second `name` beside a signed one).
+        pathledger_signing::parse_strict(&bytes).map_err(|e| {
+            ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
+        })?;
         parse_json(&bytes).map(ApiJson)
     }
 }

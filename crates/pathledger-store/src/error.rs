@@ -34,8 +34,9 @@ pub enum StoreError {
         /// What was refused.
         message: String,
     },
-    /// The database could not be reached or the transaction hit a transient failure; retrying
-    /// the same request (with the same idempotency key) is safe (HTTP 503).
+    /// The database could not be reached, the transaction hit a transient failure, or the
+    /// database cannot be written now (read-only, disk full); retrying the same request (with
+    /// the same idempotency key) is safe (HTTP 503).
     #[error("storage unavailable (retry): {message}")]
     Unavailable {
         /// Driver message.
@@ -122,15 +123,14 @@ impl From<sqlx::Error> for StoreError {
                 }
                 let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
                 // PostgreSQL: serialization failure, deadlock, admin shutdown, connection
-                // failures. SQLite: BUSY (5) and LOCKED (6), including extended codes.
+                // failures. SQLite: BUSY (5), LOCKED (6), and the database not writable now:
+                // READONLY (8), IOERR (10, e.g. a file-size limit), FULL (13); extended codes too.
                 let transient = matches!(
                     code.as_str(),
                     "40001" | "40P01" | "57P01" | "57P02" | "57P03" | "08000" | "08003" | "08006"
-                ) || code == "5"
-                    || code == "6"
-                    || code
-                        .parse::<i32>()
-                        .is_ok_and(|c| c & 0xff == 5 || c & 0xff == 6);
+                ) || code
+                    .parse::<i32>()
+                    .is_ok_and(|c| matches!(c & 0xff, 5 | 6 | 8 | 10 | 13));
                 if transient {
                     StoreError::Unavailable {
                         message: db.message().to_owned(),

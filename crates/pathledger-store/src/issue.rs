@@ -182,6 +182,11 @@ impl Store {
                         Err(StoreError::integrity("issuance produced no result"))
                     })
                 }
+                // The builder is FnOnce: once a failed attempt has used it, a retry here could
+                // only fail with "builder already used"; the caller retries (same idempotency key).
+                Err(e) if e.is_retryable() && slot.lock().map_or(true, |b| b.is_none()) => {
+                    return Err(e)
+                }
                 Err(e) if e.is_unique_violation() || e.is_retryable() => last_err = Some(e),
                 Err(e) => return Err(e),
             }

@@ -113,6 +113,14 @@ impl Store {
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .acquire_timeout(config.busy_timeout.max(Duration::from_secs(60)))
+                // A COMMIT that fails after SQLite has rolled back by itself (disk full, I/O
+                // error) leaves sqlx counting an open transaction, and every later BEGIN on the
+                // one write connection would fail; such a connection is replaced, not reused.
+                .before_acquire(|conn, _| {
+                    use sqlx::Connection as _;
+                    let healthy = !conn.is_in_transaction();
+                    Box::pin(async move { Ok(healthy) })
+                })
                 .connect_with(opts.clone())
                 .await?;
             SQLITE_MIGRATIONS.run(&write).await?;

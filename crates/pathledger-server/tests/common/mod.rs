@@ -15,6 +15,8 @@ use tower::ServiceExt;
 pub struct TestEnv {
     pub app: App,
     pub seed: DemoSeed,
+    /// The key-encryption key the application was opened with (to open it again).
+    pub kek: pathledger_store::Kek,
     /// Keeps the SQLite file's directory until the test ends.
     _dir: Option<tempfile::TempDir>,
     /// Drops the PostgreSQL database when the test ends.
@@ -81,10 +83,14 @@ pub const AVERY: &str = "avery.novice@riverside.example";
 pub const HILLCREST_ADMIN: &str = "admin@hillcrest.example";
 pub const CASEY: &str = "casey@hillcrest.example";
 
-async fn open_seeded(database_url: String, public_url: String) -> (App, DemoSeed) {
+async fn open_seeded(
+    database_url: String,
+    public_url: String,
+) -> (App, DemoSeed, pathledger_store::Kek) {
+    let kek = pathledger_store::Kek::generate().expect("kek");
     let app = App::open(AppConfig {
         database_url,
-        kek: pathledger_store::Kek::generate().expect("kek"),
+        kek: kek.clone(),
         public_url,
         trusted_issuers: Vec::new(),
     })
@@ -94,17 +100,18 @@ async fn open_seeded(database_url: String, public_url: String) -> (App, DemoSeed
         .await
         .expect("seed demo")
         .expect("a fresh database gets the demo");
-    (app, seed)
+    (app, seed, kek)
 }
 
 /// A seeded application on a fresh SQLite file.
 pub async fn sqlite_env_at(public_url: &str) -> TestEnv {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite:{}", dir.path().join("pathledger.db").display());
-    let (app, seed) = open_seeded(url, public_url.to_owned()).await;
+    let (app, seed, kek) = open_seeded(url, public_url.to_owned()).await;
     TestEnv {
         app,
         seed,
+        kek,
         _dir: Some(dir),
         _pg: None,
     }
@@ -119,6 +126,11 @@ pub async fn sqlite_env() -> TestEnv {
 /// A seeded application on its own fresh PostgreSQL database, or `None` (with a message) when
 /// `PATHLEDGER_TEST_POSTGRES_URL` is unset — unless `PATHLEDGER_REQUIRE_POSTGRES=1`.
 pub async fn postgres_env() -> Option<TestEnv> {
+    postgres_env_at(PUBLIC_URL).await
+}
+
+/// Like [`postgres_env`], with the given public URL (e.g. a real server's `http://127.0.0.1:port`).
+pub async fn postgres_env_at(public_url: &str) -> Option<TestEnv> {
     let Some(base) = std::env::var("PATHLEDGER_TEST_POSTGRES_URL")
         .ok()
         .filter(|s| !s.is_empty())
@@ -130,10 +142,11 @@ pub async fn postgres_env() -> Option<TestEnv> {
         return None;
     };
     let pg = PgDatabase::create(&base).await;
-    let (app, seed) = open_seeded(pg.url.clone(), PUBLIC_URL.to_owned()).await;
+    let (app, seed, kek) = open_seeded(pg.url.clone(), public_url.to_owned()).await;
     Some(TestEnv {
         app,
         seed,
+        kek,
         _dir: None,
         _pg: Some(pg),
     })
@@ -424,4 +437,156 @@ pub async fn login(env: &TestEnv, who: &str) -> String {
         .and_then(|v| v.to_str().ok())
         .expect("Set-Cookie");
     set.split(';').next().expect("cookie pair").to_owned()
+}
+
+impl TestEnv {
+    /// The PostgreSQL URL of this environment's own database, if it runs on PostgreSQL.
+    pub fn postgres_url(&self) -> Option<&str> {
+        self._pg.as_ref().map(|p| p.url.as_str())
+    }
+
+    /// The SQLite file of this environment, if it runs on SQLite.
+    pub fn sqlite_path(&self) -> Option<std::path::PathBuf> {
+        self._dir.as_ref().map(|d| d.path().join("pathledger.db"))
+    }
+}
+
+/// A minimal HTTP/1.1 client over one keep-alive TCP connection, for tests against a real
+/// server on loopback (no client crate needed). Understands `Content-Length` and chunked bodies.
+pub struct HttpClient {
+    addr: std::net::SocketAddr,
+    conn: Option<tokio::io::BufReader<tokio::net::TcpStream>>,
+}
+
+impl HttpClient {
+    pub fn new(addr: std::net::SocketAddr) -> Self {
+        Self { addr, conn: None }
+    }
+
+    /// Sends one request (JSON body when given) and reads the whole response.
+    pub async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&[u8]>,
+    ) -> std::io::Result<Resp> {
+        use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _};
+        let conn = match &mut self.conn {
+            Some(c) => c,
+            None => {
+                let s = tokio::net::TcpStream::connect(self.addr).await?;
+                s.set_nodelay(true)?;
+                self.conn.insert(tokio::io::BufReader::new(s))
+            }
+        };
+        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.addr);
+        if let Some(t) = token {
+            req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+        }
+        let body = body.unwrap_or_default();
+        if !body.is_empty() || method != "GET" {
+            req.push_str(&format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                body.len()
+            ));
+        }
+        req.push_str("\r\n");
+        let mut bytes = req.into_bytes();
+        bytes.extend_from_slice(body);
+        conn.get_mut().write_all(&bytes).await?;
+
+        let bad = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidData, m);
+        let mut line = String::new();
+        if conn.read_line(&mut line).await? == 0 {
+            self.conn = None;
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "connection closed before a response",
+            ));
+        }
+        let code: u16 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .ok_or_else(|| bad(format!("bad status line {line:?}")))?;
+        let status = StatusCode::from_u16(code).map_err(|e| bad(e.to_string()))?;
+        let mut headers = HeaderMap::new();
+        loop {
+            line.clear();
+            conn.read_line(&mut line).await?;
+            let l = line.trim_end();
+            if l.is_empty() {
+                break;
+            }
+            let (k, v) = l
+                .split_once(':')
+                .ok_or_else(|| bad(format!("bad header {l:?}")))?;
+            headers.append(
+                header::HeaderName::from_bytes(k.trim().as_bytes())
+                    .map_err(|e| bad(e.to_string()))?,
+                header::HeaderValue::from_str(v.trim()).map_err(|e| bad(e.to_string()))?,
+            );
+        }
+        let hv = |name: header::HeaderName| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_ascii_lowercase)
+        };
+        let mut out = Vec::new();
+        let mut close = hv(header::CONNECTION).as_deref() == Some("close");
+        if let Some(n) = hv(header::CONTENT_LENGTH) {
+            let n: usize = n.parse().map_err(|_| bad(format!("bad length {n}")))?;
+            out.resize(n, 0);
+            conn.read_exact(&mut out).await?;
+        } else if hv(header::TRANSFER_ENCODING).is_some_and(|t| t.contains("chunked")) {
+            loop {
+                line.clear();
+                conn.read_line(&mut line).await?;
+                let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or(""), 16)
+                    .map_err(|_| bad(format!("bad chunk size {line:?}")))?;
+                let mut chunk = vec![0; size + 2];
+                conn.read_exact(&mut chunk).await?;
+                if size == 0 {
+                    break;
+                }
+                out.extend_from_slice(&chunk[..size]);
+            }
+        } else {
+            conn.read_to_end(&mut out).await?;
+            close = true;
+        }
+        if close {
+            self.conn = None;
+        }
+        Ok(Resp {
+            status,
+            headers,
+            body: out,
+        })
+    }
+}
+
+/// Starts a real server on 127.0.0.1 (port 0) over a freshly seeded application whose public
+/// URL is the server's own address; `None` when PostgreSQL is asked for but not configured.
+pub async fn start_server(
+    postgres: bool,
+) -> Option<(TestEnv, std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
+    let (listener, addr) = pathledger_server::bind(([127, 0, 0, 1], 0).into())
+        .await
+        .expect("bind 127.0.0.1:0");
+    let public = format!("http://{addr}");
+    let env = if postgres {
+        postgres_env_at(&public).await?
+    } else {
+        sqlite_env_at(&public).await
+    };
+    let app = env.app.clone();
+    let server = tokio::spawn(async move {
+        pathledger_server::serve(listener, app)
+            .await
+            .expect("server runs");
+    });
+    Some((env, addr, server))
 }
