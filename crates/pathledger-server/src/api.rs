@@ -70,7 +70,10 @@ async fn org_with_role(app: &App, caller: &Caller, roles: &[Role]) -> Result<Str
     ms.iter()
         .find(|m| roles.contains(&m.role))
         .map(|m| m.org_id.clone())
-        .ok_or_else(ApiError::forbidden)
+        .ok_or_else(|| {
+            tracing::warn!(user = %caller.user.id, ?roles, "access refused: no membership with a required role");
+            ApiError::forbidden()
+        })
 }
 
 async fn first_issuer(app: &App, org_id: &str) -> Result<pathledger_store::Issuer, ApiError> {

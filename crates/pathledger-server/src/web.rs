@@ -122,18 +122,14 @@ async fn verify_form(
 }
 
 /// Reads every text field and file of a multipart form as (name, file name, text).
-async fn read_multipart(
+pub(crate) async fn read_multipart(
     mut mp: Multipart,
 ) -> Result<Vec<(String, Option<String>, String)>, ApiError> {
     let mut out = Vec::new();
-    while let Some(field) = mp.next_field().await.map_err(|e| {
-        ApiError::bad_request("bad_form", format!("The form could not be read: {e}"))
-    })? {
+    while let Some(field) = mp.next_field().await.map_err(form_error)? {
         let name = field.name().unwrap_or("").to_owned();
         let file = field.file_name().map(str::to_owned);
-        let bytes = field.bytes().await.map_err(|e| {
-            ApiError::bad_request("bad_form", format!("The form could not be read: {e}"))
-        })?;
+        let bytes = field.bytes().await.map_err(form_error)?;
         let text = String::from_utf8(bytes.to_vec())
             .map_err(|_| ApiError::invalid(name.clone(), "is not UTF-8 text"))?;
         out.push((name, file, text));
@@ -921,4 +917,24 @@ async fn community(
             member_table(&rows)
         ),
     ))
+}
+
+/// A multipart failure: the body limit's refusal stays a 413 (a chunked upload has no
+/// Content-Length for the limit layer to check up front); anything else is a bad form.
+fn form_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+    let mut over_limit = e.status() == StatusCode::PAYLOAD_TOO_LARGE;
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        over_limit |= s.is::<http_body_util::LengthLimitError>();
+        source = s.source();
+    }
+    if over_limit {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "The upload is too large (the limit is 8 MiB).",
+        )
+    } else {
+        ApiError::bad_request("bad_form", format!("The form could not be read: {e}"))
+    }
 }

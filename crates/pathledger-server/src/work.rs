@@ -855,7 +855,10 @@ async fn org_of(app: &App, caller: &Caller, roles: &[Role]) -> Result<String, Ap
         .into_iter()
         .find(|m| roles.contains(&m.role))
         .map(|m| m.org_id)
-        .ok_or_else(ApiError::forbidden)
+        .ok_or_else(|| {
+            tracing::warn!(user = %caller.user.id, ?roles, "access refused: no membership with a required role");
+            ApiError::forbidden()
+        })
 }
 
 async fn endorse_page(State(app): State<App>, caller: MaybeCaller) -> Result<Response, ApiError> {
@@ -1472,21 +1475,13 @@ fn urlencode(s: &str) -> String {
     out
 }
 
-/// Reads a multipart form's fields as (name, text); a refusal names the field.
-async fn multipart_fields(mut mp: Multipart) -> Result<Vec<(String, String)>, ApiError> {
-    let mut out = Vec::new();
-    while let Some(field) = mp.next_field().await.map_err(|e| {
-        ApiError::bad_request("bad_form", format!("The form could not be read: {e}"))
-    })? {
-        let name = field.name().unwrap_or("").to_owned();
-        let bytes = field.bytes().await.map_err(|e| {
-            ApiError::bad_request("bad_form", format!("The form could not be read: {e}"))
-        })?;
-        let text = String::from_utf8(bytes.to_vec())
-            .map_err(|_| ApiError::invalid(name.clone(), "is not UTF-8 text"))?;
-        out.push((name, text));
-    }
-    Ok(out)
+/// A multipart form's fields as (name, text).
+async fn multipart_fields(mp: Multipart) -> Result<Vec<(String, String)>, ApiError> {
+    Ok(crate::web::read_multipart(mp)
+        .await?
+        .into_iter()
+        .map(|(name, _, text)| (name, text))
+        .collect())
 }
 
 async fn admin_definitions(State(app): State<App>, caller: MaybeCaller, mp: Multipart) -> Response {
