@@ -221,7 +221,9 @@ pub async fn run(quick: bool) -> Result<Value> {
             "jcs_verify_vs_ed25519_verify": ratio(jcs_verify, ed25519_verify),
             "rdfc_sign_vs_ed25519_sign": ratio(rdfc_sign, ed25519_sign),
             "rdfc_verify_vs_ed25519_verify": ratio(rdfc_verify, ed25519_verify),
-            "bulk_issue_sqlite_vs_ed25519_sign": ratio(bulk_issue_sqlite, ed25519_sign),
+            // The ledger goals are stated against bare eddsa-jcs-2022 signing (build + sign).
+            "bulk_issue_sqlite_vs_jcs_sign": ratio(bulk_issue_sqlite, jcs_sign),
+            "bulk_issue_postgres_vs_jcs_sign": bulk_issue_postgres.map(|b| ratio(b, jcs_sign)),
             "http_verify_vs_app_verify": ratio(http_verify, app_verify),
         },
     }))
@@ -505,15 +507,11 @@ pub fn table(r: &Value) -> String {
             "batch verify, all cores",
             Some("jcs_verify"),
         ),
-        (
-            "bulk_issue_sqlite",
-            "bulk issue, SQLite",
-            Some("ed25519_sign"),
-        ),
+        ("bulk_issue_sqlite", "bulk issue, SQLite", Some("jcs_sign")),
         (
             "bulk_issue_postgres",
             "bulk issue, PostgreSQL",
-            Some("ed25519_sign"),
+            Some("jcs_sign"),
         ),
         ("app_verify", "verify in process", None),
         ("http_verify", "verify over HTTP", Some("app_verify")),

@@ -16,6 +16,11 @@ use serde_json::{json, Value};
 mod bench;
 mod case_import;
 
+/// mimalloc: the JSON-heavy paths (canonicalization, JSON-LD expansion, credential building)
+/// allocate many small objects; see docs/PERFORMANCE.md for the measured effect.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Pathledger: credential and career-pathway ledger for educators.
 #[derive(Parser)]
 #[command(name = "pathledger", version, about)]
