@@ -12,7 +12,7 @@ use crate::crypto::{
     SigningKeyHandle,
 };
 use crate::error::StoreError;
-use crate::log::{document_hash_hex, LeafData, LogAppender};
+use crate::log::{LeafData, LogAppender};
 use crate::model::{
     CredentialRecord, CredentialStatus, IssueContext, IssueOutcome, IssueRequest, Recipient,
     RecipientIdentity, StatusAssignment, StatusPurpose,
@@ -390,65 +390,74 @@ impl Store {
             }
         }
 
-        // Build and sign. Signing is CPU-bound and independent per row: use the cores.
-        let built = build_all(&prepared, &org_id, now, &key, build);
-
-        let mut log = LogAppender::lock(&mut tx).await?;
-        let mut records: Vec<(usize, CredentialRecord, [u8; 32], Option<String>)> = Vec::new();
-        for (p, b) in prepared.into_iter().zip(built) {
-            let doc = match b {
-                Ok(d) => d,
-                Err(e) => {
-                    results.push((p.pos, RowResult::Done(Box::new(Err(StoreError::Build(e))))));
-                    continue;
+        let mut records: Vec<NewRecord> = Vec::with_capacity(prepared.len());
+        let done = RowCtx {
+            org_id: &org_id,
+            issuer_id,
+            key_id: &key_id,
+            now,
+        };
+        // Build and sign: CPU-bound and independent per row, so it runs on all cores. On a
+        // multi-threaded runtime, a large batch also writes the rows already built while the
+        // rest are still being built (same transaction, so still all or nothing); it takes the
+        // log lock first, as each credential row names its log index. A small batch builds
+        // first and holds the log lock only while writing.
+        let log = match pipeline_runtime(prepared.len()) {
+            Some((handle, threads)) => {
+                let mut log = LogAppender::lock(&mut tx).await?;
+                let written = tokio::task::block_in_place(|| {
+                    build_and_write_pipelined(
+                        &handle,
+                        threads,
+                        &prepared,
+                        &done,
+                        &key,
+                        build,
+                        &mut tx,
+                        &mut log,
+                        &mut records,
+                        &mut results,
+                    )
+                });
+                let written = written?;
+                write_records(&mut tx, &records[written..], now).await?;
+                log
+            }
+            None => {
+                let built = build_all(&prepared, &org_id, now, &key, build);
+                let mut log = LogAppender::lock(&mut tx).await?;
+                for (p, b) in prepared.iter().zip(built) {
+                    done.finish_row(p, b, &mut log, &mut records, &mut results)?;
                 }
-            };
-            let (Some(revocation), suspension) = (p.revocation, p.suspension) else {
-                return Err(StoreError::integrity("status allocation came up short"));
-            };
-            let doc_hash = sha256(doc.as_bytes());
-            let mut leaf = LeafData::new("issue", now);
-            leaf.credential_id = Some(&p.credential_id);
-            leaf.credential_sha256 = Some(document_hash_hex(&doc));
-            leaf.issuer_id = Some(issuer_id);
-            leaf.key_id = Some(&key_id);
-            leaf.previous_id = p.req.previous_credential_id.as_deref();
-            let data = leaf.to_bytes()?;
-            let log_index = log.append("issue", Some(&p.credential_id), data, now)?;
-            let rec = CredentialRecord {
-                id: p.credential_id,
-                org_id: org_id.clone(),
-                issuer_id: issuer_id.to_owned(),
-                key_id: key_id.clone(),
-                achievement_id: p.req.achievement_id.clone(),
-                achievement_version: p.achievement_version,
-                educator_id: Some(p.recipient.educator_id.clone()),
-                recipient_hash: p.recipient.identity_hash.clone(),
-                document: doc,
-                document_hash: doc_hash,
-                issued_ms: now,
-                valid_until_ms: p.req.valid_until_ms,
-                status: CredentialStatus::Active,
-                status_reason: None,
-                idempotency_key: p.req.idempotency_key.clone(),
-                previous_id: p.req.previous_credential_id.clone(),
-                revocation,
-                suspension,
-                log_index,
-            };
-            records.push((p.pos, rec, p.request_hash, p.req.award_role_id.clone()));
-        }
-
-        write_records(&mut tx, &records, now).await?;
+                write_records(&mut tx, &records, now).await?;
+                log
+            }
+        };
         log.flush(&mut tx).await?;
         tx.commit().await?;
 
+        // Rows answered by another row of the batch (same idempotency key) need its record.
+        let wanted: HashSet<usize> = results
+            .iter()
+            .filter_map(|(_, r)| match r {
+                RowResult::SameAs(first, _) => Some(*first),
+                RowResult::Done(_) => None,
+            })
+            .collect();
         let mut by_pos: HashMap<usize, CredentialRecord> = HashMap::new();
         let mut out: Vec<(usize, Result<IssueOutcome, StoreError>)> = Vec::new();
         let mut hash_by_pos: HashMap<usize, [u8; 32]> = HashMap::new();
-        for (pos, rec, h, _) in records {
+        for NewRecord {
+            pos,
+            record: rec,
+            request_hash: h,
+            ..
+        } in records
+        {
             hash_by_pos.insert(pos, h);
-            by_pos.insert(pos, rec.clone());
+            if wanted.contains(&pos) {
+                by_pos.insert(pos, rec.clone());
+            }
             out.push((
                 pos,
                 Ok(IssueOutcome {
@@ -873,17 +882,113 @@ impl Store {
     }
 }
 
-fn build_all(
-    prepared: &[Prepared],
+/// Rows per build chunk on the pipelined path, and the batch size from which it is used.
+const PIPELINE_CHUNK: usize = 32;
+const PIPELINE_MIN_ROWS: usize = 2 * PIPELINE_CHUNK;
+/// Records per write on the pipelined path.
+const PIPELINE_WRITE: usize = 128;
+
+/// A credential built and signed in this batch, waiting to be written.
+struct NewRecord {
+    pos: usize,
+    record: CredentialRecord,
+    request_hash: [u8; 32],
+    award_role_id: Option<String>,
+}
+
+/// What every row of one batch shares once it is built.
+struct RowCtx<'a> {
+    org_id: &'a str,
+    issuer_id: &'a str,
+    key_id: &'a str,
+    now: i64,
+}
+
+impl RowCtx<'_> {
+    /// Turns one built row into its record and log leaf, or into its per-row error. `Err` is
+    /// an integrity failure of the whole batch.
+    fn finish_row(
+        &self,
+        p: &Prepared,
+        built: Result<String, BoxErr>,
+        log: &mut LogAppender,
+        records: &mut Vec<NewRecord>,
+        results: &mut Vec<(usize, RowResult)>,
+    ) -> Result<(), StoreError> {
+        let doc = match built {
+            Ok(d) => d,
+            Err(e) => {
+                results.push((p.pos, RowResult::Done(Box::new(Err(StoreError::Build(e))))));
+                return Ok(());
+            }
+        };
+        let Some(revocation) = p.revocation.clone() else {
+            return Err(StoreError::integrity("status allocation came up short"));
+        };
+        let doc_hash = sha256(doc.as_bytes());
+        let mut leaf = LeafData::new("issue", self.now);
+        leaf.credential_id = Some(&p.credential_id);
+        leaf.credential_sha256 = Some(hex::encode(doc_hash));
+        leaf.issuer_id = Some(self.issuer_id);
+        leaf.key_id = Some(self.key_id);
+        leaf.previous_id = p.req.previous_credential_id.as_deref();
+        let data = leaf.to_bytes()?;
+        let log_index = log.append("issue", Some(&p.credential_id), data, self.now)?;
+        records.push(NewRecord {
+            pos: p.pos,
+            record: CredentialRecord {
+                id: p.credential_id.clone(),
+                org_id: self.org_id.to_owned(),
+                issuer_id: self.issuer_id.to_owned(),
+                key_id: self.key_id.to_owned(),
+                achievement_id: p.req.achievement_id.clone(),
+                achievement_version: p.achievement_version,
+                educator_id: Some(p.recipient.educator_id.clone()),
+                recipient_hash: p.recipient.identity_hash.clone(),
+                document: doc,
+                document_hash: doc_hash,
+                issued_ms: self.now,
+                valid_until_ms: p.req.valid_until_ms,
+                status: CredentialStatus::Active,
+                status_reason: None,
+                idempotency_key: p.req.idempotency_key.clone(),
+                previous_id: p.req.previous_credential_id.clone(),
+                revocation,
+                suspension: p.suspension.clone(),
+                log_index,
+            },
+            request_hash: p.request_hash,
+            award_role_id: p.req.award_role_id.clone(),
+        });
+        Ok(())
+    }
+}
+
+/// The runtime handle and worker count for the pipelined path, when it applies: a batch big
+/// enough to split, more than one core, and a multi-threaded runtime (the path blocks this
+/// task's thread with `block_in_place`, which a current-thread runtime does not allow).
+fn pipeline_runtime(rows: usize) -> Option<(tokio::runtime::Handle, usize)> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if rows < PIPELINE_MIN_ROWS || threads < 2 {
+        return None;
+    }
+    let handle = tokio::runtime::Handle::try_current().ok()?;
+    (handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
+        .then_some((handle, threads))
+}
+
+/// Builds one row; a panicking builder fails only its own row.
+fn build_one(
+    p: &Prepared,
     org_id: &str,
     now: i64,
     key: &SigningKeyHandle,
     build: &(dyn Fn(IssueContext<'_>) -> Result<String, BoxErr> + Sync),
-) -> Vec<Result<String, BoxErr>> {
-    let one = |p: &Prepared| -> Result<String, BoxErr> {
-        let Some(revocation) = p.revocation.as_ref() else {
-            return Err("no status index allocated".into());
-        };
+) -> Result<String, BoxErr> {
+    let Some(revocation) = p.revocation.as_ref() else {
+        return Err("no status index allocated".into());
+    };
+    let call = || {
         build(IssueContext {
             credential_id: p.credential_id.clone(),
             request: &p.req,
@@ -897,6 +1002,98 @@ fn build_all(
             key,
         })
     };
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(call))
+        .unwrap_or_else(|_| Err("builder panicked".into()))
+}
+
+/// The pipelined build: `threads` workers build chunks of [`PIPELINE_CHUNK`] rows while this
+/// thread, driving the transaction on `handle`, turns finished chunks (in row order) into
+/// records and log leaves and writes them [`PIPELINE_WRITE`] at a time; returns how many
+/// records (and log entries) it wrote, the caller writes the rest. Inserting rows while others are still being signed
+/// keeps the database busy during signing instead of after it. Everything stays inside the
+/// caller's transaction: an error anywhere returns `Err`, the caller drops the transaction
+/// and nothing is written. Runs inside `block_in_place`.
+#[allow(clippy::too_many_arguments)]
+fn build_and_write_pipelined(
+    handle: &tokio::runtime::Handle,
+    threads: usize,
+    prepared: &[Prepared],
+    done: &RowCtx<'_>,
+    key: &SigningKeyHandle,
+    build: &(dyn Fn(IssueContext<'_>) -> Result<String, BoxErr> + Sync),
+    tx: &mut Tx,
+    log: &mut LogAppender,
+    records: &mut Vec<NewRecord>,
+    results: &mut Vec<(usize, RowResult)>,
+) -> Result<usize, StoreError> {
+    type Built = (usize, Vec<Result<String, BoxErr>>);
+    let chunks: Vec<&[Prepared]> = prepared.chunks(PIPELINE_CHUNK).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Built>(threads * 2);
+    std::thread::scope(|s| {
+        for _ in 0..threads.min(chunks.len()) {
+            let sender = sender.clone();
+            let (chunks, next) = (&chunks, &next);
+            s.spawn(move || loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(chunk) = chunks.get(i) else { break };
+                let built = chunk
+                    .iter()
+                    .map(|p| build_one(p, done.org_id, done.now, key, build))
+                    .collect();
+                // A closed channel means the writer failed: stop building.
+                if sender.blocking_send((i, built)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(sender);
+        let chunks = &chunks;
+        // The receiver moves into the future, so returning early (an error) closes the
+        // channel and the workers stop before the scope joins them.
+        handle.block_on(async move {
+            let mut receiver = receiver;
+            let mut waiting: std::collections::BTreeMap<usize, Vec<Result<String, BoxErr>>> =
+                std::collections::BTreeMap::new();
+            let mut next_chunk = 0;
+            let mut written = 0;
+            while let Some((i, built)) = receiver.recv().await {
+                waiting.insert(i, built);
+                while let Ok((i, built)) = receiver.try_recv() {
+                    waiting.insert(i, built);
+                }
+                while let Some(built) = waiting.remove(&next_chunk) {
+                    for (p, b) in chunks[next_chunk].iter().zip(built) {
+                        done.finish_row(p, b, log, records, results)?;
+                    }
+                    next_chunk += 1;
+                }
+                // Fixed-size writes: the same statement text each time (prepared once).
+                while records.len() - written >= PIPELINE_WRITE {
+                    write_records(tx, &records[written..written + PIPELINE_WRITE], done.now)
+                        .await?;
+                    // One log entry per record, appended in the same order.
+                    log.write_entries(tx, PIPELINE_WRITE).await?;
+                    written += PIPELINE_WRITE;
+                }
+            }
+            if next_chunk != chunks.len() {
+                return Err(StoreError::integrity("a build worker stopped early"));
+            }
+            Ok(written)
+        })
+    })
+}
+
+/// Builds every row, on all cores for a batch worth splitting (the non-pipelined path).
+fn build_all(
+    prepared: &[Prepared],
+    org_id: &str,
+    now: i64,
+    key: &SigningKeyHandle,
+    build: &(dyn Fn(IssueContext<'_>) -> Result<String, BoxErr> + Sync),
+) -> Vec<Result<String, BoxErr>> {
+    let one = |p: &Prepared| build_one(p, org_id, now, key, build);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if prepared.len() < 32 || threads < 2 {
         return prepared.iter().map(one).collect();
@@ -911,7 +1108,7 @@ fn build_all(
         for (h, c) in handles.into_iter().zip(prepared.chunks(chunk)) {
             match h.join() {
                 Ok(v) => out.extend(v),
-                // A panicking builder fails only its own rows.
+                // `build_one` catches builder panics; this is only a last resort.
                 Err(_) => out.extend(
                     c.iter()
                         .map(|_| Err::<String, BoxErr>("builder panicked".into())),
@@ -922,18 +1119,19 @@ fn build_all(
     })
 }
 
-async fn write_records(
-    tx: &mut Tx,
-    records: &[(usize, CredentialRecord, [u8; 32], Option<String>)],
-    now: i64,
-) -> Result<(), StoreError> {
+async fn write_records(tx: &mut Tx, records: &[NewRecord], now: i64) -> Result<(), StoreError> {
     for chunk in records.chunks(200) {
         let sql = format!(
             "INSERT INTO credentials ({CRED_COLS}) VALUES {}",
             values_placeholders(chunk.len(), 22)
         );
         let mut a = Vec::with_capacity(chunk.len() * 22);
-        for (_, c, rh, _) in chunk {
+        for NewRecord {
+            record: c,
+            request_hash: rh,
+            ..
+        } in chunk
+        {
             a.extend(args![
                 c.id.as_str(),
                 c.org_id.as_str(),
@@ -962,7 +1160,7 @@ async fn write_records(
         tx.execute(&sql, a).await?;
         let mut allocs = Vec::new();
         let mut count = 0;
-        for (_, c, _, _) in chunk {
+        for NewRecord { record: c, .. } in chunk {
             allocs.extend(args![
                 c.revocation.list_id.as_str(),
                 c.revocation.index as i64,
@@ -985,7 +1183,12 @@ async fn write_records(
             values_placeholders(count, 4)
         );
         tx.execute(&sql, allocs).await?;
-        for (_, c, _, role) in chunk {
+        for NewRecord {
+            record: c,
+            award_role_id: role,
+            ..
+        } in chunk
+        {
             if let (Some(role), Some(edu)) = (role, &c.educator_id) {
                 tx.execute(
                     "INSERT INTO awards (educator_id, role_id, credential_id, created_ms) VALUES ($1, $2, $3, $4)",

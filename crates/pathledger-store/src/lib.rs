@@ -113,7 +113,9 @@ impl Store {
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .acquire_timeout(config.busy_timeout.max(Duration::from_secs(60)))
-                .connect_with(opts.clone())
+                // A page cache big enough for a whole bulk batch (64 MiB at most): with the
+                // default 2 MiB, SQLite spills dirty pages to the WAL mid-transaction.
+                .connect_with(opts.clone().pragma("cache_size", "-65536"))
                 .await?;
             SQLITE_MIGRATIONS.run(&write).await?;
             let read = SqlitePoolOptions::new()
