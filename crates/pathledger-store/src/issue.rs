@@ -397,42 +397,14 @@ impl Store {
             key_id: &key_id,
             now,
         };
-        // Build and sign: CPU-bound and independent per row, so it runs on all cores. On a
-        // multi-threaded runtime, a large batch also writes the rows already built while the
-        // rest are still being built (same transaction, so still all or nothing); it takes the
-        // log lock first, as each credential row names its log index. A small batch builds
-        // first and holds the log lock only while writing.
-        let log = match pipeline_runtime(prepared.len()) {
-            Some((handle, threads)) => {
-                let mut log = LogAppender::lock(&mut tx).await?;
-                let written = tokio::task::block_in_place(|| {
-                    build_and_write_pipelined(
-                        &handle,
-                        threads,
-                        &prepared,
-                        &done,
-                        &key,
-                        build,
-                        &mut tx,
-                        &mut log,
-                        &mut records,
-                        &mut results,
-                    )
-                });
-                let written = written?;
-                write_records(&mut tx, &records[written..], now).await?;
-                log
-            }
-            None => {
-                let built = build_all(&prepared, &org_id, now, &key, build);
-                let mut log = LogAppender::lock(&mut tx).await?;
-                for (p, b) in prepared.iter().zip(built) {
-                    done.finish_row(p, b, &mut log, &mut records, &mut results)?;
-                }
-                write_records(&mut tx, &records, now).await?;
-                log
-            }
-        };
+        // Build and sign: CPU-bound and independent per row, so it runs on all cores. The log
+        // lock is taken after building, so it is held only while writing.
+        let built = build_all(&prepared, &org_id, now, &key, build);
+        let mut log = LogAppender::lock(&mut tx).await?;
+        for (p, b) in prepared.iter().zip(built) {
+            done.finish_row(p, b, &mut log, &mut records, &mut results)?;
+        }
+        write_records(&mut tx, &records, now).await?;
         log.flush(&mut tx).await?;
         tx.commit().await?;
 
@@ -882,12 +854,6 @@ impl Store {
     }
 }
 
-/// Rows per build chunk on the pipelined path, and the batch size from which it is used.
-const PIPELINE_CHUNK: usize = 32;
-const PIPELINE_MIN_ROWS: usize = 2 * PIPELINE_CHUNK;
-/// Records per write on the pipelined path.
-const PIPELINE_WRITE: usize = 128;
-
 /// A credential built and signed in this batch, waiting to be written.
 struct NewRecord {
     pos: usize,
@@ -964,19 +930,6 @@ impl RowCtx<'_> {
     }
 }
 
-/// The runtime handle and worker count for the pipelined path, when it applies: a batch big
-/// enough to split, more than one core, and a multi-threaded runtime (the path blocks this
-/// task's thread with `block_in_place`, which a current-thread runtime does not allow).
-fn pipeline_runtime(rows: usize) -> Option<(tokio::runtime::Handle, usize)> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if rows < PIPELINE_MIN_ROWS || threads < 2 {
-        return None;
-    }
-    let handle = tokio::runtime::Handle::try_current().ok()?;
-    (handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
-        .then_some((handle, threads))
-}
-
 /// Builds one row; a panicking builder fails only its own row.
 fn build_one(
     p: &Prepared,
@@ -1006,86 +959,7 @@ fn build_one(
         .unwrap_or_else(|_| Err("builder panicked".into()))
 }
 
-/// The pipelined build: `threads` workers build chunks of [`PIPELINE_CHUNK`] rows while this
-/// thread, driving the transaction on `handle`, turns finished chunks (in row order) into
-/// records and log leaves and writes them [`PIPELINE_WRITE`] at a time; returns how many
-/// records (and log entries) it wrote, the caller writes the rest. Inserting rows while others are still being signed
-/// keeps the database busy during signing instead of after it. Everything stays inside the
-/// caller's transaction: an error anywhere returns `Err`, the caller drops the transaction
-/// and nothing is written. Runs inside `block_in_place`.
-#[allow(clippy::too_many_arguments)]
-fn build_and_write_pipelined(
-    handle: &tokio::runtime::Handle,
-    threads: usize,
-    prepared: &[Prepared],
-    done: &RowCtx<'_>,
-    key: &SigningKeyHandle,
-    build: &(dyn Fn(IssueContext<'_>) -> Result<String, BoxErr> + Sync),
-    tx: &mut Tx,
-    log: &mut LogAppender,
-    records: &mut Vec<NewRecord>,
-    results: &mut Vec<(usize, RowResult)>,
-) -> Result<usize, StoreError> {
-    type Built = (usize, Vec<Result<String, BoxErr>>);
-    let chunks: Vec<&[Prepared]> = prepared.chunks(PIPELINE_CHUNK).collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let (sender, receiver) = tokio::sync::mpsc::channel::<Built>(threads * 2);
-    std::thread::scope(|s| {
-        for _ in 0..threads.min(chunks.len()) {
-            let sender = sender.clone();
-            let (chunks, next) = (&chunks, &next);
-            s.spawn(move || loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(chunk) = chunks.get(i) else { break };
-                let built = chunk
-                    .iter()
-                    .map(|p| build_one(p, done.org_id, done.now, key, build))
-                    .collect();
-                // A closed channel means the writer failed: stop building.
-                if sender.blocking_send((i, built)).is_err() {
-                    break;
-                }
-            });
-        }
-        drop(sender);
-        let chunks = &chunks;
-        // The receiver moves into the future, so returning early (an error) closes the
-        // channel and the workers stop before the scope joins them.
-        handle.block_on(async move {
-            let mut receiver = receiver;
-            let mut waiting: std::collections::BTreeMap<usize, Vec<Result<String, BoxErr>>> =
-                std::collections::BTreeMap::new();
-            let mut next_chunk = 0;
-            let mut written = 0;
-            while let Some((i, built)) = receiver.recv().await {
-                waiting.insert(i, built);
-                while let Ok((i, built)) = receiver.try_recv() {
-                    waiting.insert(i, built);
-                }
-                while let Some(built) = waiting.remove(&next_chunk) {
-                    for (p, b) in chunks[next_chunk].iter().zip(built) {
-                        done.finish_row(p, b, log, records, results)?;
-                    }
-                    next_chunk += 1;
-                }
-                // Fixed-size writes: the same statement text each time (prepared once).
-                while records.len() - written >= PIPELINE_WRITE {
-                    write_records(tx, &records[written..written + PIPELINE_WRITE], done.now)
-                        .await?;
-                    // One log entry per record, appended in the same order.
-                    log.write_entries(tx, PIPELINE_WRITE).await?;
-                    written += PIPELINE_WRITE;
-                }
-            }
-            if next_chunk != chunks.len() {
-                return Err(StoreError::integrity("a build worker stopped early"));
-            }
-            Ok(written)
-        })
-    })
-}
-
-/// Builds every row, on all cores for a batch worth splitting (the non-pipelined path).
+/// Builds every row, on all cores for a batch worth splitting.
 fn build_all(
     prepared: &[Prepared],
     org_id: &str,

@@ -157,31 +157,12 @@ impl LogAppender {
         Ok(index)
     }
 
-    /// Writes the entries and nodes appended so far (not the head), in the caller's
-    /// transaction. Until [`LogAppender::flush`] moves the head, nothing of it is acknowledged.
-    pub(crate) async fn write_pending(&mut self, tx: &mut Tx) -> Result<(), StoreError> {
-        self.write_entries(tx, self.entries.len()).await?;
-        for chunk in self.new_nodes.chunks(1000) {
-            let sql = format!(
-                "INSERT INTO log_nodes (nid, hash) VALUES {}",
-                values_placeholders(chunk.len(), 2)
-            );
-            let mut a = Vec::with_capacity(chunk.len() * 2);
-            for (id, h) in chunk {
-                a.push(Val::I64(nid(*id)?));
-                a.push(Val::Bytes(h.to_vec()));
-            }
-            tx.execute(&sql, a).await?;
+    /// Writes the appended entries and nodes and moves the head, in the caller's transaction.
+    pub(crate) async fn flush(self, tx: &mut Tx) -> Result<u64, StoreError> {
+        if self.size == self.start {
+            return Ok(self.size);
         }
-        self.new_nodes.clear();
-        Ok(())
-    }
-
-    /// Writes the oldest `n` pending entries (not the nodes, not the head). Interior nodes
-    /// wait for [`LogAppender::flush`]: they are few and small, one statement at the end.
-    pub(crate) async fn write_entries(&mut self, tx: &mut Tx, n: usize) -> Result<(), StoreError> {
-        let n = n.min(self.entries.len());
-        for chunk in self.entries[..n].chunks(500) {
+        for chunk in self.entries.chunks(500) {
             let sql = format!(
                 "INSERT INTO log_entries (idx, event, credential_id, data, leaf_hash, created_ms) VALUES {}",
                 values_placeholders(chunk.len(), 6)
@@ -197,16 +178,18 @@ impl LogAppender {
             }
             tx.execute(&sql, a).await?;
         }
-        self.entries.drain(..n);
-        Ok(())
-    }
-
-    /// Writes whatever is still pending and moves the head, in the caller's transaction.
-    pub(crate) async fn flush(mut self, tx: &mut Tx) -> Result<u64, StoreError> {
-        if self.size == self.start {
-            return Ok(self.size);
+        for chunk in self.new_nodes.chunks(1000) {
+            let sql = format!(
+                "INSERT INTO log_nodes (nid, hash) VALUES {}",
+                values_placeholders(chunk.len(), 2)
+            );
+            let mut a = Vec::with_capacity(chunk.len() * 2);
+            for (id, h) in chunk {
+                a.push(Val::I64(nid(*id)?));
+                a.push(Val::Bytes(h.to_vec()));
+            }
+            tx.execute(&sql, a).await?;
         }
-        self.write_pending(tx).await?;
         let n = tx
             .execute(
                 "UPDATE log_head SET size = $1 WHERE id = 1 AND size = $2",

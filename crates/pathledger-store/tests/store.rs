@@ -181,10 +181,10 @@ both!(bulk_issue_reports_bad_rows, |h| {
     assert!(s.audit().await.unwrap().is_ok());
 });
 
-// One batch big enough for the pipelined path (rows written while others are still being
-// signed): a failing and a panicking builder row in the middle, a bad input row, a duplicate
-// key inside the batch and a key issued before all stay per-row; the rest issue once each.
-both!(pipelined_batch_isolates_bad_rows, |h| {
+// One batch big enough to be built on several threads: a failing and a panicking builder row
+// in the middle, a bad input row, a duplicate key inside the batch and a key issued before all
+// stay per-row; the rest issue once each, with unique status indexes and one log leaf each.
+both!(parallel_batch_isolates_bad_rows, |h| {
     let s = &h.store;
     let f = fixture(s).await;
     let mut earlier = request(&f);
