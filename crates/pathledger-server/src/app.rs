@@ -458,13 +458,12 @@ impl App {
             doc["credentialStatus"] =
                 Value::Array(entries.into_iter().filter(|v| !v.is_null()).collect());
         }
-        let key = SigningKey::from_seed(ctx.key.seed_bytes());
         let issuer_id = ctx.request.issuer_id.as_str();
         let mut popts =
             ProofOptions::assertion(opts.suite, self.key_vm(issuer_id, ctx.key.key_id()));
         popts.created = Some(badges::dates::format(ms_to_datetime(ctx.issued_ms)));
-        let signed =
-            sign_document(&doc, &key, &popts).map_err(|e| AppError::Build(e.to_string()))?;
+        let signed = sign_document(&doc, ctx.key.suite_key(), &popts)
+            .map_err(|e| AppError::Build(e.to_string()))?;
         serde_json::to_string(&signed).map_err(|e| AppError::Build(e.to_string()))
     }
 

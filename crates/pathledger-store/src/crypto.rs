@@ -94,11 +94,19 @@ impl std::fmt::Debug for Kek {
 pub struct SigningKeyHandle {
     key_id: String,
     key: SigningKey,
+    /// The same key as the signing crate's type, derived once per handle: deriving the public
+    /// half costs about as much as a signature, so a builder must not do it per credential.
+    suite_key: pathledger_signing::SigningKey,
 }
 
 impl SigningKeyHandle {
     pub(crate) fn new(key_id: String, key: SigningKey) -> Self {
-        Self { key_id, key }
+        let suite_key = pathledger_signing::SigningKey::from_seed(key.to_bytes());
+        Self {
+            key_id,
+            key,
+            suite_key,
+        }
     }
 
     /// The store's identifier of this key (stable across rotations of other keys).
@@ -114,6 +122,13 @@ impl SigningKeyHandle {
     /// Signs `message` with Ed25519 (RFC 8032, deterministic).
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
         self.key.sign(message).to_bytes()
+    }
+
+    /// The key for the Data Integrity suites (eddsa-jcs-2022, eddsa-rdfc-2022) inside the builder
+    /// closure; the handle only lives for that call, so never keep it. Prefer this over
+    /// [`SigningKeyHandle::seed_bytes`]: it is ready to sign, with no per-call key derivation.
+    pub fn suite_key(&self) -> &pathledger_signing::SigningKey {
+        &self.suite_key
     }
 
     /// The seed, for a signing suite that needs its own key type (e.g. eddsa-jcs-2022) *inside*
@@ -177,4 +192,22 @@ pub(crate) fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suite_key_is_the_handle_key() {
+        let h = SigningKeyHandle::new("key_1".into(), SigningKey::from_bytes(&[5u8; 32]));
+        assert_eq!(
+            h.suite_key().public_key().to_bytes(),
+            h.verifying_key().to_bytes()
+        );
+        // Ed25519 is deterministic: the same key gives the same signature.
+        assert_eq!(h.suite_key().sign_raw(b"message"), h.sign(b"message"));
+        let other = SigningKeyHandle::new("key_2".into(), SigningKey::from_bytes(&[6u8; 32]));
+        assert_ne!(other.suite_key().sign_raw(b"message"), h.sign(b"message"));
+    }
 }

@@ -12,7 +12,7 @@ use crate::crypto::{
     SigningKeyHandle,
 };
 use crate::error::StoreError;
-use crate::log::{document_hash_hex, LeafData, LogAppender};
+use crate::log::{LeafData, LogAppender};
 use crate::model::{
     CredentialRecord, CredentialStatus, IssueContext, IssueOutcome, IssueRequest, Recipient,
     RecipientIdentity, StatusAssignment, StatusPurpose,
@@ -395,65 +395,46 @@ impl Store {
             }
         }
 
-        // Build and sign. Signing is CPU-bound and independent per row: use the cores.
+        let mut records: Vec<NewRecord> = Vec::with_capacity(prepared.len());
+        let done = RowCtx {
+            org_id: &org_id,
+            issuer_id,
+            key_id: &key_id,
+            now,
+        };
+        // Build and sign: CPU-bound and independent per row, so it runs on all cores. The log
+        // lock is taken after building, so it is held only while writing.
         let built = build_all(&prepared, &org_id, now, &key, build);
-
         let mut log = LogAppender::lock(&mut tx).await?;
-        let mut records: Vec<(usize, CredentialRecord, [u8; 32], Option<String>)> = Vec::new();
-        for (p, b) in prepared.into_iter().zip(built) {
-            let doc = match b {
-                Ok(d) => d,
-                Err(e) => {
-                    results.push((p.pos, RowResult::Done(Box::new(Err(StoreError::Build(e))))));
-                    continue;
-                }
-            };
-            let (Some(revocation), suspension) = (p.revocation, p.suspension) else {
-                return Err(StoreError::integrity("status allocation came up short"));
-            };
-            let doc_hash = sha256(doc.as_bytes());
-            let mut leaf = LeafData::new("issue", now);
-            leaf.credential_id = Some(&p.credential_id);
-            leaf.credential_sha256 = Some(document_hash_hex(&doc));
-            leaf.issuer_id = Some(issuer_id);
-            leaf.key_id = Some(&key_id);
-            leaf.previous_id = p.req.previous_credential_id.as_deref();
-            let data = leaf.to_bytes()?;
-            let log_index = log.append("issue", Some(&p.credential_id), data, now)?;
-            let rec = CredentialRecord {
-                id: p.credential_id,
-                org_id: org_id.clone(),
-                issuer_id: issuer_id.to_owned(),
-                key_id: key_id.clone(),
-                achievement_id: p.req.achievement_id.clone(),
-                achievement_version: p.achievement_version,
-                educator_id: Some(p.recipient.educator_id.clone()),
-                recipient_hash: p.recipient.identity_hash.clone(),
-                document: doc,
-                document_hash: doc_hash,
-                issued_ms: now,
-                valid_until_ms: p.req.valid_until_ms,
-                status: CredentialStatus::Active,
-                status_reason: None,
-                idempotency_key: p.req.idempotency_key.clone(),
-                previous_id: p.req.previous_credential_id.clone(),
-                revocation,
-                suspension,
-                log_index,
-            };
-            records.push((p.pos, rec, p.request_hash, p.req.award_role_id.clone()));
+        for (p, b) in prepared.iter().zip(built) {
+            done.finish_row(p, b, &mut log, &mut records, &mut results)?;
         }
-
         write_records(&mut tx, &records, now).await?;
         log.flush(&mut tx).await?;
         tx.commit().await?;
 
+        // Rows answered by another row of the batch (same idempotency key) need its record.
+        let wanted: HashSet<usize> = results
+            .iter()
+            .filter_map(|(_, r)| match r {
+                RowResult::SameAs(first, _) => Some(*first),
+                RowResult::Done(_) => None,
+            })
+            .collect();
         let mut by_pos: HashMap<usize, CredentialRecord> = HashMap::new();
         let mut out: Vec<(usize, Result<IssueOutcome, StoreError>)> = Vec::new();
         let mut hash_by_pos: HashMap<usize, [u8; 32]> = HashMap::new();
-        for (pos, rec, h, _) in records {
+        for NewRecord {
+            pos,
+            record: rec,
+            request_hash: h,
+            ..
+        } in records
+        {
             hash_by_pos.insert(pos, h);
-            by_pos.insert(pos, rec.clone());
+            if wanted.contains(&pos) {
+                by_pos.insert(pos, rec.clone());
+            }
             out.push((
                 pos,
                 Ok(IssueOutcome {
@@ -878,17 +859,94 @@ impl Store {
     }
 }
 
-fn build_all(
-    prepared: &[Prepared],
+/// A credential built and signed in this batch, waiting to be written.
+struct NewRecord {
+    pos: usize,
+    record: CredentialRecord,
+    request_hash: [u8; 32],
+    award_role_id: Option<String>,
+}
+
+/// What every row of one batch shares once it is built.
+struct RowCtx<'a> {
+    org_id: &'a str,
+    issuer_id: &'a str,
+    key_id: &'a str,
+    now: i64,
+}
+
+impl RowCtx<'_> {
+    /// Turns one built row into its record and log leaf, or into its per-row error. `Err` is
+    /// an integrity failure of the whole batch.
+    fn finish_row(
+        &self,
+        p: &Prepared,
+        built: Result<String, BoxErr>,
+        log: &mut LogAppender,
+        records: &mut Vec<NewRecord>,
+        results: &mut Vec<(usize, RowResult)>,
+    ) -> Result<(), StoreError> {
+        let doc = match built {
+            Ok(d) => d,
+            Err(e) => {
+                results.push((p.pos, RowResult::Done(Box::new(Err(StoreError::Build(e))))));
+                return Ok(());
+            }
+        };
+        let Some(revocation) = p.revocation.clone() else {
+            return Err(StoreError::integrity("status allocation came up short"));
+        };
+        let doc_hash = sha256(doc.as_bytes());
+        let mut leaf = LeafData::new("issue", self.now);
+        leaf.credential_id = Some(&p.credential_id);
+        leaf.credential_sha256 = Some(hex::encode(doc_hash));
+        leaf.issuer_id = Some(self.issuer_id);
+        leaf.key_id = Some(self.key_id);
+        leaf.previous_id = p.req.previous_credential_id.as_deref();
+        let data = leaf.to_bytes()?;
+        let log_index = log.append("issue", Some(&p.credential_id), data, self.now)?;
+        records.push(NewRecord {
+            pos: p.pos,
+            record: CredentialRecord {
+                id: p.credential_id.clone(),
+                org_id: self.org_id.to_owned(),
+                issuer_id: self.issuer_id.to_owned(),
+                key_id: self.key_id.to_owned(),
+                achievement_id: p.req.achievement_id.clone(),
+                achievement_version: p.achievement_version,
+                educator_id: Some(p.recipient.educator_id.clone()),
+                recipient_hash: p.recipient.identity_hash.clone(),
+                document: doc,
+                document_hash: doc_hash,
+                issued_ms: self.now,
+                valid_until_ms: p.req.valid_until_ms,
+                status: CredentialStatus::Active,
+                status_reason: None,
+                idempotency_key: p.req.idempotency_key.clone(),
+                previous_id: p.req.previous_credential_id.clone(),
+                revocation,
+                suspension: p.suspension.clone(),
+                log_index,
+            },
+            request_hash: p.request_hash,
+            award_role_id: p.req.award_role_id.clone(),
+        });
+        Ok(())
+    }
+}
+
+/// Builds one row; a panicking builder fails only its own row.
+fn build_one(
+    p: &Prepared,
     org_id: &str,
     now: i64,
     key: &SigningKeyHandle,
     build: &(dyn Fn(IssueContext<'_>) -> Result<String, BoxErr> + Sync),
-) -> Vec<Result<String, BoxErr>> {
-    let one = |p: &Prepared| -> Result<String, BoxErr> {
-        let Some(revocation) = p.revocation.as_ref() else {
-            return Err("no status index allocated".into());
-        };
+) -> Result<String, BoxErr> {
+    let Some(revocation) = p.revocation.as_ref() else {
+        return Err("no status index allocated".into());
+    };
+    let call = || {
         build(IssueContext {
             credential_id: p.credential_id.clone(),
             request: &p.req,
@@ -902,6 +960,19 @@ fn build_all(
             key,
         })
     };
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(call))
+        .unwrap_or_else(|_| Err("builder panicked".into()))
+}
+
+/// Builds every row, on all cores for a batch worth splitting.
+fn build_all(
+    prepared: &[Prepared],
+    org_id: &str,
+    now: i64,
+    key: &SigningKeyHandle,
+    build: &(dyn Fn(IssueContext<'_>) -> Result<String, BoxErr> + Sync),
+) -> Vec<Result<String, BoxErr>> {
+    let one = |p: &Prepared| build_one(p, org_id, now, key, build);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if prepared.len() < 32 || threads < 2 {
         return prepared.iter().map(one).collect();
@@ -916,7 +987,7 @@ fn build_all(
         for (h, c) in handles.into_iter().zip(prepared.chunks(chunk)) {
             match h.join() {
                 Ok(v) => out.extend(v),
-                // A panicking builder fails only its own rows.
+                // `build_one` catches builder panics; this is only a last resort.
                 Err(_) => out.extend(
                     c.iter()
                         .map(|_| Err::<String, BoxErr>("builder panicked".into())),
@@ -927,18 +998,19 @@ fn build_all(
     })
 }
 
-async fn write_records(
-    tx: &mut Tx,
-    records: &[(usize, CredentialRecord, [u8; 32], Option<String>)],
-    now: i64,
-) -> Result<(), StoreError> {
+async fn write_records(tx: &mut Tx, records: &[NewRecord], now: i64) -> Result<(), StoreError> {
     for chunk in records.chunks(200) {
         let sql = format!(
             "INSERT INTO credentials ({CRED_COLS}) VALUES {}",
             values_placeholders(chunk.len(), 22)
         );
         let mut a = Vec::with_capacity(chunk.len() * 22);
-        for (_, c, rh, _) in chunk {
+        for NewRecord {
+            record: c,
+            request_hash: rh,
+            ..
+        } in chunk
+        {
             a.extend(args![
                 c.id.as_str(),
                 c.org_id.as_str(),
@@ -967,7 +1039,7 @@ async fn write_records(
         tx.execute(&sql, a).await?;
         let mut allocs = Vec::new();
         let mut count = 0;
-        for (_, c, _, _) in chunk {
+        for NewRecord { record: c, .. } in chunk {
             allocs.extend(args![
                 c.revocation.list_id.as_str(),
                 c.revocation.index as i64,
@@ -990,7 +1062,12 @@ async fn write_records(
             values_placeholders(count, 4)
         );
         tx.execute(&sql, allocs).await?;
-        for (_, c, _, role) in chunk {
+        for NewRecord {
+            record: c,
+            award_role_id: role,
+            ..
+        } in chunk
+        {
             if let (Some(role), Some(edu)) = (role, &c.educator_id) {
                 tx.execute(
                     "INSERT INTO awards (educator_id, role_id, credential_id, created_ms) VALUES ($1, $2, $3, $4)",

@@ -121,7 +121,9 @@ impl Store {
                     let healthy = !conn.is_in_transaction();
                     Box::pin(async move { Ok(healthy) })
                 })
-                .connect_with(opts.clone())
+                // A page cache big enough for a whole bulk batch (64 MiB at most): with the
+                // default 2 MiB, SQLite spills dirty pages to the WAL mid-transaction.
+                .connect_with(opts.clone().pragma("cache_size", "-65536"))
                 .await?;
             SQLITE_MIGRATIONS.run(&write).await?;
             let read = SqlitePoolOptions::new()

@@ -181,6 +181,104 @@ both!(bulk_issue_reports_bad_rows, |h| {
     assert!(s.audit().await.unwrap().is_ok());
 });
 
+// One batch big enough to be built on several threads: a failing and a panicking builder row
+// in the middle, a bad input row, a duplicate key inside the batch and a key issued before all
+// stay per-row; the rest issue once each, with unique status indexes and one log leaf each.
+both!(parallel_batch_isolates_bad_rows, |h| {
+    let s = &h.store;
+    let f = fixture(s).await;
+    let mut earlier = request(&f);
+    earlier.idempotency_key = Some("earlier".into());
+    let first = s.issue(earlier.clone(), build_credential).await.unwrap();
+    let n = 150usize;
+    let mut reqs = Vec::new();
+    for i in 0..n {
+        let recipient = Recipient::Email(format!("pipe{i}@school.example"));
+        let mut r = IssueRequest::new(&f.issuer.id, &f.achievement_id, recipient);
+        r.extra = json!({"row": i});
+        r.suspendable = i % 3 == 0;
+        reqs.push(r);
+    }
+    reqs[40].extra = json!({"row": 40, "fail": true});
+    reqs[41].extra = json!({"row": 41, "panic": true});
+    reqs[70].recipient = Recipient::Email("nobody at all".into());
+    reqs[100].idempotency_key = Some("twice".into());
+    reqs[101] = reqs[100].clone();
+    reqs[120] = earlier;
+    let builder = |ctx: IssueContext<'_>| {
+        if ctx.request.extra.get("fail").is_some() {
+            return Err(std::io::Error::other("builder refused row"));
+        }
+        assert!(ctx.request.extra.get("panic").is_none(), "builder bug");
+        // The suite key is the handle's key, ready to sign.
+        assert_eq!(
+            ctx.key.suite_key().public_key().to_bytes(),
+            ctx.key.verifying_key().to_bytes()
+        );
+        build_credential(ctx)
+    };
+    let before = s.log_size().await.unwrap();
+    let res = s.bulk_issue(reqs, builder).await;
+    assert_eq!(res.len(), n);
+    assert!(matches!(&res[40], Err(StoreError::Build(e)) if e.to_string().contains("refused")));
+    assert!(matches!(&res[41], Err(StoreError::Build(e)) if e.to_string().contains("panicked")));
+    assert!(
+        matches!(&res[70], Err(StoreError::InvalidInput { field, .. }) if field == "recipient")
+    );
+    let r100 = res[100].as_ref().unwrap();
+    let r101 = res[101].as_ref().unwrap();
+    assert!(!r100.replayed && r101.replayed);
+    assert_eq!(r100.credential, r101.credential);
+    let r120 = res[120].as_ref().unwrap();
+    assert!(r120.replayed);
+    assert_eq!(r120.credential, first.credential);
+
+    let fresh: Vec<&IssueOutcome> = res
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .filter(|o| !o.replayed)
+        .collect();
+    assert_eq!(fresh.len(), n - 5);
+    // The log grew by exactly the fresh credentials, in one contiguous run, each leaf naming
+    // its credential; nothing of the failed rows was written.
+    assert_eq!(s.log_size().await.unwrap(), before + fresh.len() as u64);
+    let mut log_idx: Vec<u64> = fresh.iter().map(|o| o.credential.log_index).collect();
+    log_idx.sort_unstable();
+    assert_eq!(
+        log_idx,
+        (before..before + fresh.len() as u64).collect::<Vec<_>>()
+    );
+    let mut status: HashSet<(String, u64)> = HashSet::new();
+    status.insert((
+        first.credential.revocation.list_id.clone(),
+        first.credential.revocation.index,
+    ));
+    for (i, r) in res.iter().enumerate() {
+        let Ok(o) = r else { continue };
+        if o.replayed {
+            continue;
+        }
+        let c = &o.credential;
+        assert_eq!(s.credential(&c.id).await.unwrap(), *c);
+        assert_eq!(
+            s.log_entry(c.log_index)
+                .await
+                .unwrap()
+                .credential_id
+                .as_deref(),
+            Some(c.id.as_str())
+        );
+        assert!(verify_credential(&c.document, &f.key.public_key));
+        assert!(c.document.contains(&format!("\"row\":{i}")));
+        assert!(status.insert((c.revocation.list_id.clone(), c.revocation.index)));
+        assert_eq!(c.suspension.is_some(), i % 3 == 0);
+        if let Some(susp) = &c.suspension {
+            assert!(status.insert((susp.list_id.clone(), susp.index)));
+        }
+    }
+    assert!(s.audit().await.unwrap().is_ok());
+});
+
 both!(revoke_suspend_reinstate, |h| {
     let s = &h.store;
     let f = fixture(s).await;
