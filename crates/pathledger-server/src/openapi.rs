@@ -66,6 +66,9 @@ pub fn document() -> Value {
                 "get": op("Framework, achievements, stacks and pathways as JSON (?format=case for the framework as CASE 1.0)", "definitions", true),
                 "put": op("Replace the definitions with a new validated version (org admins); errors list their paths", "definitions", true)},
             "/api/v1/educators/{id}/clr": {"get": op("The educator's valid credentials as a signed CLR 2.0 bundle", "pathways", true)},
+            "/api/v1/issuers/{id}/keys": {"get": op("An issuer's public keys, current and retired", "keys", true)},
+            "/api/v1/issuers/{id}/keys/rotate": {"post": op("Rotate an issuer's signing key (org admins); retired keys still verify", "keys", true)},
+            "/api/v1/log/audit": {"get": op("Recompute the log from its leaves and check every signed head (org admins)", "log", true)},
             "/status/{list_id}": {"get": op("Bitstring status list credential", "public", false)},
             "/.well-known/did.json": {"get": op("did:web document of the host", "public", false)},
             "/issuers/{id}/did.json": {"get": op("did:web document of an issuer (current and retired keys)", "public", false)}

@@ -53,6 +53,74 @@ pub fn routes() -> Router<App> {
         )
         .route("/api/v1/credentials/bulk", post(api_bulk_issue))
         .route("/api/v1/educators/{id}/clr", get(api_clr))
+        .route("/api/v1/issuers/{id}/keys", get(api_keys))
+        .route("/api/v1/issuers/{id}/keys/rotate", post(api_rotate_key))
+        .route("/api/v1/log/audit", get(api_audit))
+}
+
+// ----- keys and audit ------------------------------------------------------------------------
+
+fn key_json(app: &App, k: &pathledger_store::IssuerKeyInfo) -> Value {
+    let public = pathledger_signing::PublicKey::from_bytes(k.public_key)
+        .map(|p| Value::String(p.to_multibase()))
+        .unwrap_or(Value::Null);
+    json!({
+        "id": k.id,
+        "verificationMethod": app.key_vm(&k.issuer_id, &k.id),
+        "publicKeyMultibase": public,
+        "state": if k.retired_ms.is_some() { "retired" } else { "current" },
+        "created_ms": k.created_ms,
+        "retired_ms": k.retired_ms,
+    })
+}
+
+/// An issuer's keys, current and retired (never private material): its org admins and issuers.
+async fn api_keys(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let issuer = app.store().issuer(&id).await?;
+    caller
+        .require_any(&app, &issuer.org_id, &[Role::OrgAdmin, Role::Issuer])
+        .await?;
+    let keys = app.store().issuer_keys(&issuer.id).await?;
+    Ok(Json(json!({
+        "issuer": app.issuer_did(&issuer.id),
+        "keys": keys.iter().map(|k| key_json(&app, k)).collect::<Vec<_>>(),
+    })))
+}
+
+/// Rotates an issuer's signing key (org admins): the new key signs from now on, retired keys
+/// stay in the DID document so what they signed still verifies. Logged in the transparency log.
+async fn api_rotate_key(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let issuer = app.store().issuer(&id).await?;
+    caller.require(&app, &issuer.org_id, Role::OrgAdmin).await?;
+    let k = app.store().rotate_issuer_key(&issuer.id).await?;
+    app.reload_keys().await?;
+    tracing::info!(issuer = %issuer.id, key = %k.id, by = %caller.user.id, "issuer key rotated");
+    Ok((StatusCode::CREATED, Json(key_json(&app, &k))).into_response())
+}
+
+/// Recomputes the transparency log from its stored leaves and checks every signed head (an
+/// O(log size) read, so only org admins may start one; the CLI `audit` does the same).
+async fn api_audit(State(app): State<App>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    let admin_somewhere = app
+        .store()
+        .memberships(&caller.user.id)
+        .await?
+        .iter()
+        .any(|m| m.role == Role::OrgAdmin);
+    if !admin_somewhere {
+        tracing::warn!(user = %caller.user.id, "audit refused: not an org admin");
+        return Err(ApiError::forbidden());
+    }
+    let report = app.store().audit().await?;
+    Ok(Json(json!({"ok": report.is_ok(), "report": report})))
 }
 
 fn page(title: &str, caller: &Caller, body: &str) -> Html<String> {

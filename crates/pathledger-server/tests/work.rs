@@ -880,6 +880,9 @@ async fn framework_refusals_are_problem_json() {
         "/api/v1/orgs/{org}/definitions",
         "/api/v1/credentials/bulk",
         "/api/v1/educators/{id}/clr",
+        "/api/v1/issuers/{id}/keys",
+        "/api/v1/issuers/{id}/keys/rotate",
+        "/api/v1/log/audit",
     ] {
         assert!(
             doc["paths"].get(path).is_some(),
@@ -956,4 +959,87 @@ async fn verifiers_search_opted_in_educators_by_role_or_credential() {
     assert!(!html.contains("Jordan Rivera"));
     let r = env.call(get("/communities?role=role-nope")).await;
     assert_eq!(r.problem(StatusCode::UNPROCESSABLE_ENTITY)["field"], "role");
+}
+
+#[tokio::test]
+async fn keys_and_audit_through_the_api() {
+    let env = sqlite_env().await;
+    let issuer = env.seed.issuer_id.clone();
+    let keys_uri = format!("/api/v1/issuers/{issuer}/keys");
+    let r = env.call(get_auth(&keys_uri, &env.token(ISSUER))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let before = r.json()["keys"].as_array().expect("keys").clone();
+    assert!(!before.is_empty());
+    assert!(
+        !r.text().to_lowercase().contains("seed") && !r.text().contains("private"),
+        "no private material: {}",
+        r.text()
+    );
+    for who in [HR, JORDAN, HILLCREST_ADMIN] {
+        env.call(get_auth(&keys_uri, &env.token(who)))
+            .await
+            .problem(StatusCode::FORBIDDEN);
+    }
+    let rotate = format!("/api/v1/issuers/{issuer}/keys/rotate");
+    for who in [ISSUER, HILLCREST_ADMIN] {
+        env.call(json_req(
+            Method::POST,
+            &rotate,
+            Some(&env.token(who)),
+            &json!({}),
+        ))
+        .await
+        .problem(StatusCode::FORBIDDEN);
+    }
+    let size = env.tree_size().await;
+    let r = env
+        .call(json_req(
+            Method::POST,
+            &rotate,
+            Some(&env.token(ADMIN)),
+            &json!({}),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let new_key = r.json();
+    assert_eq!(new_key["state"], "current");
+    assert_eq!(env.tree_size().await, size + 1, "rotation is a log leaf");
+    let after = env
+        .call(get_auth(&keys_uri, &env.token(ADMIN)))
+        .await
+        .json()["keys"]
+        .as_array()
+        .expect("keys")
+        .clone();
+    assert_eq!(after.len(), before.len() + 1);
+    assert_eq!(
+        after.iter().filter(|k| k["state"] == "current").count(),
+        1,
+        "{after:?}"
+    );
+    // The DID document lists the new key and keeps the old ones.
+    let did = env
+        .call(get(&format!("/issuers/{issuer}/did.json")))
+        .await
+        .json();
+    for k in &after {
+        assert!(
+            did.to_string()
+                .contains(k["publicKeyMultibase"].as_str().expect("multibase")),
+            "{did}"
+        );
+    }
+
+    let r = env
+        .call(get_auth("/api/v1/log/audit", &env.token(ADMIN)))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["ok"], true, "{}", r.text());
+    assert_eq!(r.json()["report"]["tree_size"], env.tree_size().await);
+    env.call(get_auth("/api/v1/log/audit", &env.token(HR)))
+        .await
+        .problem(StatusCode::FORBIDDEN);
+    env.call(get("/api/v1/log/audit"))
+        .await
+        .problem(StatusCode::UNAUTHORIZED);
 }
