@@ -412,13 +412,34 @@ async fn decide(
             .await?,
         );
     }
-    let submission = app
+    let submission = match app
         .store()
         .decide_evidence(&sub.id, &caller.user.id, accept, comment.as_deref())
         .await
-        .map_err(ApiError::from_store)?;
+    {
+        Ok(s) => s,
+        Err(e) => {
+            // A concurrent "return" won the race after this acceptance issued: the credential
+            // must not stand for a returned submission.
+            if let Some(c) = credential.as_ref().filter(|c| !c.replayed) {
+                if let Ok(now) = app.store().submission(&sub.id).await {
+                    if now.state == SubmissionState::Returned {
+                        tracing::warn!(submission = %sub.id, credential = %c.record.id, "submission was returned concurrently; revoking the credential its acceptance issued");
+                        app.change_status(
+                            &c.record.id,
+                            StatusChange::Revoke,
+                            Some("the evidence submission was returned"),
+                            Some(&caller.user.id),
+                        )
+                        .await?;
+                    }
+                }
+            }
+            return Err(ApiError::from_store(e));
+        }
+    };
     let awarded = if accept {
-        app.award_earned(&sub.educator_id).await?
+        award_quietly(app, &sub.educator_id).await
     } else {
         Vec::new()
     };
@@ -897,8 +918,20 @@ async fn endorse(app: &App, caller: &Caller, input: EndorseInput) -> Result<Valu
         .map_err(ApiError::from_store)?;
     tracing::info!(educator = %educator.id, competency = %comp.id.as_str(), by = %caller.user.id, "endorsement recorded");
     // An endorsement may be what a role was waiting for.
-    app.award_earned(&educator.id).await?;
+    award_quietly(app, &educator.id).await;
     Ok(signed)
+}
+
+/// Awards what the educator has earned. The triggering action is already recorded, so a failure
+/// here is logged rather than reported as the action failing (the next award run picks it up).
+async fn award_quietly(app: &App, educator_id: &str) -> Vec<Issued> {
+    match app.award_earned(educator_id).await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(educator = %educator_id, error = %e, "awarding earned credentials failed; will be retried on the next award run");
+            Vec::new()
+        }
+    }
 }
 
 async fn api_endorse(

@@ -1043,3 +1043,71 @@ async fn keys_and_audit_through_the_api() {
         .await
         .problem(StatusCode::UNAUTHORIZED);
 }
+
+/// An assessor's "accept" and "return" racing on one submission: whichever wins, a returned
+/// submission never leaves a valid credential behind, and an accepted one leaves exactly one.
+#[tokio::test]
+async fn racing_accept_and_return_never_leave_a_credential_for_a_returned_submission() {
+    let env = sqlite_env().await;
+    let jordan = env.educator_id(JORDAN);
+    let defs = env.app.definitions(&env.seed.org_id).await.expect("defs");
+    let (state, _) = env.app.educator_state(&jordan).await.expect("state");
+    let candidates: Vec<String> = defs
+        .achievements()
+        .iter()
+        .filter(|a| a.id.as_str().starts_with("mc-") && !state.holds(a.id.as_str()))
+        .map(|a| a.id.as_str().to_owned())
+        .take(6)
+        .collect();
+    assert!(candidates.len() >= 4, "{candidates:?}");
+    let (mut accepted, mut returned) = (0, 0);
+    for ach in &candidates {
+        let r = submit(&env, JORDAN, ach, "Evidence for the race.").await;
+        assert_eq!(r.status, StatusCode::CREATED, "{ach}: {}", r.text());
+        let id = r.json()["id"].as_str().expect("id").to_owned();
+        let (a, b) = tokio::join!(
+            decide(&env, MENTOR, &id, json!({"decision": "accept"})),
+            decide(
+                &env,
+                MENTOR,
+                &id,
+                json!({"decision": "return", "comment": "Please add a reflection."})
+            )
+        );
+        let ok = [a.status, b.status]
+            .iter()
+            .filter(|s| **s == StatusCode::OK)
+            .count();
+        assert_eq!(
+            ok,
+            1,
+            "exactly one decision wins: {} / {}",
+            a.text(),
+            b.text()
+        );
+        let state = env
+            .call(get_auth(
+                &format!("/api/v1/evidence/{id}"),
+                &env.token(JORDAN),
+            ))
+            .await
+            .json()["state"]
+            .as_str()
+            .expect("state")
+            .to_owned();
+        let valid = holds(&env, &jordan, ach).await;
+        match state.as_str() {
+            "accepted" => {
+                accepted += 1;
+                assert!(valid, "{ach}: accepted without a valid credential");
+            }
+            "returned" => {
+                returned += 1;
+                assert!(!valid, "{ach}: returned but a valid credential stands");
+            }
+            other => panic!("undecided: {other}"),
+        }
+    }
+    assert_eq!(accepted + returned, candidates.len());
+    assert!(env.app.store().audit().await.expect("audit").is_ok());
+}
