@@ -48,7 +48,7 @@ async fn healthz(State(app): State<App>) -> Result<Json<Value>, ApiError> {
     ))
 }
 
-fn parse_suite(s: Option<&str>, default: Cryptosuite) -> Result<Cryptosuite, ApiError> {
+pub(crate) fn parse_suite(s: Option<&str>, default: Cryptosuite) -> Result<Cryptosuite, ApiError> {
     match s {
         None => Ok(default),
         Some(s) => s.parse().map_err(|_| {
@@ -76,7 +76,10 @@ async fn org_with_role(app: &App, caller: &Caller, roles: &[Role]) -> Result<Str
         })
 }
 
-async fn first_issuer(app: &App, org_id: &str) -> Result<pathledger_store::Issuer, ApiError> {
+pub(crate) async fn first_issuer(
+    app: &App,
+    org_id: &str,
+) -> Result<pathledger_store::Issuer, ApiError> {
     app.store()
         .issuers(org_id)
         .await

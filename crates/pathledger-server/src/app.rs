@@ -696,22 +696,7 @@ impl App {
             ttl_ms: Some(300_000),
             list: &list,
         });
-        let issuer_id = bits.issuer_id.clone();
-        let vm_prefix = self.issuer_did(&issuer_id);
-        let signed = self
-            .inner
-            .store
-            .with_issuer_key(&issuer_id, |k| {
-                let key = SigningKey::from_seed(k.seed_bytes());
-                let opts = ProofOptions::assertion(
-                    Cryptosuite::EddsaJcs2022,
-                    format!("{vm_prefix}#{}", k.key_id()),
-                );
-                sign_document(&unsigned, &key, &opts)
-            })
-            .await?
-            .map_err(|e| AppError::Build(e.to_string()))?;
-        let signed = Arc::new(signed);
+        let signed = Arc::new(self.sign_as_issuer(&bits.issuer_id, &unsigned).await?);
         if let Ok(mut w) = self.inner.lists.write() {
             w.insert(list_id.to_owned(), (bits.version, signed.clone()));
         }
@@ -956,12 +941,20 @@ impl App {
             include_schema: true,
         };
         let doc = badges::clr_credential(&input).map_err(|e| AppError::Build(e.to_string()))?;
-        let vm_prefix = self.issuer_did(&issuer.id);
-        store
-            .with_issuer_key(&issuer.id, |k| {
+        self.sign_as_issuer(&issuer.id, &doc).await
+    }
+
+    /// Signs `doc` (eddsa-jcs-2022) with the issuer's current key, as its did:web. Status lists,
+    /// CLR bundles and endorsements go through here; credentials are signed inside the store's
+    /// issuance transaction instead.
+    pub async fn sign_as_issuer(&self, issuer_id: &str, doc: &Value) -> Result<Value, AppError> {
+        let vm_prefix = self.issuer_did(issuer_id);
+        self.inner
+            .store
+            .with_issuer_key(issuer_id, |k| {
                 let key = SigningKey::from_seed(k.seed_bytes());
                 sign_document(
-                    &doc,
+                    doc,
                     &key,
                     &ProofOptions::assertion(
                         Cryptosuite::EddsaJcs2022,

@@ -14,13 +14,14 @@ use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use pathledger_badges as badges;
 use pathledger_core::Category;
-use pathledger_signing::{sign_document, Cryptosuite, ProofOptions, SigningKey};
+use pathledger_signing::Cryptosuite;
 use pathledger_store::{
     EvidenceSubmission, Recipient, Role, StatusChange, StoreError, SubmissionState,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::api::first_issuer;
 use crate::app::{App, IssueOptions, Issued};
 use crate::auth::{Caller, MaybeCaller};
 use crate::error::ApiError;
@@ -380,14 +381,7 @@ async fn decide(
     }
     let mut credential = None;
     if accept {
-        let issuer = app
-            .store()
-            .issuers(&sub.org_id)
-            .await
-            .map_err(ApiError::from_store)?
-            .into_iter()
-            .next()
-            .ok_or_else(|| ApiError::conflict("This organization has no issuer yet."))?;
+        let issuer = first_issuer(app, &sub.org_id).await?;
         let narrative = sub
             .document
             .get("narrative")
@@ -856,13 +850,7 @@ async fn endorse(app: &App, caller: &Caller, input: EndorseInput) -> Result<Valu
             "You have already endorsed this educator for this competency.",
         ));
     }
-    let issuer = store
-        .issuers(&educator.org_id)
-        .await
-        .map_err(ApiError::from_store)?
-        .into_iter()
-        .next()
-        .ok_or_else(|| ApiError::conflict("This organization has no issuer yet."))?;
+    let issuer = first_issuer(app, &educator.org_id).await?;
     let now = time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
@@ -888,22 +876,7 @@ async fn endorse(app: &App, caller: &Caller, input: EndorseInput) -> Result<Valu
     };
     let doc = badges::endorsement_credential(&input_doc)
         .map_err(|e| ApiError::invalid("endorsement", e.to_string()))?;
-    let vm_base = app.issuer_did(&issuer.id);
-    let signed = store
-        .with_issuer_key(&issuer.id, |k| {
-            let key = SigningKey::from_seed(k.seed_bytes());
-            sign_document(
-                &doc,
-                &key,
-                &ProofOptions::assertion(
-                    Cryptosuite::EddsaJcs2022,
-                    format!("{vm_base}#{}", k.key_id()),
-                ),
-            )
-        })
-        .await
-        .map_err(ApiError::from_store)?
-        .map_err(|e| ApiError::invalid("endorsement", e.to_string()))?;
+    let signed = app.sign_as_issuer(&issuer.id, &doc).await?;
     let fact = json!({
         "endorser": format!("user:{}", caller.user.id),
         "endorser_role": role.id.as_str(),
@@ -1245,25 +1218,11 @@ async fn api_bulk_issue(
 }
 
 fn parse_suite(s: Option<&str>) -> Result<Cryptosuite, ApiError> {
-    match s.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(Cryptosuite::EddsaJcs2022),
-        Some(s) => s.parse().map_err(|_| {
-            ApiError::invalid(
-                "suite",
-                format!("unknown cryptosuite {s:?}; use eddsa-jcs-2022 or eddsa-rdfc-2022"),
-            )
-        }),
-    }
-}
-
-async fn first_issuer(app: &App, org: &str) -> Result<pathledger_store::Issuer, ApiError> {
-    app.store()
-        .issuers(org)
-        .await
-        .map_err(ApiError::from_store)?
-        .into_iter()
-        .next()
-        .ok_or_else(|| ApiError::conflict("This organization has no issuer yet."))
+    crate::api::parse_suite(
+        s.map(str::trim).filter(|s| !s.is_empty()),
+        Cryptosuite::EddsaJcs2022,
+    )
+    .map_err(|e| e.with_field("suite"))
 }
 
 async fn api_clr(
