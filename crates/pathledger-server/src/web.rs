@@ -651,8 +651,22 @@ async fn credential_page(
     }
     let doc: Value = serde_json::from_str(&rec.document).map_err(|_| ApiError::internal())?;
     let report = app.verify(&doc).await.to_json();
+    // The verify link of this credential, also as a QR code (the verify page opens it by id).
+    let verify_link = format!(
+        "{}/verify?id={}",
+        app.public_url(),
+        urlencode_component(&id)
+    );
+    let qr = verify::qr_svg(&verify_link)
+        .map(|svg| {
+            format!(
+                "<figure class=\"card\" id=\"qr\">{svg}<figcaption>Scan to verify, or share <a href=\"{l}\">{l}</a></figcaption></figure>",
+                l = esc(&verify_link)
+            )
+        })
+        .unwrap_or_default();
     let body = format!(
-        "<h1>{}</h1>{}<h2>The credential</h2><pre>{}</pre><p><a href=\"/log?credential={}\">Transparency log proof</a></p>",
+        "<h1>{}</h1>{}{qr}<h2>The credential</h2><pre>{}</pre><p><a href=\"/log?credential={}\">Transparency log proof</a></p>",
         esc(doc.get("name").and_then(Value::as_str).unwrap_or("Credential")),
         verify::render_report(&report),
         esc(&serde_json::to_string_pretty(&doc).unwrap_or_default()),
@@ -937,4 +951,17 @@ fn form_error(e: axum::extract::multipart::MultipartError) -> ApiError {
     } else {
         ApiError::bad_request("bad_form", format!("The form could not be read: {e}"))
     }
+}
+
+/// Percent-encodes a query parameter value (RFC 3986 unreserved characters pass through).
+pub(crate) fn urlencode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

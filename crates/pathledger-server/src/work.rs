@@ -1492,7 +1492,11 @@ async fn admin_status(
     }
     .await;
     match result {
-        Ok(msg) => Redirect::to(&format!("/admin?notice={}", urlencode(&msg))).into_response(),
+        Ok(msg) => Redirect::to(&format!(
+            "/admin?notice={}",
+            crate::web::urlencode_component(&msg)
+        ))
+        .into_response(),
         Err(e) => error_page(&caller, "Status not changed", &e, "/admin"),
     }
 }
@@ -1518,21 +1522,13 @@ async fn admin_rotate_key(State(app): State<App>, caller: MaybeCaller) -> Respon
     }
     .await;
     match result {
-        Ok(msg) => Redirect::to(&format!("/admin?notice={}", urlencode(&msg))).into_response(),
+        Ok(msg) => Redirect::to(&format!(
+            "/admin?notice={}",
+            crate::web::urlencode_component(&msg)
+        ))
+        .into_response(),
         Err(e) => error_page(&caller, "Key not rotated", &e, "/admin"),
     }
-}
-
-fn urlencode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// A multipart form's fields as (name, text).
@@ -1569,7 +1565,11 @@ async fn admin_definitions(State(app): State<App>, caller: MaybeCaller, mp: Mult
     }
     .await;
     match result {
-        Ok(msg) => Redirect::to(&format!("/admin?notice={}", urlencode(&msg))).into_response(),
+        Ok(msg) => Redirect::to(&format!(
+            "/admin?notice={}",
+            crate::web::urlencode_component(&msg)
+        ))
+        .into_response(),
         Err(e) => error_page(&caller, "Definitions not saved", &e, "/admin"),
     }
 }

@@ -1114,3 +1114,32 @@ async fn racing_accept_and_return_never_leave_a_credential_for_a_returned_submis
     assert_eq!(accepted + returned, candidates.len());
     assert!(env.app.store().audit().await.expect("audit").is_ok());
 }
+
+#[tokio::test]
+async fn credential_pages_carry_a_qr_code_of_their_verify_link() {
+    let env = sqlite_env().await;
+    let id = env.sample("valid");
+    let html = env.call(get(&format!("/credentials/{id}"))).await.text();
+    let qr = html
+        .split("<svg class=\"qr\"")
+        .nth(1)
+        .expect("a QR code on the credential page");
+    let link = format!("{PUBLIC_URL}/verify?id={}", id.replace(':', "%3A"));
+    assert!(
+        qr.contains(&format!("aria-label=\"QR code linking to {link}\"")),
+        "{qr}"
+    );
+    // A version-2+ symbol (25+ modules a side) with dark modules drawn.
+    let size: u32 = qr
+        .split("data-qr-size=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .and_then(|n| n.parse().ok())
+        .expect("size");
+    assert!(size >= 25, "{size}");
+    assert!(qr.matches("h1v1h-1z").count() > (size * size / 4) as usize);
+    // The link opens the verify page with this credential's report.
+    let path = link.trim_start_matches(PUBLIC_URL);
+    let page = env.call(get(path)).await.text();
+    assert!(page.contains("verdict-valid"), "{page}");
+}

@@ -105,3 +105,24 @@ pub fn verify_page(prefill: &str, report: Option<&Value>) -> String {
         prefill = esc(prefill)
     )
 }
+
+/// A QR code of `url` as inline SVG (dark modules as one path), for phones at a hiring table:
+/// scanning it opens the public verify page of the credential. `None` if the URL is too long.
+pub fn qr_svg(url: &str) -> Option<String> {
+    let qr = qrcodegen::QrCode::encode_text(url, qrcodegen::QrCodeEcc::Medium).ok()?;
+    let n = qr.size();
+    let border = 4;
+    let mut path = String::new();
+    for y in 0..n {
+        for x in 0..n {
+            if qr.get_module(x, y) {
+                path.push_str(&format!("M{},{}h1v1h-1z", x + border, y + border));
+            }
+        }
+    }
+    let dim = n + 2 * border;
+    Some(format!(
+        "<svg class=\"qr\" role=\"img\" aria-label=\"QR code linking to {label}\" data-qr-size=\"{n}\" viewBox=\"0 0 {dim} {dim}\" width=\"180\" height=\"180\" shape-rendering=\"crispEdges\"><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/><path d=\"{path}\" fill=\"#000\"/></svg>",
+        label = super::esc(url)
+    ))
+}
