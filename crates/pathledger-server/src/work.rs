@@ -229,6 +229,15 @@ async fn submit_evidence(
             format!("unknown micro-credential {:?}", input.achievement),
         )
     })?;
+    if !defs.is_earnable(ach.id.as_str()) {
+        return Err(ApiError::invalid(
+            "achievement",
+            format!(
+                "{} is awarded by completing its stack or reaching its role, not by evidence",
+                ach.name
+            ),
+        ));
+    }
     let narrative = input.narrative.trim();
     if narrative.is_empty() {
         return Err(ApiError::invalid(

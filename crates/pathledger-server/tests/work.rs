@@ -104,6 +104,18 @@ async fn evidence_flow(env: &TestEnv) {
         ))
         .await;
     assert_eq!(r.problem(StatusCode::UNPROCESSABLE_ENTITY)["field"], "url");
+    // A certificate comes from completing its stack, never from evidence.
+    let r = submit(
+        env,
+        JORDAN,
+        "cert-career-switcher-on-ramp",
+        "let me skip the stack",
+    )
+    .await;
+    assert_eq!(
+        r.problem(StatusCode::UNPROCESSABLE_ENTITY)["field"],
+        "achievement"
+    );
     // Something already held cannot be applied for again.
     let r = submit(env, JORDAN, "mc-tools-1", "again").await;
     r.problem(StatusCode::CONFLICT);
