@@ -424,23 +424,21 @@ async fn decide(
         Err(e) => {
             // A concurrent "return" won the race after this acceptance issued: the credential
             // must not stand for a returned submission.
-            if let Some(c) = credential.as_ref().filter(|c| !c.replayed) {
+            if accept {
                 if let Ok(now) = app.store().submission(&sub.id).await {
                     if now.state == SubmissionState::Returned {
-                        tracing::warn!(submission = %sub.id, credential = %c.record.id, "submission was returned concurrently; revoking the credential its acceptance issued");
-                        app.change_status(
-                            &c.record.id,
-                            StatusChange::Revoke,
-                            Some("the evidence submission was returned"),
-                            Some(&caller.user.id),
-                        )
-                        .await?;
+                        revoke_issued_for(app, &sub, caller).await?;
                     }
                 }
             }
             return Err(ApiError::from_store(e));
         }
     };
+    if !accept {
+        // An earlier acceptance may have issued and then failed to record its decision; a
+        // returned submission must not leave its credential standing.
+        revoke_issued_for(app, &sub, caller).await?;
+    }
     let awarded = if accept {
         award_quietly(app, &sub.educator_id).await
     } else {
@@ -452,6 +450,32 @@ async fn decide(
         credential,
         awarded,
     })
+}
+
+/// Revokes any credential an acceptance of `sub` issued (found by its idempotency key).
+async fn revoke_issued_for(
+    app: &App,
+    sub: &EvidenceSubmission,
+    caller: &Caller,
+) -> Result<(), ApiError> {
+    let key = format!("evidence:{}", sub.id);
+    for c in app
+        .store()
+        .credentials_for_educator(&sub.educator_id)
+        .await?
+    {
+        if c.idempotency_key.as_deref() == Some(key.as_str()) && c.status.as_str() != "revoked" {
+            tracing::warn!(submission = %sub.id, credential = %c.id, "submission was returned; revoking the credential an acceptance issued");
+            app.change_status(
+                &c.id,
+                StatusChange::Revoke,
+                Some("the evidence submission was returned"),
+                Some(&caller.user.id),
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 fn submission_json(s: &EvidenceSubmission) -> Value {
