@@ -60,22 +60,6 @@ pub(crate) fn parse_suite(s: Option<&str>, default: Cryptosuite) -> Result<Crypt
     }
 }
 
-/// The caller's organization where they hold one of `roles` (their first such membership).
-async fn org_with_role(app: &App, caller: &Caller, roles: &[Role]) -> Result<String, ApiError> {
-    let ms = app
-        .store()
-        .memberships(&caller.user.id)
-        .await
-        .map_err(ApiError::from_store)?;
-    ms.iter()
-        .find(|m| roles.contains(&m.role))
-        .map(|m| m.org_id.clone())
-        .ok_or_else(|| {
-            tracing::warn!(user = %caller.user.id, ?roles, "access refused: no membership with a required role");
-            ApiError::forbidden()
-        })
-}
-
 pub(crate) async fn first_issuer(
     app: &App,
     org_id: &str,
@@ -109,7 +93,9 @@ async fn vc_issue(
     Query(q): Query<VcIssueQuery>,
     ApiJson(body): ApiJson<VcIssueBody>,
 ) -> Result<Response, ApiError> {
-    let org = org_with_role(&app, &caller, &[Role::Issuer, Role::OrgAdmin]).await?;
+    let org = caller
+        .org_with_role(&app, &[Role::Issuer, Role::OrgAdmin])
+        .await?;
     let issuer = first_issuer(&app, &org).await?;
     let suite_opt = body
         .options
@@ -232,7 +218,7 @@ async fn issue(
     headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<IssueBody>,
 ) -> Result<Response, ApiError> {
-    let org = org_with_role(&app, &caller, &[Role::Issuer]).await?;
+    let org = caller.org_with_role(&app, &[Role::Issuer]).await?;
     let issuer = first_issuer(&app, &org).await?;
     let recipient = parse_recipient(&body.recipient)?;
     let valid_until = match body.valid_until.as_deref() {
@@ -295,6 +281,21 @@ struct ReasonBody {
     reason: Option<String>,
 }
 
+/// The credential `id`, if the caller is an issuer of its organization (status changes).
+pub(crate) async fn credential_for_issuer(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+) -> Result<pathledger_store::CredentialRecord, ApiError> {
+    let rec = app
+        .store()
+        .credential(id)
+        .await
+        .map_err(ApiError::from_store)?;
+    caller.require(app, &rec.org_id, Role::Issuer).await?;
+    Ok(rec)
+}
+
 async fn change(
     app: App,
     caller: Caller,
@@ -302,12 +303,7 @@ async fn change(
     change: StatusChange,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let rec = app
-        .store()
-        .credential(&id)
-        .await
-        .map_err(ApiError::from_store)?;
-    caller.require(&app, &rec.org_id, Role::Issuer).await?;
+    credential_for_issuer(&app, &caller, &id).await?;
     let reason = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {

@@ -225,6 +225,18 @@ impl App {
         Ok(())
     }
 
+    /// Rotates an issuer's signing key: the new key signs from now on, the retired one stays in
+    /// the DID document (what it signed still verifies), and the key ring is rebuilt at once.
+    pub async fn rotate_issuer_key(
+        &self,
+        issuer_id: &str,
+    ) -> Result<pathledger_store::IssuerKeyInfo, AppError> {
+        let k = self.inner.store.rotate_issuer_key(issuer_id).await?;
+        self.reload_keys().await?;
+        tracing::info!(issuer = %issuer_id, key = %k.id, "issuer key rotated");
+        Ok(k)
+    }
+
     /// Our key ring.
     pub fn key_ring(&self) -> Arc<KeyRing> {
         self.inner

@@ -121,6 +121,22 @@ impl Caller {
         Err(ApiError::forbidden())
     }
 
+    /// The first organization where the caller holds any of `roles` (for actions that name no
+    /// organization: the caller's own is meant). Refused, and logged, if there is none.
+    pub async fn org_with_role(&self, app: &App, roles: &[Role]) -> Result<String, ApiError> {
+        app.store()
+            .memberships(&self.user.id)
+            .await
+            .map_err(ApiError::from_store)?
+            .into_iter()
+            .find(|m| roles.contains(&m.role))
+            .map(|m| m.org_id)
+            .ok_or_else(|| {
+                tracing::warn!(user = %self.user.id, ?roles, "access refused: no membership with a required role");
+                ApiError::forbidden()
+            })
+    }
+
     /// Whether the caller may read this educator's private records: the educator themself, or
     /// an org admin / issuer of the educator's organization. Assessors see only the submissions
     /// assigned to them (see `work.rs`), not the educator's whole record.

@@ -101,25 +101,15 @@ async fn api_rotate_key(
 ) -> Result<Response, ApiError> {
     let issuer = app.store().issuer(&id).await?;
     caller.require(&app, &issuer.org_id, Role::OrgAdmin).await?;
-    let k = app.store().rotate_issuer_key(&issuer.id).await?;
-    app.reload_keys().await?;
-    tracing::info!(issuer = %issuer.id, key = %k.id, by = %caller.user.id, "issuer key rotated");
+    let k = app.rotate_issuer_key(&issuer.id).await?;
+    tracing::info!(issuer = %issuer.id, by = %caller.user.id, "key rotation requested");
     Ok((StatusCode::CREATED, Json(key_json(&app, &k))).into_response())
 }
 
 /// Recomputes the transparency log from its stored leaves and checks every signed head (an
 /// O(log size) read, so only org admins may start one; the CLI `audit` does the same).
 async fn api_audit(State(app): State<App>, caller: Caller) -> Result<Json<Value>, ApiError> {
-    let admin_somewhere = app
-        .store()
-        .memberships(&caller.user.id)
-        .await?
-        .iter()
-        .any(|m| m.role == Role::OrgAdmin);
-    if !admin_somewhere {
-        tracing::warn!(user = %caller.user.id, "audit refused: not an org admin");
-        return Err(ApiError::forbidden());
-    }
+    caller.org_with_role(&app, &[Role::OrgAdmin]).await?;
     let report = app.store().audit().await?;
     Ok(Json(json!({"ok": report.is_ok(), "report": report})))
 }
@@ -953,26 +943,14 @@ async fn api_endorse(
         .into_response())
 }
 
-/// The organization where the caller holds one of `roles` (their first such membership).
-async fn org_of(app: &App, caller: &Caller, roles: &[Role]) -> Result<String, ApiError> {
-    app.store()
-        .memberships(&caller.user.id)
-        .await
-        .map_err(ApiError::from_store)?
-        .into_iter()
-        .find(|m| roles.contains(&m.role))
-        .map(|m| m.org_id)
-        .ok_or_else(|| {
-            tracing::warn!(user = %caller.user.id, ?roles, "access refused: no membership with a required role");
-            ApiError::forbidden()
-        })
-}
-
 async fn endorse_page(State(app): State<App>, caller: MaybeCaller) -> Result<Response, ApiError> {
     let Some(caller) = caller.0 else {
         return Ok(sign_in());
     };
-    let org = match org_of(&app, &caller, &[Role::Assessor, Role::OrgAdmin]).await {
+    let org = match caller
+        .org_with_role(&app, &[Role::Assessor, Role::OrgAdmin])
+        .await
+    {
         Ok(o) => o,
         Err(e) => return Ok(error_page(&caller, "Endorse", &e, "/")),
     };
@@ -1232,7 +1210,7 @@ async fn api_bulk_issue(
     caller: Caller,
     ApiJson(body): ApiJson<BulkBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let org = org_of(&app, &caller, &[Role::Issuer]).await?;
+    let org = caller.org_with_role(&app, &[Role::Issuer]).await?;
     if body.rows.len() > MAX_BULK_ROWS {
         return Err(ApiError::invalid(
             "/rows",
@@ -1310,7 +1288,10 @@ async fn admin_page(
     let Some(caller) = caller.0 else {
         return Ok(sign_in());
     };
-    let org = match org_of(&app, &caller, &[Role::OrgAdmin, Role::Issuer]).await {
+    let org = match caller
+        .org_with_role(&app, &[Role::OrgAdmin, Role::Issuer])
+        .await
+    {
         Ok(o) => o,
         Err(e) => return Ok(error_page(&caller, "Issuer admin", &e, "/")),
     };
@@ -1459,6 +1440,18 @@ async fn admin_page(
     Ok(page("Issuer admin", &caller, &body).into_response())
 }
 
+/// Back to the admin page with a notice, or a page explaining the refusal.
+fn admin_outcome(caller: &Caller, failure: &str, result: Result<String, ApiError>) -> Response {
+    match result {
+        Ok(msg) => Redirect::to(&format!(
+            "/admin?notice={}",
+            crate::web::urlencode_component(&msg)
+        ))
+        .into_response(),
+        Err(e) => error_page(caller, failure, &e, "/admin"),
+    }
+}
+
 fn status_form(id: &str, action: &str, label: &str) -> String {
     let reason = if action == "reinstate" {
         String::new()
@@ -1490,12 +1483,7 @@ async fn admin_status(
         return sign_in();
     };
     let result: Result<String, ApiError> = async {
-        let rec = app
-            .store()
-            .credential(&id)
-            .await
-            .map_err(ApiError::from_store)?;
-        caller.require(&app, &rec.org_id, Role::Issuer).await?;
+        crate::api::credential_for_issuer(&app, &caller, &id).await?;
         let change = match f.action.as_str() {
             "revoke" => StatusChange::Revoke,
             "suspend" => StatusChange::Suspend,
@@ -1524,14 +1512,7 @@ async fn admin_status(
         ))
     }
     .await;
-    match result {
-        Ok(msg) => Redirect::to(&format!(
-            "/admin?notice={}",
-            crate::web::urlencode_component(&msg)
-        ))
-        .into_response(),
-        Err(e) => error_page(&caller, "Status not changed", &e, "/admin"),
-    }
+    admin_outcome(&caller, "Status not changed", result)
 }
 
 async fn admin_rotate_key(State(app): State<App>, caller: MaybeCaller) -> Response {
@@ -1539,29 +1520,17 @@ async fn admin_rotate_key(State(app): State<App>, caller: MaybeCaller) -> Respon
         return sign_in();
     };
     let result: Result<String, ApiError> = async {
-        let org = org_of(&app, &caller, &[Role::OrgAdmin]).await?;
+        let org = caller.org_with_role(&app, &[Role::OrgAdmin]).await?;
         let issuer = first_issuer(&app, &org).await?;
-        let k = app
-            .store()
-            .rotate_issuer_key(&issuer.id)
-            .await
-            .map_err(ApiError::from_store)?;
-        app.reload_keys().await?;
-        tracing::info!(issuer = %issuer.id, key = %k.id, by = %caller.user.id, "issuer key rotated");
+        let k = app.rotate_issuer_key(&issuer.id).await?;
+        tracing::info!(issuer = %issuer.id, by = %caller.user.id, "key rotation requested");
         Ok(format!(
             "Key {} now signs for {}; earlier keys still verify what they signed.",
             k.id, issuer.name
         ))
     }
     .await;
-    match result {
-        Ok(msg) => Redirect::to(&format!(
-            "/admin?notice={}",
-            crate::web::urlencode_component(&msg)
-        ))
-        .into_response(),
-        Err(e) => error_page(&caller, "Key not rotated", &e, "/admin"),
-    }
+    admin_outcome(&caller, "Key not rotated", result)
 }
 
 /// A multipart form's fields as (name, text).
@@ -1578,7 +1547,7 @@ async fn admin_definitions(State(app): State<App>, caller: MaybeCaller, mp: Mult
         return sign_in();
     };
     let result: Result<String, ApiError> = async {
-        let org = org_of(&app, &caller, &[Role::OrgAdmin]).await?;
+        let org = caller.org_with_role(&app, &[Role::OrgAdmin]).await?;
         let fields = multipart_fields(mp).await?;
         let (field, text) = fields
             .iter()
@@ -1597,14 +1566,7 @@ async fn admin_definitions(State(app): State<App>, caller: MaybeCaller, mp: Mult
         ))
     }
     .await;
-    match result {
-        Ok(msg) => Redirect::to(&format!(
-            "/admin?notice={}",
-            crate::web::urlencode_component(&msg)
-        ))
-        .into_response(),
-        Err(e) => error_page(&caller, "Definitions not saved", &e, "/admin"),
-    }
+    admin_outcome(&caller, "Definitions not saved", result)
 }
 
 /// One CSV line: its number and the row, or what is wrong with it.
@@ -1682,7 +1644,7 @@ async fn admin_bulk_start(State(app): State<App>, caller: MaybeCaller, mp: Multi
         return sign_in();
     };
     let result: Result<String, ApiError> = async {
-        let org = org_of(&app, &caller, &[Role::Issuer]).await?;
+        let org = caller.org_with_role(&app, &[Role::Issuer]).await?;
         let issuer = first_issuer(&app, &org).await?;
         let fields = multipart_fields(mp).await?;
         let suite = parse_suite(

@@ -374,8 +374,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     println!("generated key {} for {issuer}", k.id);
                 }
                 KeysAction::Rotate { issuer } => {
-                    let k = app.store().rotate_issuer_key(&issuer).await?;
-                    app.reload_keys().await?;
+                    let k = app.rotate_issuer_key(&issuer).await?;
                     println!(
                         "rotated: {} now signs for {issuer}; earlier keys still verify",
                         k.id
