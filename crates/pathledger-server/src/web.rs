@@ -461,15 +461,22 @@ async fn dashboard(
             name = esc(&r.name)
         ));
     }
-    let mut endorsements = String::new();
-    for f in app
+    let endorsement_facts: Vec<_> = app
         .store()
         .facts(&eid)
         .await
         .map_err(ApiError::from_store)?
         .into_iter()
         .filter(|f| f.kind == "endorsement")
-    {
+        .collect();
+    // Every endorsement credential is re-verified in one batch, like the held credentials.
+    let signed_docs: Vec<Value> = endorsement_facts
+        .iter()
+        .filter_map(|f| f.document.get("credential").cloned())
+        .collect();
+    let mut signed_reports = app.verify_many(&signed_docs).await.into_iter();
+    let mut endorsements = String::new();
+    for f in &endorsement_facts {
         let what = f
             .document
             .get("competency")
@@ -485,7 +492,10 @@ async fn dashboard(
             .map(|r| r.name.clone())
             .unwrap_or_default();
         let signed = match f.document.get("credential") {
-            Some(c) => verify::verdict_pill(app.verify(c).await.verdict.code(), false),
+            Some(_) => signed_reports
+                .next()
+                .map(|r| verify::verdict_pill(r.verdict.code(), false))
+                .unwrap_or_default(),
             None => "<span class=\"muted\">recorded without a credential</span>".to_owned(),
         };
         endorsements.push_str(&format!(
