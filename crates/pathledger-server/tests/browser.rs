@@ -8,31 +8,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use common::*;
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-fn chromium_available() -> bool {
-    if Path::new(CHROMIUM).exists() {
-        return true;
-    }
-    if std::env::var("PATHLEDGER_REQUIRE_BROWSER").as_deref() == Ok("1") {
-        panic!("PATHLEDGER_REQUIRE_BROWSER=1 but {CHROMIUM} is not installed");
-    }
-    eprintln!("skipping browser test: {CHROMIUM} is not installed");
-    false
-}
-
-fn artifacts_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts");
-    std::fs::create_dir_all(&dir).expect("create test-artifacts");
-    dir
-}
 
 /// Runs headless chromium with `extra` arguments on `url`; returns its standard output.
 async fn chromium(profile: &Path, extra: &[String], url: &str) -> String {

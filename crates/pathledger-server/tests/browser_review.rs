@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -14,25 +13,6 @@ use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio_tungstenite::tungstenite::Message;
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-fn chromium_available() -> bool {
-    if Path::new(CHROMIUM).exists() {
-        return true;
-    }
-    if std::env::var("PATHLEDGER_REQUIRE_BROWSER").as_deref() == Ok("1") {
-        panic!("PATHLEDGER_REQUIRE_BROWSER=1 but {CHROMIUM} is not installed");
-    }
-    eprintln!("skipping browser test: {CHROMIUM} is not installed");
-    false
-}
-
-fn artifacts_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts");
-    std::fs::create_dir_all(&dir).expect("create test-artifacts");
-    dir
-}
 
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;

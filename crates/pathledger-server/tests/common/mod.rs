@@ -590,3 +590,26 @@ pub async fn start_server(
     });
     Some((env, addr, server))
 }
+
+/// Debian's chromium, used by the browser tests (never a browser a tool downloads).
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Whether the browser tests can run; with `PATHLEDGER_REQUIRE_BROWSER=1` a missing chromium
+/// fails the test instead of skipping it.
+pub fn chromium_available() -> bool {
+    if std::path::Path::new(CHROMIUM).exists() {
+        return true;
+    }
+    if std::env::var("PATHLEDGER_REQUIRE_BROWSER").as_deref() == Ok("1") {
+        panic!("PATHLEDGER_REQUIRE_BROWSER=1 but {CHROMIUM} is not installed");
+    }
+    eprintln!("skipping browser test: {CHROMIUM} is not installed");
+    false
+}
+
+/// `test-artifacts/` at the workspace root (screenshots), created if missing.
+pub fn artifacts_dir() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts");
+    std::fs::create_dir_all(&dir).expect("create test-artifacts");
+    dir
+}
