@@ -247,6 +247,16 @@ async fn issue(
     let out = app
         .issue(&issuer.id, &body.achievement, recipient, opts)
         .await?;
+    // This credential may complete a stack or reach a role: issue what that earns, once.
+    let awarded: Vec<Value> = match (&out.record.educator_id, out.replayed) {
+        (Some(edu), false) => app
+            .award_quietly(edu)
+            .await
+            .iter()
+            .map(|a| json!({"id": a.record.id, "achievement": a.record.achievement_id}))
+            .collect(),
+        _ => Vec::new(),
+    };
     let status = if out.replayed {
         StatusCode::OK
     } else {
@@ -254,7 +264,7 @@ async fn issue(
     };
     Ok((
         status,
-        Json(json!({"id": out.record.id, "replayed": out.replayed, "log_index": out.record.log_index, "verifiableCredential": out.credential})),
+        Json(json!({"id": out.record.id, "replayed": out.replayed, "log_index": out.record.log_index, "awarded": awarded, "verifiableCredential": out.credential})),
     )
         .into_response())
 }

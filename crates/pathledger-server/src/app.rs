@@ -509,8 +509,13 @@ impl App {
         let defs = self.definitions(&educator.org_id).await?;
         let mut issued = Vec::new();
         // Each round issues at least one new credential or stops; the definitions are finite.
+        let ids = [educator_id.to_owned()];
         for _ in 0..=defs.achievements().len() {
-            let (state, _) = self.educator_state(educator_id).await?;
+            let state = self
+                .award_states(&ids)
+                .await?
+                .remove(educator_id)
+                .unwrap_or_default();
             let eval = defs.evaluate(&state);
             let mut new = 0;
             for ach in &eval.to_issue {
@@ -623,6 +628,22 @@ impl App {
                 this.build_credential(&defs, &profile, &ctx, &shared)
             })
             .await;
+        // A cohort finishing a module may complete stacks and reach roles: award those now,
+        // once each (the award path replays what was already awarded).
+        let mut cohort: Vec<String> = results
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .filter(|o| !o.replayed)
+            .filter_map(|o| o.credential.educator_id.clone())
+            .collect();
+        cohort.sort();
+        cohort.dedup();
+        if !cohort.is_empty() {
+            let awarded = self.award_quietly_many(&issuer.org_id, &cohort).await;
+            if !awarded.is_empty() {
+                tracing::info!(issuer = %issuer_id, awarded = awarded.len(), "bulk issuance completed stacks or roles; earned credentials issued");
+            }
+        }
         let mut results = results.into_iter();
         let mut out = Vec::with_capacity(pre.len());
         for p in pre {
@@ -852,31 +873,115 @@ impl App {
             held.push((c, r));
         }
         for f in store.facts(educator_id).await? {
-            match f.kind.as_str() {
-                "experience" => {
-                    if let Some(y) = f.document.get("years").and_then(Value::as_f64) {
-                        state.years_experience = state.years_experience.max(y);
-                    }
-                }
-                "rotation" => {
-                    if let Some(r) = f
-                        .document
-                        .get("role")
-                        .and_then(Value::as_str)
-                        .and_then(|r| r.parse().ok())
-                    {
-                        state.rotations.push(r);
-                    }
-                }
-                "endorsement" => {
-                    if let Ok(e) = serde_json::from_value::<Endorsement>(f.document.clone()) {
-                        state.endorsements.push(e);
-                    }
-                }
-                _ => {}
-            }
+            apply_fact(&mut state, &f);
         }
         Ok((state, held))
+    }
+
+    /// The states award decisions use, for many educators at once: holdings from the ledger's
+    /// own records (active and not expired; no signature re-check, these are our rows) and
+    /// facts. A bulk cohort costs a few queries, not a verification per credential.
+    async fn award_states(
+        &self,
+        educator_ids: &[String],
+    ) -> Result<HashMap<String, EducatorState>, AppError> {
+        let store = &self.inner.store;
+        let mut states: HashMap<String, EducatorState> = educator_ids
+            .iter()
+            .map(|id| {
+                let s = EducatorState {
+                    id: Some(id.clone()),
+                    ..Default::default()
+                };
+                (id.clone(), s)
+            })
+            .collect();
+        let now = OffsetDateTime::now_utc().unix_timestamp() * 1000;
+        for (edu, ach) in store.active_holdings(educator_ids, now).await? {
+            if let (Some(state), Ok(id)) = (states.get_mut(&edu), ach.parse()) {
+                if !state.holds(&ach) {
+                    state.holdings.push(Holding {
+                        achievement: id,
+                        issued_on: None,
+                        expires_on: None,
+                    });
+                }
+            }
+        }
+        for f in store.facts_for_educators(educator_ids).await? {
+            if let Some(state) = states.get_mut(&f.educator_id) {
+                apply_fact(state, &f);
+            }
+        }
+        Ok(states)
+    }
+
+    /// Awards what the educator has earned. The triggering action is already recorded, so a
+    /// failure here is logged rather than reported as that action failing (the next award run,
+    /// e.g. the educator's next credential, picks it up).
+    pub async fn award_quietly(&self, educator_id: &str) -> Vec<Issued> {
+        match self.award_earned(educator_id).await {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(educator = %educator_id, error = %e, "awarding earned credentials failed; will be retried on the next award run");
+                Vec::new()
+            }
+        }
+    }
+
+    /// [`App::award_quietly`] for a cohort: one evaluation pass over all of them against
+    /// `org_id`'s definitions, then the award path for those who earned something.
+    pub async fn award_quietly_many(&self, org_id: &str, educator_ids: &[String]) -> Vec<Issued> {
+        let earned: Vec<String> = match (
+            self.definitions(org_id).await,
+            self.award_states(educator_ids).await,
+        ) {
+            (Ok(defs), Ok(states)) => educator_ids
+                .iter()
+                .filter(|id| {
+                    states
+                        .get(*id)
+                        .is_some_and(|s| !defs.evaluate(s).to_issue.is_empty())
+                })
+                .cloned()
+                .collect(),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(org = %org_id, educators = educator_ids.len(), error = %e, "checking a cohort for earned credentials failed; will be retried on the next award run");
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        for id in earned {
+            out.extend(self.award_quietly(&id).await);
+        }
+        out
+    }
+}
+
+/// Adds one recorded fact (experience, rotation, endorsement) to an educator's state.
+fn apply_fact(state: &mut EducatorState, f: &pathledger_store::Fact) {
+    match f.kind.as_str() {
+        "experience" => {
+            if let Some(y) = f.document.get("years").and_then(Value::as_f64) {
+                state.years_experience = state.years_experience.max(y);
+            }
+        }
+        "rotation" => {
+            if let Some(r) = f
+                .document
+                .get("role")
+                .and_then(Value::as_str)
+                .and_then(|r| r.parse().ok())
+            {
+                state.rotations.push(r);
+            }
+        }
+        "endorsement" => {
+            if let Ok(e) = serde_json::from_value::<Endorsement>(f.document.clone()) {
+                state.endorsements.push(e);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -258,6 +258,15 @@ pub async fn seed_demo(app: &App) -> Result<Option<DemoSeed>, AppError> {
     )
     .await?;
 
+    // Sample educators who completed a stack or reached a role hold what that earns, as they
+    // would had their credentials been issued one by one (before the short-lived samples below,
+    // which must not count toward anything).
+    for a in &accounts {
+        if let Some(educator_id) = &a.educator_id {
+            app.award_earned(educator_id).await?;
+        }
+    }
+
     // One revoked and one expired credential, so verification shows more than "valid".
     let mut samples = Vec::new();
     if let Some((educator_id, valid_id)) = issued.first() {

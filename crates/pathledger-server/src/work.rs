@@ -430,7 +430,7 @@ async fn decide(
         revoke_issued_for(app, &sub, caller).await?;
     }
     let awarded = if accept {
-        award_quietly(app, &sub.educator_id).await
+        app.award_quietly(&sub.educator_id).await
     } else {
         Vec::new()
     };
@@ -914,20 +914,8 @@ async fn endorse(app: &App, caller: &Caller, input: EndorseInput) -> Result<Valu
         .map_err(ApiError::from_store)?;
     tracing::info!(educator = %educator.id, competency = %comp.id.as_str(), by = %caller.user.id, "endorsement recorded");
     // An endorsement may be what a role was waiting for.
-    award_quietly(app, &educator.id).await;
+    app.award_quietly(&educator.id).await;
     Ok(signed)
-}
-
-/// Awards what the educator has earned. The triggering action is already recorded, so a failure
-/// here is logged rather than reported as the action failing (the next award run picks it up).
-async fn award_quietly(app: &App, educator_id: &str) -> Vec<Issued> {
-    match app.award_earned(educator_id).await {
-        Ok(v) => v,
-        Err(e) => {
-            tracing::warn!(educator = %educator_id, error = %e, "awarding earned credentials failed; will be retried on the next award run");
-            Vec::new()
-        }
-    }
 }
 
 async fn api_endorse(

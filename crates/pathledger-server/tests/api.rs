@@ -144,6 +144,64 @@ async fn core_api_flow_on_postgres() {
     core_flow(&env).await;
 }
 
+/// Issuing the last part of a stack through the API awards the stack's certificate in the same
+/// call, once; a retry of that issuance awards nothing new.
+#[tokio::test]
+async fn issuing_the_last_part_of_a_stack_awards_its_certificate() {
+    let env = sqlite_env().await;
+    let issuer = env.token(ISSUER);
+    let issue = |ach: &str, key: &str| {
+        json_req(
+            Method::POST,
+            "/api/v1/credentials",
+            Some(&issuer),
+            &json!({"achievement": ach, "recipient": "cohort.one@example.org", "idempotency_key": key}),
+        )
+    };
+    for (ach, key) in [("mc-tools-1", "a1"), ("mc-learner-centered-1", "a2")] {
+        let r = env.call(issue(ach, key)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        assert_eq!(
+            r.json()["awarded"],
+            json!([]),
+            "{ach} completes nothing yet"
+        );
+    }
+    let last = env.call(issue("mc-tech-integration-1", "a3")).await;
+    assert_eq!(last.status, StatusCode::CREATED, "{}", last.text());
+    let awarded = last.json()["awarded"].clone();
+    let awarded = awarded.as_array().expect("awarded list");
+    assert_eq!(awarded.len(), 1, "{awarded:?}");
+    assert_eq!(awarded[0]["achievement"], "cert-blended-foundations");
+    let cert_id = awarded[0]["id"].as_str().expect("id").to_owned();
+    let cert = env
+        .call(get(&format!("/api/v1/credentials/{cert_id}")))
+        .await;
+    assert_eq!(cert.status, StatusCode::OK);
+    assert_eq!(verify_verdict(&env, &cert.json()).await, "valid");
+
+    let retry = env.call(issue("mc-tech-integration-1", "a3")).await;
+    assert_eq!(retry.status, StatusCode::OK, "{}", retry.text());
+    assert_eq!(retry.json()["awarded"], json!([]));
+    let edu = env
+        .app
+        .store()
+        .educator_by_email("cohort.one@example.org")
+        .await
+        .expect("lookup")
+        .expect("the educator was created by the first issuance");
+    let certs = env
+        .app
+        .store()
+        .credentials_for_educator(&edu.id)
+        .await
+        .expect("credentials")
+        .into_iter()
+        .filter(|c| c.achievement_id == "cert-blended-foundations")
+        .count();
+    assert_eq!(certs, 1);
+}
+
 #[tokio::test]
 async fn vc_api_issue_signs_a_plain_credential_as_given_with_did_key() {
     let env = sqlite_env().await;

@@ -295,6 +295,86 @@ async fn evidence_review_and_awards_on_postgres() {
     evidence_flow(&env).await;
 }
 
+/// A cohort finishing a stack through bulk issuance is awarded the certificate, each member
+/// once, including members who finish in a later bulk call; a replayed bulk call awards nothing.
+async fn bulk_awards(env: &TestEnv) {
+    let issuer = &env.seed.issuer_id;
+    let row = |ach: &str, who: usize| {
+        (
+            ach.to_owned(),
+            pathledger_store::Recipient::Email(format!("cohort-{who}@example.org")),
+            pathledger_server::IssueOptions {
+                idempotency_key: Some(format!("cohort:{who}:{ach}")),
+                ..Default::default()
+            },
+        )
+    };
+    // Members 0 and 1 complete Blended Foundations in this call; member 2 lacks an elective.
+    let mut rows = Vec::new();
+    for who in 0..3 {
+        rows.push(row("mc-learner-centered-1", who));
+        rows.push(row("mc-tech-integration-1", who));
+    }
+    rows.push(row("mc-tools-1", 0));
+    rows.push(row("mc-data-practices-1", 1));
+    for r in env.app.bulk_issue(issuer, rows).await.expect("bulk") {
+        r.expect("row issued");
+    }
+    let certs = |who: usize| async move {
+        let edu = env
+            .app
+            .store()
+            .educator_by_email(&format!("cohort-{who}@example.org"))
+            .await
+            .expect("lookup")
+            .expect("educator");
+        env.app
+            .store()
+            .credentials_for_educator(&edu.id)
+            .await
+            .expect("credentials")
+            .into_iter()
+            .filter(|c| c.achievement_id == "cert-blended-foundations")
+            .count()
+    };
+    assert_eq!(certs(0).await, 1);
+    assert_eq!(certs(1).await, 1);
+    assert_eq!(certs(2).await, 0, "member 2 has no elective yet");
+
+    // Member 2 finishes later; the call is then replayed as a whole.
+    for _ in 0..2 {
+        let out = env
+            .app
+            .bulk_issue(issuer, vec![row("mc-tools-1", 2), row("mc-tools-1", 0)])
+            .await
+            .expect("bulk");
+        for r in out {
+            r.expect("row issued or replayed");
+        }
+    }
+    for who in 0..3 {
+        assert_eq!(
+            certs(who).await,
+            1,
+            "member {who} holds the certificate once"
+        );
+    }
+    assert!(env.app.store().audit().await.expect("audit").is_ok());
+}
+
+#[tokio::test]
+async fn bulk_issuance_awards_completed_stacks_on_sqlite() {
+    bulk_awards(&sqlite_env().await).await;
+}
+
+#[tokio::test]
+async fn bulk_issuance_awards_completed_stacks_on_postgres() {
+    let Some(env) = postgres_env().await else {
+        return;
+    };
+    bulk_awards(&env).await;
+}
+
 /// A master mentor's endorsement is the one thing Avery lacked for Integrator: it is recorded, a
 /// signed EndorsementCredential documents it, and the role's award follows.
 async fn endorsement_flow(env: &TestEnv) {

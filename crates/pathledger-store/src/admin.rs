@@ -1020,6 +1020,25 @@ impl Store {
             .collect()
     }
 
+    /// The facts of many educators (in chunks), in the order [`Store::facts`] gives each.
+    pub async fn facts_for_educators(
+        &self,
+        educator_ids: &[String],
+    ) -> Result<Vec<Fact>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in educator_ids.chunks(500) {
+            let sql = format!(
+                "SELECT id, educator_id, kind, document, recorded_by, created_ms FROM facts WHERE educator_id IN ({}) ORDER BY created_ms, id",
+                list_placeholders(1, chunk.len())
+            );
+            let a = chunk.iter().map(|e| Val::Text(e.clone())).collect();
+            for r in self.db().fetch_all(&sql, a).await? {
+                out.push(row_to_fact(&r)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// Submits evidence for a micro-credential, optionally assigned to an assessor.
     pub async fn submit_evidence(
         &self,

@@ -9,7 +9,7 @@ use crate::model::{
     CredentialRecord, CredentialStatus, StatusChange, StatusChangeOutcome, StatusListBits,
     StatusPurpose,
 };
-use crate::sql::{args, Backend};
+use crate::sql::{args, list_placeholders, Backend, Val};
 use crate::{check_text, Store};
 
 impl Store {
@@ -217,6 +217,29 @@ impl Store {
             .iter()
             .map(|r| row_to_credential(self, r))
             .collect()
+    }
+
+    /// What each of `educator_ids` holds by the ledger's own records, for award decisions:
+    /// (educator id, achievement id) of every active credential not expired at `now_ms`.
+    /// Reads in chunks, so a whole bulk cohort costs a few queries.
+    pub async fn active_holdings(
+        &self,
+        educator_ids: &[String],
+        now_ms: i64,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in educator_ids.chunks(500) {
+            let sql = format!(
+                "SELECT DISTINCT educator_id, achievement_id FROM credentials WHERE status = 'active' AND (valid_until_ms IS NULL OR valid_until_ms > $1) AND educator_id IN ({})",
+                list_placeholders(2, chunk.len())
+            );
+            let mut a = args![now_ms];
+            a.extend(chunk.iter().map(|e| Val::Text(e.clone())));
+            for r in self.db().fetch_all(&sql, a).await? {
+                out.push((r.text("educator_id")?, r.text("achievement_id")?));
+            }
+        }
+        Ok(out)
     }
 
     /// Status history of a credential: (log index, event, reason, actor, time).
