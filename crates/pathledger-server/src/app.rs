@@ -688,7 +688,7 @@ impl App {
 
     /// The signed status list credential for `list_id` (cached per list version).
     pub async fn status_list_credential(&self, list_id: &str) -> Result<Arc<Value>, AppError> {
-        let bits = self.inner.store.status_list_bits(list_id).await?;
+        let version = self.inner.store.status_list_version(list_id).await?;
         if let Some((v, doc)) = self
             .inner
             .lists
@@ -696,10 +696,11 @@ impl App {
             .ok()
             .and_then(|m| m.get(list_id).cloned())
         {
-            if v == bits.version {
+            if v == version {
                 return Ok(doc);
             }
         }
+        let bits = self.inner.store.status_list_bits(list_id).await?;
         let mut list =
             badges::StatusList::new(bits.capacity).map_err(|e| AppError::Build(e.to_string()))?;
         for (byte_i, b) in bits.bits.iter().enumerate() {

@@ -139,6 +139,19 @@ impl Store {
         })
     }
 
+    /// The current version of a status list (bumped by every bit change): a cheap check
+    /// before rebuilding its credential.
+    pub async fn status_list_version(&self, list_id: &str) -> Result<i64, StoreError> {
+        self.db()
+            .fetch_optional(
+                "SELECT version FROM status_lists WHERE id = $1",
+                args![list_id],
+            )
+            .await?
+            .ok_or_else(|| StoreError::not_found("status list", list_id))?
+            .i64("version")
+    }
+
     /// The bits of a status list (MSB-first, `capacity / 8` bytes) and its version.
     pub async fn status_list_bits(&self, list_id: &str) -> Result<StatusListBits, StoreError> {
         let row = self

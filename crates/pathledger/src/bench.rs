@@ -52,7 +52,7 @@ impl Workload {
             Self {
                 min_time: Duration::from_secs(2),
                 batch: 4000,
-                bulk: 2000,
+                bulk: 10_000,
                 http_requests: 3000,
                 http_clients: 8,
                 educators: 1000,
