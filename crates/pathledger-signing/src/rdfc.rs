@@ -15,9 +15,11 @@ use json_ld::context_processing::{Process, ProcessingMode};
 use json_ld::expansion::{Action, Expand, Policy};
 use json_ld::{Context, IriBuf, LoadError, Loader, RdfQuads, RemoteDocument};
 use json_syntax::Parse;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
+
+mod fast;
 
 /// Why a document has no canonical N-Quads.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -257,19 +259,20 @@ async fn process_context(ctx: &Value) -> Result<ActiveContext, RdfcError> {
 
 const CACHE_LIMIT: usize = 64;
 
-fn context_cache() -> &'static RwLock<HashMap<String, Arc<ActiveContext>>> {
-    static CACHE: OnceLock<RwLock<HashMap<String, Arc<ActiveContext>>>> = OnceLock::new();
+fn context_cache() -> &'static RwLock<HashMap<String, Arc<fast::CtxNode>>> {
+    static CACHE: OnceLock<RwLock<HashMap<String, Arc<fast::CtxNode>>>> = OnceLock::new();
     CACHE.get_or_init(|| RwLock::new(HashMap::new()))
 }
 
-async fn cached_context(ctx: &Value) -> Result<Arc<ActiveContext>, RdfcError> {
+/// The processed top-level context, with the scoped contexts reached from it so far.
+async fn cached_context(ctx: &Value) -> Result<Arc<fast::CtxNode>, RdfcError> {
     let key = serde_json::to_string(ctx).map_err(|e| RdfcError::JsonLd(e.to_string()))?;
     if let Ok(cache) = context_cache().read() {
         if let Some(c) = cache.get(&key) {
             return Ok(Arc::clone(c));
         }
     }
-    let processed = Arc::new(process_context(ctx).await?);
+    let processed = Arc::new(fast::CtxNode::root(process_context(ctx).await?));
     if let Ok(mut cache) = context_cache().write() {
         // Contexts are chosen by senders, so bound the cache; a full cache simply restarts.
         if cache.len() >= CACHE_LIMIT {
@@ -302,7 +305,7 @@ async fn to_quads(doc: &Value, use_cache: bool) -> Result<Vec<oxrdf::Quad>, Rdfc
             let syntax = to_syntax(doc, true, &mut urls)?;
             check_urls(&urls)?;
             let active = cached_context(ctx).await?;
-            (syntax, (*active).clone())
+            (syntax, active.ctx.clone())
         }
         _ => {
             let syntax = to_syntax(doc, false, &mut urls)?;
@@ -395,7 +398,66 @@ fn blank(label: &str) -> oxrdf::BlankNode {
     oxrdf::BlankNode::new_unchecked(label.strip_prefix("_:").unwrap_or(label))
 }
 
+/// RDFC-1.0 canonical N-Quads. Same steps as `rdf_canon::canonicalize_quads_with` (issue the
+/// canonical blank node labels, relabel, sort the quads by their N-Quads form, each line ending
+/// in ` .\n`), but relabels while printing instead of building a second interned dataset.
 fn canonicalize_quads(quads: &[oxrdf::Quad]) -> Result<String, RdfcError> {
+    let options = rdf_canon::CanonicalizationOptions {
+        hndq_call_limit: Some(HNDQ_CALL_LIMIT),
+    };
+    let dataset = oxrdf::Dataset::from_iter(quads);
+    let issued = rdf_canon::issue_with::<sha2::Sha256>(&dataset, &options)
+        .map_err(|e| RdfcError::Canonicalization(e.to_string()))?;
+    let mut lines = Vec::with_capacity(dataset.len());
+    for q in dataset.iter() {
+        lines.push(relabel_quad(q, &issued)?.to_string());
+    }
+    lines.sort_unstable();
+    let mut out = String::with_capacity(lines.iter().map(|l| l.len() + 3).sum());
+    for l in &lines {
+        out.push_str(l);
+        out.push_str(" .\n");
+    }
+    Ok(out)
+}
+
+fn relabel_blank(
+    b: oxrdf::BlankNodeRef<'_>,
+    issued: &HashMap<String, String>,
+) -> Result<oxrdf::BlankNode, RdfcError> {
+    issued
+        .get(b.as_str())
+        .map(|c| oxrdf::BlankNode::new_unchecked(c.as_str()))
+        .ok_or_else(|| RdfcError::Canonicalization(format!("blank node _:{} has no label", b)))
+}
+
+fn relabel_quad(
+    q: oxrdf::QuadRef<'_>,
+    issued: &HashMap<String, String>,
+) -> Result<oxrdf::Quad, RdfcError> {
+    let subject: oxrdf::Subject = match q.subject {
+        oxrdf::SubjectRef::BlankNode(b) => relabel_blank(b, issued)?.into(),
+        other => other.into_owned(),
+    };
+    let object: oxrdf::Term = match q.object {
+        oxrdf::TermRef::BlankNode(b) => relabel_blank(b, issued)?.into(),
+        other => other.into_owned(),
+    };
+    let graph: oxrdf::GraphName = match q.graph_name {
+        oxrdf::GraphNameRef::BlankNode(b) => relabel_blank(b, issued)?.into(),
+        other => other.into_owned(),
+    };
+    Ok(oxrdf::Quad::new(
+        subject,
+        q.predicate.into_owned(),
+        object,
+        graph,
+    ))
+}
+
+/// `rdf_canon`'s own canonicalization (the reference `canonicalize_quads` is checked against).
+#[cfg(test)]
+fn canonicalize_quads_reference(quads: &[oxrdf::Quad]) -> Result<String, RdfcError> {
     let options = rdf_canon::CanonicalizationOptions {
         hndq_call_limit: Some(HNDQ_CALL_LIMIT),
     };
@@ -403,10 +465,48 @@ fn canonicalize_quads(quads: &[oxrdf::Quad]) -> Result<String, RdfcError> {
         .map_err(|e| RdfcError::Canonicalization(e.to_string()))
 }
 
-/// Canonical N-Quads (RDFC-1.0) of a JSON-LD document, using the context cache.
+/// Canonical N-Quads (RDFC-1.0) of a JSON-LD document, using the context cache and, for the
+/// documents it handles, the fast path (see `fast`); anything else takes the general path.
 pub fn canonicalize(doc: &Value) -> Result<String, RdfcError> {
+    if let Some(quads) = doc.as_object().and_then(|m| fast_quads(m, None)) {
+        return canonicalize_quads(&quads);
+    }
     let quads = block_on(to_quads(doc, true))?;
     canonicalize_quads(&quads)
+}
+
+/// [`canonicalize`] of the object `doc` without its member `skip` (copies the document only
+/// when the general path has to answer).
+pub fn canonicalize_excluding(doc: &Map<String, Value>, skip: &str) -> Result<String, RdfcError> {
+    if let Some(quads) = fast_quads(doc, Some(skip)) {
+        return canonicalize_quads(&quads);
+    }
+    let mut rest = doc.clone();
+    rest.remove(skip);
+    let quads = block_on(to_quads(&Value::Object(rest), true))?;
+    canonicalize_quads(&quads)
+}
+
+/// The fast path's quads, or `None` when the general path must answer (errors included).
+fn fast_quads(doc: &Map<String, Value>, skip: Option<&str>) -> Option<Vec<oxrdf::Quad>> {
+    let ctx = doc.get("@context")?;
+    if skip == Some("@context") {
+        return None;
+    }
+    let top = block_on(cached_context(ctx)).ok()?;
+    fast::quads(doc, skip, &top)
+}
+
+/// Canonical N-Quads through the general path only, with the cached top-level context (the
+/// fast path is checked against this and against [`canonicalize_uncached`]).
+pub fn canonicalize_general(doc: &Value) -> Result<String, RdfcError> {
+    let quads = block_on(to_quads(doc, true))?;
+    canonicalize_quads(&quads)
+}
+
+/// Whether [`canonicalize`] answers `doc` through the fast path (for tests and benchmarks).
+pub fn takes_fast_path(doc: &Value) -> bool {
+    doc.as_object().and_then(|m| fast_quads(m, None)).is_some()
 }
 
 /// Same as [`canonicalize`] but processes every context from scratch (the general path the
@@ -466,6 +566,33 @@ mod tests {
         match canonicalize(&doc) {
             Err(RdfcError::ContextUnavailable(u)) => assert_eq!(u, "https://example.org/ctx.json"),
             other => panic!("expected unavailable, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn canonicalize_quads_matches_rdf_canon() {
+        let docs = [
+            json!({
+                "@context": ["https://www.w3.org/ns/credentials/v2"],
+                "id": "urn:uuid:1", "type": ["VerifiableCredential"], "issuer": "did:example:1",
+                "credentialSubject": [{"id": "did:example:2"}, {"name": "x"}, {"name": "y"}],
+                "proof": [{"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022",
+                    "verificationMethod": "did:example:1#k", "proofPurpose": "assertionMethod",
+                    "proofValue": "z123"}, {"type": "DataIntegrityProof"}]
+            }),
+            json!({
+                "@context": ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"],
+                "@id": "_:a", "knows": {"@id": "_:b", "knows": {"@id": "_:c", "knows": {"@id": "_:a"}}},
+                "likes": [{"@id": "_:b"}, {"@id": "_:c"}, "z", 3, true]
+            }),
+        ];
+        for doc in docs {
+            let quads = block_on(to_quads(&doc, false)).unwrap();
+            assert!(quads.iter().any(|q| q.subject.is_blank_node()), "{doc}");
+            assert_eq!(
+                canonicalize_quads(&quads).unwrap(),
+                canonicalize_quads_reference(&quads).unwrap()
+            );
         }
     }
 
