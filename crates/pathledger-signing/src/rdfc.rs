@@ -7,8 +7,11 @@
 //! hash-N-degree-quads so a poison graph cannot stall us.
 //!
 //! The processed top-level `@context` is cached (keyed by its exact JSON) because context
-//! processing dominates the cost; `canonicalize_uncached` runs the general path and the tests
-//! check that both agree on every vector.
+//! processing dominates the cost, together with every type- and property-scoped context
+//! reached from it, and documents of the usual shapes skip `json-ld`'s expansion altogether
+//! (see `fast`: anything it does not handle falls back to `json-ld`). `canonicalize_uncached`
+//! runs the general path from scratch with `rdf-canon`'s own canonicalization, and the tests
+//! (unit tests here, `tests/rdfc_fast.rs`) check that all paths agree byte for byte.
 
 use futures::executor::block_on;
 use json_ld::context_processing::{Process, ProcessingMode};
@@ -398,19 +401,39 @@ fn blank(label: &str) -> oxrdf::BlankNode {
     oxrdf::BlankNode::new_unchecked(label.strip_prefix("_:").unwrap_or(label))
 }
 
-/// RDFC-1.0 canonical N-Quads. Same steps as `rdf_canon::canonicalize_quads_with` (issue the
-/// canonical blank node labels, relabel, sort the quads by their N-Quads form, each line ending
-/// in ` .\n`), but relabels while printing instead of building a second interned dataset.
+/// RDFC-1.0 canonical N-Quads, byte for byte what `rdf_canon::canonicalize_quads_with` gives
+/// (the general path [`canonicalize_uncached`] uses that, and the tests compare the two).
+///
+/// When every blank node has a distinct first-degree hash (a tree-shaped credential always
+/// does), the canonical labels follow from those hashes alone (RDFC-1.0 §4.4.3 steps 1–4; step
+/// 5, hash N-degree quads, has nothing to do), and we compute them here without building
+/// `rdf_canon`'s interned dataset. Otherwise `rdf_canon` issues the labels. Either way the
+/// quads are then relabelled while printing them as oxrdf's `Display` does, sorted and each
+/// line ended with ` .\n`, as `rdf_canon::serialize` does.
 fn canonicalize_quads(quads: &[oxrdf::Quad]) -> Result<String, RdfcError> {
-    let options = rdf_canon::CanonicalizationOptions {
-        hndq_call_limit: Some(HNDQ_CALL_LIMIT),
+    // The input is a set (rdf_canon collects it into an oxrdf `Dataset`).
+    let mut seen = std::collections::HashSet::with_capacity(quads.len());
+    let unique: Vec<oxrdf::QuadRef<'_>> = quads
+        .iter()
+        .filter(|q| seen.insert(*q))
+        .map(|q| q.as_ref())
+        .collect();
+    let issued = match issue_first_degree(&unique) {
+        Some(issued) => issued,
+        None => {
+            let options = rdf_canon::CanonicalizationOptions {
+                hndq_call_limit: Some(HNDQ_CALL_LIMIT),
+            };
+            let dataset: oxrdf::Dataset = unique.iter().copied().collect();
+            rdf_canon::issue_with::<sha2::Sha256>(&dataset, &options)
+                .map_err(|e| RdfcError::Canonicalization(e.to_string()))?
+        }
     };
-    let dataset = oxrdf::Dataset::from_iter(quads);
-    let issued = rdf_canon::issue_with::<sha2::Sha256>(&dataset, &options)
-        .map_err(|e| RdfcError::Canonicalization(e.to_string()))?;
-    let mut lines = Vec::with_capacity(dataset.len());
-    for q in dataset.iter() {
-        lines.push(relabel_quad(q, &issued)?.to_string());
+    let mut lines = Vec::with_capacity(unique.len());
+    for q in &unique {
+        let mut line = String::with_capacity(128);
+        write_nquad(*q, |b| issued.get(b).map(String::as_str), &mut line)?;
+        lines.push(line);
     }
     lines.sort_unstable();
     let mut out = String::with_capacity(lines.iter().map(|l| l.len() + 3).sum());
@@ -421,42 +444,142 @@ fn canonicalize_quads(quads: &[oxrdf::Quad]) -> Result<String, RdfcError> {
     Ok(out)
 }
 
-fn relabel_blank(
+/// Canonical blank node labels when every blank node's first-degree hash is unique (`None`
+/// otherwise: then the hash N-degree quads algorithm decides, in `rdf_canon`).
+fn issue_first_degree(quads: &[oxrdf::QuadRef<'_>]) -> Option<HashMap<String, String>> {
+    use sha2::Digest;
+    // Blank node → its quads, once per position it occupies (as rdf_canon's map does).
+    let mut by_blank: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, q) in quads.iter().enumerate() {
+        if let oxrdf::SubjectRef::BlankNode(b) = q.subject {
+            by_blank.entry(b.as_str()).or_default().push(i);
+        }
+        if let oxrdf::TermRef::BlankNode(b) = q.object {
+            by_blank.entry(b.as_str()).or_default().push(i);
+        }
+        if let oxrdf::GraphNameRef::BlankNode(b) = q.graph_name {
+            by_blank.entry(b.as_str()).or_default().push(i);
+        }
+    }
+    let mut hashed: Vec<(String, &str)> = Vec::with_capacity(by_blank.len());
+    let mut lines = Vec::new();
+    for (blank, indexes) in &by_blank {
+        lines.clear();
+        for &i in indexes {
+            let mut line = String::with_capacity(128);
+            write_nquad(
+                quads[i],
+                |b| Some(if b == *blank { "a" } else { "z" }),
+                &mut line,
+            )
+            .ok()?;
+            line.push_str(" .\n");
+            lines.push(line);
+        }
+        lines.sort_unstable();
+        let mut hasher = sha2::Sha256::new();
+        for l in &lines {
+            hasher.update(l.as_bytes());
+        }
+        hashed.push((hex::encode(hasher.finalize()), blank));
+    }
+    hashed.sort_unstable();
+    if hashed.windows(2).any(|w| w[0].0 == w[1].0) {
+        return None;
+    }
+    Some(
+        hashed
+            .into_iter()
+            .enumerate()
+            .map(|(n, (_, blank))| (blank.to_owned(), format!("c14n{n}")))
+            .collect(),
+    )
+}
+
+fn write_blank<'l>(
     b: oxrdf::BlankNodeRef<'_>,
-    issued: &HashMap<String, String>,
-) -> Result<oxrdf::BlankNode, RdfcError> {
-    issued
-        .get(b.as_str())
-        .map(|c| oxrdf::BlankNode::new_unchecked(c.as_str()))
-        .ok_or_else(|| RdfcError::Canonicalization(format!("blank node _:{} has no label", b)))
+    label: &impl Fn(&str) -> Option<&'l str>,
+    out: &mut String,
+) -> Result<(), RdfcError> {
+    let l = label(b.as_str())
+        .ok_or_else(|| RdfcError::Canonicalization(format!("blank node _:{b} has no label")))?;
+    out.push_str("_:");
+    out.push_str(l);
+    Ok(())
 }
 
-fn relabel_quad(
+fn write_iri(iri: oxrdf::NamedNodeRef<'_>, out: &mut String) {
+    out.push('<');
+    out.push_str(iri.as_str());
+    out.push('>');
+}
+
+/// oxrdf's `print_quoted_str`.
+fn write_quoted(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\u{08}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{0C}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\0'..='\u{1F}' | '\u{7F}' => {
+                use std::fmt::Write;
+                let _ = write!(out, "\\u{:04X}", u32::from(c));
+            }
+            _ => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// One quad as oxrdf's `Display` prints it, with each blank node written as `_:` and its
+/// `label`.
+fn write_nquad<'l>(
     q: oxrdf::QuadRef<'_>,
-    issued: &HashMap<String, String>,
-) -> Result<oxrdf::Quad, RdfcError> {
-    let subject: oxrdf::Subject = match q.subject {
-        oxrdf::SubjectRef::BlankNode(b) => relabel_blank(b, issued)?.into(),
-        other => other.into_owned(),
-    };
-    let object: oxrdf::Term = match q.object {
-        oxrdf::TermRef::BlankNode(b) => relabel_blank(b, issued)?.into(),
-        other => other.into_owned(),
-    };
-    let graph: oxrdf::GraphName = match q.graph_name {
-        oxrdf::GraphNameRef::BlankNode(b) => relabel_blank(b, issued)?.into(),
-        other => other.into_owned(),
-    };
-    Ok(oxrdf::Quad::new(
-        subject,
-        q.predicate.into_owned(),
-        object,
-        graph,
-    ))
+    label: impl Fn(&str) -> Option<&'l str>,
+    out: &mut String,
+) -> Result<(), RdfcError> {
+    match q.subject {
+        oxrdf::SubjectRef::NamedNode(n) => write_iri(n, out),
+        oxrdf::SubjectRef::BlankNode(b) => write_blank(b, &label, out)?,
+    }
+    out.push(' ');
+    write_iri(q.predicate, out);
+    out.push(' ');
+    match q.object {
+        oxrdf::TermRef::NamedNode(n) => write_iri(n, out),
+        oxrdf::TermRef::BlankNode(b) => write_blank(b, &label, out)?,
+        oxrdf::TermRef::Literal(l) => {
+            write_quoted(l.value(), out);
+            if let Some(lang) = l.language() {
+                out.push('@');
+                out.push_str(lang);
+            } else if l.datatype() != oxrdf::vocab::xsd::STRING {
+                out.push_str("^^");
+                write_iri(l.datatype(), out);
+            }
+        }
+    }
+    match q.graph_name {
+        oxrdf::GraphNameRef::DefaultGraph => {}
+        oxrdf::GraphNameRef::NamedNode(n) => {
+            out.push(' ');
+            write_iri(n, out);
+        }
+        oxrdf::GraphNameRef::BlankNode(b) => {
+            out.push(' ');
+            write_blank(b, &label, out)?;
+        }
+    }
+    Ok(())
 }
 
-/// `rdf_canon`'s own canonicalization (the reference `canonicalize_quads` is checked against).
-#[cfg(test)]
+/// `rdf_canon`'s own canonicalization, used by the general path [`canonicalize_uncached`]
+/// (so every test comparing against it also checks `canonicalize_quads`).
 fn canonicalize_quads_reference(quads: &[oxrdf::Quad]) -> Result<String, RdfcError> {
     let options = rdf_canon::CanonicalizationOptions {
         hndq_call_limit: Some(HNDQ_CALL_LIMIT),
@@ -509,11 +632,11 @@ pub fn takes_fast_path(doc: &Value) -> bool {
     doc.as_object().and_then(|m| fast_quads(m, None)).is_some()
 }
 
-/// Same as [`canonicalize`] but processes every context from scratch (the general path the
-/// cached one is checked against).
+/// Same as [`canonicalize`] but processes every context from scratch and canonicalizes with
+/// `rdf_canon`'s own function: the reference the other paths are checked against.
 pub fn canonicalize_uncached(doc: &Value) -> Result<String, RdfcError> {
     let quads = block_on(to_quads(doc, false))?;
-    canonicalize_quads(&quads)
+    canonicalize_quads_reference(&quads)
 }
 
 #[cfg(test)]
@@ -583,12 +706,84 @@ mod tests {
             json!({
                 "@context": ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"],
                 "@id": "_:a", "knows": {"@id": "_:b", "knows": {"@id": "_:c", "knows": {"@id": "_:a"}}},
-                "likes": [{"@id": "_:b"}, {"@id": "_:c"}, "z", 3, true]
+                "likes": [{"@id": "_:b"}, {"@id": "_:c"}, "z", 3, true,
+                    "\u{0}\u{1}\u{8}\t\n\u{b}\u{c}\r\u{1f} \"q\" \\ \u{7f}\u{80} é ☃ 😀"]
             }),
         ];
         for doc in docs {
             let quads = block_on(to_quads(&doc, false)).unwrap();
             assert!(quads.iter().any(|q| q.subject.is_blank_node()), "{doc}");
+            assert_eq!(
+                canonicalize_quads(&quads).unwrap(),
+                canonicalize_quads_reference(&quads).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn canonicalize_quads_matches_rdf_canon_on_tricky_graphs() {
+        use oxrdf::{BlankNode, GraphName, Literal, NamedNode, Quad};
+        let p = NamedNode::new_unchecked("http://example.org/p");
+        let q = NamedNode::new_unchecked("http://example.org/q");
+        let b = |s: &str| BlankNode::new_unchecked(s);
+        let iri = NamedNode::new_unchecked("http://example.org/s");
+        let cases: Vec<Vec<Quad>> = vec![
+            // Symmetric cycle: equal first-degree hashes, hash N-degree quads decides.
+            vec![
+                Quad::new(b("x"), p.clone(), b("y"), GraphName::DefaultGraph),
+                Quad::new(b("y"), p.clone(), b("x"), GraphName::DefaultGraph),
+            ],
+            // Two blank nodes that look alike from the first degree.
+            vec![
+                Quad::new(iri.clone(), p.clone(), b("m"), GraphName::DefaultGraph),
+                Quad::new(iri.clone(), p.clone(), b("n"), GraphName::DefaultGraph),
+                Quad::new(
+                    b("m"),
+                    q.clone(),
+                    Literal::new_simple_literal("v"),
+                    GraphName::DefaultGraph,
+                ),
+                Quad::new(
+                    b("n"),
+                    q.clone(),
+                    Literal::new_simple_literal("v"),
+                    GraphName::DefaultGraph,
+                ),
+            ],
+            // Self loop, blank graph name, duplicates, literals of every kind.
+            vec![
+                Quad::new(b("s"), p.clone(), b("s"), GraphName::DefaultGraph),
+                Quad::new(b("s"), p.clone(), b("s"), GraphName::DefaultGraph),
+                Quad::new(b("s"), q.clone(), b("t"), b("g")),
+                Quad::new(iri.clone(), q.clone(), b("g"), GraphName::DefaultGraph),
+                Quad::new(
+                    b("t"),
+                    p.clone(),
+                    Literal::new_language_tagged_literal_unchecked("hé\"\\\n", "en-gb"),
+                    b("g"),
+                ),
+                Quad::new(
+                    b("t"),
+                    p.clone(),
+                    Literal::new_typed_literal(
+                        "3",
+                        NamedNode::new_unchecked("http://www.w3.org/2001/XMLSchema#integer"),
+                    ),
+                    iri.clone(),
+                ),
+                Quad::new(
+                    b("t"),
+                    q.clone(),
+                    Literal::new_typed_literal(
+                        "x",
+                        NamedNode::new_unchecked("http://www.w3.org/2001/XMLSchema#string"),
+                    ),
+                    GraphName::DefaultGraph,
+                ),
+            ],
+            vec![],
+        ];
+        for quads in cases {
             assert_eq!(
                 canonicalize_quads(&quads).unwrap(),
                 canonicalize_quads_reference(&quads).unwrap()

@@ -328,7 +328,9 @@ fn random_scalar(rng: &mut Rng) -> Value {
         5 => json!("@foo"),
         6 => json!(""),
         7 => json!("2024-01-01T00:00:00Z"),
-        8 => json!("plain text with \"quotes\" and \\ and\nnewline é ☃ 😀"),
+        8 => json!(
+            "text with \"quotes\", \\, \n\r\t\u{0}\u{1}\u{8}\u{b}\u{c}\u{1f}\u{7f}\u{80} é ☃ 😀"
+        ),
         9 => json!(42),
         10 => json!(-7),
         11 => json!(9007199254740993u64),

@@ -188,14 +188,18 @@ impl Out {
 }
 
 /// What a key means in a context, restricted to what the fast path handles.
-enum KeyMeaning {
+enum KeyMeaning<'c> {
     Id,
     Type,
     Context,
-    Property(String),
+    /// A property: its IRI and term definition.
+    Property(&'c str, TermDefinitionRef<'c>),
 }
 
-fn key_meaning(ctx: &ActiveContext, key: &str) -> Option<KeyMeaning> {
+type TermDefinitionRef<'c> =
+    json_ld::context::TermDefinitionRef<'c, json_ld::IriBuf, json_ld::BlankIdBuf>;
+
+fn key_meaning<'c>(ctx: &'c ActiveContext, key: &str) -> Option<KeyMeaning<'c>> {
     if key.starts_with('@') {
         return match key {
             "@id" => Some(KeyMeaning::Id),
@@ -205,10 +209,11 @@ fn key_meaning(ctx: &ActiveContext, key: &str) -> Option<KeyMeaning> {
         };
     }
     // Only defined terms: compact IRIs, absolute IRIs and `@vocab` go the general way.
-    match ctx.get(key)?.value()? {
+    let def = ctx.get(key)?;
+    match def.value()? {
         Term::Keyword(Keyword::Id) => Some(KeyMeaning::Id),
         Term::Keyword(Keyword::Type) => Some(KeyMeaning::Type),
-        Term::Id(Id::Valid(ValidId::Iri(iri))) => Some(KeyMeaning::Property(iri.as_str().into())),
+        Term::Id(Id::Valid(ValidId::Iri(iri))) => Some(KeyMeaning::Property(iri.as_str(), def)),
         _ => None,
     }
 }
@@ -350,14 +355,21 @@ fn node(
         }
     }
 
-    // Subject.
+    // Keys in the final context; the subject.
+    let mut props = Vec::with_capacity(len);
     let mut subject = None;
     for (key, value) in entries() {
-        if let Some(KeyMeaning::Id) = key_meaning(&ctx.ctx, key) {
-            if subject.is_some() {
-                return None;
+        match key_meaning(&ctx.ctx, key)? {
+            KeyMeaning::Id => {
+                if subject.is_some() {
+                    return None;
+                }
+                subject = Some(Subject::Iri(expand_id(&ctx.ctx, value.as_str()?)?));
             }
-            subject = Some(Subject::Iri(expand_id(&ctx.ctx, value.as_str()?)?));
+            KeyMeaning::Type => {}
+            KeyMeaning::Context if top => {}
+            KeyMeaning::Context => return None,
+            KeyMeaning::Property(iri, def) => props.push((key.as_str(), iri, def, value)),
         }
     }
     let subject = match subject {
@@ -374,77 +386,74 @@ fn node(
         );
     }
 
-    for (key, value) in entries() {
-        let prop = match key_meaning(&ctx.ctx, key)? {
-            KeyMeaning::Id | KeyMeaning::Type => continue,
-            KeyMeaning::Context if top => continue,
-            KeyMeaning::Context => return None,
-            KeyMeaning::Property(p) => p,
-        };
-        let def = ctx.ctx.get(key.as_str())?;
-        if def.reverse_property() {
-            return None;
-        }
-        let container = def.container();
-        if container
-            .as_slice()
-            .iter()
-            .any(|c| *c != ContainerKind::Set)
+    for (key, prop, def, value) in props {
+        if def.reverse_property()
+            || def
+                .container()
+                .as_slice()
+                .iter()
+                .any(|c| *c != ContainerKind::Set)
+            || matches!(def.typ(), Some(Type::Json | Type::None))
         {
             return None;
         }
-        if matches!(def.typ(), Some(Type::Json | Type::None)) {
-            return None;
-        }
+        let p = Property {
+            key,
+            iri: prop,
+            def,
+        };
         match value {
             Value::Array(items) => {
                 for item in items {
                     if item.is_array() {
                         return None;
                     }
-                    property_value(out, &ctx, key, &prop, &subject, item, depth)?;
+                    property_value(out, &ctx, &p, &subject, item, depth)?;
                 }
             }
-            other => property_value(out, &ctx, key, &prop, &subject, other, depth)?,
+            other => property_value(out, &ctx, &p, &subject, other, depth)?,
         }
     }
     Some(subject)
 }
 
-/// Expands one (non-array) value of property `key` (IRI `prop`) of `subject`.
+/// A property of a node: its key, IRI and term definition in the node's context.
+struct Property<'a, 'c> {
+    key: &'a str,
+    iri: &'c str,
+    def: TermDefinitionRef<'c>,
+}
+
+/// Expands one (non-array) value of property `p` of `subject`.
 fn property_value(
     out: &mut Out,
     ctx: &Arc<CtxNode>,
-    key: &str,
-    prop: &str,
+    p: &Property<'_, '_>,
     subject: &Subject,
     value: &Value,
     depth: usize,
 ) -> Option<()> {
     let object: oxrdf::Term = match value {
         Value::Null => return Some(()),
-        Value::Object(m) => node(out, ctx, Some(key), m, None, depth + 1)?.to_term(),
+        Value::Object(m) => node(out, ctx, Some(p.key), m, None, depth + 1)?.to_term(),
         scalar => {
             // Scalars see the property-scoped context too (without override).
-            let def = ctx.ctx.get(key)?;
-            let scoped;
-            let lit_ctx = if def.context().is_some() {
-                scoped = ctx.apply(Edge::PropertyScalar, ctx, key)?;
-                &scoped.ctx
+            if p.def.context().is_some() {
+                let scoped = ctx.apply(Edge::PropertyScalar, ctx, p.key)?;
+                let def = scoped.ctx.get(p.key)?;
+                literal(&scoped.ctx, def, scalar)?
             } else {
-                &ctx.ctx
-            };
-            literal(lit_ctx, key, scalar)?
+                literal(&ctx.ctx, p.def, scalar)?
+            }
         }
     };
-    out.push(subject, prop, object);
+    out.push(subject, p.iri, object);
     Some(())
 }
 
 /// Value expansion and RDF conversion of a scalar, for the cases `json-ld` handles without
 /// languages, directions or number reformatting.
-fn literal(ctx: &ActiveContext, key: &str, value: &Value) -> Option<oxrdf::Term> {
-    let def = ctx.get(key)?;
+fn literal(ctx: &ActiveContext, def: TermDefinitionRef<'_>, value: &Value) -> Option<oxrdf::Term> {
     let ty = def.typ();
     match value {
         Value::String(s) => match ty {
