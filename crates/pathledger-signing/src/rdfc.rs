@@ -627,6 +627,11 @@ pub fn canonicalize_general(doc: &Value) -> Result<String, RdfcError> {
     canonicalize_quads(&quads)
 }
 
+/// How many processed contexts (top-level and scoped) the cache holds (for tests).
+pub fn cached_contexts() -> usize {
+    fast::live_contexts()
+}
+
 /// Whether [`canonicalize`] answers `doc` through the fast path (for tests and benchmarks).
 pub fn takes_fast_path(doc: &Value) -> bool {
     doc.as_object().and_then(|m| fast_quads(m, None)).is_some()

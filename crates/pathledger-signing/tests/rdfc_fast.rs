@@ -550,7 +550,12 @@ fn mutated_credentials_often_take_the_fast_path() {
             fast += 1;
         }
     }
-    println!("{fast} of {total} mutants ({ok} canonicalizable) took the fast path");
+    println!(
+        "{fast} of {total} mutants ({ok} canonicalizable) took the fast path; {} contexts cached",
+        rdfc::cached_contexts()
+    );
+    // Memoized scoped contexts are bounded (512, plus at most 64 top-level contexts).
+    assert!(rdfc::cached_contexts() <= 512 + 64);
     // (Mutants with language values, non-integer numbers, compact IRIs, nested contexts, …
     // rightly take the general path.)
     assert!(

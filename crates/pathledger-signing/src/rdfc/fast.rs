@@ -26,9 +26,12 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
-/// At most this many memoized contexts hang off one top-level context; past it, documents
-/// needing a new one take the general path (senders choose the shapes, so bound the graph).
-const NODE_LIMIT: usize = 2048;
+/// At most this many memoized contexts hang off one top-level context, and at most
+/// [`LIVE_LIMIT`] are alive in all; past that, documents needing a new one take the general
+/// path (senders choose the shapes, so bound the memory: a processed Open Badges context is a
+/// few hundred KB at most; the benchmark credential needs 14 contexts).
+const NODE_LIMIT: usize = 256;
+const LIVE_LIMIT: usize = 512;
 
 const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
 const XSD_BOOLEAN: &str = "http://www.w3.org/2001/XMLSchema#boolean";
@@ -68,6 +71,20 @@ struct Graph {
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
+/// Memoized contexts alive, over all top-level contexts.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// How many memoized contexts are alive (for tests).
+pub(super) fn live_contexts() -> usize {
+    LIVE.load(Ordering::Relaxed)
+}
+
+impl Drop for CtxNode {
+    fn drop(&mut self) {
+        LIVE.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 impl CtxNode {
     /// The node of a processed top-level context.
     pub(super) fn root(ctx: ActiveContext) -> Self {
@@ -80,6 +97,7 @@ impl CtxNode {
     }
 
     fn new(ctx: ActiveContext, graph: Arc<Graph>) -> Self {
+        LIVE.fetch_add(1, Ordering::Relaxed);
         Self {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             ctx,
@@ -90,7 +108,8 @@ impl CtxNode {
     }
 
     fn reserve(&self) -> bool {
-        self.graph.nodes.fetch_add(1, Ordering::Relaxed) < NODE_LIMIT
+        LIVE.load(Ordering::Relaxed) < LIVE_LIMIT
+            && self.graph.nodes.fetch_add(1, Ordering::Relaxed) < NODE_LIMIT
     }
 
     /// The node of this context's previous context (what a new node object reverts to).
