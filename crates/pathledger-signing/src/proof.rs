@@ -284,14 +284,10 @@ fn hash_data(
             jcs::canonicalize_bytes(proof_config)?,
             jcs::canonicalize_object_excluding(document, "proof")?,
         ),
-        Cryptosuite::EddsaRdfc2022 => {
-            let mut unsecured = document.clone();
-            unsecured.remove("proof");
-            (
-                rdfc::canonicalize(proof_config)?.into_bytes(),
-                rdfc::canonicalize(&Value::Object(unsecured))?.into_bytes(),
-            )
-        }
+        Cryptosuite::EddsaRdfc2022 => (
+            rdfc::canonicalize(proof_config)?.into_bytes(),
+            rdfc::canonicalize_excluding(document, "proof")?.into_bytes(),
+        ),
     };
     let mut out = [0u8; 64];
     out[..32].copy_from_slice(&Sha256::digest(&proof_canon));

@@ -7,17 +7,22 @@
 //! hash-N-degree-quads so a poison graph cannot stall us.
 //!
 //! The processed top-level `@context` is cached (keyed by its exact JSON) because context
-//! processing dominates the cost; `canonicalize_uncached` runs the general path and the tests
-//! check that both agree on every vector.
+//! processing dominates the cost, together with every type- and property-scoped context
+//! reached from it, and documents of the usual shapes skip `json-ld`'s expansion altogether
+//! (see `fast`: anything it does not handle falls back to `json-ld`). `canonicalize_uncached`
+//! runs the general path from scratch with `rdf-canon`'s own canonicalization, and the tests
+//! (unit tests here, `tests/rdfc_fast.rs`) check that all paths agree byte for byte.
 
 use futures::executor::block_on;
 use json_ld::context_processing::{Process, ProcessingMode};
 use json_ld::expansion::{Action, Expand, Policy};
 use json_ld::{Context, IriBuf, LoadError, Loader, RdfQuads, RemoteDocument};
 use json_syntax::Parse;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
+
+mod fast;
 
 /// Why a document has no canonical N-Quads.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -257,19 +262,20 @@ async fn process_context(ctx: &Value) -> Result<ActiveContext, RdfcError> {
 
 const CACHE_LIMIT: usize = 64;
 
-fn context_cache() -> &'static RwLock<HashMap<String, Arc<ActiveContext>>> {
-    static CACHE: OnceLock<RwLock<HashMap<String, Arc<ActiveContext>>>> = OnceLock::new();
+fn context_cache() -> &'static RwLock<HashMap<String, Arc<fast::CtxNode>>> {
+    static CACHE: OnceLock<RwLock<HashMap<String, Arc<fast::CtxNode>>>> = OnceLock::new();
     CACHE.get_or_init(|| RwLock::new(HashMap::new()))
 }
 
-async fn cached_context(ctx: &Value) -> Result<Arc<ActiveContext>, RdfcError> {
+/// The processed top-level context, with the scoped contexts reached from it so far.
+async fn cached_context(ctx: &Value) -> Result<Arc<fast::CtxNode>, RdfcError> {
     let key = serde_json::to_string(ctx).map_err(|e| RdfcError::JsonLd(e.to_string()))?;
     if let Ok(cache) = context_cache().read() {
         if let Some(c) = cache.get(&key) {
             return Ok(Arc::clone(c));
         }
     }
-    let processed = Arc::new(process_context(ctx).await?);
+    let processed = Arc::new(fast::CtxNode::root(process_context(ctx).await?));
     if let Ok(mut cache) = context_cache().write() {
         // Contexts are chosen by senders, so bound the cache; a full cache simply restarts.
         if cache.len() >= CACHE_LIMIT {
@@ -302,7 +308,7 @@ async fn to_quads(doc: &Value, use_cache: bool) -> Result<Vec<oxrdf::Quad>, Rdfc
             let syntax = to_syntax(doc, true, &mut urls)?;
             check_urls(&urls)?;
             let active = cached_context(ctx).await?;
-            (syntax, (*active).clone())
+            (syntax, active.ctx.clone())
         }
         _ => {
             let syntax = to_syntax(doc, false, &mut urls)?;
@@ -395,7 +401,186 @@ fn blank(label: &str) -> oxrdf::BlankNode {
     oxrdf::BlankNode::new_unchecked(label.strip_prefix("_:").unwrap_or(label))
 }
 
+/// RDFC-1.0 canonical N-Quads, byte for byte what `rdf_canon::canonicalize_quads_with` gives
+/// (the general path [`canonicalize_uncached`] uses that, and the tests compare the two).
+///
+/// When every blank node has a distinct first-degree hash (a tree-shaped credential always
+/// does), the canonical labels follow from those hashes alone (RDFC-1.0 §4.4.3 steps 1–4; step
+/// 5, hash N-degree quads, has nothing to do), and we compute them here without building
+/// `rdf_canon`'s interned dataset. Otherwise `rdf_canon` issues the labels. Either way the
+/// quads are then relabelled while printing them as oxrdf's `Display` does, sorted and each
+/// line ended with ` .\n`, as `rdf_canon::serialize` does.
 fn canonicalize_quads(quads: &[oxrdf::Quad]) -> Result<String, RdfcError> {
+    // The input is a set (rdf_canon collects it into an oxrdf `Dataset`).
+    let mut seen = std::collections::HashSet::with_capacity(quads.len());
+    let unique: Vec<oxrdf::QuadRef<'_>> = quads
+        .iter()
+        .filter(|q| seen.insert(*q))
+        .map(|q| q.as_ref())
+        .collect();
+    let issued = match issue_first_degree(&unique) {
+        Some(issued) => issued,
+        None => {
+            let options = rdf_canon::CanonicalizationOptions {
+                hndq_call_limit: Some(HNDQ_CALL_LIMIT),
+            };
+            let dataset: oxrdf::Dataset = unique.iter().copied().collect();
+            rdf_canon::issue_with::<sha2::Sha256>(&dataset, &options)
+                .map_err(|e| RdfcError::Canonicalization(e.to_string()))?
+        }
+    };
+    let mut lines = Vec::with_capacity(unique.len());
+    for q in &unique {
+        let mut line = String::with_capacity(128);
+        write_nquad(*q, |b| issued.get(b).map(String::as_str), &mut line)?;
+        lines.push(line);
+    }
+    lines.sort_unstable();
+    let mut out = String::with_capacity(lines.iter().map(|l| l.len() + 3).sum());
+    for l in &lines {
+        out.push_str(l);
+        out.push_str(" .\n");
+    }
+    Ok(out)
+}
+
+/// Canonical blank node labels when every blank node's first-degree hash is unique (`None`
+/// otherwise: then the hash N-degree quads algorithm decides, in `rdf_canon`).
+fn issue_first_degree(quads: &[oxrdf::QuadRef<'_>]) -> Option<HashMap<String, String>> {
+    use sha2::Digest;
+    // Blank node → its quads, once per position it occupies (as rdf_canon's map does).
+    let mut by_blank: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, q) in quads.iter().enumerate() {
+        if let oxrdf::SubjectRef::BlankNode(b) = q.subject {
+            by_blank.entry(b.as_str()).or_default().push(i);
+        }
+        if let oxrdf::TermRef::BlankNode(b) = q.object {
+            by_blank.entry(b.as_str()).or_default().push(i);
+        }
+        if let oxrdf::GraphNameRef::BlankNode(b) = q.graph_name {
+            by_blank.entry(b.as_str()).or_default().push(i);
+        }
+    }
+    let mut hashed: Vec<(String, &str)> = Vec::with_capacity(by_blank.len());
+    let mut lines = Vec::new();
+    for (blank, indexes) in &by_blank {
+        lines.clear();
+        for &i in indexes {
+            let mut line = String::with_capacity(128);
+            write_nquad(
+                quads[i],
+                |b| Some(if b == *blank { "a" } else { "z" }),
+                &mut line,
+            )
+            .ok()?;
+            line.push_str(" .\n");
+            lines.push(line);
+        }
+        lines.sort_unstable();
+        let mut hasher = sha2::Sha256::new();
+        for l in &lines {
+            hasher.update(l.as_bytes());
+        }
+        hashed.push((hex::encode(hasher.finalize()), blank));
+    }
+    hashed.sort_unstable();
+    if hashed.windows(2).any(|w| w[0].0 == w[1].0) {
+        return None;
+    }
+    Some(
+        hashed
+            .into_iter()
+            .enumerate()
+            .map(|(n, (_, blank))| (blank.to_owned(), format!("c14n{n}")))
+            .collect(),
+    )
+}
+
+fn write_blank<'l>(
+    b: oxrdf::BlankNodeRef<'_>,
+    label: &impl Fn(&str) -> Option<&'l str>,
+    out: &mut String,
+) -> Result<(), RdfcError> {
+    let l = label(b.as_str())
+        .ok_or_else(|| RdfcError::Canonicalization(format!("blank node _:{b} has no label")))?;
+    out.push_str("_:");
+    out.push_str(l);
+    Ok(())
+}
+
+fn write_iri(iri: oxrdf::NamedNodeRef<'_>, out: &mut String) {
+    out.push('<');
+    out.push_str(iri.as_str());
+    out.push('>');
+}
+
+/// oxrdf's `print_quoted_str`.
+fn write_quoted(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\u{08}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{0C}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\0'..='\u{1F}' | '\u{7F}' => {
+                use std::fmt::Write;
+                let _ = write!(out, "\\u{:04X}", u32::from(c));
+            }
+            _ => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// One quad as oxrdf's `Display` prints it, with each blank node written as `_:` and its
+/// `label`.
+fn write_nquad<'l>(
+    q: oxrdf::QuadRef<'_>,
+    label: impl Fn(&str) -> Option<&'l str>,
+    out: &mut String,
+) -> Result<(), RdfcError> {
+    match q.subject {
+        oxrdf::SubjectRef::NamedNode(n) => write_iri(n, out),
+        oxrdf::SubjectRef::BlankNode(b) => write_blank(b, &label, out)?,
+    }
+    out.push(' ');
+    write_iri(q.predicate, out);
+    out.push(' ');
+    match q.object {
+        oxrdf::TermRef::NamedNode(n) => write_iri(n, out),
+        oxrdf::TermRef::BlankNode(b) => write_blank(b, &label, out)?,
+        oxrdf::TermRef::Literal(l) => {
+            write_quoted(l.value(), out);
+            if let Some(lang) = l.language() {
+                out.push('@');
+                out.push_str(lang);
+            } else if l.datatype() != oxrdf::vocab::xsd::STRING {
+                out.push_str("^^");
+                write_iri(l.datatype(), out);
+            }
+        }
+    }
+    match q.graph_name {
+        oxrdf::GraphNameRef::DefaultGraph => {}
+        oxrdf::GraphNameRef::NamedNode(n) => {
+            out.push(' ');
+            write_iri(n, out);
+        }
+        oxrdf::GraphNameRef::BlankNode(b) => {
+            out.push(' ');
+            write_blank(b, &label, out)?;
+        }
+    }
+    Ok(())
+}
+
+/// `rdf_canon`'s own canonicalization, used by the general path [`canonicalize_uncached`]
+/// (so every test comparing against it also checks `canonicalize_quads`).
+fn canonicalize_quads_reference(quads: &[oxrdf::Quad]) -> Result<String, RdfcError> {
     let options = rdf_canon::CanonicalizationOptions {
         hndq_call_limit: Some(HNDQ_CALL_LIMIT),
     };
@@ -403,17 +588,60 @@ fn canonicalize_quads(quads: &[oxrdf::Quad]) -> Result<String, RdfcError> {
         .map_err(|e| RdfcError::Canonicalization(e.to_string()))
 }
 
-/// Canonical N-Quads (RDFC-1.0) of a JSON-LD document, using the context cache.
+/// Canonical N-Quads (RDFC-1.0) of a JSON-LD document, using the context cache and, for the
+/// documents it handles, the fast path (see `fast`); anything else takes the general path.
 pub fn canonicalize(doc: &Value) -> Result<String, RdfcError> {
+    if let Some(quads) = doc.as_object().and_then(|m| fast_quads(m, None)) {
+        return canonicalize_quads(&quads);
+    }
     let quads = block_on(to_quads(doc, true))?;
     canonicalize_quads(&quads)
 }
 
-/// Same as [`canonicalize`] but processes every context from scratch (the general path the
-/// cached one is checked against).
+/// [`canonicalize`] of the object `doc` without its member `skip` (copies the document only
+/// when the general path has to answer).
+pub fn canonicalize_excluding(doc: &Map<String, Value>, skip: &str) -> Result<String, RdfcError> {
+    if let Some(quads) = fast_quads(doc, Some(skip)) {
+        return canonicalize_quads(&quads);
+    }
+    let mut rest = doc.clone();
+    rest.remove(skip);
+    let quads = block_on(to_quads(&Value::Object(rest), true))?;
+    canonicalize_quads(&quads)
+}
+
+/// The fast path's quads, or `None` when the general path must answer (errors included).
+fn fast_quads(doc: &Map<String, Value>, skip: Option<&str>) -> Option<Vec<oxrdf::Quad>> {
+    let ctx = doc.get("@context")?;
+    if skip == Some("@context") {
+        return None;
+    }
+    let top = block_on(cached_context(ctx)).ok()?;
+    fast::quads(doc, skip, &top)
+}
+
+/// Canonical N-Quads through the general path only, with the cached top-level context (the
+/// fast path is checked against this and against [`canonicalize_uncached`]).
+pub fn canonicalize_general(doc: &Value) -> Result<String, RdfcError> {
+    let quads = block_on(to_quads(doc, true))?;
+    canonicalize_quads(&quads)
+}
+
+/// How many processed contexts (top-level and scoped) the cache holds (for tests).
+pub fn cached_contexts() -> usize {
+    fast::live_contexts()
+}
+
+/// Whether [`canonicalize`] answers `doc` through the fast path (for tests and benchmarks).
+pub fn takes_fast_path(doc: &Value) -> bool {
+    doc.as_object().and_then(|m| fast_quads(m, None)).is_some()
+}
+
+/// Same as [`canonicalize`] but processes every context from scratch and canonicalizes with
+/// `rdf_canon`'s own function: the reference the other paths are checked against.
 pub fn canonicalize_uncached(doc: &Value) -> Result<String, RdfcError> {
     let quads = block_on(to_quads(doc, false))?;
-    canonicalize_quads(&quads)
+    canonicalize_quads_reference(&quads)
 }
 
 #[cfg(test)]
@@ -466,6 +694,105 @@ mod tests {
         match canonicalize(&doc) {
             Err(RdfcError::ContextUnavailable(u)) => assert_eq!(u, "https://example.org/ctx.json"),
             other => panic!("expected unavailable, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn canonicalize_quads_matches_rdf_canon() {
+        let docs = [
+            json!({
+                "@context": ["https://www.w3.org/ns/credentials/v2"],
+                "id": "urn:uuid:1", "type": ["VerifiableCredential"], "issuer": "did:example:1",
+                "credentialSubject": [{"id": "did:example:2"}, {"name": "x"}, {"name": "y"}],
+                "proof": [{"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022",
+                    "verificationMethod": "did:example:1#k", "proofPurpose": "assertionMethod",
+                    "proofValue": "z123"}, {"type": "DataIntegrityProof"}]
+            }),
+            json!({
+                "@context": ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"],
+                "@id": "_:a", "knows": {"@id": "_:b", "knows": {"@id": "_:c", "knows": {"@id": "_:a"}}},
+                "likes": [{"@id": "_:b"}, {"@id": "_:c"}, "z", 3, true,
+                    "\u{0}\u{1}\u{8}\t\n\u{b}\u{c}\r\u{1f} \"q\" \\ \u{7f}\u{80} é ☃ 😀"]
+            }),
+        ];
+        for doc in docs {
+            let quads = block_on(to_quads(&doc, false)).unwrap();
+            assert!(quads.iter().any(|q| q.subject.is_blank_node()), "{doc}");
+            assert_eq!(
+                canonicalize_quads(&quads).unwrap(),
+                canonicalize_quads_reference(&quads).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn canonicalize_quads_matches_rdf_canon_on_tricky_graphs() {
+        use oxrdf::{BlankNode, GraphName, Literal, NamedNode, Quad};
+        let p = NamedNode::new_unchecked("http://example.org/p");
+        let q = NamedNode::new_unchecked("http://example.org/q");
+        let b = |s: &str| BlankNode::new_unchecked(s);
+        let iri = NamedNode::new_unchecked("http://example.org/s");
+        let cases: Vec<Vec<Quad>> = vec![
+            // Symmetric cycle: equal first-degree hashes, hash N-degree quads decides.
+            vec![
+                Quad::new(b("x"), p.clone(), b("y"), GraphName::DefaultGraph),
+                Quad::new(b("y"), p.clone(), b("x"), GraphName::DefaultGraph),
+            ],
+            // Two blank nodes that look alike from the first degree.
+            vec![
+                Quad::new(iri.clone(), p.clone(), b("m"), GraphName::DefaultGraph),
+                Quad::new(iri.clone(), p.clone(), b("n"), GraphName::DefaultGraph),
+                Quad::new(
+                    b("m"),
+                    q.clone(),
+                    Literal::new_simple_literal("v"),
+                    GraphName::DefaultGraph,
+                ),
+                Quad::new(
+                    b("n"),
+                    q.clone(),
+                    Literal::new_simple_literal("v"),
+                    GraphName::DefaultGraph,
+                ),
+            ],
+            // Self loop, blank graph name, duplicates, literals of every kind.
+            vec![
+                Quad::new(b("s"), p.clone(), b("s"), GraphName::DefaultGraph),
+                Quad::new(b("s"), p.clone(), b("s"), GraphName::DefaultGraph),
+                Quad::new(b("s"), q.clone(), b("t"), b("g")),
+                Quad::new(iri.clone(), q.clone(), b("g"), GraphName::DefaultGraph),
+                Quad::new(
+                    b("t"),
+                    p.clone(),
+                    Literal::new_language_tagged_literal_unchecked("hé\"\\\n", "en-gb"),
+                    b("g"),
+                ),
+                Quad::new(
+                    b("t"),
+                    p.clone(),
+                    Literal::new_typed_literal(
+                        "3",
+                        NamedNode::new_unchecked("http://www.w3.org/2001/XMLSchema#integer"),
+                    ),
+                    iri.clone(),
+                ),
+                Quad::new(
+                    b("t"),
+                    q.clone(),
+                    Literal::new_typed_literal(
+                        "x",
+                        NamedNode::new_unchecked("http://www.w3.org/2001/XMLSchema#string"),
+                    ),
+                    GraphName::DefaultGraph,
+                ),
+            ],
+            vec![],
+        ];
+        for quads in cases {
+            assert_eq!(
+                canonicalize_quads(&quads).unwrap(),
+                canonicalize_quads_reference(&quads).unwrap()
+            );
         }
     }
 
