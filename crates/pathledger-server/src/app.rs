@@ -623,11 +623,13 @@ impl App {
         // data: every row of a bulk call shares suite and flags, so take the first.
         let shared = opts_by_row.first().cloned().unwrap_or_default();
         let this = self.clone();
+        let started = std::time::Instant::now();
         let results = store
             .bulk_issue(reqs, |ctx| {
                 this.build_credential(&defs, &profile, &ctx, &shared)
             })
             .await;
+        let stored = started.elapsed();
         // A cohort finishing a module may complete stacks and reach roles: award those now,
         // once each (the award path replays what was already awarded).
         let mut cohort: Vec<String> = results
@@ -644,6 +646,8 @@ impl App {
                 tracing::info!(issuer = %issuer_id, awarded = awarded.len(), "bulk issuance completed stacks or roles; earned credentials issued");
             }
         }
+        let awarded = started.elapsed() - stored;
+        tracing::debug!(rows = pre.len(), ?stored, awards = ?awarded, "bulk issuance");
         let mut results = results.into_iter();
         let mut out = Vec::with_capacity(pre.len());
         for p in pre {

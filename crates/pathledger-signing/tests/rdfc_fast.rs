@@ -193,6 +193,25 @@ fn the_benchmark_credential_and_its_proof_configuration_take_the_fast_path() {
     check(&config);
 }
 
+/// What Pathledger itself issues (a hashed email identity with `"hashed": true`, a boolean the
+/// OB context types as xsd:boolean) is answered by the fast path, identically.
+#[test]
+fn credentials_as_we_issue_them_take_the_fast_path() {
+    let text = include_str!("../../../tests/vectors/eddsa/project-ob-issued-unsigned.json");
+    let mut doc: Value = serde_json::from_str(text).expect("vector parses");
+    assert!(rdfc::takes_fast_path(&doc), "{doc}");
+    assert!(check(&doc));
+    let nquads = rdfc::canonicalize(&doc).expect("canonical");
+    // The OB 3.0 context coerces `hashed` to its own (https) XSD namespace, not the default
+    // http one a plain JSON boolean gets: the coercion must show.
+    assert!(
+        nquads.contains("#hashed> \"true\"^^<https://www.w3.org/2001/XMLSchema#boolean>"),
+        "{nquads}"
+    );
+    doc["credentialSubject"]["identifier"][0]["hashed"] = json!(false);
+    assert!(check(&doc));
+}
+
 #[test]
 fn canonicalize_excluding_matches_removing_the_member() {
     for doc in base_docs() {

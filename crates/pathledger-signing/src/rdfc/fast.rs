@@ -511,15 +511,27 @@ fn literal(ctx: &ActiveContext, def: TermDefinitionRef<'_>, value: &Value) -> Op
             }
             _ => None,
         },
-        // Coerced non-strings: general path.
+        // A boolean coerced to a datatype keeps its lexical form and takes that datatype (JSON-LD
+        // value expansion adds the term's @type; RDF conversion writes "true"/"false").
+        Value::Bool(b) => match ty {
+            None => Some(
+                oxrdf::Literal::new_typed_literal(
+                    if *b { "true" } else { "false" },
+                    oxrdf::NamedNode::new_unchecked(XSD_BOOLEAN),
+                )
+                .into(),
+            ),
+            Some(Type::Iri(t)) => Some(
+                oxrdf::Literal::new_typed_literal(
+                    if *b { "true" } else { "false" },
+                    oxrdf::NamedNode::new_unchecked(t.as_str()),
+                )
+                .into(),
+            ),
+            _ => None,
+        },
+        // Other coerced non-strings: general path.
         _ if ty.is_some() => None,
-        Value::Bool(b) => Some(
-            oxrdf::Literal::new_typed_literal(
-                if *b { "true" } else { "false" },
-                oxrdf::NamedNode::new_unchecked(XSD_BOOLEAN),
-            )
-            .into(),
-        ),
         Value::Number(n) => {
             let text = if let Some(i) = n.as_u64() {
                 (i <= SAFE_INTEGER).then(|| i.to_string())?
