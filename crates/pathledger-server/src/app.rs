@@ -106,6 +106,16 @@ pub struct Issued {
     pub replayed: bool,
 }
 
+/// One row of a bulk issuance: the record (whose `document` is the exact signed bytes), without
+/// the parsed copy [`Issued`] carries (a cohort's worth of parsing nobody reads).
+#[derive(Debug, Clone)]
+pub struct BulkIssued {
+    /// The store record.
+    pub record: CredentialRecord,
+    /// True when this answered a retry with the first result.
+    pub replayed: bool,
+}
+
 /// Options of one issuance.
 #[derive(Debug, Clone)]
 pub struct IssueOptions {
@@ -592,7 +602,7 @@ impl App {
         &self,
         issuer_id: &str,
         rows: Vec<(String, Recipient, IssueOptions)>,
-    ) -> Result<Vec<Result<Issued, AppError>>, AppError> {
+    ) -> Result<Vec<Result<BulkIssued, AppError>>, AppError> {
         let store = &self.inner.store;
         let issuer = store.issuer(issuer_id).await?;
         let defs = self.definitions(&issuer.org_id).await?;
@@ -654,7 +664,10 @@ impl App {
             match p {
                 Some(e) => out.push(Err(e)),
                 None => match results.next() {
-                    Some(Ok(o)) => out.push(self.to_issued(o)),
+                    Some(Ok(o)) => out.push(Ok(BulkIssued {
+                        record: o.credential,
+                        replayed: o.replayed,
+                    })),
                     Some(Err(e)) => out.push(Err(unwrap_build(e))),
                     None => out.push(Err(AppError::Build("missing result".into()))),
                 },

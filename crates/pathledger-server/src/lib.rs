@@ -22,7 +22,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-pub use app::{App, AppConfig, AppError, IssueOptions, Issued};
+pub use app::{App, AppConfig, AppError, BulkIssued, IssueOptions, Issued};
 pub use error::ApiError;
 
 /// Largest request body accepted (a bulk roster of credentials fits; a 10 MB+ body does not).

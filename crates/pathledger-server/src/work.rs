@@ -22,7 +22,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::api::first_issuer;
-use crate::app::{App, IssueOptions, Issued};
+use crate::app::{App, BulkIssued, IssueOptions, Issued};
 use crate::auth::{Caller, MaybeCaller};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -1146,8 +1146,8 @@ async fn bulk_rows(
     issuer_id: &str,
     parsed: Vec<Result<(String, Recipient, IssueOptions), ApiError>>,
     progress: Option<&Arc<Mutex<Job>>>,
-) -> Result<Vec<Result<Issued, ApiError>>, ApiError> {
-    let mut out: Vec<Option<Result<Issued, ApiError>>> = Vec::with_capacity(parsed.len());
+) -> Result<Vec<Result<BulkIssued, ApiError>>, ApiError> {
+    let mut out: Vec<Option<Result<BulkIssued, ApiError>>> = Vec::with_capacity(parsed.len());
     let mut good = Vec::new();
     let mut good_pos = Vec::new();
     for (i, p) in parsed.into_iter().enumerate() {
@@ -1184,7 +1184,7 @@ async fn bulk_rows(
         .collect())
 }
 
-fn row_result_json(i: usize, r: &Result<Issued, ApiError>) -> Value {
+fn row_result_json(i: usize, r: &Result<BulkIssued, ApiError>) -> Value {
     match r {
         Ok(c) => json!({"row": i, "ok": true, "id": c.record.id, "replayed": c.replayed}),
         Err(e) => {

@@ -293,6 +293,7 @@ impl Store {
         rows: Vec<(usize, IssueRequest)>,
         build: &(dyn Fn(IssueContext<'_>) -> Result<String, BoxErr> + Sync),
     ) -> Result<Vec<(usize, Result<IssueOutcome, StoreError>)>, StoreError> {
+        let t0 = std::time::Instant::now();
         let mut tx = self.db().begin().await?;
         let now = now_ms();
         let mut results: Vec<(usize, RowResult)> = Vec::with_capacity(rows.len());
@@ -404,14 +405,27 @@ impl Store {
         };
         // Build and sign: CPU-bound and independent per row, so it runs on all cores. The log
         // lock is taken after building, so it is held only while writing.
+        let t_prepared = t0.elapsed();
         let built = build_all(&prepared, &org_id, now, &key, build);
+        let t_built = t0.elapsed();
         let mut log = LogAppender::lock(&mut tx).await?;
         for (p, b) in prepared.iter().zip(built) {
             done.finish_row(p, b, &mut log, &mut records, &mut results)?;
         }
+        let t_logged = t0.elapsed();
         write_records(&mut tx, &records, now).await?;
         log.flush(&mut tx).await?;
+        let t_written = t0.elapsed();
         tx.commit().await?;
+        tracing::debug!(
+            rows = records.len(),
+            prepare = ?t_prepared,
+            build = ?(t_built - t_prepared),
+            log = ?(t_logged - t_built),
+            write = ?(t_written - t_logged),
+            commit = ?(t0.elapsed() - t_written),
+            "bulk batch"
+        );
 
         // Rows answered by another row of the batch (same idempotency key) need its record.
         let wanted: HashSet<usize> = results
