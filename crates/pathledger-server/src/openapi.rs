@@ -43,7 +43,7 @@ pub fn document() -> Value {
             "/healthz": {"get": op("Liveness and database check", "operations", false)},
             "/credentials/issue": {"post": op("VC-API: sign a credential as given (query: cryptosuite, issuer=did:key)", "vc-api", true)},
             "/credentials/verify": {"post": op("VC-API: verify a credential (200 verified, 422 not)", "vc-api", false)},
-            "/api/v1/credentials": {"post": op("Issue a micro-credential: {achievement, recipient, suite?, idempotency_key?, valid_until?, evidence?}", "issuance", true)},
+            "/api/v1/credentials": {"post": op("Issue a micro-credential: {achievement, recipient, suite?, idempotency_key?, valid_until?, evidence?}; answers {id, replayed, log_index, awarded: [{id, achievement}] (certificates and role awards this credential completed), verifiableCredential}", "issuance", true)},
             "/api/v1/credentials/{id}": {"get": op("The exact signed credential", "issuance", false)},
             "/api/v1/credentials/{id}/revoke": {"post": op("Revoke {reason?}", "status", true)},
             "/api/v1/credentials/{id}/suspend": {"post": op("Suspend {reason?}", "status", true)},
@@ -55,7 +55,7 @@ pub fn document() -> Value {
             "/api/v1/log/head": {"get": op("A freshly signed tree head of the transparency log", "log", false)},
             "/api/v1/log/credentials/{id}/proof": {"get": op("Inclusion proofs of a credential's events", "log", false)},
             "/api/v1/log/consistency": {"get": op("Consistency proof ?from=&to=", "log", false)},
-            "/api/v1/credentials/bulk": {"post": op("Bulk issue {suite?, rows: [{achievement, recipient, valid_until?, idempotency_key?}]}: one result per row", "issuance", true)},
+            "/api/v1/credentials/bulk": {"post": op("Bulk issue {suite?, rows: [{achievement, recipient, valid_until?, idempotency_key?}]}: one result per row; members who complete a stack or reach a role are awarded its credential", "issuance", true)},
             "/api/v1/evidence": {
                 "get": op("The caller's own evidence submissions and those assigned to them", "evidence", true),
                 "post": op("Submit evidence {achievement, narrative, url?, assessor} (educators)", "evidence", true)},

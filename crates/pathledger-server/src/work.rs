@@ -16,7 +16,8 @@ use pathledger_badges as badges;
 use pathledger_core::Category;
 use pathledger_signing::Cryptosuite;
 use pathledger_store::{
-    EvidenceSubmission, Recipient, Role, StatusChange, StoreError, SubmissionState,
+    CredentialStatus, EvidenceSubmission, Recipient, Role, StatusChange, StoreError,
+    SubmissionState,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -456,13 +457,20 @@ async fn revoke_issued_for(
     {
         if c.idempotency_key.as_deref() == Some(key.as_str()) && c.status.as_str() != "revoked" {
             tracing::warn!(submission = %sub.id, credential = %c.id, "submission was returned; revoking the credential an acceptance issued");
-            app.change_status(
-                &c.id,
-                StatusChange::Revoke,
-                Some("the evidence submission was returned"),
-                Some(&caller.user.id),
-            )
-            .await?;
+            let revoked = app
+                .change_status(
+                    &c.id,
+                    StatusChange::Revoke,
+                    Some("the evidence submission was returned"),
+                    Some(&caller.user.id),
+                )
+                .await;
+            if let Err(e) = revoked {
+                // The racing decision may have revoked it first: that is the outcome wanted.
+                if app.store().credential(&c.id).await?.status != CredentialStatus::Revoked {
+                    return Err(e.into());
+                }
+            }
         }
     }
     Ok(())
