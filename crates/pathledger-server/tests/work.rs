@@ -321,21 +321,11 @@ async fn bulk_awards(env: &TestEnv) {
         r.expect("row issued");
     }
     let certs = |who: usize| async move {
-        let edu = env
-            .app
-            .store()
-            .educator_by_email(&format!("cohort-{who}@example.org"))
-            .await
-            .expect("lookup")
-            .expect("educator");
-        env.app
-            .store()
-            .credentials_for_educator(&edu.id)
-            .await
-            .expect("credentials")
-            .into_iter()
-            .filter(|c| c.achievement_id == "cert-blended-foundations")
-            .count()
+        env.count_held(
+            &format!("cohort-{who}@example.org"),
+            "cert-blended-foundations",
+        )
+        .await
     };
     assert_eq!(certs(0).await, 1);
     assert_eq!(certs(1).await, 1);

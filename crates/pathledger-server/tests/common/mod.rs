@@ -43,6 +43,25 @@ impl TestEnv {
             .unwrap_or_else(|| panic!("{email} is not an educator"))
     }
 
+    /// How many credentials of `achievement` the educator with `email` holds (any status).
+    pub async fn count_held(&self, email: &str, achievement: &str) -> usize {
+        let edu = self
+            .app
+            .store()
+            .educator_by_email(email)
+            .await
+            .expect("lookup")
+            .unwrap_or_else(|| panic!("no educator {email}"));
+        self.app
+            .store()
+            .credentials_for_educator(&edu.id)
+            .await
+            .expect("credentials")
+            .iter()
+            .filter(|c| c.achievement_id == achievement)
+            .count()
+    }
+
     pub fn sample(&self, state: &str) -> String {
         self.seed
             .samples
