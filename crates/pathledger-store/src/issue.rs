@@ -525,12 +525,25 @@ impl Store {
             .iter()
             .filter(|e| !email_to_id.contains_key(*e))
             .collect();
+        // Educators created here are known without reading them back.
+        let mut created: HashMap<String, EducatorInfo> = HashMap::new();
         for chunk in missing.chunks(200) {
             let mut ed_args = Vec::new();
             let mut id_args = Vec::new();
             for e in chunk {
                 let id = new_id("edu")?;
                 let salt = hex::encode(crate::crypto::random_bytes::<16>()?);
+                created.insert(
+                    id.clone(),
+                    EducatorInfo {
+                        id: id.clone(),
+                        salt: salt.clone(),
+                        email: Some((*e).clone()),
+                        did: None,
+                        show_email: false,
+                        show_did: false,
+                    },
+                );
                 ed_args.extend(args![
                     id.as_str(),
                     org_id,
@@ -557,9 +570,10 @@ impl Store {
         }
         let mut all_ids: Vec<String> = ids.clone();
         all_ids.extend(email_to_id.values().cloned());
+        all_ids.retain(|id| !created.contains_key(id));
         all_ids.sort();
         all_ids.dedup();
-        let mut infos: HashMap<String, EducatorInfo> = HashMap::new();
+        let mut infos: HashMap<String, EducatorInfo> = created;
         for chunk in all_ids.chunks(500) {
             let sql = format!(
                 "SELECT id, salt, show_email, show_did FROM educators WHERE id IN ({})",

@@ -177,7 +177,14 @@ both!(bulk_issue_reports_bad_rows, |h| {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(s.credentials_for_educator(&e.id).await.unwrap().len(), 1);
+    let held = s.credentials_for_educator(&e.id).await.unwrap();
+    assert_eq!(held.len(), 1);
+    // A new educator's credential names them by the salted hash the store keeps for them.
+    assert_eq!(
+        held[0].recipient_hash,
+        recipient_identity_hash("teacher5@school.example", &e.salt)
+    );
+    assert!(held[0].document.contains(&held[0].recipient_hash));
     assert!(s.audit().await.unwrap().is_ok());
 });
 
