@@ -248,15 +248,12 @@ async fn issue(
         .issue(&issuer.id, &body.achievement, recipient, opts)
         .await?;
     // This credential may complete a stack or reach a role: issue what that earns, once.
-    let awarded: Vec<Value> = match (&out.record.educator_id, out.replayed) {
-        (Some(edu), false) => app
-            .award_quietly(edu)
-            .await
-            .iter()
-            .map(|a| json!({"id": a.record.id, "achievement": a.record.achievement_id}))
-            .collect(),
-        _ => Vec::new(),
-    };
+    let awarded: Vec<Value> = app
+        .award_after(&out)
+        .await
+        .iter()
+        .map(|a| json!({"id": a.record.id, "achievement": a.record.achievement_id}))
+        .collect();
     let status = if out.replayed {
         StatusCode::OK
     } else {

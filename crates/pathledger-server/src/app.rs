@@ -656,8 +656,8 @@ impl App {
                 tracing::info!(issuer = %issuer_id, awarded = awarded.len(), "bulk issuance completed stacks or roles; earned credentials issued");
             }
         }
-        let awarded = started.elapsed() - stored;
-        tracing::debug!(rows = pre.len(), ?stored, awards = ?awarded, "bulk issuance");
+        let award_time = started.elapsed() - stored;
+        tracing::debug!(rows = pre.len(), ?stored, awards = ?award_time, "bulk issuance");
         let mut results = results.into_iter();
         let mut out = Vec::with_capacity(pre.len());
         for p in pre {
@@ -944,6 +944,15 @@ impl App {
                 tracing::warn!(educator = %educator_id, error = %e, "awarding earned credentials failed; will be retried on the next award run");
                 Vec::new()
             }
+        }
+    }
+
+    /// What a freshly issued credential completes (nothing for a replayed retry or a
+    /// recipient who is not one of our educators), awarded quietly.
+    pub async fn award_after(&self, issued: &Issued) -> Vec<Issued> {
+        match (&issued.record.educator_id, issued.replayed) {
+            (Some(edu), false) => self.award_quietly(edu).await,
+            _ => Vec::new(),
         }
     }
 

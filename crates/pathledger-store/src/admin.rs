@@ -1009,18 +1009,10 @@ impl Store {
 
     /// An educator's facts, oldest first.
     pub async fn facts(&self, educator_id: &str) -> Result<Vec<Fact>, StoreError> {
-        self.db()
-            .fetch_all(
-                "SELECT id, educator_id, kind, document, recorded_by, created_ms FROM facts WHERE educator_id = $1 ORDER BY created_ms, id",
-                args![educator_id],
-            )
-            .await?
-            .iter()
-            .map(row_to_fact)
-            .collect()
+        self.facts_for_educators(&[educator_id.to_owned()]).await
     }
 
-    /// The facts of many educators (in chunks), in the order [`Store::facts`] gives each.
+    /// The facts of many educators (in chunks), oldest first.
     pub async fn facts_for_educators(
         &self,
         educator_ids: &[String],

@@ -457,13 +457,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 &serde_json::to_string_pretty(&issued.credential)?,
             )?;
             // This credential may complete a stack or reach a role: issue what that earns.
-            if let (Some(edu), false) = (&issued.record.educator_id, issued.replayed) {
-                for a in app.award_quietly(edu).await {
-                    eprintln!(
-                        "also awarded {} ({}): earned with this credential",
-                        a.record.achievement_id, a.record.id
-                    );
-                }
+            for a in app.award_after(&issued).await {
+                eprintln!(
+                    "also awarded {} ({}): earned with this credential",
+                    a.record.achievement_id, a.record.id
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
