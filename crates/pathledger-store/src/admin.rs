@@ -8,7 +8,7 @@ use crate::error::StoreError;
 use crate::issue::{row_to_credential, CRED_COLS};
 use crate::log::{LeafData, LogAppender};
 use crate::model::*;
-use crate::sql::{args, list_placeholders, Row, Val};
+use crate::sql::{args, keyed_sql, list_placeholders, Keys, Row, Val};
 use crate::{check_text, Store};
 
 fn parse_json(s: &str) -> Result<serde_json::Value, StoreError> {
@@ -1019,11 +1019,16 @@ impl Store {
     ) -> Result<Vec<Fact>, StoreError> {
         let mut out = Vec::new();
         for chunk in educator_ids.chunks(500) {
-            let sql = format!(
-                "SELECT id, educator_id, kind, document, recorded_by, created_ms FROM facts WHERE educator_id IN ({}) ORDER BY created_ms, id",
-                list_placeholders(1, chunk.len())
+            let (sql, a) = keyed_sql(
+                self.db().backend(),
+                "id, educator_id, kind, document, recorded_by, created_ms",
+                "facts",
+                "",
+                "educator_id",
+                Keys::Text(chunk),
+                "created_ms, id",
+                Vec::new(),
             );
-            let a = chunk.iter().map(|e| Val::Text(e.clone())).collect();
             for r in self.db().fetch_all(&sql, a).await? {
                 out.push(row_to_fact(&r)?);
             }

@@ -17,7 +17,7 @@ use crate::model::{
     CredentialRecord, CredentialStatus, IssueContext, IssueOutcome, IssueRequest, Recipient,
     RecipientIdentity, StatusAssignment, StatusPurpose,
 };
-use crate::sql::{args, list_placeholders, values_placeholders, Backend, Row, Tx, Val};
+use crate::sql::{args, keyed_sql, values_placeholders, Backend, Keys, Row, Tx};
 use crate::{check_text, Store};
 
 /// Rows per transaction in [`Store::bulk_issue`].
@@ -341,12 +341,16 @@ impl Store {
             .collect();
         let mut existing: HashMap<String, Row> = HashMap::new();
         for chunk in keys.chunks(500) {
-            let sql = format!(
-                "SELECT {CRED_COLS} FROM credentials WHERE org_id = $1 AND idempotency_key IN ({})",
-                list_placeholders(2, chunk.len())
+            let (sql, a) = keyed_sql(
+                tx.backend(),
+                CRED_COLS,
+                "credentials",
+                "org_id = $1",
+                "idempotency_key",
+                Keys::Text(chunk),
+                "",
+                args![org_id.as_str()],
             );
-            let mut a = args![org_id.as_str()];
-            a.extend(chunk.iter().map(|k| Val::Text(k.clone())));
             for r in tx.fetch_all(&sql, a).await? {
                 if let Some(k) = r.opt_text("idempotency_key")? {
                     existing.insert(k, r);
@@ -509,14 +513,17 @@ impl Store {
         ids.dedup();
         let mut email_to_id: HashMap<String, String> = HashMap::new();
         for chunk in emails.chunks(500) {
-            let sql = format!(
-                "SELECT value, educator_id FROM educator_identifiers WHERE kind = 'email' AND value IN ({})",
-                list_placeholders(1, chunk.len())
+            let (sql, a) = keyed_sql(
+                tx.backend(),
+                "value, educator_id",
+                "educator_identifiers",
+                "kind = 'email'",
+                "value",
+                Keys::Text(chunk),
+                "",
+                Vec::new(),
             );
-            for r in tx
-                .fetch_all(&sql, chunk.iter().map(|e| Val::Text(e.clone())).collect())
-                .await?
-            {
+            for r in tx.fetch_all(&sql, a).await? {
                 email_to_id.insert(r.text("value")?, r.text("educator_id")?);
             }
         }
@@ -575,14 +582,17 @@ impl Store {
         all_ids.dedup();
         let mut infos: HashMap<String, EducatorInfo> = created;
         for chunk in all_ids.chunks(500) {
-            let sql = format!(
-                "SELECT id, salt, show_email, show_did FROM educators WHERE id IN ({})",
-                list_placeholders(1, chunk.len())
+            let (sql, a) = keyed_sql(
+                tx.backend(),
+                "id, salt, show_email, show_did",
+                "educators",
+                "",
+                "id",
+                Keys::Text(chunk),
+                "",
+                Vec::new(),
             );
-            for r in tx
-                .fetch_all(&sql, chunk.iter().map(|e| Val::Text(e.clone())).collect())
-                .await?
-            {
+            for r in tx.fetch_all(&sql, a).await? {
                 let id = r.text("id")?;
                 infos.insert(
                     id.clone(),
@@ -596,14 +606,17 @@ impl Store {
                     },
                 );
             }
-            let sql = format!(
-                "SELECT educator_id, kind, value, is_primary FROM educator_identifiers WHERE educator_id IN ({}) ORDER BY is_primary DESC, value",
-                list_placeholders(1, chunk.len())
+            let (sql, a) = keyed_sql(
+                tx.backend(),
+                "educator_id, kind, value, is_primary",
+                "educator_identifiers",
+                "",
+                "educator_id",
+                Keys::Text(chunk),
+                "is_primary DESC, value",
+                Vec::new(),
             );
-            for r in tx
-                .fetch_all(&sql, chunk.iter().map(|e| Val::Text(e.clone())).collect())
-                .await?
-            {
+            for r in tx.fetch_all(&sql, a).await? {
                 if let Some(info) = infos.get_mut(&r.text("educator_id")?) {
                     let v = r.text("value")?;
                     match r.text("kind")?.as_str() {
@@ -832,14 +845,17 @@ impl Store {
                 }
                 let mut taken: HashSet<u64> = HashSet::new();
                 for chunk in cands.chunks(500) {
-                    let sql = format!(
-                        "SELECT idx FROM status_allocations WHERE list_id = $1 AND idx IN ({})",
-                        list_placeholders(2, chunk.len())
+                    let chunk: Vec<i64> = chunk.iter().map(|c| *c as i64).collect();
+                    let (sql, a) = keyed_sql(
+                        tx.backend(),
+                        "idx",
+                        "status_allocations",
+                        "list_id = $1",
+                        "idx",
+                        Keys::I64(&chunk),
+                        "",
+                        args![list_id.as_str()],
                     );
-                    let mut a = args![list_id.as_str()];
-                    for c in chunk {
-                        a.push(Val::I64(*c as i64));
-                    }
                     for r in tx.fetch_all(&sql, a).await? {
                         taken.insert(r.u64("idx")?);
                     }

@@ -19,6 +19,10 @@ pub(crate) enum Val {
     Bool(bool),
     OptI64(Option<i64>),
     OptText(Option<String>),
+    /// A PostgreSQL `text[]` (see [`keyed_sql`]); SQLite gets it as a JSON array.
+    TextArray(Vec<String>),
+    /// A PostgreSQL `bigint[]` (see [`keyed_sql`]); SQLite gets it as a JSON array.
+    I64Array(Vec<i64>),
 }
 
 impl From<i64> for Val {
@@ -100,10 +104,107 @@ macro_rules! bind_all {
                 Val::Bool(x) => q.bind(x),
                 Val::OptI64(x) => q.bind(x),
                 Val::OptText(x) => q.bind(x),
+                Val::TextArray(x) => q.bind(serde_json::Value::from(x).to_string()),
+                Val::I64Array(x) => q.bind(serde_json::Value::from(x).to_string()),
             };
         }
         q
     }};
+}
+
+macro_rules! bind_all_pg {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for v in $args {
+            q = match v {
+                Val::I64(x) => q.bind(x),
+                Val::Text(x) => q.bind(x),
+                Val::Bytes(x) => q.bind(x),
+                Val::Bool(x) => q.bind(x),
+                Val::OptI64(x) => q.bind(x),
+                Val::OptText(x) => q.bind(x),
+                Val::TextArray(x) => q.bind(x),
+                Val::I64Array(x) => q.bind(x),
+            };
+        }
+        q
+    }};
+}
+
+/// Keys looked up in one query by [`keyed_sql`].
+pub(crate) enum Keys<'a> {
+    Text(&'a [String]),
+    I64(&'a [i64]),
+}
+
+impl Keys<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Keys::Text(k) => k.len(),
+            Keys::I64(k) => k.len(),
+        }
+    }
+}
+
+/// `SELECT {select} FROM {from} WHERE {filter} AND {key} IN (keys) [ORDER BY {order}]` for a
+/// batch of keys, with its arguments: `args` bind `$1…` of `filter`, the keys follow.
+///
+/// SQLite plans an `IN` list as one index probe per key. PostgreSQL plans it from table
+/// statistics, and a table filled by bulk issuance since its last `ANALYZE` looks empty: it then
+/// scans the whole table (or every row matching `filter`) per query, so each batch costs more
+/// than the one before. There the keys come as one array, each looked up by its own index probe
+/// (`OFFSET 0` keeps the planner from turning the lateral lookup back into a join over the table),
+/// whatever the statistics say. `select` and `order` name columns of `from` without qualifiers;
+/// `keys` must be distinct.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn keyed_sql(
+    backend: Backend,
+    select: &str,
+    from: &str,
+    filter: &str,
+    key: &str,
+    keys: Keys<'_>,
+    order: &str,
+    mut args: Vec<Val>,
+) -> (String, Vec<Val>) {
+    let first = args.len() + 1;
+    let filter = if filter.is_empty() {
+        String::new()
+    } else {
+        format!("{filter} AND ")
+    };
+    let order = if order.is_empty() {
+        String::new()
+    } else {
+        format!(" ORDER BY {order}")
+    };
+    match backend {
+        Backend::Sqlite => {
+            let sql = format!(
+                "SELECT {select} FROM {from} WHERE {filter}{key} IN ({}){order}",
+                list_placeholders(first, keys.len())
+            );
+            match keys {
+                Keys::Text(k) => args.extend(k.iter().map(|v| Val::Text(v.clone()))),
+                Keys::I64(k) => args.extend(k.iter().map(|v| Val::I64(*v))),
+            }
+            (sql, args)
+        }
+        Backend::Postgres => {
+            let ty = match keys {
+                Keys::Text(_) => "text",
+                Keys::I64(_) => "bigint",
+            };
+            let sql = format!(
+                "SELECT {select} FROM unnest(${first}::{ty}[]) AS keyed_k(k) CROSS JOIN LATERAL (SELECT {select} FROM {from} WHERE {filter}{key} = keyed_k.k OFFSET 0) AS keyed_t{order}"
+            );
+            args.push(match keys {
+                Keys::Text(k) => Val::TextArray(k.to_vec()),
+                Keys::I64(k) => Val::I64Array(k.to_vec()),
+            });
+            (sql, args)
+        }
+    }
 }
 
 /// SQLite looks a named parameter up by walking a list (`sqlite3_bind_parameter_name` is
@@ -237,7 +338,7 @@ impl Db {
                     .map(Row::Sqlite)
                     .collect())
             }
-            Db::Pg(p) => Ok(bind_all!(sqlx::query::<Postgres>(sql), args)
+            Db::Pg(p) => Ok(bind_all_pg!(sqlx::query::<Postgres>(sql), args)
                 .fetch_all(p)
                 .await?
                 .into_iter()
@@ -259,7 +360,7 @@ impl Db {
                     .await?
                     .map(Row::Sqlite))
             }
-            Db::Pg(p) => Ok(bind_all!(sqlx::query::<Postgres>(sql), args)
+            Db::Pg(p) => Ok(bind_all_pg!(sqlx::query::<Postgres>(sql), args)
                 .fetch_optional(p)
                 .await?
                 .map(Row::Pg)),
@@ -301,7 +402,7 @@ impl Tx {
                     .await?
                     .rows_affected())
             }
-            Tx::Pg(t) => Ok(bind_all!(sqlx::query::<Postgres>(sql), args)
+            Tx::Pg(t) => Ok(bind_all_pg!(sqlx::query::<Postgres>(sql), args)
                 .execute(&mut **t)
                 .await?
                 .rows_affected()),
@@ -323,7 +424,7 @@ impl Tx {
                     .map(Row::Sqlite)
                     .collect())
             }
-            Tx::Pg(t) => Ok(bind_all!(sqlx::query::<Postgres>(sql), args)
+            Tx::Pg(t) => Ok(bind_all_pg!(sqlx::query::<Postgres>(sql), args)
                 .fetch_all(&mut **t)
                 .await?
                 .into_iter()
@@ -345,7 +446,7 @@ impl Tx {
                     .await?
                     .map(Row::Sqlite))
             }
-            Tx::Pg(t) => Ok(bind_all!(sqlx::query::<Postgres>(sql), args)
+            Tx::Pg(t) => Ok(bind_all_pg!(sqlx::query::<Postgres>(sql), args)
                 .fetch_optional(&mut **t)
                 .await?
                 .map(Row::Pg)),
@@ -401,7 +502,88 @@ pub(crate) fn list_placeholders(first: usize, count: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::sqlite_sql;
+    use super::{keyed_sql, sqlite_sql, Backend, Keys, Val};
+    use sqlx::{Connection as _, Row as _};
+
+    /// On a table bulk-filled since its last `ANALYZE` (as bulk issuance leaves `educator_identifiers`
+    /// and `status_allocations`), PostgreSQL plans a plain `IN` list as a scan of the whole table;
+    /// the keyed form must still probe the index once per key.
+    #[tokio::test]
+    async fn keyed_lookups_probe_the_index_on_a_table_with_stale_statistics() {
+        let Ok(url) = std::env::var("PATHLEDGER_TEST_POSTGRES_URL") else {
+            assert_ne!(
+                std::env::var("PATHLEDGER_REQUIRE_POSTGRES").as_deref(),
+                Ok("1"),
+                "PATHLEDGER_REQUIRE_POSTGRES=1 but PATHLEDGER_TEST_POSTGRES_URL is not set"
+            );
+            eprintln!("skipping: PATHLEDGER_TEST_POSTGRES_URL is not set");
+            return;
+        };
+        let mut c = sqlx::PgConnection::connect(&url).await.expect("connect");
+        sqlx::raw_sql(
+            "CREATE TEMP TABLE ids (kind TEXT NOT NULL, value TEXT NOT NULL, educator_id TEXT NOT NULL, PRIMARY KEY (kind, value));
+             INSERT INTO ids SELECT 'email', 'y' || i, 'e' || i FROM generate_series(1, 10) i;
+             ANALYZE ids;
+             INSERT INTO ids SELECT 'email', 'x' || i, 'e' || i FROM generate_series(1, 20000) i;",
+        )
+        .execute(&mut c)
+        .await
+        .expect("set up");
+        let keys: Vec<String> = (1..=500).map(|i| format!("x{}", i * 7)).collect();
+        let (sql, args) = keyed_sql(
+            Backend::Postgres,
+            "value, educator_id",
+            "ids",
+            "kind = 'email'",
+            "value",
+            Keys::Text(&keys),
+            "",
+            Vec::new(),
+        );
+        let keys_arg = match args.as_slice() {
+            [Val::TextArray(v)] => v.clone(),
+            other => panic!("expected one text[] argument, got {other:?}"),
+        };
+        let explain = format!("EXPLAIN (FORMAT JSON) {sql}");
+        let keyed: serde_json::Value = sqlx::query(&explain)
+            .bind(keys_arg.clone())
+            .fetch_one(&mut c)
+            .await
+            .expect("explain keyed")
+            .get(0);
+        let keyed = keyed.to_string();
+        assert!(
+            !keyed.contains("Seq Scan"),
+            "keyed lookup scans the table: {keyed}"
+        );
+        assert!(
+            keyed.contains("Index Scan"),
+            "keyed lookup does not probe the index: {keyed}"
+        );
+        // The same lookup as an IN list, for the record (the planner's choice, not asserted).
+        let listed = format!(
+            "EXPLAIN (FORMAT JSON) SELECT value, educator_id FROM ids WHERE kind = 'email' AND value IN ({})",
+            super::list_placeholders(1, keys.len())
+        );
+        let mut q = sqlx::query::<sqlx::Postgres>(&listed);
+        for k in &keys {
+            q = q.bind(k);
+        }
+        let listed: serde_json::Value = q.fetch_one(&mut c).await.expect("explain list").get(0);
+        eprintln!(
+            "IN-list plan scans the table: {}",
+            listed.to_string().contains("Seq Scan")
+        );
+        // And it finds exactly the keys that exist.
+        let q = sqlx::query::<sqlx::Postgres>(&sql).bind(keys_arg);
+        let found = q.fetch_all(&mut c).await.expect("keyed lookup");
+        let expected = keys
+            .iter()
+            .filter(|k| k[1..].parse::<u32>().is_ok_and(|n| n <= 20000))
+            .count();
+        assert_eq!(found.len(), expected);
+        c.close().await.ok();
+    }
 
     #[test]
     fn rewrites_only_plain_sequences() {

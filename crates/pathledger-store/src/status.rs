@@ -9,7 +9,7 @@ use crate::model::{
     CredentialRecord, CredentialStatus, StatusChange, StatusChangeOutcome, StatusListBits,
     StatusPurpose,
 };
-use crate::sql::{args, list_placeholders, Backend, Val};
+use crate::sql::{args, keyed_sql, Backend, Keys};
 use crate::{check_text, Store};
 
 impl Store {
@@ -242,12 +242,16 @@ impl Store {
     ) -> Result<Vec<(String, String)>, StoreError> {
         let mut out = Vec::new();
         for chunk in educator_ids.chunks(500) {
-            let sql = format!(
-                "SELECT DISTINCT educator_id, achievement_id FROM credentials WHERE status = 'active' AND (valid_until_ms IS NULL OR valid_until_ms > $1) AND educator_id IN ({})",
-                list_placeholders(2, chunk.len())
+            let (sql, a) = keyed_sql(
+                self.db().backend(),
+                "DISTINCT educator_id, achievement_id",
+                "credentials",
+                "status = 'active' AND (valid_until_ms IS NULL OR valid_until_ms > $1)",
+                "educator_id",
+                Keys::Text(chunk),
+                "",
+                args![now_ms],
             );
-            let mut a = args![now_ms];
-            a.extend(chunk.iter().map(|e| Val::Text(e.clone())));
             for r in self.db().fetch_all(&sql, a).await? {
                 out.push((r.text("educator_id")?, r.text("achievement_id")?));
             }
