@@ -93,8 +93,10 @@ macro_rules! args {
 }
 pub(crate) use args;
 
+/// Binds every argument; `$array` turns a `TextArray` / `I64Array` into what the driver takes
+/// (PostgreSQL: the vector itself, an array; SQLite: [`json_array`]).
 macro_rules! bind_all {
-    ($q:expr, $args:expr) => {{
+    ($q:expr, $args:expr, $array:path) => {{
         let mut q = $q;
         for v in $args {
             q = match v {
@@ -104,31 +106,17 @@ macro_rules! bind_all {
                 Val::Bool(x) => q.bind(x),
                 Val::OptI64(x) => q.bind(x),
                 Val::OptText(x) => q.bind(x),
-                Val::TextArray(x) => q.bind(serde_json::Value::from(x).to_string()),
-                Val::I64Array(x) => q.bind(serde_json::Value::from(x).to_string()),
+                Val::TextArray(x) => q.bind($array(x)),
+                Val::I64Array(x) => q.bind($array(x)),
             };
         }
         q
     }};
 }
 
-macro_rules! bind_all_pg {
-    ($q:expr, $args:expr) => {{
-        let mut q = $q;
-        for v in $args {
-            q = match v {
-                Val::I64(x) => q.bind(x),
-                Val::Text(x) => q.bind(x),
-                Val::Bytes(x) => q.bind(x),
-                Val::Bool(x) => q.bind(x),
-                Val::OptI64(x) => q.bind(x),
-                Val::OptText(x) => q.bind(x),
-                Val::TextArray(x) => q.bind(x),
-                Val::I64Array(x) => q.bind(x),
-            };
-        }
-        q
-    }};
+/// An array argument as SQLite takes it: JSON text (for `json_each`).
+fn json_array<T: Into<serde_json::Value>>(v: Vec<T>) -> String {
+    serde_json::Value::from(v).to_string()
 }
 
 /// Keys looked up in one query by [`keyed_sql`].
@@ -331,19 +319,21 @@ impl Db {
         match self {
             Db::Sqlite { read, .. } => {
                 let q = sqlite_sql(sql);
-                Ok(bind_all!(sqlx::query::<Sqlite>(&q), args)
+                Ok(bind_all!(sqlx::query::<Sqlite>(&q), args, json_array)
                     .fetch_all(read)
                     .await?
                     .into_iter()
                     .map(Row::Sqlite)
                     .collect())
             }
-            Db::Pg(p) => Ok(bind_all_pg!(sqlx::query::<Postgres>(sql), args)
-                .fetch_all(p)
-                .await?
-                .into_iter()
-                .map(Row::Pg)
-                .collect()),
+            Db::Pg(p) => Ok(
+                bind_all!(sqlx::query::<Postgres>(sql), args, std::convert::identity)
+                    .fetch_all(p)
+                    .await?
+                    .into_iter()
+                    .map(Row::Pg)
+                    .collect(),
+            ),
         }
     }
 
@@ -355,15 +345,17 @@ impl Db {
         match self {
             Db::Sqlite { read, .. } => {
                 let q = sqlite_sql(sql);
-                Ok(bind_all!(sqlx::query::<Sqlite>(&q), args)
+                Ok(bind_all!(sqlx::query::<Sqlite>(&q), args, json_array)
                     .fetch_optional(read)
                     .await?
                     .map(Row::Sqlite))
             }
-            Db::Pg(p) => Ok(bind_all_pg!(sqlx::query::<Postgres>(sql), args)
-                .fetch_optional(p)
-                .await?
-                .map(Row::Pg)),
+            Db::Pg(p) => Ok(
+                bind_all!(sqlx::query::<Postgres>(sql), args, std::convert::identity)
+                    .fetch_optional(p)
+                    .await?
+                    .map(Row::Pg),
+            ),
         }
     }
 
@@ -397,15 +389,17 @@ impl Tx {
         match self {
             Tx::Sqlite(t) => {
                 let q = sqlite_sql(sql);
-                Ok(bind_all!(sqlx::query::<Sqlite>(&q), args)
+                Ok(bind_all!(sqlx::query::<Sqlite>(&q), args, json_array)
                     .execute(&mut **t)
                     .await?
                     .rows_affected())
             }
-            Tx::Pg(t) => Ok(bind_all_pg!(sqlx::query::<Postgres>(sql), args)
-                .execute(&mut **t)
-                .await?
-                .rows_affected()),
+            Tx::Pg(t) => Ok(
+                bind_all!(sqlx::query::<Postgres>(sql), args, std::convert::identity)
+                    .execute(&mut **t)
+                    .await?
+                    .rows_affected(),
+            ),
         }
     }
 
@@ -417,19 +411,21 @@ impl Tx {
         match self {
             Tx::Sqlite(t) => {
                 let q = sqlite_sql(sql);
-                Ok(bind_all!(sqlx::query::<Sqlite>(&q), args)
+                Ok(bind_all!(sqlx::query::<Sqlite>(&q), args, json_array)
                     .fetch_all(&mut **t)
                     .await?
                     .into_iter()
                     .map(Row::Sqlite)
                     .collect())
             }
-            Tx::Pg(t) => Ok(bind_all_pg!(sqlx::query::<Postgres>(sql), args)
-                .fetch_all(&mut **t)
-                .await?
-                .into_iter()
-                .map(Row::Pg)
-                .collect()),
+            Tx::Pg(t) => Ok(
+                bind_all!(sqlx::query::<Postgres>(sql), args, std::convert::identity)
+                    .fetch_all(&mut **t)
+                    .await?
+                    .into_iter()
+                    .map(Row::Pg)
+                    .collect(),
+            ),
         }
     }
 
@@ -441,15 +437,17 @@ impl Tx {
         match self {
             Tx::Sqlite(t) => {
                 let q = sqlite_sql(sql);
-                Ok(bind_all!(sqlx::query::<Sqlite>(&q), args)
+                Ok(bind_all!(sqlx::query::<Sqlite>(&q), args, json_array)
                     .fetch_optional(&mut **t)
                     .await?
                     .map(Row::Sqlite))
             }
-            Tx::Pg(t) => Ok(bind_all_pg!(sqlx::query::<Postgres>(sql), args)
-                .fetch_optional(&mut **t)
-                .await?
-                .map(Row::Pg)),
+            Tx::Pg(t) => Ok(
+                bind_all!(sqlx::query::<Postgres>(sql), args, std::convert::identity)
+                    .fetch_optional(&mut **t)
+                    .await?
+                    .map(Row::Pg),
+            ),
         }
     }
 
