@@ -634,9 +634,10 @@ impl App {
         let shared = opts_by_row.first().cloned().unwrap_or_default();
         let this = self.clone();
         let started = std::time::Instant::now();
+        let build_defs = defs.clone();
         let results = store
-            .bulk_issue(reqs, |ctx| {
-                this.build_credential(&defs, &profile, &ctx, &shared)
+            .bulk_issue(reqs, move |ctx| {
+                this.build_credential(&build_defs, &profile, &ctx, &shared)
             })
             .await;
         let stored = started.elapsed();

@@ -1168,11 +1168,15 @@ async fn bulk_rows(
             Err(e) => out.push(Some(Err(e))),
         }
     }
-    // Chunks keep each call's transactions short and let the progress page move.
+    // Chunks let the progress page move; each holds several store batches, so the store builds
+    // one batch while it writes the one before.
     let mut pos = good_pos.into_iter();
     let mut rows = good.into_iter().peekable();
     while rows.peek().is_some() {
-        let chunk: Vec<_> = rows.by_ref().take(200).collect();
+        let chunk: Vec<_> = rows
+            .by_ref()
+            .take(4 * pathledger_store::BULK_BATCH_SIZE)
+            .collect();
         let n = chunk.len();
         let results = app.bulk_issue(issuer_id, chunk).await?;
         for r in results {

@@ -3,7 +3,7 @@
 
 use ed25519_dalek::SigningKey;
 
-use crate::crypto::{new_id, now_ms, random_bytes, sha256, SigningKeyHandle};
+use crate::crypto::{new_id, new_sorted_id, now_ms, random_bytes, sha256, SigningKeyHandle};
 use crate::error::StoreError;
 use crate::issue::{row_to_credential, CRED_COLS};
 use crate::log::{LeafData, LogAppender};
@@ -797,7 +797,7 @@ impl Store {
             ));
         }
         let ed = Educator {
-            id: new_id("edu")?,
+            id: new_sorted_id("edu")?,
             org_id: new.org_id.clone(),
             display_name: new.display_name.clone(),
             emails,

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use serde_json::Value;
 
 use crate::crypto::{
-    new_credential_id, new_id, now_ms, random_u64, recipient_identity_hash, sha256,
+    new_credential_id, new_id, new_sorted_id, now_ms, random_u64, recipient_identity_hash, sha256,
     SigningKeyHandle,
 };
 use crate::error::StoreError;
@@ -29,6 +29,9 @@ pub(crate) const LIST_CAPACITY: u64 = 131_072;
 type BoxErr = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// Achievement definitions read in this batch: (id, requested version) -> (version, document).
 type AchievementCache = HashMap<(String, Option<i64>), (i64, std::sync::Arc<Value>)>;
+
+/// An issuer's organization and active key.
+const ISSUER_KEY_SQL: &str = "SELECT i.org_id, k.id AS key_id, k.sealed_seed FROM issuers i LEFT JOIN issuer_keys k ON k.issuer_id = i.id AND k.active WHERE i.id = $1";
 
 pub(crate) const CRED_COLS: &str = "id, org_id, issuer_id, key_id, achievement_id, achievement_version, educator_id, recipient_hash, document, document_hash, issued_ms, valid_until_ms, status, status_reason, idempotency_key, request_hash, previous_id, revocation_list_id, revocation_index, suspension_list_id, suspension_index, log_index";
 
@@ -109,6 +112,95 @@ struct Prepared {
     suspension: Option<StatusAssignment>,
 }
 
+/// How [`Store::allocate`] runs.
+#[derive(Clone, Copy)]
+enum Alloc<'a> {
+    /// In the issuing transaction: lock the list, open lists as needed, count what is taken.
+    /// Indexes in `prefer` (those a plan built with) are tried first.
+    Write { prefer: &'a [StatusAssignment] },
+    /// Ahead of the transaction, in a read-only snapshot: locks and writes nothing, and treats
+    /// the indexes in `avoid` (planned by the batch still in flight) as taken.
+    Plan { avoid: &'a Taken },
+}
+
+/// Status indexes as (list id, index).
+type Taken = HashSet<(String, u64)>;
+
+type Builder = dyn Fn(IssueContext<'_>) -> Result<String, BoxErr> + Send + Sync;
+
+/// A batch prepared and built ahead of its transaction, from a read-only snapshot, while the
+/// previous batch is being written. The transaction redoes every read and decision; a row whose
+/// inputs came out the same takes its document from here, any other row is built again inside
+/// the transaction. So a plan only ever saves work, never changes a result.
+struct Ahead {
+    now: i64,
+    org_id: String,
+    key_id: String,
+    /// Ids and salts for the emails that were unknown, so those educators come out the same.
+    new_educators: HashMap<String, (String, String)>,
+    achievements: AchievementCache,
+    /// By input position: the inputs a document was built from, and the document.
+    rows: HashMap<usize, (Prepared, Result<String, BoxErr>)>,
+}
+
+impl Ahead {
+    /// The status indexes this plan built with (taken, as far as the next plan is concerned).
+    fn assignments(&self) -> impl Iterator<Item = &StatusAssignment> {
+        self.rows
+            .values()
+            .flat_map(|(p, _)| p.revocation.iter().chain(p.suspension.iter()))
+    }
+}
+
+/// Whether a document built from `a` is the document `b` would build (the builder is a pure
+/// function of its context; the batch-wide parts, time, organization and key, are compared once).
+fn same_inputs(a: &Prepared, b: &Prepared) -> bool {
+    a.credential_id == b.credential_id
+        && a.req == b.req
+        && a.achievement_version == b.achievement_version
+        && (std::sync::Arc::ptr_eq(&a.achievement, &b.achievement)
+            || a.achievement == b.achievement)
+        && a.recipient == b.recipient
+        && a.revocation == b.revocation
+        && a.suspension == b.suspension
+}
+
+/// Hands out allocated status indexes: to a row the index it was planned with, when that one
+/// was allocated, then the rest in order to rows still without one.
+struct Assigner {
+    slots: Vec<Option<StatusAssignment>>,
+    by_index: HashMap<(String, u64), usize>,
+}
+
+impl Assigner {
+    fn new(all: Vec<StatusAssignment>) -> Self {
+        let by_index = all
+            .iter()
+            .enumerate()
+            .map(|(i, a)| ((a.list_id.clone(), a.index), i))
+            .collect();
+        Self {
+            slots: all.into_iter().map(Some).collect(),
+            by_index,
+        }
+    }
+
+    fn take(&mut self, planned: Option<&StatusAssignment>) -> Option<StatusAssignment> {
+        let p = planned?;
+        let i = *self.by_index.get(&(p.list_id.clone(), p.index))?;
+        self.slots[i].take()
+    }
+
+    fn rest<'a>(&mut self, rows: impl Iterator<Item = &'a mut Option<StatusAssignment>>) {
+        let mut free = self.slots.iter_mut().filter_map(Option::take);
+        for r in rows {
+            if r.is_none() {
+                *r = free.next();
+            }
+        }
+    }
+}
+
 /// What happened to one input row inside a batch.
 enum RowResult {
     Done(Box<Result<IssueOutcome, StoreError>>),
@@ -174,7 +266,7 @@ impl Store {
         // transaction back; the retry then finds the winner's credential and replays it.
         for _ in 0..3 {
             match self
-                .issue_batch(&issuer_id, vec![(0, req.clone())], &once)
+                .issue_batch(&issuer_id, vec![(0, req.clone())], &once, None)
                 .await
             {
                 Ok(mut v) => {
@@ -216,18 +308,21 @@ impl Store {
     /// Issues many credentials in batched transactions of [`BULK_BATCH_SIZE`]. Results come back
     /// in input order, one per row: a bad row is reported and the others still issue. If a batch
     /// fails as a whole (e.g. a race on an idempotency key), its rows are retried one by one.
+    ///
+    /// While one batch is written, the next is prepared and built ahead of its transaction
+    /// ([`Ahead`]), so signing overlaps storing.
     pub async fn bulk_issue<F, E>(
         &self,
         reqs: Vec<IssueRequest>,
         build: F,
     ) -> Vec<Result<IssueOutcome, StoreError>>
     where
-        F: Fn(IssueContext<'_>) -> Result<String, E> + Sync,
+        F: Fn(IssueContext<'_>) -> Result<String, E> + Send + Sync + 'static,
         E: std::error::Error + Send + Sync + 'static,
     {
-        let b = |ctx: IssueContext<'_>| -> Result<String, BoxErr> {
+        let b: std::sync::Arc<Builder> = std::sync::Arc::new(move |ctx: IssueContext<'_>| {
             build(ctx).map_err(|e| Box::new(e) as BoxErr)
-        };
+        });
         let n = reqs.len();
         let mut results: Vec<Option<Result<IssueOutcome, StoreError>>> =
             (0..n).map(|_| None).collect();
@@ -240,11 +335,32 @@ impl Store {
             }
         }
         for (issuer, rows) in groups {
-            let mut rows = rows.into_iter().peekable();
-            while rows.peek().is_some() {
-                let batch: Vec<(usize, IssueRequest)> =
-                    rows.by_ref().take(BULK_BATCH_SIZE).collect();
-                match self.issue_batch(&issuer, batch.clone(), &b).await {
+            let batches: Vec<&[(usize, IssueRequest)]> = rows.chunks(BULK_BATCH_SIZE).collect();
+            let mut ahead: Option<Ahead> = None;
+            for (i, batch) in batches.iter().enumerate() {
+                let batch = batch.to_vec();
+                // Indexes the current batch was planned with count as taken for the next plan.
+                let avoid: HashSet<(String, u64)> = ahead
+                    .iter()
+                    .flat_map(Ahead::assignments)
+                    .map(|a| (a.list_id.clone(), a.index))
+                    .collect();
+                let plan_next = async {
+                    let next = batches.get(i + 1)?;
+                    match self.plan_ahead(&issuer, next, &avoid, b.clone()).await {
+                        Ok(a) => a,
+                        Err(e) => {
+                            tracing::debug!(error = %e, "planning a bulk batch ahead failed; its transaction builds it");
+                            None
+                        }
+                    }
+                };
+                let (outcome, next) = tokio::join!(
+                    self.issue_batch(&issuer, batch.clone(), &*b, ahead.take()),
+                    plan_next
+                );
+                ahead = next;
+                match outcome {
                     Ok(v) => {
                         for (pos, r) in v {
                             results[pos] = Some(r);
@@ -256,7 +372,7 @@ impl Store {
                             let mut out = Err(StoreError::integrity("not attempted"));
                             for _ in 0..3 {
                                 match self
-                                    .issue_batch(&issuer, vec![(pos, req.clone())], &b)
+                                    .issue_batch(&issuer, vec![(pos, req.clone())], &*b, None)
                                     .await
                                 {
                                     Ok(mut v) => {
@@ -286,25 +402,23 @@ impl Store {
             .collect()
     }
 
-    /// One transaction for rows of one issuer. `Err` means the whole batch rolled back.
+    /// One transaction for rows of one issuer. `Err` means the whole batch rolled back. With
+    /// `ahead`, rows whose inputs match the plan take the document built there.
     async fn issue_batch(
         &self,
         issuer_id: &str,
         rows: Vec<(usize, IssueRequest)>,
         build: &(dyn Fn(IssueContext<'_>) -> Result<String, BoxErr> + Sync),
+        ahead: Option<Ahead>,
     ) -> Result<Vec<(usize, Result<IssueOutcome, StoreError>)>, StoreError> {
         let t0 = std::time::Instant::now();
         let mut tx = self.db().begin().await?;
-        let now = now_ms();
+        let mut ahead = ahead;
+        let now = ahead.as_ref().map_or_else(now_ms, |a| a.now);
         let mut results: Vec<(usize, RowResult)> = Vec::with_capacity(rows.len());
 
         // Issuer and its active key, decrypted once per batch.
-        let issuer = tx
-            .fetch_optional(
-                "SELECT i.org_id, k.id AS key_id, k.sealed_seed FROM issuers i LEFT JOIN issuer_keys k ON k.issuer_id = i.id AND k.active WHERE i.id = $1",
-                args![issuer_id],
-            )
-            .await?;
+        let issuer = tx.fetch_optional(ISSUER_KEY_SQL, args![issuer_id]).await?;
         let Some(issuer) = issuer else {
             return Ok(rows
                 .into_iter()
@@ -325,6 +439,12 @@ impl Store {
                 })
                 .collect());
         };
+        if ahead
+            .as_ref()
+            .is_some_and(|a| a.org_id != org_id || a.key_id != key_id)
+        {
+            ahead = None;
+        }
         let key = SigningKeyHandle::new(
             key_id.clone(),
             self.inner
@@ -332,32 +452,14 @@ impl Store {
                 .open(&key_id, &issuer.bytes("sealed_seed")?)?,
         );
 
-        // Existing credentials for the idempotency keys of this batch, in one query.
-        let keys: Vec<String> = rows
-            .iter()
-            .filter_map(|(_, r)| r.idempotency_key.clone())
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let mut existing: HashMap<String, Row> = HashMap::new();
-        for chunk in keys.chunks(500) {
-            let (sql, a) = keyed_sql(
-                tx.backend(),
-                CRED_COLS,
-                "credentials",
-                "org_id = $1",
-                "idempotency_key",
-                Keys::Text(chunk),
-                "",
-                args![org_id.as_str()],
-            );
-            for r in tx.fetch_all(&sql, a).await? {
-                if let Some(k) = r.opt_text("idempotency_key")? {
-                    existing.insert(k, r);
-                }
-            }
-        }
-        let educators = self.resolve_educators(&mut tx, &org_id, &rows, now).await?;
+        let existing = existing_by_key(&mut tx, &org_id, &rows).await?;
+        let mut planned = ahead
+            .as_mut()
+            .map(|a| std::mem::take(&mut a.new_educators))
+            .unwrap_or_default();
+        let educators = self
+            .resolve_educators(&mut tx, &org_id, &rows, now, &mut planned, true)
+            .await?;
 
         let mut achievements: AchievementCache = HashMap::new();
         let mut keys_in_batch: HashMap<String, usize> = HashMap::new();
@@ -372,33 +474,73 @@ impl Store {
                     &existing,
                     &educators,
                     &mut achievements,
+                    ahead.as_ref().map(|a| &a.achievements),
                     &mut keys_in_batch,
                 )
                 .await?;
             match r {
-                Ok(Some(p)) => prepared.push(p),
+                Ok(Some(mut p)) => {
+                    if let Some((a, _)) = ahead.as_ref().and_then(|a| a.rows.get(&p.pos)) {
+                        p.credential_id = a.credential_id.clone();
+                    }
+                    prepared.push(p)
+                }
                 Ok(None) => {}
                 Err(rr) => results.push((pos, rr)),
             }
         }
 
-        // Status indexes for everything that will be built.
+        // Status indexes for everything that will be built; a row gets the index it was built
+        // with ahead when that one is still free.
         let n_rev = prepared.len();
         let n_susp = prepared.iter().filter(|p| p.req.suspendable).count();
-        let mut rev = self
-            .allocate(&mut tx, issuer_id, StatusPurpose::Revocation, n_rev, now)
+        let prefer: Vec<StatusAssignment> = ahead
+            .as_ref()
+            .map(|a| a.assignments().cloned().collect())
+            .unwrap_or_default();
+        let mode = Alloc::Write { prefer: &prefer };
+        let rev = self
+            .allocate(
+                &mut tx,
+                issuer_id,
+                StatusPurpose::Revocation,
+                n_rev,
+                now,
+                mode,
+            )
             .await?
-            .into_iter();
-        let mut susp = self
-            .allocate(&mut tx, issuer_id, StatusPurpose::Suspension, n_susp, now)
+            .unwrap_or_default();
+        let susp = self
+            .allocate(
+                &mut tx,
+                issuer_id,
+                StatusPurpose::Suspension,
+                n_susp,
+                now,
+                mode,
+            )
             .await?
-            .into_iter();
+            .unwrap_or_default();
+        let mut rev = Assigner::new(rev);
+        let mut susp = Assigner::new(susp);
+        let planned_row = |p: &Prepared| ahead.as_ref().and_then(|a| a.rows.get(&p.pos));
         for p in prepared.iter_mut() {
-            p.revocation = rev.next();
+            let plan = planned_row(p).map(|(a, _)| a);
+            p.revocation = rev.take(plan.and_then(|a| a.revocation.as_ref()));
+        }
+        for p in prepared.iter_mut() {
             if p.req.suspendable {
-                p.suspension = susp.next();
+                let plan = planned_row(p).map(|(a, _)| a);
+                p.suspension = susp.take(plan.and_then(|a| a.suspension.as_ref()));
             }
         }
+        rev.rest(prepared.iter_mut().map(|p| &mut p.revocation));
+        susp.rest(
+            prepared
+                .iter_mut()
+                .filter(|p| p.req.suspendable)
+                .map(|p| &mut p.suspension),
+        );
 
         let mut records: Vec<NewRecord> = Vec::with_capacity(prepared.len());
         let done = RowCtx {
@@ -410,7 +552,30 @@ impl Store {
         // Build and sign: CPU-bound and independent per row, so it runs on all cores. The log
         // lock is taken after building, so it is held only while writing.
         let t_prepared = t0.elapsed();
-        let built = build_all(&prepared, &org_id, now, &key, build);
+        let mut built: Vec<Option<Result<String, BoxErr>>> = Vec::with_capacity(prepared.len());
+        let mut rebuild: Vec<&Prepared> = Vec::new();
+        for p in &prepared {
+            let planned = ahead
+                .as_mut()
+                .and_then(|a| a.rows.remove(&p.pos))
+                .filter(|(a, _)| same_inputs(a, p));
+            match planned {
+                Some((_, doc)) => built.push(Some(doc)),
+                None => {
+                    built.push(None);
+                    rebuild.push(p);
+                }
+            }
+        }
+        let reused = prepared.len() - rebuild.len();
+        let mut fresh = build_all(&rebuild, &org_id, now, &key, build).into_iter();
+        let built: Vec<Result<String, BoxErr>> = built
+            .into_iter()
+            .map(|b| {
+                b.or_else(|| fresh.next())
+                    .unwrap_or_else(|| Err("no document was built".into()))
+            })
+            .collect();
         let t_built = t0.elapsed();
         let mut log = LogAppender::lock(&mut tx).await?;
         for (p, b) in prepared.iter().zip(built) {
@@ -423,6 +588,7 @@ impl Store {
         tx.commit().await?;
         tracing::debug!(
             rows = records.len(),
+            built_ahead = reused,
             prepare = ?t_prepared,
             build = ?(t_built - t_prepared),
             log = ?(t_logged - t_built),
@@ -485,13 +651,134 @@ impl Store {
         Ok(out)
     }
 
-    /// Looks up (or creates, for unknown emails) the educators named by the rows, in bulk.
+    /// Prepares and builds `rows` ahead of their transaction (see [`Ahead`]), from a read-only
+    /// snapshot in which the indexes in `avoid` count as taken. Writes and locks nothing. `None`
+    /// when there is nothing worth planning (no issuer key, or a status list would have to be
+    /// opened): the transaction then does all the work itself.
+    async fn plan_ahead(
+        &self,
+        issuer_id: &str,
+        rows: &[(usize, IssueRequest)],
+        avoid: &HashSet<(String, u64)>,
+        build: std::sync::Arc<Builder>,
+    ) -> Result<Option<Ahead>, StoreError> {
+        let mut tx = self.db().begin_read().await?;
+        let now = now_ms();
+        let Some(issuer) = tx.fetch_optional(ISSUER_KEY_SQL, args![issuer_id]).await? else {
+            return Ok(None);
+        };
+        let org_id = issuer.text("org_id")?;
+        let Some(key_id) = issuer.opt_text("key_id")? else {
+            return Ok(None);
+        };
+        let key = SigningKeyHandle::new(
+            key_id.clone(),
+            self.inner
+                .kek
+                .open(&key_id, &issuer.bytes("sealed_seed")?)?,
+        );
+        let existing = existing_by_key(&mut tx, &org_id, rows).await?;
+        let mut new_educators = HashMap::new();
+        let educators = self
+            .resolve_educators(&mut tx, &org_id, rows, now, &mut new_educators, false)
+            .await?;
+        let mut achievements: AchievementCache = HashMap::new();
+        let mut keys_in_batch: HashMap<String, usize> = HashMap::new();
+        let mut prepared: Vec<Prepared> = Vec::new();
+        for (pos, req) in rows.iter().cloned() {
+            let r = self
+                .prepare_row(
+                    &mut tx,
+                    &org_id,
+                    pos,
+                    req,
+                    &existing,
+                    &educators,
+                    &mut achievements,
+                    None,
+                    &mut keys_in_batch,
+                )
+                .await?;
+            if let Ok(Some(p)) = r {
+                prepared.push(p);
+            }
+        }
+        let n_rev = prepared.len();
+        let n_susp = prepared.iter().filter(|p| p.req.suspendable).count();
+        let mode = Alloc::Plan { avoid };
+        let Some(rev) = self
+            .allocate(
+                &mut tx,
+                issuer_id,
+                StatusPurpose::Revocation,
+                n_rev,
+                now,
+                mode,
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Some(susp) = self
+            .allocate(
+                &mut tx,
+                issuer_id,
+                StatusPurpose::Suspension,
+                n_susp,
+                now,
+                mode,
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        drop(tx);
+        let mut rev = rev.into_iter();
+        let mut susp = susp.into_iter();
+        for p in prepared.iter_mut() {
+            p.revocation = rev.next();
+            if p.req.suspendable {
+                p.suspension = susp.next();
+            }
+        }
+        // One thread: the transaction of the batch before keeps the other cores busy. A pooled
+        // blocking thread, not a fresh one per batch, keeps its allocator's pages warm.
+        let org = org_id.clone();
+        let (prepared, built) = tokio::task::spawn_blocking(move || {
+            let built: Vec<_> = prepared
+                .iter()
+                .map(|p| build_one(p, &org, now, &key, &*build))
+                .collect();
+            (prepared, built)
+        })
+        .await
+        .map_err(|e| StoreError::integrity(format!("building ahead: {e}")))?;
+        Ok(Some(Ahead {
+            now,
+            org_id,
+            key_id,
+            new_educators,
+            achievements,
+            rows: prepared
+                .into_iter()
+                .zip(built)
+                .map(|(p, b)| (p.pos, (p, b)))
+                .collect(),
+        }))
+    }
+
+    /// Looks up (or creates, for unknown emails) the educators named by the rows, in bulk. An
+    /// unknown email gets the id and salt `planned` holds for it (a plan made ahead of the
+    /// transaction), else new ones, recorded in `planned`. With `write` false nothing is
+    /// inserted: the educators are only planned.
     async fn resolve_educators(
         &self,
         tx: &mut Tx,
         org_id: &str,
         rows: &[(usize, IssueRequest)],
         now: i64,
+        planned: &mut HashMap<String, (String, String)>,
+        write: bool,
     ) -> Result<HashMap<String, EducatorInfo>, StoreError> {
         // Keyed by "id:<educator id>" or "email:<normalized email>".
         let mut out: HashMap<String, EducatorInfo> = HashMap::new();
@@ -538,8 +825,17 @@ impl Store {
             let mut ed_args = Vec::new();
             let mut id_args = Vec::new();
             for e in chunk {
-                let id = new_id("edu")?;
-                let salt = hex::encode(crate::crypto::random_bytes::<16>()?);
+                let (id, salt) = match planned.get(*e) {
+                    Some(p) => p.clone(),
+                    None => {
+                        let p = (
+                            new_sorted_id("edu")?,
+                            hex::encode(crate::crypto::random_bytes::<16>()?),
+                        );
+                        planned.insert((*e).clone(), p.clone());
+                        p
+                    }
+                };
                 created.insert(
                     id.clone(),
                     EducatorInfo {
@@ -563,6 +859,9 @@ impl Store {
                 ]);
                 id_args.extend(args!["email", e.as_str(), id.as_str(), true]);
                 email_to_id.insert((*e).clone(), id);
+            }
+            if !write {
+                continue;
             }
             let sql = format!(
                 "INSERT INTO educators (id, org_id, display_name, salt, show_email, show_did, community_opt_in, created_ms) VALUES {}",
@@ -659,6 +958,7 @@ impl Store {
         existing: &HashMap<String, Row>,
         educators: &HashMap<String, EducatorInfo>,
         achievements: &mut AchievementCache,
+        seen_ahead: Option<&AchievementCache>,
         keys_in_batch: &mut HashMap<String, usize>,
     ) -> Result<Result<Option<Prepared>, RowResult>, StoreError> {
         let fail = |e: StoreError| Ok(Err(RowResult::Done(Box::new(Err(e)))));
@@ -771,7 +1071,13 @@ impl Store {
                 };
                 let doc: Value = serde_json::from_str(&row.text("document")?)
                     .map_err(|e| StoreError::integrity(format!("stored definition: {e}")))?;
-                let v = (row.i64("version")?, std::sync::Arc::new(doc));
+                let version = row.i64("version")?;
+                // The same definition as the plan read shares its allocation, so rows built ahead
+                // compare equal by pointer.
+                let v = match seen_ahead.and_then(|c| c.get(&ak)) {
+                    Some((sv, sd)) if *sv == version && **sd == doc => (version, sd.clone()),
+                    _ => (version, std::sync::Arc::new(doc)),
+                };
                 achievements.insert(ak, v.clone());
                 v
             }
@@ -791,7 +1097,8 @@ impl Store {
 
     /// Picks `n` random unused indexes in the issuer's open list(s) of `purpose`, opening a new
     /// list when the current one is full. The list row stays locked until commit, so concurrent
-    /// issuers cannot pick the same index.
+    /// issuers cannot pick the same index. [`Alloc::Plan`] only plans (see there) and answers
+    /// `None` where the plan would need a list that does not exist yet.
     async fn allocate(
         &self,
         tx: &mut Tx,
@@ -799,12 +1106,14 @@ impl Store {
         purpose: StatusPurpose,
         n: usize,
         now: i64,
-    ) -> Result<Vec<StatusAssignment>, StoreError> {
+        mode: Alloc<'_>,
+    ) -> Result<Option<Vec<StatusAssignment>>, StoreError> {
         let mut out = Vec::with_capacity(n);
         let mut need = n as u64;
+        let write = matches!(mode, Alloc::Write { .. });
         let lock = match tx.backend() {
-            Backend::Postgres => " FOR UPDATE",
-            Backend::Sqlite => "",
+            Backend::Postgres if write => " FOR UPDATE",
+            _ => "",
         };
         while need > 0 {
             let sql = format!("SELECT id, capacity, allocated FROM status_lists WHERE issuer_id = $1 AND purpose = $2 AND open ORDER BY created_ms, id LIMIT 1{lock}");
@@ -813,6 +1122,7 @@ impl Store {
                 .await?;
             let (list_id, capacity, allocated) = match row {
                 Some(r) => (r.text("id")?, r.u64("capacity")?, r.u64("allocated")?),
+                None if !write => return Ok(None),
                 None => {
                     let id = new_id("sl")?;
                     tx.execute(
@@ -823,8 +1133,25 @@ impl Store {
                     (id, LIST_CAPACITY, 0)
                 }
             };
+            // Indexes planned by a batch still in flight are taken, though not yet counted.
+            let (prefer, avoid): (Vec<u64>, Option<&Taken>) = match mode {
+                Alloc::Write { prefer } => (
+                    prefer
+                        .iter()
+                        .filter(|a| a.purpose == purpose && a.list_id == list_id)
+                        .map(|a| a.index)
+                        .collect(),
+                    None,
+                ),
+                Alloc::Plan { avoid } => (Vec::new(), Some(avoid)),
+            };
+            let in_flight = avoid.map_or(0, |a| a.iter().filter(|(l, _)| *l == list_id).count());
+            let allocated = allocated + in_flight as u64;
             // Lists are filled to half so random indexes stay cheap to find and hard to guess.
             let limit = capacity / 2;
+            if !write && allocated + need > limit {
+                return Ok(None);
+            }
             if allocated >= limit {
                 tx.execute(
                     "UPDATE status_lists SET open = $1 WHERE id = $2",
@@ -835,11 +1162,17 @@ impl Store {
             }
             let take = need.min(limit - allocated);
             let mut chosen: HashSet<u64> = HashSet::new();
+            let mut first = prefer.into_iter().filter(|c| *c < capacity);
             while (chosen.len() as u64) < take {
                 let mut cands: Vec<u64> = Vec::new();
+                let mut seen: HashSet<u64> = HashSet::new();
                 while (chosen.len() + cands.len()) as u64 <= take + take / 4 {
-                    let c = random_u64()? % capacity;
-                    if !chosen.contains(&c) && !cands.contains(&c) {
+                    let c = match first.next() {
+                        Some(c) => c,
+                        None => random_u64()? % capacity,
+                    };
+                    let avoided = avoid.is_some_and(|a| a.contains(&(list_id.clone(), c)));
+                    if !avoided && !chosen.contains(&c) && seen.insert(c) {
                         cands.push(c);
                     }
                 }
@@ -866,11 +1199,13 @@ impl Store {
                     }
                 }
             }
-            tx.execute(
-                "UPDATE status_lists SET allocated = allocated + $1 WHERE id = $2",
-                args![take as i64, list_id.as_str()],
-            )
-            .await?;
+            if write {
+                tx.execute(
+                    "UPDATE status_lists SET allocated = allocated + $1 WHERE id = $2",
+                    args![take as i64, list_id.as_str()],
+                )
+                .await?;
+            }
             let url = self.list_url(&list_id);
             for idx in chosen {
                 out.push(StatusAssignment {
@@ -882,7 +1217,7 @@ impl Store {
             }
             need -= take;
         }
-        Ok(out)
+        Ok(Some(out))
     }
 
     /// Credentials expiring before `before_ms` that are still active and not yet renewed.
@@ -979,6 +1314,39 @@ impl RowCtx<'_> {
     }
 }
 
+/// The stored credentials for the idempotency keys of `rows`, by key.
+async fn existing_by_key(
+    tx: &mut Tx,
+    org_id: &str,
+    rows: &[(usize, IssueRequest)],
+) -> Result<HashMap<String, Row>, StoreError> {
+    let keys: Vec<String> = rows
+        .iter()
+        .filter_map(|(_, r)| r.idempotency_key.clone())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let mut existing: HashMap<String, Row> = HashMap::new();
+    for chunk in keys.chunks(500) {
+        let (sql, a) = keyed_sql(
+            tx.backend(),
+            CRED_COLS,
+            "credentials",
+            "org_id = $1",
+            "idempotency_key",
+            Keys::Text(chunk),
+            "",
+            args![org_id],
+        );
+        for r in tx.fetch_all(&sql, a).await? {
+            if let Some(k) = r.opt_text("idempotency_key")? {
+                existing.insert(k, r);
+            }
+        }
+    }
+    Ok(existing)
+}
+
 /// Builds one row; a panicking builder fails only its own row.
 fn build_one(
     p: &Prepared,
@@ -1010,13 +1378,13 @@ fn build_one(
 
 /// Builds every row, on all cores for a batch worth splitting.
 fn build_all(
-    prepared: &[Prepared],
+    prepared: &[&Prepared],
     org_id: &str,
     now: i64,
     key: &SigningKeyHandle,
     build: &(dyn Fn(IssueContext<'_>) -> Result<String, BoxErr> + Sync),
 ) -> Vec<Result<String, BoxErr>> {
-    let one = |p: &Prepared| build_one(p, org_id, now, key, build);
+    let one = |p: &&Prepared| build_one(p, org_id, now, key, build);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if prepared.len() < 32 || threads < 2 {
         return prepared.iter().map(one).collect();
@@ -1122,4 +1490,227 @@ async fn write_records(tx: &mut Tx, records: &[NewRecord], now: i64) -> Result<(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{DefinitionKind, Kek, NewEducator, StoreConfig};
+    use serde_json::json;
+    use sqlx::Connection as _;
+
+    /// A document that carries every input the store hands a builder, signed.
+    fn echo(ctx: IssueContext<'_>) -> Result<String, std::io::Error> {
+        let body = json!({
+            "id": ctx.credential_id,
+            "issued": ctx.issued_ms,
+            "educator": ctx.recipient.educator_id,
+            "identityHash": ctx.recipient.identity_hash,
+            "shownEmail": ctx.recipient.shown_email,
+            "list": ctx.revocation.list_id,
+            "index": ctx.revocation.index,
+            "version": ctx.achievement_version,
+        });
+        let sig = ctx.key.sign(body.to_string().as_bytes());
+        Ok(json!({"body": body, "sig": hex::encode(sig)}).to_string())
+    }
+
+    fn builder() -> std::sync::Arc<Builder> {
+        std::sync::Arc::new(|ctx: IssueContext<'_>| echo(ctx).map_err(|e| Box::new(e) as BoxErr))
+    }
+
+    /// Every change made behind a plan's back (an email that became an educator, an educator's
+    /// privacy choice, a status index someone else took) shows in the credential: those rows are
+    /// built again in the transaction, the others keep the document built ahead.
+    async fn stale_plan_is_corrected(store: &Store) {
+        let org = store
+            .create_organization("Plan District", "district", None)
+            .await
+            .unwrap();
+        let issuer = store.create_issuer(&org.id, "Plans", None).await.unwrap();
+        store.generate_issuer_key(&issuer.id).await.unwrap();
+        store
+            .put_definition(
+                &org.id,
+                DefinitionKind::Achievement,
+                "ach-plan",
+                &json!({"name": "Plan", "criteria": {"narrative": "n"}}),
+            )
+            .await
+            .unwrap();
+        let kept = store
+            .create_educator(NewEducator {
+                org_id: org.id.clone(),
+                display_name: "Kept".into(),
+                emails: vec!["kept@example.org".into()],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let private = store
+            .create_educator(NewEducator {
+                org_id: org.id.clone(),
+                display_name: "Changes Mind".into(),
+                emails: vec!["shows@example.org".into()],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let req = |r: Recipient| IssueRequest::new(&issuer.id, "ach-plan", r);
+        let rows: Vec<(usize, IssueRequest)> = vec![
+            (0, req(Recipient::Email("kept@example.org".into()))),
+            (1, req(Recipient::Email("raced@example.org".into()))),
+            (2, req(Recipient::Email("fresh@example.org".into()))),
+            (3, req(Recipient::Educator(private.id.clone()))),
+            (4, req(Recipient::Educator(kept.id.clone()))),
+        ];
+        // A plan uses the issuer's open status list; the first credential opens it.
+        assert!(store
+            .plan_ahead(&issuer.id, &rows, &HashSet::new(), builder())
+            .await
+            .unwrap()
+            .is_none());
+        store
+            .issue(req(Recipient::Educator(kept.id.clone())), echo)
+            .await
+            .unwrap();
+        let b = builder();
+        let plan = store
+            .plan_ahead(&issuer.id, &rows, &HashSet::new(), b.clone())
+            .await
+            .unwrap()
+            .expect("a plan");
+        assert_eq!(plan.rows.len(), 5);
+        let planned_doc = |pos: usize| plan.rows[&pos].1.as_ref().unwrap().clone();
+        let (d0, d1, d2, d3, d4) = (
+            planned_doc(0),
+            planned_doc(1),
+            planned_doc(2),
+            planned_doc(3),
+            planned_doc(4),
+        );
+
+        // Behind the plan's back: the unknown email becomes an educator through another request,
+        // an educator opts in to showing their email, and the new educator's planned status index
+        // goes to another credential.
+        let raced = store
+            .issue(req(Recipient::Email("raced@example.org".into())), echo)
+            .await
+            .unwrap()
+            .credential;
+        store
+            .set_educator_preferences(&private.id, true, false, false)
+            .await
+            .unwrap();
+        let stolen = plan.rows[&2].0.revocation.clone().unwrap();
+        let fresh_educator = plan.rows[&2].0.recipient.educator_id.clone();
+        let mut tx = store.db().begin().await.unwrap();
+        tx.execute(
+            "INSERT INTO status_allocations (list_id, idx, credential_id, bit) VALUES ($1, $2, $3, $4)",
+            args![stolen.list_id.as_str(), stolen.index as i64, "urn:uuid:elsewhere", false],
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+
+        let out = store
+            .issue_batch(&issuer.id, rows, &*b, Some(plan))
+            .await
+            .unwrap();
+        let recs: Vec<CredentialRecord> = out
+            .into_iter()
+            .map(|(_, r)| r.unwrap().credential)
+            .collect();
+        // Unchanged rows keep what was built ahead.
+        assert_eq!(recs[0].document, d0);
+        assert_eq!(recs[4].document, d4);
+        // The raced email is the educator the other request created, not the planned one.
+        assert_ne!(recs[1].document, d1);
+        assert_eq!(recs[1].educator_id, raced.educator_id);
+        assert_eq!(recs[1].recipient_hash, raced.recipient_hash);
+        // The stolen index was not reused.
+        assert_ne!(recs[2].document, d2);
+        assert_ne!(
+            (
+                recs[2].revocation.list_id.as_str(),
+                recs[2].revocation.index
+            ),
+            (stolen.list_id.as_str(), stolen.index)
+        );
+        // The opt-in shows.
+        assert_ne!(recs[3].document, d3);
+        let shown: Value = serde_json::from_str(&recs[3].document).unwrap();
+        assert_eq!(shown["body"]["shownEmail"], "shows@example.org");
+        // Every stored document matches its record, and no index is used twice.
+        let mut indexes = HashSet::new();
+        assert!(indexes.insert((raced.revocation.list_id.clone(), raced.revocation.index)));
+        for r in &recs {
+            let d: Value = serde_json::from_str(&r.document).unwrap();
+            let body = &d["body"];
+            assert_eq!(body["id"], r.id.as_str());
+            assert_eq!(body["issued"], r.issued_ms);
+            assert_eq!(body["identityHash"], r.recipient_hash.as_str());
+            assert_eq!(body["educator"].as_str(), r.educator_id.as_deref());
+            assert_eq!(body["list"], r.revocation.list_id.as_str());
+            assert_eq!(body["index"], r.revocation.index);
+            assert!(indexes.insert((r.revocation.list_id.clone(), r.revocation.index)));
+            assert_ne!(
+                (r.revocation.list_id.as_str(), r.revocation.index),
+                (stolen.list_id.as_str(), stolen.index)
+            );
+            let stored = store.credential(&r.id).await.unwrap();
+            assert_eq!(stored.document, r.document);
+        }
+        // The fresh email became exactly one educator, with the planned identity.
+        assert_eq!(
+            recs[2].educator_id.as_deref(),
+            Some(fresh_educator.as_str())
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn stale_plan_is_corrected_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("plan.db").to_string_lossy().into_owned();
+        let store = Store::open(StoreConfig::new(url, Kek::generate().unwrap()))
+            .await
+            .unwrap();
+        stale_plan_is_corrected(&store).await;
+        store.close().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn stale_plan_is_corrected_on_postgres() {
+        let Ok(base) = std::env::var("PATHLEDGER_TEST_POSTGRES_URL") else {
+            assert_ne!(
+                std::env::var("PATHLEDGER_REQUIRE_POSTGRES").as_deref(),
+                Ok("1"),
+                "PATHLEDGER_REQUIRE_POSTGRES=1 but PATHLEDGER_TEST_POSTGRES_URL is not set"
+            );
+            eprintln!("skipping: PATHLEDGER_TEST_POSTGRES_URL is not set");
+            return;
+        };
+        let name = format!(
+            "pltest_plan_{}",
+            hex::encode(crate::crypto::random_bytes::<6>().unwrap())
+        );
+        let mut admin = sqlx::PgConnection::connect(&base).await.unwrap();
+        sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let url = match base.rfind('/') {
+            Some(i) if i > "postgres://".len() => format!("{}/{}", &base[..i], name),
+            _ => format!("{}/{}", base.trim_end_matches('/'), name),
+        };
+        let store = Store::open(StoreConfig::new(url, Kek::generate().unwrap()))
+            .await
+            .unwrap();
+        stale_plan_is_corrected(&store).await;
+        store.close().await;
+        sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
 }

@@ -311,6 +311,15 @@ impl Db {
         }
     }
 
+    /// Starts a transaction that only reads: one consistent snapshot that takes no write lock
+    /// (SQLite's reader pool, a deferred `BEGIN`), so it runs beside a writer. Never write in it.
+    pub(crate) async fn begin_read(&self) -> Result<Tx, StoreError> {
+        match self {
+            Db::Sqlite { read, .. } => Ok(Tx::Sqlite(read.begin().await?)),
+            Db::Pg(p) => Ok(Tx::Pg(p.begin().await?)),
+        }
+    }
+
     pub(crate) async fn fetch_all(
         &self,
         sql: &str,

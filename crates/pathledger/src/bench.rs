@@ -261,7 +261,7 @@ async fn bulk_rate(app: &App, issuer: &str, n: usize, tag: &str) -> Result<f64> 
     let (r, ()) = timed(n, async {
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
-            let chunk: Vec<_> = rows.by_ref().take(500).collect();
+            let chunk: Vec<_> = rows.by_ref().take(crate::BULK_CHUNK).collect();
             for r in app.bulk_issue(issuer, chunk).await? {
                 r.context("a bulk issuance row failed")?;
             }

@@ -13,6 +13,11 @@ use pathledger_signing::{Cryptosuite, DidKeyResolver};
 use pathledger_store::{Kek, Recipient, StatusChange};
 use serde_json::{json, Value};
 
+/// Rows per `App::bulk_issue` call in `bulk-issue` (and its benchmark): ten store batches, so
+/// within a call each batch is built while the one before it is written, and progress still
+/// moves.
+pub(crate) const BULK_CHUNK: usize = 10 * pathledger_store::BULK_BATCH_SIZE;
+
 mod bench;
 mod case_import;
 
@@ -738,7 +743,7 @@ async fn bulk_issue(
     let total = rows.len();
     let mut failed = 0usize;
     let mut done = 0usize;
-    for chunk in rows.chunks(500) {
+    for chunk in rows.chunks(BULK_CHUNK) {
         let mut good = Vec::new();
         let mut lines = Vec::new();
         for (line, r) in chunk {
