@@ -1679,8 +1679,9 @@ mod tests {
         store.close().await;
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn stale_plan_is_corrected_on_postgres() {
+    /// A store on a fresh PostgreSQL database (dropped by the returned closure's future), or
+    /// `None` with a message when PostgreSQL is not configured.
+    async fn pg_store() -> Option<(Store, String, String)> {
         let Ok(base) = std::env::var("PATHLEDGER_TEST_POSTGRES_URL") else {
             assert_ne!(
                 std::env::var("PATHLEDGER_REQUIRE_POSTGRES").as_deref(),
@@ -1688,7 +1689,7 @@ mod tests {
                 "PATHLEDGER_REQUIRE_POSTGRES=1 but PATHLEDGER_TEST_POSTGRES_URL is not set"
             );
             eprintln!("skipping: PATHLEDGER_TEST_POSTGRES_URL is not set");
-            return;
+            return None;
         };
         let name = format!(
             "pltest_plan_{}",
@@ -1706,11 +1707,45 @@ mod tests {
         let store = Store::open(StoreConfig::new(url, Kek::generate().unwrap()))
             .await
             .unwrap();
-        stale_plan_is_corrected(&store).await;
+        Some((store, base, name))
+    }
+
+    async fn drop_pg(store: Store, base: String, name: String) {
         store.close().await;
+        let mut admin = sqlx::PgConnection::connect(&base).await.unwrap();
         sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
             .execute(&mut admin)
             .await
             .unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn stale_plan_is_corrected_on_postgres() {
+        let Some((store, base, name)) = pg_store().await else {
+            return;
+        };
+        stale_plan_is_corrected(&store).await;
+        drop_pg(store, base, name).await;
+    }
+
+    /// Every pooled PostgreSQL connection runs without JIT (see `Store::open`).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_connections_do_not_jit() {
+        let Some((store, base, name)) = pg_store().await else {
+            return;
+        };
+        let mut conns = Vec::new();
+        for _ in 0..3 {
+            conns.push(store.db().begin_read().await.unwrap());
+        }
+        for tx in &mut conns {
+            let r = tx
+                .fetch_one("SELECT current_setting('jit') AS jit", Vec::new())
+                .await
+                .unwrap();
+            assert_eq!(r.text("jit").unwrap(), "off");
+        }
+        drop(conns);
+        drop_pg(store, base, name).await;
     }
 }
