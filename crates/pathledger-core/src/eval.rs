@@ -266,6 +266,20 @@ impl Definitions {
         self.report(&ctx, &facts, &held0, unknown)
     }
 
+    /// Just [`Evaluation::to_issue`]: what the educator has earned but does not hold, without
+    /// the per-role and per-stack report (the award check after each issuance needs only this).
+    pub fn to_issue(&self, state: &EducatorState) -> Vec<AchievementId> {
+        let (held0, _) = self.initial_held(state);
+        let facts = self.facts(state, false);
+        let ctx = self.compute(held0.clone(), &facts);
+        let achs = self.achievements();
+        ctx.held
+            .iter()
+            .filter(|&a| !held0.contains(a))
+            .filter_map(|a| achs.get(a).map(|x| x.id.clone()))
+            .collect()
+    }
+
     /// Evaluates one role (None if the role is unknown).
     pub fn evaluate_role(&self, state: &EducatorState, role: &str) -> Option<RoleStatus> {
         let ri = *self.ix.role_ix.get(role)?;

@@ -68,6 +68,11 @@ fn check_file(defs: &Definitions, name: &str, doc: &Value) {
             in_range(&format!("{name} {stack}"), st.progress, range);
         }
     }
+    assert_eq!(
+        ids(&defs.to_issue(&state)),
+        ids(&ev.to_issue),
+        "{name}: to_issue alone"
+    );
     if exp.get("to_issue").is_some() {
         assert_eq!(
             ids(&ev.to_issue),

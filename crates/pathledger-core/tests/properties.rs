@@ -207,6 +207,13 @@ proptest! {
     }
 
     #[test]
+    fn to_issue_alone_matches_the_full_evaluation(state in arb_state()) {
+        let d = defs();
+        let full = d.evaluate(&state).to_issue;
+        prop_assert_eq!(d.to_issue(&state), full);
+    }
+
+    #[test]
     fn evaluation_is_deterministic(state in arb_state()) {
         let d = defs();
         let a = serde_json::to_string(&d.evaluate(&state)).expect("ser");

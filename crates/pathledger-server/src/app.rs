@@ -526,9 +526,8 @@ impl App {
                 .await?
                 .remove(educator_id)
                 .unwrap_or_default();
-            let eval = defs.evaluate(&state);
             let mut new = 0;
-            for ach in &eval.to_issue {
+            for ach in &defs.to_issue(&state) {
                 let role = defs
                     .roles()
                     .iter()
@@ -969,7 +968,7 @@ impl App {
                 .filter(|id| {
                     states
                         .get(*id)
-                        .is_some_and(|s| !defs.evaluate(s).to_issue.is_empty())
+                        .is_some_and(|s| !defs.to_issue(s).is_empty())
                 })
                 .cloned()
                 .collect(),
