@@ -17,7 +17,7 @@ use crate::model::{
     CredentialRecord, CredentialStatus, IssueContext, IssueOutcome, IssueRequest, Recipient,
     RecipientIdentity, StatusAssignment, StatusPurpose,
 };
-use crate::sql::{args, keyed_sql, values_placeholders, Backend, Keys, Row, Tx};
+use crate::sql::{args, insert_rows, keyed_sql, Backend, Col, Keys, Row, Tx};
 use crate::{check_text, Store};
 
 /// Rows per transaction in [`Store::bulk_issue`].
@@ -821,33 +821,33 @@ impl Store {
             .collect();
         // Educators created here are known without reading them back.
         let mut created: HashMap<String, EducatorInfo> = HashMap::new();
-        for chunk in missing.chunks(200) {
-            let mut ed_args = Vec::new();
-            let mut id_args = Vec::new();
-            for e in chunk {
-                let (id, salt) = match planned.get(*e) {
-                    Some(p) => p.clone(),
-                    None => {
-                        let p = (
-                            new_sorted_id("edu")?,
-                            hex::encode(crate::crypto::random_bytes::<16>()?),
-                        );
-                        planned.insert((*e).clone(), p.clone());
-                        p
-                    }
-                };
-                created.insert(
-                    id.clone(),
-                    EducatorInfo {
-                        id: id.clone(),
-                        salt: salt.clone(),
-                        email: Some((*e).clone()),
-                        did: None,
-                        show_email: false,
-                        show_did: false,
-                    },
-                );
-                ed_args.extend(args![
+        let mut ed_rows = Vec::with_capacity(missing.len());
+        let mut id_rows = Vec::with_capacity(missing.len());
+        for e in missing {
+            let (id, salt) = match planned.get(e) {
+                Some(p) => p.clone(),
+                None => {
+                    let p = (
+                        new_sorted_id("edu")?,
+                        hex::encode(crate::crypto::random_bytes::<16>()?),
+                    );
+                    planned.insert(e.clone(), p.clone());
+                    p
+                }
+            };
+            created.insert(
+                id.clone(),
+                EducatorInfo {
+                    id: id.clone(),
+                    salt: salt.clone(),
+                    email: Some(e.clone()),
+                    did: None,
+                    show_email: false,
+                    show_did: false,
+                },
+            );
+            if write {
+                ed_rows.push(args![
                     id.as_str(),
                     org_id,
                     e.as_str(),
@@ -857,23 +857,40 @@ impl Store {
                     false,
                     now
                 ]);
-                id_args.extend(args!["email", e.as_str(), id.as_str(), true]);
-                email_to_id.insert((*e).clone(), id);
+                id_rows.push(args!["email", e.as_str(), id.as_str(), true]);
             }
-            if !write {
-                continue;
-            }
-            let sql = format!(
-                "INSERT INTO educators (id, org_id, display_name, salt, show_email, show_did, community_opt_in, created_ms) VALUES {}",
-                values_placeholders(chunk.len(), 8)
-            );
-            tx.execute(&sql, ed_args).await?;
-            let sql = format!(
-                "INSERT INTO educator_identifiers (kind, value, educator_id, is_primary) VALUES {}",
-                values_placeholders(chunk.len(), 4)
-            );
-            tx.execute(&sql, id_args).await?;
+            email_to_id.insert(e.clone(), id);
         }
+        insert_rows(
+            tx,
+            "educators",
+            &[
+                ("id", Col::Text),
+                ("org_id", Col::Text),
+                ("display_name", Col::Text),
+                ("salt", Col::Text),
+                ("show_email", Col::Bool),
+                ("show_did", Col::Bool),
+                ("community_opt_in", Col::Bool),
+                ("created_ms", Col::I64),
+            ],
+            ed_rows,
+            200,
+        )
+        .await?;
+        insert_rows(
+            tx,
+            "educator_identifiers",
+            &[
+                ("kind", Col::Text),
+                ("value", Col::Text),
+                ("educator_id", Col::Text),
+                ("is_primary", Col::Bool),
+            ],
+            id_rows,
+            200,
+        )
+        .await?;
         let mut all_ids: Vec<String> = ids.clone();
         all_ids.extend(email_to_id.values().cloned());
         all_ids.retain(|id| !created.contains_key(id));
@@ -1410,83 +1427,111 @@ fn build_all(
     })
 }
 
+/// The credentials columns with their types, in [`CRED_COLS`] order.
+const CRED_TYPES: [(&str, Col); 22] = [
+    ("id", Col::Text),
+    ("org_id", Col::Text),
+    ("issuer_id", Col::Text),
+    ("key_id", Col::Text),
+    ("achievement_id", Col::Text),
+    ("achievement_version", Col::I64),
+    ("educator_id", Col::Text),
+    ("recipient_hash", Col::Text),
+    ("document", Col::Text),
+    ("document_hash", Col::Bytes),
+    ("issued_ms", Col::I64),
+    ("valid_until_ms", Col::I64),
+    ("status", Col::Text),
+    ("status_reason", Col::Text),
+    ("idempotency_key", Col::Text),
+    ("request_hash", Col::Bytes),
+    ("previous_id", Col::Text),
+    ("revocation_list_id", Col::Text),
+    ("revocation_index", Col::I64),
+    ("suspension_list_id", Col::Text),
+    ("suspension_index", Col::I64),
+    ("log_index", Col::I64),
+];
+
 async fn write_records(tx: &mut Tx, records: &[NewRecord], now: i64) -> Result<(), StoreError> {
-    for chunk in records.chunks(200) {
-        let sql = format!(
-            "INSERT INTO credentials ({CRED_COLS}) VALUES {}",
-            values_placeholders(chunk.len(), 22)
-        );
-        let mut a = Vec::with_capacity(chunk.len() * 22);
-        for NewRecord {
-            record: c,
-            request_hash: rh,
-            ..
-        } in chunk
-        {
-            a.extend(args![
-                c.id.as_str(),
-                c.org_id.as_str(),
-                c.issuer_id.as_str(),
-                c.key_id.as_str(),
-                c.achievement_id.as_str(),
-                c.achievement_version,
-                c.educator_id.clone(),
-                c.recipient_hash.as_str(),
-                c.document.as_str(),
-                c.document_hash.to_vec(),
-                c.issued_ms,
-                c.valid_until_ms,
-                c.status.as_str(),
-                c.status_reason.clone(),
-                c.idempotency_key.clone(),
-                rh.to_vec(),
-                c.previous_id.clone(),
-                c.revocation.list_id.as_str(),
-                c.revocation.index as i64,
-                c.suspension.as_ref().map(|s| s.list_id.clone()),
-                c.suspension.as_ref().map(|s| s.index as i64),
-                c.log_index as i64
-            ]);
-        }
-        tx.execute(&sql, a).await?;
-        let mut allocs = Vec::new();
-        let mut count = 0;
-        for NewRecord { record: c, .. } in chunk {
-            allocs.extend(args![
-                c.revocation.list_id.as_str(),
-                c.revocation.index as i64,
+    let rows = records
+        .iter()
+        .map(
+            |NewRecord {
+                 record: c,
+                 request_hash: rh,
+                 ..
+             }| {
+                args![
+                    c.id.as_str(),
+                    c.org_id.as_str(),
+                    c.issuer_id.as_str(),
+                    c.key_id.as_str(),
+                    c.achievement_id.as_str(),
+                    c.achievement_version,
+                    c.educator_id.clone(),
+                    c.recipient_hash.as_str(),
+                    c.document.as_str(),
+                    c.document_hash.to_vec(),
+                    c.issued_ms,
+                    c.valid_until_ms,
+                    c.status.as_str(),
+                    c.status_reason.clone(),
+                    c.idempotency_key.clone(),
+                    rh.to_vec(),
+                    c.previous_id.clone(),
+                    c.revocation.list_id.as_str(),
+                    c.revocation.index as i64,
+                    c.suspension.as_ref().map(|s| s.list_id.clone()),
+                    c.suspension.as_ref().map(|s| s.index as i64),
+                    c.log_index as i64
+                ]
+            },
+        )
+        .collect();
+    insert_rows(tx, "credentials", &CRED_TYPES, rows, 200).await?;
+    let mut allocs = Vec::new();
+    for NewRecord { record: c, .. } in records {
+        allocs.push(args![
+            c.revocation.list_id.as_str(),
+            c.revocation.index as i64,
+            c.id.as_str(),
+            false
+        ]);
+        if let Some(s) = &c.suspension {
+            allocs.push(args![
+                s.list_id.as_str(),
+                s.index as i64,
                 c.id.as_str(),
                 false
             ]);
-            count += 1;
-            if let Some(s) = &c.suspension {
-                allocs.extend(args![
-                    s.list_id.as_str(),
-                    s.index as i64,
-                    c.id.as_str(),
-                    false
-                ]);
-                count += 1;
-            }
         }
-        let sql = format!(
-            "INSERT INTO status_allocations (list_id, idx, credential_id, bit) VALUES {}",
-            values_placeholders(count, 4)
-        );
-        tx.execute(&sql, allocs).await?;
-        for NewRecord {
-            record: c,
-            award_role_id: role,
-            ..
-        } in chunk
-        {
-            if let (Some(role), Some(edu)) = (role, &c.educator_id) {
-                tx.execute(
-                    "INSERT INTO awards (educator_id, role_id, credential_id, created_ms) VALUES ($1, $2, $3, $4)",
-                    args![edu.as_str(), role.as_str(), c.id.as_str(), now],
-                )
-                .await?;
-            }
+    }
+    insert_rows(
+        tx,
+        "status_allocations",
+        &[
+            ("list_id", Col::Text),
+            ("idx", Col::I64),
+            ("credential_id", Col::Text),
+            ("bit", Col::Bool),
+        ],
+        allocs,
+        400,
+    )
+    .await?;
+    for NewRecord {
+        record: c,
+        award_role_id: role,
+        ..
+    } in records
+    {
+        if let (Some(role), Some(edu)) = (role, &c.educator_id) {
+            tx.execute(
+                "INSERT INTO awards (educator_id, role_id, credential_id, created_ms) VALUES ($1, $2, $3, $4)",
+                args![edu.as_str(), role.as_str(), c.id.as_str(), now],
+            )
+            .await?;
         }
     }
     Ok(())
@@ -1666,6 +1711,113 @@ mod tests {
             recs[2].educator_id.as_deref(),
             Some(fresh_educator.as_str())
         );
+    }
+
+    /// `insert_rows` stores every value as given (NULLs too) on either backend, and refuses a
+    /// value of the wrong type for its column.
+    async fn insert_rows_round_trip(store: &Store) {
+        use crate::sql::{insert_rows, Col, Val};
+        let cols = [
+            ("t", Col::Text),
+            ("i", Col::I64),
+            ("b", Col::Bytes),
+            ("f", Col::Bool),
+        ];
+        let mut tx = store.db().begin().await.unwrap();
+        tx.execute(
+            "CREATE TABLE insert_rows_probe (t TEXT, i BIGINT, b BYTEA, f BOOLEAN)"
+                .replace(
+                    "BYTEA",
+                    if tx.backend() == Backend::Sqlite {
+                        "BLOB"
+                    } else {
+                        "BYTEA"
+                    },
+                )
+                .as_str(),
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+        let rows: Vec<Vec<Val>> = (0..5)
+            .map(|k: i64| {
+                vec![
+                    if k == 2 {
+                        Val::OptText(None)
+                    } else {
+                        Val::Text(format!("r{k} 'quoted' \\ {{\"json\": [1]}}"))
+                    },
+                    if k == 3 {
+                        Val::OptI64(None)
+                    } else {
+                        Val::I64(k * 1_000_000_007)
+                    },
+                    Val::Bytes(vec![k as u8, 0, 255]),
+                    Val::Bool(k % 2 == 0),
+                ]
+            })
+            .collect();
+        // A chunk of 2 on SQLite: three statements.
+        insert_rows(&mut tx, "insert_rows_probe", &cols, rows, 2)
+            .await
+            .unwrap();
+        let back = tx
+            .fetch_all(
+                "SELECT t, i, b, f FROM insert_rows_probe ORDER BY b",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(back.len(), 5);
+        for (k, r) in back.iter().enumerate() {
+            let k = k as i64;
+            let t = r.opt_text("t").unwrap();
+            assert_eq!(
+                t,
+                (k != 2).then(|| format!("r{k} 'quoted' \\ {{\"json\": [1]}}"))
+            );
+            assert_eq!(
+                r.opt_i64("i").unwrap(),
+                (k != 3).then_some(k * 1_000_000_007)
+            );
+            assert_eq!(r.bytes("b").unwrap(), vec![k as u8, 0, 255]);
+            assert_eq!(r.bool("f").unwrap(), k % 2 == 0);
+        }
+        let wrong = vec![vec![
+            Val::I64(1),
+            Val::I64(1),
+            Val::Bytes(Vec::new()),
+            Val::Bool(true),
+        ]];
+        let e = insert_rows(&mut tx, "insert_rows_probe", &cols, wrong, 2).await;
+        if tx.backend() == Backend::Postgres {
+            assert!(e.is_err(), "a number for a text column");
+        }
+        let short = vec![vec![Val::I64(1)]];
+        assert!(insert_rows(&mut tx, "insert_rows_probe", &cols, short, 2)
+            .await
+            .is_err());
+        drop(tx);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn insert_rows_round_trips_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("rows.db").to_string_lossy().into_owned();
+        let store = Store::open(StoreConfig::new(url, Kek::generate().unwrap()))
+            .await
+            .unwrap();
+        insert_rows_round_trip(&store).await;
+        store.close().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn insert_rows_round_trips_on_postgres() {
+        let Some((store, base, name)) = pg_store().await else {
+            return;
+        };
+        insert_rows_round_trip(&store).await;
+        drop_pg(store, base, name).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

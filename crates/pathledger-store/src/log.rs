@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::crypto::{new_id, now_ms, random_bytes, sha256, Kek};
 use crate::error::StoreError;
 use crate::model::{AuditProblem, AuditReport, InclusionBundle, LogEntry};
-use crate::sql::{args, list_placeholders, values_placeholders, Backend, Db, Row, Tx, Val};
+use crate::sql::{args, insert_rows, list_placeholders, Backend, Col, Db, Row, Tx, Val};
 use crate::Store;
 
 /// Stored node key: `level << 56 | index`. Indexes stay below 2^56 in any real log.
@@ -162,34 +162,44 @@ impl LogAppender {
         if self.size == self.start {
             return Ok(self.size);
         }
-        for chunk in self.entries.chunks(500) {
-            let sql = format!(
-                "INSERT INTO log_entries (idx, event, credential_id, data, leaf_hash, created_ms) VALUES {}",
-                values_placeholders(chunk.len(), 6)
-            );
-            let mut a = Vec::with_capacity(chunk.len() * 6);
-            for e in chunk {
-                a.push(Val::I64(to_i64(e.index, "log index")?));
-                a.push(Val::Text(e.event.clone()));
-                a.push(Val::OptText(e.credential_id.clone()));
-                a.push(Val::Bytes(e.data.clone()));
-                a.push(Val::Bytes(e.leaf.to_vec()));
-                a.push(Val::I64(e.created_ms));
-            }
-            tx.execute(&sql, a).await?;
+        let mut entries = Vec::with_capacity(self.entries.len());
+        for e in &self.entries {
+            entries.push(vec![
+                Val::I64(to_i64(e.index, "log index")?),
+                Val::Text(e.event.clone()),
+                Val::OptText(e.credential_id.clone()),
+                Val::Bytes(e.data.clone()),
+                Val::Bytes(e.leaf.to_vec()),
+                Val::I64(e.created_ms),
+            ]);
         }
-        for chunk in self.new_nodes.chunks(1000) {
-            let sql = format!(
-                "INSERT INTO log_nodes (nid, hash) VALUES {}",
-                values_placeholders(chunk.len(), 2)
-            );
-            let mut a = Vec::with_capacity(chunk.len() * 2);
-            for (id, h) in chunk {
-                a.push(Val::I64(nid(*id)?));
-                a.push(Val::Bytes(h.to_vec()));
-            }
-            tx.execute(&sql, a).await?;
+        insert_rows(
+            tx,
+            "log_entries",
+            &[
+                ("idx", Col::I64),
+                ("event", Col::Text),
+                ("credential_id", Col::Text),
+                ("data", Col::Bytes),
+                ("leaf_hash", Col::Bytes),
+                ("created_ms", Col::I64),
+            ],
+            entries,
+            500,
+        )
+        .await?;
+        let mut nodes = Vec::with_capacity(self.new_nodes.len());
+        for (id, h) in &self.new_nodes {
+            nodes.push(vec![Val::I64(nid(*id)?), Val::Bytes(h.to_vec())]);
         }
+        insert_rows(
+            tx,
+            "log_nodes",
+            &[("nid", Col::I64), ("hash", Col::Bytes)],
+            nodes,
+            1000,
+        )
+        .await?;
         let n = tx
             .execute(
                 "UPDATE log_head SET size = $1 WHERE id = 1 AND size = $2",

@@ -23,6 +23,12 @@ pub(crate) enum Val {
     TextArray(Vec<String>),
     /// A PostgreSQL `bigint[]` (see [`keyed_sql`]); SQLite gets it as a JSON array.
     I64Array(Vec<i64>),
+    /// Columns of a PostgreSQL `INSERT … SELECT * FROM unnest(…)` (`text[]`, `bigint[]`,
+    /// `bytea[]`, with NULLs); SQLite would get JSON arrays, but only PostgreSQL is sent these.
+    OptTextArray(Vec<Option<String>>),
+    OptI64Array(Vec<Option<i64>>),
+    BytesArray(Vec<Option<Vec<u8>>>),
+    BoolArray(Vec<Option<bool>>),
 }
 
 impl From<i64> for Val {
@@ -108,6 +114,10 @@ macro_rules! bind_all {
                 Val::OptText(x) => q.bind(x),
                 Val::TextArray(x) => q.bind($array(x)),
                 Val::I64Array(x) => q.bind($array(x)),
+                Val::OptTextArray(x) => q.bind($array(x)),
+                Val::OptI64Array(x) => q.bind($array(x)),
+                Val::BytesArray(x) => q.bind($array(x)),
+                Val::BoolArray(x) => q.bind($array(x)),
             };
         }
         q
@@ -478,6 +488,107 @@ impl Tx {
 }
 
 /// `$first, $first+1, …` placeholders for a multi-row `VALUES` list: `rows` groups of `cols`.
+/// A column's type, for [`insert_rows`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Col {
+    Text,
+    I64,
+    Bytes,
+    Bool,
+}
+
+/// Inserts `rows` (values in `cols` order) into `table`. SQLite: `INSERT … VALUES` lists of up to
+/// `sqlite_chunk` rows. PostgreSQL: one `INSERT … SELECT * FROM unnest($1::text[], …)` of column
+/// arrays, whatever the number of rows: parsing, binding and planning a `VALUES` list of
+/// thousands of parameters cost the server more than the insert itself.
+pub(crate) async fn insert_rows(
+    tx: &mut Tx,
+    table: &str,
+    cols: &[(&str, Col)],
+    rows: Vec<Vec<Val>>,
+    sqlite_chunk: usize,
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let names = cols.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+    let bad = |c: &str| StoreError::integrity(format!("{table}.{c}: value of the wrong type"));
+    match tx.backend() {
+        Backend::Sqlite => {
+            let mut rows = rows.into_iter().peekable();
+            while rows.peek().is_some() {
+                let chunk: Vec<Vec<Val>> = rows.by_ref().take(sqlite_chunk.max(1)).collect();
+                let sql = format!(
+                    "INSERT INTO {table} ({names}) VALUES {}",
+                    values_placeholders(chunk.len(), cols.len())
+                );
+                let mut a = Vec::with_capacity(chunk.len() * cols.len());
+                for r in chunk {
+                    if r.len() != cols.len() {
+                        return Err(StoreError::integrity(format!(
+                            "{table}: a row of {} values for {} columns",
+                            r.len(),
+                            cols.len()
+                        )));
+                    }
+                    a.extend(r);
+                }
+                tx.execute(&sql, a).await?;
+            }
+            Ok(())
+        }
+        Backend::Postgres => {
+            let n = rows.len();
+            let mut arrays: Vec<Val> = cols
+                .iter()
+                .map(|(_, c)| match c {
+                    Col::Text => Val::OptTextArray(Vec::with_capacity(n)),
+                    Col::I64 => Val::OptI64Array(Vec::with_capacity(n)),
+                    Col::Bytes => Val::BytesArray(Vec::with_capacity(n)),
+                    Col::Bool => Val::BoolArray(Vec::with_capacity(n)),
+                })
+                .collect();
+            for r in rows {
+                if r.len() != cols.len() {
+                    return Err(StoreError::integrity(format!(
+                        "{table}: a row of {} values for {} columns",
+                        r.len(),
+                        cols.len()
+                    )));
+                }
+                for ((arr, v), (name, _)) in arrays.iter_mut().zip(r).zip(cols) {
+                    match (arr, v) {
+                        (Val::OptTextArray(a), Val::Text(x)) => a.push(Some(x)),
+                        (Val::OptTextArray(a), Val::OptText(x)) => a.push(x),
+                        (Val::OptI64Array(a), Val::I64(x)) => a.push(Some(x)),
+                        (Val::OptI64Array(a), Val::OptI64(x)) => a.push(x),
+                        (Val::BytesArray(a), Val::Bytes(x)) => a.push(Some(x)),
+                        (Val::BoolArray(a), Val::Bool(x)) => a.push(Some(x)),
+                        _ => return Err(bad(name)),
+                    }
+                }
+            }
+            let casts = cols
+                .iter()
+                .enumerate()
+                .map(|(i, (_, c))| {
+                    let ty = match c {
+                        Col::Text => "text",
+                        Col::I64 => "bigint",
+                        Col::Bytes => "bytea",
+                        Col::Bool => "boolean",
+                    };
+                    format!("${}::{ty}[]", i + 1)
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!("INSERT INTO {table} ({names}) SELECT * FROM unnest({casts})");
+            tx.execute(&sql, arrays).await?;
+            Ok(())
+        }
+    }
+}
+
 pub(crate) fn values_placeholders(rows: usize, cols: usize) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     let mut n = 1;
