@@ -418,15 +418,13 @@ impl Store {
         let mut results: Vec<(usize, RowResult)> = Vec::with_capacity(rows.len());
 
         // Issuer and its active key, decrypted once per batch.
-        let issuer = tx.fetch_optional(ISSUER_KEY_SQL, args![issuer_id]).await?;
-        let Some(issuer) = issuer else {
+        let Some((org_id, key)) = self.issuer_and_key(&mut tx, issuer_id).await? else {
             return Ok(rows
                 .into_iter()
                 .map(|(p, _)| (p, Err(StoreError::not_found("issuer", issuer_id))))
                 .collect());
         };
-        let org_id = issuer.text("org_id")?;
-        let Some(key_id) = issuer.opt_text("key_id")? else {
+        let Some(key) = key else {
             return Ok(rows
                 .into_iter()
                 .map(|(p, _)| {
@@ -439,18 +437,13 @@ impl Store {
                 })
                 .collect());
         };
+        let key_id = key.key_id().to_owned();
         if ahead
             .as_ref()
             .is_some_and(|a| a.org_id != org_id || a.key_id != key_id)
         {
             ahead = None;
         }
-        let key = SigningKeyHandle::new(
-            key_id.clone(),
-            self.inner
-                .kek
-                .open(&key_id, &issuer.bytes("sealed_seed")?)?,
-        );
 
         let existing = existing_by_key(&mut tx, &org_id, &rows).await?;
         let mut planned = ahead
@@ -651,6 +644,27 @@ impl Store {
         Ok(out)
     }
 
+    /// The issuer's organization and its active key, decrypted; `None` for an unknown issuer,
+    /// and no key when the issuer has none active.
+    async fn issuer_and_key(
+        &self,
+        tx: &mut Tx,
+        issuer_id: &str,
+    ) -> Result<Option<(String, Option<SigningKeyHandle>)>, StoreError> {
+        let Some(row) = tx.fetch_optional(ISSUER_KEY_SQL, args![issuer_id]).await? else {
+            return Ok(None);
+        };
+        let org_id = row.text("org_id")?;
+        let key = match row.opt_text("key_id")? {
+            Some(key_id) => {
+                let seed = self.inner.kek.open(&key_id, &row.bytes("sealed_seed")?)?;
+                Some(SigningKeyHandle::new(key_id, seed))
+            }
+            None => None,
+        };
+        Ok(Some((org_id, key)))
+    }
+
     /// Prepares and builds `rows` ahead of their transaction (see [`Ahead`]), from a read-only
     /// snapshot in which the indexes in `avoid` count as taken. Writes and locks nothing. `None`
     /// when there is nothing worth planning (no issuer key, or a status list would have to be
@@ -664,19 +678,10 @@ impl Store {
     ) -> Result<Option<Ahead>, StoreError> {
         let mut tx = self.db().begin_read().await?;
         let now = now_ms();
-        let Some(issuer) = tx.fetch_optional(ISSUER_KEY_SQL, args![issuer_id]).await? else {
+        let Some((org_id, Some(key))) = self.issuer_and_key(&mut tx, issuer_id).await? else {
             return Ok(None);
         };
-        let org_id = issuer.text("org_id")?;
-        let Some(key_id) = issuer.opt_text("key_id")? else {
-            return Ok(None);
-        };
-        let key = SigningKeyHandle::new(
-            key_id.clone(),
-            self.inner
-                .kek
-                .open(&key_id, &issuer.bytes("sealed_seed")?)?,
-        );
+        let key_id = key.key_id().to_owned();
         let existing = existing_by_key(&mut tx, &org_id, rows).await?;
         let mut new_educators = HashMap::new();
         let educators = self
@@ -733,14 +738,13 @@ impl Store {
             return Ok(None);
         };
         drop(tx);
-        let mut rev = rev.into_iter();
-        let mut susp = susp.into_iter();
-        for p in prepared.iter_mut() {
-            p.revocation = rev.next();
-            if p.req.suspendable {
-                p.suspension = susp.next();
-            }
-        }
+        Assigner::new(rev).rest(prepared.iter_mut().map(|p| &mut p.revocation));
+        Assigner::new(susp).rest(
+            prepared
+                .iter_mut()
+                .filter(|p| p.req.suspendable)
+                .map(|p| &mut p.suspension),
+        );
         // One thread: the transaction of the batch before keeps the other cores busy. A pooled
         // blocking thread, not a fresh one per batch, keeps its allocator's pages warm.
         let org = org_id.clone();
@@ -1831,18 +1835,10 @@ mod tests {
         store.close().await;
     }
 
-    /// A store on a fresh PostgreSQL database (dropped by the returned closure's future), or
-    /// `None` with a message when PostgreSQL is not configured.
+    /// A store on a fresh PostgreSQL database (with the admin URL and database name for
+    /// [`drop_pg`]), or `None` with a message when PostgreSQL is not configured.
     async fn pg_store() -> Option<(Store, String, String)> {
-        let Ok(base) = std::env::var("PATHLEDGER_TEST_POSTGRES_URL") else {
-            assert_ne!(
-                std::env::var("PATHLEDGER_REQUIRE_POSTGRES").as_deref(),
-                Ok("1"),
-                "PATHLEDGER_REQUIRE_POSTGRES=1 but PATHLEDGER_TEST_POSTGRES_URL is not set"
-            );
-            eprintln!("skipping: PATHLEDGER_TEST_POSTGRES_URL is not set");
-            return None;
-        };
+        let base = crate::test_postgres_url()?;
         let name = format!(
             "pltest_plan_{}",
             hex::encode(crate::crypto::random_bytes::<6>().unwrap())

@@ -511,6 +511,13 @@ pub(crate) async fn insert_rows(
     if rows.is_empty() {
         return Ok(());
     }
+    if let Some(r) = rows.iter().find(|r| r.len() != cols.len()) {
+        return Err(StoreError::integrity(format!(
+            "{table}: a row of {} values for {} columns",
+            r.len(),
+            cols.len()
+        )));
+    }
     let names = cols.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
     let bad = |c: &str| StoreError::integrity(format!("{table}.{c}: value of the wrong type"));
     match tx.backend() {
@@ -524,13 +531,6 @@ pub(crate) async fn insert_rows(
                 );
                 let mut a = Vec::with_capacity(chunk.len() * cols.len());
                 for r in chunk {
-                    if r.len() != cols.len() {
-                        return Err(StoreError::integrity(format!(
-                            "{table}: a row of {} values for {} columns",
-                            r.len(),
-                            cols.len()
-                        )));
-                    }
                     a.extend(r);
                 }
                 tx.execute(&sql, a).await?;
@@ -549,13 +549,6 @@ pub(crate) async fn insert_rows(
                 })
                 .collect();
             for r in rows {
-                if r.len() != cols.len() {
-                    return Err(StoreError::integrity(format!(
-                        "{table}: a row of {} values for {} columns",
-                        r.len(),
-                        cols.len()
-                    )));
-                }
                 for ((arr, v), (name, _)) in arrays.iter_mut().zip(r).zip(cols) {
                     match (arr, v) {
                         (Val::OptTextArray(a), Val::Text(x)) => a.push(Some(x)),
@@ -628,13 +621,7 @@ mod tests {
     /// the keyed form must still probe the index once per key.
     #[tokio::test]
     async fn keyed_lookups_probe_the_index_on_a_table_with_stale_statistics() {
-        let Ok(url) = std::env::var("PATHLEDGER_TEST_POSTGRES_URL") else {
-            assert_ne!(
-                std::env::var("PATHLEDGER_REQUIRE_POSTGRES").as_deref(),
-                Ok("1"),
-                "PATHLEDGER_REQUIRE_POSTGRES=1 but PATHLEDGER_TEST_POSTGRES_URL is not set"
-            );
-            eprintln!("skipping: PATHLEDGER_TEST_POSTGRES_URL is not set");
+        let Some(url) = crate::test_postgres_url() else {
             return;
         };
         let mut c = sqlx::PgConnection::connect(&url).await.expect("connect");
