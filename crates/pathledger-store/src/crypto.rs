@@ -167,10 +167,6 @@ pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], StoreError> {
     Ok(out)
 }
 
-pub(crate) fn random_u64() -> Result<u64, StoreError> {
-    Ok(u64::from_le_bytes(random_bytes()?))
-}
-
 /// A random identifier with a readable prefix, e.g. `org_3f9c…` (128 random bits).
 pub(crate) fn new_id(prefix: &str) -> Result<String, StoreError> {
     let b: [u8; 16] = random_bytes()?;

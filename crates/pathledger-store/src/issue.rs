@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use serde_json::Value;
 
 use crate::crypto::{
-    new_credential_id, new_id, new_sorted_id, now_ms, random_u64, recipient_identity_hash, sha256,
+    new_credential_id, new_id, new_sorted_id, now_ms, recipient_identity_hash, sha256,
     SigningKeyHandle,
 };
 use crate::error::StoreError;
@@ -132,6 +132,10 @@ type Builder = dyn Fn(IssueContext<'_>) -> Result<String, BoxErr> + Send + Sync;
 /// previous batch is being written. The transaction redoes every read and decision; a row whose
 /// inputs came out the same takes its document from here, any other row is built again inside
 /// the transaction. So a plan only ever saves work, never changes a result.
+///
+/// The documents are built on a pooled thread, one plan at a time, and may still be in progress
+/// when the transaction starts: it waits for them only once its own reads and allocations are
+/// done, so building one batch overlaps preparing it as well as writing the batch before.
 struct Ahead {
     now: i64,
     org_id: String,
@@ -139,16 +143,59 @@ struct Ahead {
     /// Ids and salts for the emails that were unknown, so those educators come out the same.
     new_educators: HashMap<String, (String, String)>,
     achievements: AchievementCache,
-    /// By input position: the inputs a document was built from, and the document.
-    rows: HashMap<usize, (Prepared, Result<String, BoxErr>)>,
+    /// The inputs each document is built from, in build order.
+    prepared: std::sync::Arc<Vec<Prepared>>,
+    /// Index into `prepared` by input position.
+    by_pos: HashMap<usize, usize>,
+    built: Built,
+}
+
+/// Documents of an [`Ahead`], in `prepared` order.
+enum Built {
+    Pending(tokio::task::JoinHandle<Vec<Result<String, BoxErr>>>),
+    /// A document is taken at most once.
+    Done(Vec<Option<Result<String, BoxErr>>>),
 }
 
 impl Ahead {
     /// The status indexes this plan built with (taken, as far as the next plan is concerned).
     fn assignments(&self) -> impl Iterator<Item = &StatusAssignment> {
-        self.rows
-            .values()
-            .flat_map(|(p, _)| p.revocation.iter().chain(p.suspension.iter()))
+        self.prepared
+            .iter()
+            .flat_map(|p| p.revocation.iter().chain(p.suspension.iter()))
+    }
+
+    /// The planned inputs of the row at input position `pos`.
+    fn planned(&self, pos: usize) -> Option<&Prepared> {
+        self.by_pos.get(&pos).map(|&i| &self.prepared[i])
+    }
+
+    /// Waits for the build to finish. A build that failed as a whole (its thread was lost)
+    /// leaves nothing built, so every row is built again in the transaction.
+    async fn finish(&mut self) {
+        if let Built::Pending(job) = &mut self.built {
+            let docs = match job.await {
+                Ok(v) => v.into_iter().map(Some).collect(),
+                Err(e) => {
+                    tracing::debug!(error = %e, "building ahead failed; the transaction builds");
+                    Vec::new()
+                }
+            };
+            self.built = Built::Done(docs);
+        }
+    }
+
+    /// The document built for `p`'s row, if it was built from the same inputs. Call
+    /// [`Ahead::finish`] first: while the build is pending this answers `None`.
+    fn take(&mut self, p: &Prepared) -> Option<Result<String, BoxErr>> {
+        let i = *self.by_pos.get(&p.pos)?;
+        if !same_inputs(&self.prepared[i], p) {
+            return None;
+        }
+        match &mut self.built {
+            Built::Done(docs) => docs.get_mut(i).and_then(Option::take),
+            Built::Pending(_) => None,
+        }
     }
 }
 
@@ -198,6 +245,90 @@ impl Assigner {
                 *r = free.next();
             }
         }
+    }
+}
+
+/// Which indexes of a status list are allocated: bit `i` is byte `i / 8`, mask `0x80 >> i % 8`
+/// (the order of the list's own bitstring).
+struct TakenBits(Vec<u8>);
+
+impl TakenBits {
+    fn empty(capacity: u64) -> Self {
+        Self(vec![0; capacity.div_ceil(8) as usize])
+    }
+
+    fn from_bytes(list_id: &str, bits: Vec<u8>, capacity: u64) -> Result<Self, StoreError> {
+        if bits.len() as u64 != capacity.div_ceil(8) {
+            return Err(StoreError::integrity(format!(
+                "status list {list_id}: allocation bitmap of {} bytes for {capacity} indexes",
+                bits.len()
+            )));
+        }
+        Ok(Self(bits))
+    }
+
+    /// The bitmap of a list created before lists kept one, from its allocation rows.
+    async fn from_allocations(
+        tx: &mut Tx,
+        list_id: &str,
+        capacity: u64,
+    ) -> Result<Self, StoreError> {
+        let mut t = Self::empty(capacity);
+        for r in tx
+            .fetch_all(
+                "SELECT idx FROM status_allocations WHERE list_id = $1",
+                args![list_id],
+            )
+            .await?
+        {
+            let i = r.u64("idx")?;
+            if i >= capacity || !t.claim(i) {
+                return Err(StoreError::integrity(format!(
+                    "status list {list_id}: allocation {i} out of range or repeated"
+                )));
+            }
+        }
+        Ok(t)
+    }
+
+    /// Marks `i` taken; false if it already was (or is out of range).
+    fn claim(&mut self, i: u64) -> bool {
+        let Some(b) = usize::try_from(i / 8).ok().and_then(|b| self.0.get_mut(b)) else {
+            return false;
+        };
+        let mask = 0x80u8 >> (i % 8);
+        let free = *b & mask == 0;
+        *b |= mask;
+        free
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    fn into_bytes(self) -> Vec<u8> {
+        self.0
+    }
+}
+
+/// Random candidate indexes from the operating system's generator, fetched 64 at a time.
+#[derive(Default)]
+struct RandomIndexes {
+    buf: Vec<u64>,
+}
+
+impl RandomIndexes {
+    fn next(&mut self) -> Result<u64, StoreError> {
+        if self.buf.is_empty() {
+            let bytes: [u8; 512] = crate::crypto::random_bytes()?;
+            self.buf = bytes
+                .chunks_exact(8)
+                .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()))
+                .collect();
+        }
+        self.buf
+            .pop()
+            .ok_or_else(|| StoreError::integrity("no random index"))
     }
 }
 
@@ -336,7 +467,25 @@ impl Store {
         }
         for (issuer, rows) in groups {
             let batches: Vec<&[(usize, IssueRequest)]> = rows.chunks(BULK_BATCH_SIZE).collect();
-            let mut ahead: Option<Ahead> = None;
+            // One build at a time: a plan's build may still run while the next plan starts.
+            let one_build = std::sync::Arc::new(Mutex::new(()));
+            let plan = |i: usize, avoid: HashSet<(String, u64)>| {
+                let b = b.clone();
+                let one_build = one_build.clone();
+                let issuer = issuer.as_str();
+                let next = batches.get(i).copied();
+                async move {
+                    match self.plan_ahead(issuer, next?, &avoid, b, one_build).await {
+                        Ok(a) => a,
+                        Err(e) => {
+                            tracing::debug!(error = %e, "planning a bulk batch ahead failed; its transaction builds it");
+                            None
+                        }
+                    }
+                }
+            };
+            // The first batch is planned too, so its transaction overlaps its build.
+            let mut ahead: Option<Ahead> = plan(0, HashSet::new()).await;
             for (i, batch) in batches.iter().enumerate() {
                 let batch = batch.to_vec();
                 // Indexes the current batch was planned with count as taken for the next plan.
@@ -345,16 +494,7 @@ impl Store {
                     .flat_map(Ahead::assignments)
                     .map(|a| (a.list_id.clone(), a.index))
                     .collect();
-                let plan_next = async {
-                    let next = batches.get(i + 1)?;
-                    match self.plan_ahead(&issuer, next, &avoid, b.clone()).await {
-                        Ok(a) => a,
-                        Err(e) => {
-                            tracing::debug!(error = %e, "planning a bulk batch ahead failed; its transaction builds it");
-                            None
-                        }
-                    }
-                };
+                let plan_next = plan(i + 1, avoid);
                 let (outcome, next) = tokio::join!(
                     self.issue_batch(&issuer, batch.clone(), &*b, ahead.take()),
                     plan_next
@@ -473,7 +613,7 @@ impl Store {
                 .await?;
             match r {
                 Ok(Some(mut p)) => {
-                    if let Some((a, _)) = ahead.as_ref().and_then(|a| a.rows.get(&p.pos)) {
+                    if let Some(a) = ahead.as_ref().and_then(|a| a.planned(p.pos)) {
                         p.credential_id = a.credential_id.clone();
                     }
                     prepared.push(p)
@@ -516,14 +656,14 @@ impl Store {
             .unwrap_or_default();
         let mut rev = Assigner::new(rev);
         let mut susp = Assigner::new(susp);
-        let planned_row = |p: &Prepared| ahead.as_ref().and_then(|a| a.rows.get(&p.pos));
+        let planned_row = |p: &Prepared| ahead.as_ref().and_then(|a| a.planned(p.pos));
         for p in prepared.iter_mut() {
-            let plan = planned_row(p).map(|(a, _)| a);
+            let plan = planned_row(p);
             p.revocation = rev.take(plan.and_then(|a| a.revocation.as_ref()));
         }
         for p in prepared.iter_mut() {
             if p.req.suspendable {
-                let plan = planned_row(p).map(|(a, _)| a);
+                let plan = planned_row(p);
                 p.suspension = susp.take(plan.and_then(|a| a.suspension.as_ref()));
             }
         }
@@ -547,13 +687,12 @@ impl Store {
         let t_prepared = t0.elapsed();
         let mut built: Vec<Option<Result<String, BoxErr>>> = Vec::with_capacity(prepared.len());
         let mut rebuild: Vec<&Prepared> = Vec::new();
+        if let Some(a) = ahead.as_mut() {
+            a.finish().await;
+        }
         for p in &prepared {
-            let planned = ahead
-                .as_mut()
-                .and_then(|a| a.rows.remove(&p.pos))
-                .filter(|(a, _)| same_inputs(a, p));
-            match planned {
-                Some((_, doc)) => built.push(Some(doc)),
+            match ahead.as_mut().and_then(|a| a.take(p)) {
+                Some(doc) => built.push(Some(doc)),
                 None => {
                     built.push(None);
                     rebuild.push(p);
@@ -675,6 +814,7 @@ impl Store {
         rows: &[(usize, IssueRequest)],
         avoid: &HashSet<(String, u64)>,
         build: std::sync::Arc<Builder>,
+        one_build: std::sync::Arc<Mutex<()>>,
     ) -> Result<Option<Ahead>, StoreError> {
         let mut tx = self.db().begin_read().await?;
         let now = now_ms();
@@ -746,28 +886,35 @@ impl Store {
                 .map(|p| &mut p.suspension),
         );
         // One thread: the transaction of the batch before keeps the other cores busy. A pooled
-        // blocking thread, not a fresh one per batch, keeps its allocator's pages warm.
-        let org = org_id.clone();
-        let (prepared, built) = tokio::task::spawn_blocking(move || {
-            let built: Vec<_> = prepared
-                .iter()
-                .map(|p| build_one(p, &org, now, &key, &*build))
-                .collect();
-            (prepared, built)
-        })
-        .await
-        .map_err(|e| StoreError::integrity(format!("building ahead: {e}")))?;
+        // blocking thread, not a fresh one per batch, keeps its allocator's pages warm. The job
+        // is not awaited here (see [`Ahead`]).
+        let prepared = std::sync::Arc::new(prepared);
+        let job = {
+            let prepared = prepared.clone();
+            let org = org_id.clone();
+            tokio::task::spawn_blocking(move || {
+                let _one = one_build
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                prepared
+                    .iter()
+                    .map(|p| build_one(p, &org, now, &key, &*build))
+                    .collect()
+            })
+        };
         Ok(Some(Ahead {
             now,
             org_id,
             key_id,
             new_educators,
             achievements,
-            rows: prepared
-                .into_iter()
-                .zip(built)
-                .map(|(p, b)| (p.pos, (p, b)))
+            by_pos: prepared
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.pos, i))
                 .collect(),
+            prepared,
+            built: Built::Pending(job),
         }))
     }
 
@@ -1118,8 +1265,9 @@ impl Store {
 
     /// Picks `n` random unused indexes in the issuer's open list(s) of `purpose`, opening a new
     /// list when the current one is full. The list row stays locked until commit, so concurrent
-    /// issuers cannot pick the same index. [`Alloc::Plan`] only plans (see there) and answers
-    /// `None` where the plan would need a list that does not exist yet.
+    /// issuers cannot pick the same index: which indexes are taken is a bitmap in that row
+    /// ([`TakenBits`]), rewritten once per call. [`Alloc::Plan`] only plans (see there) and
+    /// answers `None` where the plan would need a list that does not exist yet.
     async fn allocate(
         &self,
         tx: &mut Tx,
@@ -1136,38 +1284,55 @@ impl Store {
             Backend::Postgres if write => " FOR UPDATE",
             _ => "",
         };
+        let mut random = RandomIndexes::default();
         while need > 0 {
-            let sql = format!("SELECT id, capacity, allocated FROM status_lists WHERE issuer_id = $1 AND purpose = $2 AND open ORDER BY created_ms, id LIMIT 1{lock}");
+            let sql = format!("SELECT id, capacity, allocated, taken FROM status_lists WHERE issuer_id = $1 AND purpose = $2 AND open ORDER BY created_ms, id LIMIT 1{lock}");
             let row = tx
                 .fetch_optional(&sql, args![issuer_id, purpose.as_str()])
                 .await?;
-            let (list_id, capacity, allocated) = match row {
-                Some(r) => (r.text("id")?, r.u64("capacity")?, r.u64("allocated")?),
+            let (list_id, capacity, allocated, taken) = match row {
+                Some(r) => (
+                    r.text("id")?,
+                    r.u64("capacity")?,
+                    r.u64("allocated")?,
+                    r.opt_bytes("taken")?,
+                ),
                 None if !write => return Ok(None),
                 None => {
                     let id = new_id("sl")?;
+                    let empty = TakenBits::empty(LIST_CAPACITY);
                     tx.execute(
-                        "INSERT INTO status_lists (id, issuer_id, purpose, capacity, allocated, version, open, created_ms) VALUES ($1, $2, $3, $4, 0, 1, $5, $6)",
-                        args![id.as_str(), issuer_id, purpose.as_str(), LIST_CAPACITY as i64, true, now],
+                        "INSERT INTO status_lists (id, issuer_id, purpose, capacity, allocated, version, open, created_ms, taken) VALUES ($1, $2, $3, $4, 0, 1, $5, $6, $7)",
+                        args![id.as_str(), issuer_id, purpose.as_str(), LIST_CAPACITY as i64, true, now, empty.as_bytes()],
                     )
                     .await?;
-                    (id, LIST_CAPACITY, 0)
+                    (id, LIST_CAPACITY, 0, Some(empty.into_bytes()))
                 }
             };
-            // Indexes planned by a batch still in flight are taken, though not yet counted.
-            let (prefer, avoid): (Vec<u64>, Option<&Taken>) = match mode {
-                Alloc::Write { prefer } => (
-                    prefer
-                        .iter()
-                        .filter(|a| a.purpose == purpose && a.list_id == list_id)
-                        .map(|a| a.index)
-                        .collect(),
-                    None,
-                ),
-                Alloc::Plan { avoid } => (Vec::new(), Some(avoid)),
+            let mut taken = match taken {
+                Some(bits) => TakenBits::from_bytes(&list_id, bits, capacity)?,
+                // A list from before the bitmap: the transaction fills it in.
+                None if !write => return Ok(None),
+                None => TakenBits::from_allocations(tx, &list_id, capacity).await?,
             };
-            let in_flight = avoid.map_or(0, |a| a.iter().filter(|(l, _)| *l == list_id).count());
-            let allocated = allocated + in_flight as u64;
+            // Indexes planned by a batch still in flight are taken, though not yet counted.
+            let mut in_flight = 0u64;
+            let prefer: Vec<u64> = match mode {
+                Alloc::Write { prefer } => prefer
+                    .iter()
+                    .filter(|a| a.purpose == purpose && a.list_id == list_id)
+                    .map(|a| a.index)
+                    .collect(),
+                Alloc::Plan { avoid } => {
+                    for (_, i) in avoid.iter().filter(|(l, _)| *l == list_id) {
+                        if taken.claim(*i) {
+                            in_flight += 1;
+                        }
+                    }
+                    Vec::new()
+                }
+            };
+            let allocated = allocated + in_flight;
             // Lists are filled to half so random indexes stay cheap to find and hard to guess.
             let limit = capacity / 2;
             if !write && allocated + need > limit {
@@ -1182,48 +1347,22 @@ impl Store {
                 continue;
             }
             let take = need.min(limit - allocated);
-            let mut chosen: HashSet<u64> = HashSet::new();
-            let mut first = prefer.into_iter().filter(|c| *c < capacity);
+            let mut chosen: Vec<u64> = Vec::with_capacity(take as usize);
+            for c in prefer {
+                if (chosen.len() as u64) < take && taken.claim(c) {
+                    chosen.push(c);
+                }
+            }
             while (chosen.len() as u64) < take {
-                let mut cands: Vec<u64> = Vec::new();
-                let mut seen: HashSet<u64> = HashSet::new();
-                while (chosen.len() + cands.len()) as u64 <= take + take / 4 {
-                    let c = match first.next() {
-                        Some(c) => c,
-                        None => random_u64()? % capacity,
-                    };
-                    let avoided = avoid.is_some_and(|a| a.contains(&(list_id.clone(), c)));
-                    if !avoided && !chosen.contains(&c) && seen.insert(c) {
-                        cands.push(c);
-                    }
-                }
-                let mut taken: HashSet<u64> = HashSet::new();
-                for chunk in cands.chunks(500) {
-                    let chunk: Vec<i64> = chunk.iter().map(|c| *c as i64).collect();
-                    let (sql, a) = keyed_sql(
-                        tx.backend(),
-                        "idx",
-                        "status_allocations",
-                        "list_id = $1",
-                        "idx",
-                        Keys::I64(&chunk),
-                        "",
-                        args![list_id.as_str()],
-                    );
-                    for r in tx.fetch_all(&sql, a).await? {
-                        taken.insert(r.u64("idx")?);
-                    }
-                }
-                for c in cands {
-                    if (chosen.len() as u64) < take && !taken.contains(&c) {
-                        chosen.insert(c);
-                    }
+                let c = random.next()? % capacity;
+                if taken.claim(c) {
+                    chosen.push(c);
                 }
             }
             if write {
                 tx.execute(
-                    "UPDATE status_lists SET allocated = allocated + $1 WHERE id = $2",
-                    args![take as i64, list_id.as_str()],
+                    "UPDATE status_lists SET allocated = allocated + $1, taken = $2 WHERE id = $3",
+                    args![take as i64, taken.as_bytes(), list_id.as_str()],
                 )
                 .await?;
             }
@@ -1494,36 +1633,6 @@ async fn write_records(tx: &mut Tx, records: &[NewRecord], now: i64) -> Result<(
         )
         .collect();
     insert_rows(tx, "credentials", &CRED_TYPES, rows, 200).await?;
-    let mut allocs = Vec::new();
-    for NewRecord { record: c, .. } in records {
-        allocs.push(args![
-            c.revocation.list_id.as_str(),
-            c.revocation.index as i64,
-            c.id.as_str(),
-            false
-        ]);
-        if let Some(s) = &c.suspension {
-            allocs.push(args![
-                s.list_id.as_str(),
-                s.index as i64,
-                c.id.as_str(),
-                false
-            ]);
-        }
-    }
-    insert_rows(
-        tx,
-        "status_allocations",
-        &[
-            ("list_id", Col::Text),
-            ("idx", Col::I64),
-            ("credential_id", Col::Text),
-            ("bit", Col::Bool),
-        ],
-        allocs,
-        400,
-    )
-    .await?;
     for NewRecord {
         record: c,
         award_role_id: role,
@@ -1615,7 +1724,13 @@ mod tests {
         ];
         // A plan uses the issuer's open status list; the first credential opens it.
         assert!(store
-            .plan_ahead(&issuer.id, &rows, &HashSet::new(), builder())
+            .plan_ahead(
+                &issuer.id,
+                &rows,
+                &HashSet::new(),
+                builder(),
+                Default::default()
+            )
             .await
             .unwrap()
             .is_none());
@@ -1624,13 +1739,28 @@ mod tests {
             .await
             .unwrap();
         let b = builder();
-        let plan = store
-            .plan_ahead(&issuer.id, &rows, &HashSet::new(), b.clone())
+        let mut plan = store
+            .plan_ahead(
+                &issuer.id,
+                &rows,
+                &HashSet::new(),
+                b.clone(),
+                Default::default(),
+            )
             .await
             .unwrap()
             .expect("a plan");
-        assert_eq!(plan.rows.len(), 5);
-        let planned_doc = |pos: usize| plan.rows[&pos].1.as_ref().unwrap().clone();
+        assert_eq!(plan.prepared.len(), 5);
+        plan.finish().await;
+        let planned_doc = |pos: usize| match &plan.built {
+            Built::Done(docs) => docs[plan.by_pos[&pos]]
+                .as_ref()
+                .unwrap()
+                .as_ref()
+                .unwrap()
+                .clone(),
+            Built::Pending(_) => panic!("the build has finished"),
+        };
         let (d0, d1, d2, d3, d4) = (
             planned_doc(0),
             planned_doc(1),
@@ -1651,12 +1781,27 @@ mod tests {
             .set_educator_preferences(&private.id, true, false, false)
             .await
             .unwrap();
-        let stolen = plan.rows[&2].0.revocation.clone().unwrap();
-        let fresh_educator = plan.rows[&2].0.recipient.educator_id.clone();
+        let stolen = plan.planned(2).unwrap().revocation.clone().unwrap();
+        let fresh_educator = plan.planned(2).unwrap().recipient.educator_id.clone();
         let mut tx = store.db().begin().await.unwrap();
+        let list = tx
+            .fetch_optional(
+                "SELECT capacity, taken FROM status_lists WHERE id = $1",
+                args![stolen.list_id.as_str()],
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let mut taken = TakenBits::from_bytes(
+            &stolen.list_id,
+            list.opt_bytes("taken").unwrap().unwrap(),
+            list.u64("capacity").unwrap(),
+        )
+        .unwrap();
+        assert!(taken.claim(stolen.index));
         tx.execute(
-            "INSERT INTO status_allocations (list_id, idx, credential_id, bit) VALUES ($1, $2, $3, $4)",
-            args![stolen.list_id.as_str(), stolen.index as i64, "urn:uuid:elsewhere", false],
+            "UPDATE status_lists SET allocated = allocated + 1, taken = $1 WHERE id = $2",
+            args![taken.as_bytes(), stolen.list_id.as_str()],
         )
         .await
         .unwrap();
@@ -1873,6 +2018,154 @@ mod tests {
             return;
         };
         stale_plan_is_corrected(&store).await;
+        drop_pg(store, base, name).await;
+    }
+
+    /// A status list from before lists kept an allocation bitmap: its first allocation builds
+    /// the bitmap from the list's allocation rows and never hands those indexes out again; the
+    /// first status change of a credential issued since adds its row, and a row held by another
+    /// credential is refused without changing anything.
+    async fn legacy_list_keeps_its_allocations(store: &Store) {
+        use crate::StatusChange;
+        let org = store
+            .create_organization("Legacy District", "district", None)
+            .await
+            .unwrap();
+        let issuer = store.create_issuer(&org.id, "Legacy", None).await.unwrap();
+        store.generate_issuer_key(&issuer.id).await.unwrap();
+        store
+            .put_definition(
+                &org.id,
+                DefinitionKind::Achievement,
+                "ach-legacy",
+                &json!({"name": "Legacy", "criteria": {"narrative": "n"}}),
+            )
+            .await
+            .unwrap();
+        // A 64-index list (filled to 32) holding 20 allocations, without a bitmap.
+        let legacy: Vec<u64> = (0..20u64).map(|i| (i * 7 + 3) % 64).collect();
+        let mut tx = store.db().begin().await.unwrap();
+        tx.execute(
+            "INSERT INTO status_lists (id, issuer_id, purpose, capacity, allocated, version, open, created_ms) VALUES ($1, $2, $3, $4, $5, 1, $6, 0)",
+            args!["sl_legacy", issuer.id.as_str(), "revocation", 64i64, 20i64, true],
+        )
+        .await
+        .unwrap();
+        for (n, i) in legacy.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO status_allocations (list_id, idx, credential_id, bit) VALUES ($1, $2, $3, $4)",
+                args!["sl_legacy", *i as i64, format!("urn:uuid:old-{n}"), false],
+            )
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+
+        let reqs: Vec<IssueRequest> = (0..14)
+            .map(|i| {
+                IssueRequest::new(
+                    &issuer.id,
+                    "ach-legacy",
+                    Recipient::Email(format!("legacy{i}@example.org")),
+                )
+            })
+            .collect();
+        let recs: Vec<CredentialRecord> = store
+            .bulk_issue(reqs, echo)
+            .await
+            .into_iter()
+            .map(|r| r.unwrap().credential)
+            .collect();
+        let in_legacy: Vec<u64> = recs
+            .iter()
+            .filter(|c| c.revocation.list_id == "sl_legacy")
+            .map(|c| c.revocation.index)
+            .collect();
+        // 12 fit below half of 64; the other 2 open a new list.
+        assert_eq!(in_legacy.len(), 12);
+        let mut seen: HashSet<u64> = legacy.iter().copied().collect();
+        for i in &in_legacy {
+            assert!(*i < 64);
+            assert!(seen.insert(*i), "index {i} handed out twice");
+        }
+        let list = store
+            .db()
+            .fetch_optional(
+                "SELECT allocated, open, taken FROM status_lists WHERE id = $1",
+                args!["sl_legacy"],
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(list.u64("allocated").unwrap(), 32);
+        assert!(!list.bool("open").unwrap());
+        let mut taken =
+            TakenBits::from_bytes("sl_legacy", list.opt_bytes("taken").unwrap().unwrap(), 64)
+                .unwrap();
+        for i in 0..64u64 {
+            assert_eq!(!taken.claim(i), seen.contains(&i), "bit {i}");
+        }
+
+        // Revoking a credential issued from the bitmap adds its allocation row with the bit.
+        let first = recs
+            .iter()
+            .find(|c| c.revocation.list_id == "sl_legacy")
+            .unwrap();
+        store
+            .change_status(&first.id, StatusChange::Revoke, None, None)
+            .await
+            .unwrap();
+        let bits = store.status_list_bits("sl_legacy").await.unwrap();
+        assert!(bits.is_set(first.revocation.index));
+        assert!(!legacy.iter().any(|i| bits.is_set(*i)));
+
+        // An allocation row of another credential at a credential's index is an integrity error.
+        let other = recs
+            .iter()
+            .filter(|c| c.revocation.list_id == "sl_legacy")
+            .nth(1)
+            .unwrap();
+        let mut tx = store.db().begin().await.unwrap();
+        tx.execute(
+            "INSERT INTO status_allocations (list_id, idx, credential_id, bit) VALUES ($1, $2, $3, $4)",
+            args!["sl_legacy", other.revocation.index as i64, "urn:uuid:someone-else", false],
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let err = store
+            .change_status(&other.id, StatusChange::Revoke, None, None)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Integrity { .. }), "{err:?}");
+        assert_eq!(
+            store.credential(&other.id).await.unwrap().status,
+            CredentialStatus::Active
+        );
+        assert!(!store
+            .status_list_bits("sl_legacy")
+            .await
+            .unwrap()
+            .is_set(other.revocation.index));
+    }
+
+    #[tokio::test]
+    async fn legacy_list_keeps_its_allocations_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("legacy.db").to_string_lossy().into_owned();
+        let store = Store::open(StoreConfig::new(url, Kek::generate().unwrap()))
+            .await
+            .unwrap();
+        legacy_list_keeps_its_allocations(&store).await;
+        store.close().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn legacy_list_keeps_its_allocations_on_postgres() {
+        let Some((store, base, name)) = pg_store().await else {
+            return;
+        };
+        legacy_list_keeps_its_allocations(&store).await;
         drop_pg(store, base, name).await;
     }
 

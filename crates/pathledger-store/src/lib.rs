@@ -114,6 +114,9 @@ impl Store {
             // FULL: an acknowledged commit survives power loss too, not only a process crash.
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            // Statement journals (a multi-row INSERT inside a transaction writes one) and
+            // temporary indexes stay in memory instead of a file under /var/tmp.
+            .pragma("temp_store", "memory")
             .busy_timeout(config.busy_timeout);
             let write = SqlitePoolOptions::new()
                 .max_connections(1)

@@ -21,8 +21,6 @@ pub(crate) enum Val {
     OptText(Option<String>),
     /// A PostgreSQL `text[]` (see [`keyed_sql`]); SQLite gets it as a JSON array.
     TextArray(Vec<String>),
-    /// A PostgreSQL `bigint[]` (see [`keyed_sql`]); SQLite gets it as a JSON array.
-    I64Array(Vec<i64>),
     /// Columns of a PostgreSQL `INSERT … SELECT * FROM unnest(…)` (`text[]`, `bigint[]`,
     /// `bytea[]`, with NULLs); SQLite would get JSON arrays, but only PostgreSQL is sent these.
     OptTextArray(Vec<Option<String>>),
@@ -99,7 +97,7 @@ macro_rules! args {
 }
 pub(crate) use args;
 
-/// Binds every argument; `$array` turns a `TextArray` / `I64Array` into what the driver takes
+/// Binds every argument; `$array` turns a `TextArray` / `OptI64Array` into what the driver takes
 /// (PostgreSQL: the vector itself, an array; SQLite: [`json_array`]).
 macro_rules! bind_all {
     ($q:expr, $args:expr, $array:path) => {{
@@ -113,7 +111,6 @@ macro_rules! bind_all {
                 Val::OptI64(x) => q.bind(x),
                 Val::OptText(x) => q.bind(x),
                 Val::TextArray(x) => q.bind($array(x)),
-                Val::I64Array(x) => q.bind($array(x)),
                 Val::OptTextArray(x) => q.bind($array(x)),
                 Val::OptI64Array(x) => q.bind($array(x)),
                 Val::BytesArray(x) => q.bind($array(x)),
@@ -132,14 +129,12 @@ fn json_array<T: Into<serde_json::Value>>(v: Vec<T>) -> String {
 /// Keys looked up in one query by [`keyed_sql`].
 pub(crate) enum Keys<'a> {
     Text(&'a [String]),
-    I64(&'a [i64]),
 }
 
 impl Keys<'_> {
     fn len(&self) -> usize {
         match self {
             Keys::Text(k) => k.len(),
-            Keys::I64(k) => k.len(),
         }
     }
 }
@@ -184,21 +179,18 @@ pub(crate) fn keyed_sql(
             );
             match keys {
                 Keys::Text(k) => args.extend(k.iter().map(|v| Val::Text(v.clone()))),
-                Keys::I64(k) => args.extend(k.iter().map(|v| Val::I64(*v))),
             }
             (sql, args)
         }
         Backend::Postgres => {
             let ty = match keys {
                 Keys::Text(_) => "text",
-                Keys::I64(_) => "bigint",
             };
             let sql = format!(
                 "SELECT {select} FROM unnest(${first}::{ty}[]) AS keyed_k(k) CROSS JOIN LATERAL (SELECT {select} FROM {from} WHERE {filter}{key} = keyed_k.k OFFSET 0) AS keyed_t{order}"
             );
             args.push(match keys {
                 Keys::Text(k) => Val::TextArray(k.to_vec()),
-                Keys::I64(k) => Val::I64Array(k.to_vec()),
             });
             (sql, args)
         }
@@ -268,6 +260,7 @@ impl Row {
     getter!(text, String);
     getter!(opt_text, Option<String>);
     getter!(bytes, Vec<u8>);
+    getter!(opt_bytes, Option<Vec<u8>>);
     getter!(bool, bool);
 
     /// A 32-byte hash column; anything else means the row was tampered with or corrupted.

@@ -91,15 +91,18 @@ impl Store {
                 StoreError::integrity(format!("status list {} is missing", entry.list_id))
             })?;
         let list_version = row.i64("version")?;
+        // Issuance records an allocation in the list's bitmap only; the first change of a bit
+        // adds its row here. A row held by another credential means the index was given twice.
         let n = tx
             .execute(
-                "UPDATE status_allocations SET bit = $1 WHERE list_id = $2 AND idx = $3 AND credential_id = $4",
-                args![bit, entry.list_id.as_str(), entry.index as i64, credential_id],
+                "INSERT INTO status_allocations (list_id, idx, credential_id, bit) VALUES ($1, $2, $3, $4) ON CONFLICT (list_id, idx) DO UPDATE SET bit = excluded.bit WHERE status_allocations.credential_id = excluded.credential_id",
+                args![entry.list_id.as_str(), entry.index as i64, credential_id, bit],
             )
             .await?;
         if n != 1 {
             return Err(StoreError::integrity(format!(
-                "status allocation of {credential_id} is missing"
+                "status index {} of list {} belongs to another credential than {credential_id}",
+                entry.index, entry.list_id
             )));
         }
         let n = tx
