@@ -642,19 +642,16 @@ impl App {
         let stored = started.elapsed();
         // A cohort finishing a module may complete stacks and reach roles: award those now,
         // once each (the award path replays what was already awarded).
-        let mut cohort: Vec<String> = results
-            .iter()
-            .filter_map(|r| r.as_ref().ok())
-            .filter(|o| !o.replayed)
-            .filter_map(|o| o.credential.educator_id.clone())
-            .collect();
+        let now_ms = (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+        let (fresh, mut cohort) = cohort_states(&results, now_ms);
         cohort.sort();
         cohort.dedup();
+        let mut awarded = self.award_quietly_among(&issuer.org_id, fresh).await;
         if !cohort.is_empty() {
-            let awarded = self.award_quietly_many(&issuer.org_id, &cohort).await;
-            if !awarded.is_empty() {
-                tracing::info!(issuer = %issuer_id, awarded = awarded.len(), "bulk issuance completed stacks or roles; earned credentials issued");
-            }
+            awarded.extend(self.award_quietly_many(&issuer.org_id, &cohort).await);
+        }
+        if !awarded.is_empty() {
+            tracing::info!(issuer = %issuer_id, awarded = awarded.len(), "bulk issuance completed stacks or roles; earned credentials issued");
         }
         let award_time = started.elapsed() - stored;
         tracing::debug!(rows = pre.len(), ?stored, awards = ?award_time, "bulk issuance");
@@ -959,30 +956,88 @@ impl App {
     /// [`App::award_quietly`] for a cohort: one evaluation pass over all of them against
     /// `org_id`'s definitions, then the award path for those who earned something.
     pub async fn award_quietly_many(&self, org_id: &str, educator_ids: &[String]) -> Vec<Issued> {
-        let earned: Vec<String> = match (
-            self.definitions(org_id).await,
-            self.award_states(educator_ids).await,
-        ) {
-            (Ok(defs), Ok(states)) => educator_ids
-                .iter()
-                .filter(|id| {
-                    states
-                        .get(*id)
-                        .is_some_and(|s| !defs.to_issue(s).is_empty())
-                })
-                .cloned()
-                .collect(),
-            (Err(e), _) | (_, Err(e)) => {
+        match self.award_states(educator_ids).await {
+            Ok(states) => self.award_quietly_among(org_id, states).await,
+            Err(e) => {
                 tracing::warn!(org = %org_id, educators = educator_ids.len(), error = %e, "checking a cohort for earned credentials failed; will be retried on the next award run");
+                Vec::new()
+            }
+        }
+    }
+
+    /// The award path for each educator whose state (as the caller knows it) earns something
+    /// against `org_id`'s definitions. The award path reads the educator afresh.
+    async fn award_quietly_among(
+        &self,
+        org_id: &str,
+        states: HashMap<String, EducatorState>,
+    ) -> Vec<Issued> {
+        if states.is_empty() {
+            return Vec::new();
+        }
+        let defs = match self.definitions(org_id).await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(org = %org_id, educators = states.len(), error = %e, "checking a cohort for earned credentials failed; will be retried on the next award run");
                 return Vec::new();
             }
         };
+        let mut earned: Vec<&String> = states
+            .iter()
+            .filter(|(_, s)| !defs.to_issue(s).is_empty())
+            .map(|(id, _)| id)
+            .collect();
+        earned.sort();
         let mut out = Vec::new();
         for id in earned {
-            out.extend(self.award_quietly(&id).await);
+            out.extend(self.award_quietly(id).await);
         }
         out
     }
+}
+
+/// Splits the recipients of a bulk call's new credentials for the award check: educators the
+/// call created hold exactly what it issued them (active and unexpired at `now_ms`) and have no
+/// facts, so their states are built here; everyone else is read from the store. An educator
+/// created in one batch and named again in a later one is read from the store.
+fn cohort_states(
+    results: &[Result<IssueOutcome, StoreError>],
+    now_ms: i64,
+) -> (HashMap<String, EducatorState>, Vec<String>) {
+    let mut fresh: HashMap<String, EducatorState> = HashMap::new();
+    let mut known: Vec<String> = Vec::new();
+    for o in results.iter().filter_map(|r| r.as_ref().ok()) {
+        let Some(edu) = &o.credential.educator_id else {
+            continue;
+        };
+        if o.replayed {
+            continue;
+        }
+        if !o.new_educator {
+            known.push(edu.clone());
+            continue;
+        }
+        let state = fresh.entry(edu.clone()).or_insert_with(|| EducatorState {
+            id: Some(edu.clone()),
+            ..Default::default()
+        });
+        let c = &o.credential;
+        let active = c.status == pathledger_store::CredentialStatus::Active
+            && c.valid_until_ms.is_none_or(|t| t > now_ms);
+        if let (true, Ok(id)) = (active, c.achievement_id.parse()) {
+            if !state.holds(&c.achievement_id) {
+                state.holdings.push(Holding {
+                    achievement: id,
+                    issued_on: None,
+                    expires_on: None,
+                });
+            }
+        }
+    }
+    for k in &known {
+        fresh.remove(k);
+    }
+    (fresh, known)
 }
 
 /// Adds one recorded fact (experience, rotation, endorsement) to an educator's state.

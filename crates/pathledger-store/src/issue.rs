@@ -107,6 +107,8 @@ struct Prepared {
     achievement_version: i64,
     achievement: std::sync::Arc<Value>,
     recipient: RecipientIdentity,
+    /// The recipient became an educator in this batch.
+    new_educator: bool,
     credential_id: String,
     revocation: Option<StatusAssignment>,
     suspension: Option<StatusAssignment>,
@@ -341,6 +343,8 @@ enum RowResult {
 
 struct EducatorInfo {
     id: String,
+    /// Created by this batch.
+    created: bool,
     salt: String,
     email: Option<String>,
     did: Option<String>,
@@ -744,6 +748,7 @@ impl Store {
             pos,
             record: rec,
             request_hash: h,
+            new_educator,
             ..
         } in records
         {
@@ -756,6 +761,7 @@ impl Store {
                 Ok(IssueOutcome {
                     credential: rec,
                     replayed: false,
+                    new_educator,
                 }),
             ));
         }
@@ -767,6 +773,7 @@ impl Store {
                         (Some(rec), Some(fh)) if *fh == h => Ok(IssueOutcome {
                             credential: rec.clone(),
                             replayed: true,
+                            new_educator: false,
                         }),
                         (Some(_), Some(_)) => Err(StoreError::conflict(
                             "idempotency key reused with a different payload",
@@ -990,6 +997,7 @@ impl Store {
                 id.clone(),
                 EducatorInfo {
                     id: id.clone(),
+                    created: true,
                     salt: salt.clone(),
                     email: Some(e.clone()),
                     did: None,
@@ -1065,6 +1073,7 @@ impl Store {
                     id.clone(),
                     EducatorInfo {
                         id,
+                        created: false,
                         salt: r.text("salt")?,
                         email: None,
                         did: None,
@@ -1100,6 +1109,7 @@ impl Store {
                     format!("email:{email}"),
                     EducatorInfo {
                         id: info.id.clone(),
+                        created: info.created,
                         salt: info.salt.clone(),
                         email: info.email.clone(),
                         did: info.did.clone(),
@@ -1147,6 +1157,7 @@ impl Store {
                     row_to_credential(self, row).map(|credential| IssueOutcome {
                         credential,
                         replayed: true,
+                        new_educator: false,
                     })
                 } else {
                     Err(StoreError::conflict(format!(
@@ -1191,6 +1202,7 @@ impl Store {
                     row_to_credential(self, &row).map(|credential| IssueOutcome {
                         credential,
                         replayed: true,
+                        new_educator: false,
                     }),
                 ))));
             }
@@ -1257,6 +1269,7 @@ impl Store {
             achievement_version: version,
             achievement: doc,
             recipient,
+            new_educator: edu.created,
             credential_id: new_credential_id()?,
             revocation: None,
             suspension: None,
@@ -1404,6 +1417,7 @@ struct NewRecord {
     record: CredentialRecord,
     request_hash: [u8; 32],
     award_role_id: Option<String>,
+    new_educator: bool,
 }
 
 /// What every row of one batch shares once it is built.
@@ -1469,6 +1483,7 @@ impl RowCtx<'_> {
             },
             request_hash: p.request_hash,
             award_role_id: p.req.award_role_id.clone(),
+            new_educator: p.new_educator,
         });
         Ok(())
     }

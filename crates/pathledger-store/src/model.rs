@@ -572,6 +572,9 @@ pub struct IssueOutcome {
     pub credential: CredentialRecord,
     /// True if this was a retry answered with the first result (or an award already made).
     pub replayed: bool,
+    /// True if the recipient was an email no educator had and became an educator in the same
+    /// transaction: they hold nothing issued before it, and have no recorded facts.
+    pub new_educator: bool,
 }
 
 /// Result of a status change.
