@@ -1203,3 +1203,82 @@ fn unwrap_build(e: StoreError) -> AppError {
         other => AppError::Store(other),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pathledger_store::{CredentialStatus, StatusAssignment};
+
+    fn outcome(
+        edu: &str,
+        ach: &str,
+        new_educator: bool,
+        replayed: bool,
+        valid_until_ms: Option<i64>,
+    ) -> Result<IssueOutcome, StoreError> {
+        Ok(IssueOutcome {
+            credential: CredentialRecord {
+                id: format!("urn:uuid:{edu}-{ach}"),
+                org_id: "org".into(),
+                issuer_id: "iss".into(),
+                key_id: "key".into(),
+                achievement_id: ach.into(),
+                achievement_version: 1,
+                educator_id: Some(edu.into()),
+                recipient_hash: "sha256$00".into(),
+                document: "{}".into(),
+                document_hash: [0; 32],
+                issued_ms: 0,
+                valid_until_ms,
+                status: CredentialStatus::Active,
+                status_reason: None,
+                idempotency_key: None,
+                previous_id: None,
+                revocation: StatusAssignment {
+                    purpose: StatusPurpose::Revocation,
+                    list_id: "sl".into(),
+                    list_url: "http://127.0.0.1/sl".into(),
+                    index: 0,
+                },
+                suspension: None,
+                log_index: 0,
+            },
+            replayed,
+            new_educator,
+        })
+    }
+
+    /// Educators a bulk call created are judged on what it issued them (unexpired, each
+    /// achievement once); one named again as existing, and everyone else, is read from the store;
+    /// replays and failed rows count for nothing.
+    #[test]
+    fn cohort_states_split_created_from_known() {
+        let results = vec![
+            outcome("edu_a", "mc-one", true, false, None),
+            outcome("edu_a", "mc-two", true, false, Some(2_000)),
+            outcome("edu_a", "mc-two", true, false, None),
+            outcome("edu_a", "mc-old", true, false, Some(500)),
+            outcome("edu_b", "mc-one", true, false, None),
+            outcome("edu_b", "mc-two", false, false, None),
+            outcome("edu_c", "mc-one", false, false, None),
+            outcome("edu_d", "mc-one", false, true, None),
+            Err(StoreError::InvalidInput {
+                field: "recipient".into(),
+                message: "bad".into(),
+            }),
+        ];
+        let (fresh, known) = cohort_states(&results, 1_000);
+        assert_eq!(fresh.len(), 1, "{:?}", fresh.keys().collect::<Vec<_>>());
+        let a = &fresh["edu_a"];
+        assert_eq!(a.id.as_deref(), Some("edu_a"));
+        let mut held: Vec<String> = a
+            .holdings
+            .iter()
+            .map(|h| h.achievement.as_str().to_owned())
+            .collect();
+        held.sort();
+        assert_eq!(held, ["mc-one", "mc-two"]);
+        assert!(a.years_experience == 0.0 && a.rotations.is_empty());
+        assert_eq!(known, ["edu_b", "edu_c"]);
+    }
+}
