@@ -7,8 +7,8 @@ use std::sync::{Arc, RwLock};
 use pathledger_badges as badges;
 use pathledger_core::{Definitions, EducatorState, Endorsement, Holding};
 use pathledger_signing::{
-    sign_document, ChainResolver, Cryptosuite, DidKeyResolver, DidWebDocument, KeyStatus,
-    ProofOptions, PublicKey, SigningKey, StaticResolver,
+    sign_document, sign_document_to_string, ChainResolver, Cryptosuite, DidKeyResolver,
+    DidWebDocument, KeyStatus, ProofOptions, PublicKey, SigningKey, StaticResolver,
 };
 use pathledger_store::{
     CredentialRecord, DefinitionKind, IssueContext, IssueOutcome, IssueRequest, Kek, Recipient,
@@ -484,9 +484,8 @@ impl App {
         let mut popts =
             ProofOptions::assertion(opts.suite, self.key_vm(issuer_id, ctx.key.key_id()));
         popts.created = Some(badges::dates::format(ms_to_datetime(ctx.issued_ms)));
-        let signed = sign_document(&doc, ctx.key.suite_key(), &popts)
-            .map_err(|e| AppError::Build(e.to_string()))?;
-        serde_json::to_string(&signed).map_err(|e| AppError::Build(e.to_string()))
+        sign_document_to_string(&doc, ctx.key.suite_key(), &popts)
+            .map_err(|e| AppError::Build(e.to_string()))
     }
 
     /// Issues one credential of `achievement_id` to `recipient`.

@@ -16,8 +16,9 @@ pub use keys::{
     PublicKey, SigningKey,
 };
 pub use proof::{
-    codes, is_date_time_stamp, sign_document, verify_batch, verify_document, Cryptosuite,
-    ProofOptions, ProofOutcome, SignError, UnknownCryptosuite, VerifiedProof,
+    codes, is_date_time_stamp, sign_document, sign_document_to_string, verify_batch,
+    verify_document, Cryptosuite, ProofOptions, ProofOutcome, SignError, UnknownCryptosuite,
+    VerifiedProof,
 };
 pub use rdfc::RdfcError;
 pub use resolver::{

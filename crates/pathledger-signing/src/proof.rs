@@ -274,11 +274,13 @@ pub fn is_date_time_stamp(s: &str) -> bool {
 
 /// hashData for a proof configuration and a document given as an object whose `proof`
 /// member (if any) is ignored.
+/// The hash a proof signs, and the canonical form of the document (JSON for eddsa-jcs-2022,
+/// N-Quads for eddsa-rdfc-2022).
 fn hash_data(
     suite: Cryptosuite,
     proof_config: &Value,
     document: &Map<String, Value>,
-) -> Result<[u8; 64], SignError> {
+) -> Result<([u8; 64], Vec<u8>), SignError> {
     let (proof_canon, doc_canon) = match suite {
         Cryptosuite::EddsaJcs2022 => (
             jcs::canonicalize_bytes(proof_config)?,
@@ -292,7 +294,7 @@ fn hash_data(
     let mut out = [0u8; 64];
     out[..32].copy_from_slice(&Sha256::digest(&proof_canon));
     out[32..].copy_from_slice(&Sha256::digest(&doc_canon));
-    Ok(out)
+    Ok((out, doc_canon))
 }
 
 fn encode_proof_value(sig: &[u8; 64]) -> String {
@@ -307,6 +309,58 @@ pub fn sign_document(
     opts: &ProofOptions,
 ) -> Result<Value, SignError> {
     let map = doc.as_object().ok_or(SignError::NotAnObject)?;
+    let (proof, _) = new_proof(map, key, opts)?;
+    let mut out = map.clone();
+    // Take the old proof in place (not `remove`, which would reorder the members).
+    let new_proof = match out.get_mut("proof").map(std::mem::take) {
+        None | Some(Value::Null) => Value::Object(proof),
+        Some(Value::Object(p)) => Value::Array(vec![Value::Object(p), Value::Object(proof)]),
+        Some(Value::Array(mut set)) if set.iter().all(Value::is_object) => {
+            set.push(Value::Object(proof));
+            Value::Array(set)
+        }
+        Some(_) => return Err(SignError::MalformedExistingProof),
+    };
+    out.insert("proof".into(), new_proof);
+    Ok(Value::Object(out))
+}
+
+/// [`sign_document`], serialized. For eddsa-jcs-2022 and a document without a proof this is
+/// the canonical form that was hashed with the proof appended as its last member: the same
+/// credential (equal as JSON) without copying the document or serializing it a second time.
+/// Otherwise it is `sign_document`'s result as compact JSON.
+pub fn sign_document_to_string(
+    doc: &Value,
+    key: &SigningKey,
+    opts: &ProofOptions,
+) -> Result<String, SignError> {
+    let map = doc.as_object().ok_or(SignError::NotAnObject)?;
+    if opts.cryptosuite != Cryptosuite::EddsaJcs2022 || map.contains_key("proof") {
+        let signed = sign_document(doc, key, opts)?;
+        return serde_json::to_string(&signed)
+            .map_err(|e| SignError::InvalidOptions(format!("cannot serialize: {e}")));
+    }
+    let (proof, mut out) = new_proof(map, key, opts)?;
+    // `out` is `{…}`: reopen it for one more member.
+    if out.pop() != Some(b'}') {
+        return Err(SignError::NotAnObject);
+    }
+    if out.len() > 1 {
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"proof\":");
+    jcs::canonicalize_into(&Value::Object(proof), &mut out)?;
+    out.push(b'}');
+    // Built from `str` data and ASCII only.
+    String::from_utf8(out).map_err(|_| SignError::NotAnObject)
+}
+
+/// The proof for `map` under `opts`, and the canonical form of `map` it signs.
+fn new_proof(
+    map: &Map<String, Value>,
+    key: &SigningKey,
+    opts: &ProofOptions,
+) -> Result<(Map<String, Value>, Vec<u8>), SignError> {
     if opts.verification_method.trim().is_empty() {
         return Err(SignError::InvalidOptions("empty verificationMethod".into()));
     }
@@ -346,23 +400,10 @@ pub fn sign_document(
             proof = with_ctx;
         }
     }
-    let hash = hash_data(opts.cryptosuite, &Value::Object(config), map)?;
+    let (hash, canonical) = hash_data(opts.cryptosuite, &Value::Object(config), map)?;
     let sig = key.sign_raw(&hash);
     proof.insert("proofValue".into(), Value::String(encode_proof_value(&sig)));
-
-    let mut out = map.clone();
-    // Take the old proof in place (not `remove`, which would reorder the members).
-    let new_proof = match out.get_mut("proof").map(std::mem::take) {
-        None | Some(Value::Null) => Value::Object(proof),
-        Some(Value::Object(p)) => Value::Array(vec![Value::Object(p), Value::Object(proof)]),
-        Some(Value::Array(mut set)) if set.iter().all(Value::is_object) => {
-            set.push(Value::Object(proof));
-            Value::Array(set)
-        }
-        Some(_) => return Err(SignError::MalformedExistingProof),
-    };
-    out.insert("proof".into(), new_proof);
-    Ok(Value::Object(out))
+    Ok((proof, canonical))
 }
 
 /// Verifies every proof on `doc` (as received). All must verify; a proof in an unknown suite
@@ -475,7 +516,7 @@ fn verify_one(
             }
         }
     }
-    let hash = hash_data(suite, &Value::Object(config), unsecured).map_err(|e| match e {
+    let (hash, _) = hash_data(suite, &Value::Object(config), unsecured).map_err(|e| match e {
         SignError::Rdfc(r) => rdfc_outcome(r),
         other => malformed(codes::PARSING_ERROR, other.to_string()),
     })?;

@@ -1,8 +1,9 @@
 //! Round trips: documents we sign verify with both suites, and changing any single leaf breaks them.
 
 use pathledger_signing::{
-    sign_document, verify_document, ChainResolver, Cryptosuite, DidKeyResolver, DidWebDocument,
-    KeyStatus, ProofOptions, ProofOutcome, SigningKey, StaticResolver,
+    sign_document, sign_document_to_string, verify_document, ChainResolver, Cryptosuite,
+    DidKeyResolver, DidWebDocument, KeyStatus, ProofOptions, ProofOutcome, SigningKey,
+    StaticResolver,
 };
 use serde_json::Value;
 
@@ -102,6 +103,17 @@ fn proof_sets_accumulate_and_each_verifies() {
     )
     .expect("signs");
     assert_eq!(twice["proof"].as_array().map(Vec::len), Some(2));
+    // Signing to text takes the same path for a document that already has a proof.
+    let text = sign_document_to_string(
+        &once,
+        &b,
+        &ProofOptions::assertion(
+            Cryptosuite::EddsaJcs2022,
+            b.public_key().did_key_verification_method(),
+        ),
+    )
+    .expect("signs");
+    assert_eq!(serde_json::from_str::<Value>(&text).expect("JSON"), twice);
     match verify_document(&twice, &DidKeyResolver) {
         ProofOutcome::Verified(p) => {
             assert_eq!(p.len(), 2);
@@ -167,6 +179,8 @@ fn bad_inputs_are_errors_not_panics() {
     let key = SigningKey::from_seed([5; 32]);
     let opts = ProofOptions::assertion(Cryptosuite::EddsaJcs2022, "did:key:x");
     assert!(sign_document(&Value::Null, &key, &opts).is_err());
+    assert!(sign_document_to_string(&Value::Null, &key, &opts).is_err());
+    assert!(sign_document_to_string(&serde_json::json!([1]), &key, &opts).is_err());
     let bad_created = ProofOptions {
         created: Some("yesterday".into()),
         ..opts.clone()

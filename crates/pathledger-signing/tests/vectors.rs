@@ -4,8 +4,9 @@
 //! new file, not new code.
 
 use pathledger_signing::{
-    jcs, rdfc, sign_document, verify_document, Cryptosuite, DidKeyResolver, KeyResolver,
-    ProofOptions, ProofOutcome, PublicKey, ResolveError, ResolvedKey, SigningKey,
+    jcs, rdfc, sign_document, sign_document_to_string, verify_document, Cryptosuite,
+    DidKeyResolver, KeyResolver, ProofOptions, ProofOutcome, PublicKey, ResolveError, ResolvedKey,
+    SigningKey,
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -192,6 +193,24 @@ fn signing_chains_reproduce_byte_for_byte() {
         );
         let outcome = verify_document(&signed, &FragmentResolver);
         assert!(outcome.is_verified(), "{name}: {outcome:?}");
+
+        // Signed straight to text: the same credential, as JSON, and it verifies as sent.
+        let text = sign_document_to_string(&doc, &key, &opts).expect("signs to text");
+        let parsed: Value = serde_json::from_str(&text).expect("valid JSON");
+        assert_eq!(parsed, signed, "{name}: text form");
+        if suite == Cryptosuite::EddsaJcs2022 {
+            // The document's members come in canonical order, the proof last.
+            let mut unsigned = parsed.clone();
+            unsigned.as_object_mut().unwrap().remove("proof");
+            let canon = jcs::canonicalize(&unsigned).unwrap();
+            assert!(
+                text.starts_with(&canon[..canon.len() - 1]),
+                "{name}: {text}"
+            );
+            assert!(text.ends_with("}}"), "{name}");
+        }
+        let outcome = verify_document(&parsed, &FragmentResolver);
+        assert!(outcome.is_verified(), "{name} (text): {outcome:?}");
 
         // The published signed file carries the same proof value.
         let published = read_json(str_field(c, "signedFile"));

@@ -638,6 +638,7 @@ fn bench_quick_json_reports_every_rate() {
         "rdfc_verify",
         "batch_verify",
         "bulk_issue_sqlite",
+        "jcs_sign_before_bulk_sqlite",
         "http_verify",
         "pathway_eval",
         "cores",
@@ -648,5 +649,16 @@ fn bench_quick_json_reports_every_rate() {
     assert!(r.get("bulk_issue_postgres").is_some(), "{r}");
     let pg_set = std::env::var("PATHLEDGER_TEST_POSTGRES_URL").is_ok_and(|u| !u.trim().is_empty());
     assert_eq!(r["bulk_issue_postgres"].is_number(), pg_set, "{r}");
+    assert_eq!(
+        r["jcs_sign_before_bulk_postgres"].is_number(),
+        pg_set,
+        "{r}"
+    );
+    let ratio = r["ratios"]["bulk_issue_sqlite_vs_jcs_sign"]
+        .as_f64()
+        .unwrap_or(0.0);
+    let expected = r["bulk_issue_sqlite"].as_f64().unwrap_or(0.0)
+        / r["jcs_sign_before_bulk_sqlite"].as_f64().unwrap_or(1.0);
+    assert!((ratio - expected).abs() < 0.01, "{r}");
     assert_eq!(r["version"], env!("CARGO_PKG_VERSION"));
 }
