@@ -14,9 +14,9 @@ pub mod verify;
 
 pub use clr::{clr_credential, stack_associations, Association, AssociationType, ClrInput};
 pub use ob::{
-    endorsement_credential, identity_hash, open_badge_credential, AchievementInput, Alignment,
-    BuildError, Criteria, EndorsementInput, EvidenceInput, Image, IssuerProfile, OpenBadgeInput,
-    Recipient,
+    endorsement_credential, identity_hash, open_badge_credential, recipient_fields,
+    AchievementInput, Alignment, BuildError, Criteria, EndorsementInput, EvidenceInput, Image,
+    IssuerProfile, OpenBadgeInput, Recipient,
 };
 pub use schema::{SchemaError, SchemaKind};
 pub use status::{

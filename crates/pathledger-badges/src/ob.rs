@@ -430,7 +430,9 @@ pub fn achievement_json(a: &AchievementInput) -> Result<Value, BuildError> {
     Ok(Value::Object(m))
 }
 
-fn recipient_fields(r: &Recipient, subject: &mut Map<String, Value>) -> Result<(), BuildError> {
+/// Puts `r` into an `AchievementSubject` as [`open_badge_credential`] does: `id` for a DID or
+/// URI, else an `identifier` list with one `IdentityObject`.
+pub fn recipient_fields(r: &Recipient, subject: &mut Map<String, Value>) -> Result<(), BuildError> {
     match r {
         Recipient::Id(id) => {
             uri("credentialSubject.id", id)?;

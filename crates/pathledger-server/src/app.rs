@@ -364,6 +364,57 @@ impl App {
         ctx: &IssueContext<'_>,
         opts: &IssueOptions,
     ) -> Result<String, AppError> {
+        let doc = self.unsigned_credential(defs, profile, ctx, opts)?;
+        self.sign_credential(&doc, ctx, opts)
+    }
+
+    /// [`App::build_credential`] for the rows of one bulk call: the first row of each
+    /// [`TemplateKey`] builds the unsigned document, the others take a copy of it with their own
+    /// id, recipient and status entries ([`personalize`]), the only parts that differ.
+    fn build_credential_from(
+        &self,
+        templates: &Templates,
+        defs: &Definitions,
+        profile: &badges::IssuerProfile,
+        ctx: &IssueContext<'_>,
+        opts: &IssueOptions,
+    ) -> Result<String, AppError> {
+        let key = TemplateKey::of(ctx);
+        let cached = templates
+            .docs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+            .cloned();
+        let doc = match cached {
+            Some(mut doc) => {
+                personalize(&mut doc, ctx, opts)?;
+                templates
+                    .hits
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                doc
+            }
+            None => {
+                let doc = self.unsigned_credential(defs, profile, ctx, opts)?;
+                templates
+                    .docs
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(key, doc.clone());
+                doc
+            }
+        };
+        self.sign_credential(&doc, ctx, opts)
+    }
+
+    /// The credential [`App::build_credential`] signs.
+    fn unsigned_credential(
+        &self,
+        defs: &Definitions,
+        profile: &badges::IssuerProfile,
+        ctx: &IssueContext<'_>,
+        opts: &IssueOptions,
+    ) -> Result<Value, AppError> {
         let ach_id = ctx.request.achievement_id.as_str();
         let ach = defs.achievement(ach_id).ok_or_else(|| {
             AppError::invalid("achievement", format!("unknown achievement {ach_id:?}"))
@@ -382,20 +433,7 @@ impl App {
                 target_description: (!c.description.is_empty()).then(|| c.description.clone()),
             })
             .collect();
-        let recipient = match (&ctx.recipient.shown_did, &ctx.recipient.shown_email) {
-            (Some(did), _) => badges::Recipient::Id(did.clone()),
-            (None, Some(email)) => badges::Recipient::Plain {
-                identity: email.clone(),
-                identity_type: "emailAddress".into(),
-            },
-            // The store computed the salted hash; the builder's own hash of this placeholder is
-            // replaced below, so the email itself never reaches the document.
-            (None, None) => badges::Recipient::Hashed {
-                identity: "hashed-by-store".into(),
-                identity_type: ctx.recipient.identity_type.to_owned(),
-                salt: ctx.recipient.salt.clone(),
-            },
-        };
+        let recipient = recipient_of(ctx);
         let status = if opts.suspendable {
             None
         } else {
@@ -453,38 +491,26 @@ impl App {
         let mut doc =
             badges::open_badge_credential(&input).map_err(|e| AppError::Build(e.to_string()))?;
         if let badges::Recipient::Hashed { .. } = &input.recipient {
-            // The builder hashes `identity`; we never hand it the email, so put the store's hash in.
-            if let Some(ident) = doc.pointer_mut("/credentialSubject/identifier/0/identityHash") {
-                *ident = Value::String(ctx.recipient.identity_hash.clone());
-            }
+            put_identity_hash(&mut doc, ctx);
         }
         if opts.suspendable {
-            let entries = vec![
-                badges::StatusEntry::new(
-                    &ctx.revocation.list_url,
-                    badges::StatusPurpose::Revocation,
-                    ctx.revocation.index,
-                )
-                .to_json(),
-                ctx.suspension
-                    .map(|s| {
-                        badges::StatusEntry::new(
-                            &s.list_url,
-                            badges::StatusPurpose::Suspension,
-                            s.index,
-                        )
-                        .to_json()
-                    })
-                    .unwrap_or(Value::Null),
-            ];
-            doc["credentialStatus"] =
-                Value::Array(entries.into_iter().filter(|v| !v.is_null()).collect());
+            doc["credentialStatus"] = suspendable_status(ctx);
         }
+        Ok(doc)
+    }
+
+    /// Signs a document built for `ctx` with the issuer's key.
+    fn sign_credential(
+        &self,
+        doc: &Value,
+        ctx: &IssueContext<'_>,
+        opts: &IssueOptions,
+    ) -> Result<String, AppError> {
         let issuer_id = ctx.request.issuer_id.as_str();
         let mut popts =
             ProofOptions::assertion(opts.suite, self.key_vm(issuer_id, ctx.key.key_id()));
         popts.created = Some(badges::dates::format(ms_to_datetime(ctx.issued_ms)));
-        sign_document_to_string(&doc, ctx.key.suite_key(), &popts)
+        sign_document_to_string(doc, ctx.key.suite_key(), &popts)
             .map_err(|e| AppError::Build(e.to_string()))
     }
 
@@ -633,9 +659,10 @@ impl App {
         let this = self.clone();
         let started = std::time::Instant::now();
         let build_defs = defs.clone();
+        let templates = Templates::default();
         let results = store
             .bulk_issue(reqs, move |ctx| {
-                this.build_credential(&build_defs, &profile, &ctx, &shared)
+                this.build_credential_from(&templates, &build_defs, &profile, &ctx, &shared)
             })
             .await;
         let stored = started.elapsed();
@@ -995,6 +1022,124 @@ impl App {
     }
 }
 
+/// How a credential names its recipient, from what the store resolved.
+fn recipient_of(ctx: &IssueContext<'_>) -> badges::Recipient {
+    match (&ctx.recipient.shown_did, &ctx.recipient.shown_email) {
+        (Some(did), _) => badges::Recipient::Id(did.clone()),
+        (None, Some(email)) => badges::Recipient::Plain {
+            identity: email.clone(),
+            identity_type: "emailAddress".into(),
+        },
+        // The store computed the salted hash; the builder's own hash of this placeholder is
+        // replaced (`put_identity_hash`), so the email itself never reaches the document.
+        (None, None) => badges::Recipient::Hashed {
+            identity: "hashed-by-store".into(),
+            identity_type: ctx.recipient.identity_type.to_owned(),
+            salt: ctx.recipient.salt.clone(),
+        },
+    }
+}
+
+/// Puts the store's salted hash where the builder hashed the placeholder identity.
+fn put_identity_hash(doc: &mut Value, ctx: &IssueContext<'_>) {
+    if let Some(ident) = doc.pointer_mut("/credentialSubject/identifier/0/identityHash") {
+        *ident = Value::String(ctx.recipient.identity_hash.clone());
+    }
+}
+
+/// The status entries of a suspendable credential: revocation, and suspension when allocated.
+fn suspendable_status(ctx: &IssueContext<'_>) -> Value {
+    let mut entries = vec![badges::StatusEntry::new(
+        &ctx.revocation.list_url,
+        badges::StatusPurpose::Revocation,
+        ctx.revocation.index,
+    )
+    .to_json()];
+    if let Some(s) = ctx.suspension {
+        entries.push(
+            badges::StatusEntry::new(&s.list_url, badges::StatusPurpose::Suspension, s.index)
+                .to_json(),
+        );
+    }
+    Value::Array(entries)
+}
+
+/// What the unsigned credentials of one bulk call share beyond the call's own settings: rows
+/// with equal keys differ only in id, recipient and status entries.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct TemplateKey {
+    achievement_id: String,
+    achievement_version: i64,
+    issued_ms: i64,
+    valid_until_ms: Option<i64>,
+    /// 0 hashed, 1 email shown, 2 DID shown; and the hashed identity's type.
+    recipient: (u8, &'static str),
+}
+
+impl TemplateKey {
+    fn of(ctx: &IssueContext<'_>) -> Self {
+        let kind = match (&ctx.recipient.shown_did, &ctx.recipient.shown_email) {
+            (Some(_), _) => 2,
+            (None, Some(_)) => 1,
+            (None, None) => 0,
+        };
+        Self {
+            achievement_id: ctx.request.achievement_id.clone(),
+            achievement_version: ctx.achievement_version,
+            issued_ms: ctx.issued_ms,
+            valid_until_ms: ctx.request.valid_until_ms,
+            recipient: (kind, ctx.recipient.identity_type),
+        }
+    }
+}
+
+/// Unsigned credentials by [`TemplateKey`], for one bulk call (whose issuer, definitions and
+/// options are fixed).
+#[derive(Default)]
+struct Templates {
+    docs: std::sync::Mutex<HashMap<TemplateKey, Value>>,
+    /// Rows built from a template.
+    hits: std::sync::atomic::AtomicUsize,
+}
+
+/// Turns a copy of another row's unsigned credential (same [`TemplateKey`]) into `ctx`'s: the
+/// id, the recipient and the status entries are replaced, built as
+/// [`App::unsigned_credential`] builds them.
+fn personalize(
+    doc: &mut Value,
+    ctx: &IssueContext<'_>,
+    opts: &IssueOptions,
+) -> Result<(), AppError> {
+    let bad = || AppError::Build("credential template is not an object".into());
+    let map = doc.as_object_mut().ok_or_else(bad)?;
+    map.insert("id".into(), Value::String(ctx.credential_id.clone()));
+    map.insert(
+        "credentialStatus".into(),
+        if opts.suspendable {
+            suspendable_status(ctx)
+        } else {
+            badges::StatusEntry::new(
+                &ctx.revocation.list_url,
+                badges::StatusPurpose::Revocation,
+                ctx.revocation.index,
+            )
+            .to_json()
+        },
+    );
+    let subject = map
+        .get_mut("credentialSubject")
+        .and_then(Value::as_object_mut)
+        .ok_or_else(bad)?;
+    subject.remove("id");
+    subject.remove("identifier");
+    let recipient = recipient_of(ctx);
+    badges::recipient_fields(&recipient, subject).map_err(|e| AppError::Build(e.to_string()))?;
+    if let badges::Recipient::Hashed { .. } = recipient {
+        put_identity_hash(doc, ctx);
+    }
+    Ok(())
+}
+
 /// Splits the recipients of a bulk call's new credentials for the award check: educators the
 /// call created hold exactly what it issued them (active and unexpired at `now_ms`) and have no
 /// facts, so their states are built here; everyone else is read from the store. An educator
@@ -1245,6 +1390,139 @@ mod tests {
             replayed,
             new_educator,
         })
+    }
+
+    struct Row {
+        req: IssueRequest,
+        recipient: pathledger_store::RecipientIdentity,
+        revocation: StatusAssignment,
+        suspension: StatusAssignment,
+        id: String,
+    }
+
+    /// Row `n` of a bulk call: everything a row may vary in differs with `n`.
+    fn row(n: u64, shown: u8, valid_until_ms: Option<i64>) -> Row {
+        let mut req = IssueRequest::new(
+            "iss",
+            "mc-tools-3",
+            Recipient::Email(format!("r{n}@example.org")),
+        );
+        req.valid_until_ms = valid_until_ms;
+        let did = format!("did:example:r{n}");
+        let email = format!("r{n}@example.org");
+        Row {
+            req,
+            recipient: pathledger_store::RecipientIdentity {
+                educator_id: format!("edu_{n}"),
+                identity_hash: pathledger_store::recipient_identity_hash(
+                    if shown == 3 { &did } else { &email },
+                    &format!("salt{n}"),
+                ),
+                salt: format!("salt{n}"),
+                identity_type: if shown == 3 { "did" } else { "emailAddress" },
+                shown_email: (shown == 1).then(|| email.clone()),
+                shown_did: (shown == 2).then(|| did.clone()),
+            },
+            revocation: StatusAssignment {
+                purpose: StatusPurpose::Revocation,
+                list_id: "sl_rev".into(),
+                list_url: "http://127.0.0.1:8080/status/sl_rev".into(),
+                index: n * 7,
+            },
+            suspension: StatusAssignment {
+                purpose: StatusPurpose::Suspension,
+                list_id: "sl_susp".into(),
+                list_url: "http://127.0.0.1:8080/status/sl_susp".into(),
+                index: n * 3,
+            },
+            id: format!("urn:uuid:00000000-0000-7000-8000-{n:012}"),
+        }
+    }
+
+    fn ctx<'a>(
+        r: &'a Row,
+        suspendable: bool,
+        achievement: &'a Value,
+        key: &'a pathledger_store::SigningKeyHandle,
+    ) -> IssueContext<'a> {
+        IssueContext {
+            credential_id: r.id.clone(),
+            request: &r.req,
+            org_id: "org",
+            issued_ms: 1_780_000_000_000,
+            achievement_version: 3,
+            achievement,
+            recipient: &r.recipient,
+            revocation: &r.revocation,
+            suspension: suspendable.then_some(&r.suspension),
+            key,
+        }
+    }
+
+    /// A bulk row built from another row's unsigned credential is byte for byte the credential
+    /// built from scratch, for every way of naming the recipient, with and without suspension,
+    /// expiry and evidence.
+    #[tokio::test]
+    async fn templated_credentials_equal_fresh_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = App::open(AppConfig {
+            database_url: dir.path().join("t.db").to_string_lossy().into_owned(),
+            kek: Kek::generate().unwrap(),
+            public_url: "http://127.0.0.1:8080".into(),
+            trusted_issuers: Vec::new(),
+        })
+        .await
+        .unwrap();
+        let defs = Definitions::default_data().unwrap();
+        let profile = badges::IssuerProfile {
+            id: "did:web:127.0.0.1%3A8080:issuers:iss".into(),
+            name: "Issuer".into(),
+            url: Some("http://127.0.0.1:8080/issuers/iss".into()),
+            email: None,
+            description: None,
+            image: None,
+        };
+        let key = pathledger_store::SigningKeyHandle::from_seed("key-1".into(), [5; 32]);
+        let achievement = json!({});
+        let mut cases = 0;
+        for suspendable in [false, true] {
+            for valid_until in [None, Some(1_900_000_000_000)] {
+                for shown in 0..4u8 {
+                    let opts = IssueOptions {
+                        suspendable,
+                        evidence: suspendable.then(|| "Observed twice".to_owned()),
+                        ..Default::default()
+                    };
+                    let templates = Templates::default();
+                    let (first, second) = (row(1, shown, valid_until), row(2, shown, valid_until));
+                    let c1 = ctx(&first, suspendable, &achievement, &key);
+                    let c2 = ctx(&second, suspendable, &achievement, &key);
+                    let a = app
+                        .build_credential_from(&templates, &defs, &profile, &c1, &opts)
+                        .unwrap();
+                    let b = app
+                        .build_credential_from(&templates, &defs, &profile, &c2, &opts)
+                        .unwrap();
+                    assert_eq!(
+                        templates.hits.load(std::sync::atomic::Ordering::Relaxed),
+                        1,
+                        "the second row comes from the template"
+                    );
+                    assert_eq!(
+                        a,
+                        app.build_credential(&defs, &profile, &c1, &opts).unwrap()
+                    );
+                    assert_eq!(
+                        b,
+                        app.build_credential(&defs, &profile, &c2, &opts).unwrap(),
+                        "suspendable {suspendable}, valid until {valid_until:?}, shown {shown}"
+                    );
+                    assert_ne!(a, b);
+                    cases += 1;
+                }
+            }
+        }
+        assert_eq!(cases, 16);
     }
 
     /// Educators a bulk call created are judged on what it issued them (unexpired, each

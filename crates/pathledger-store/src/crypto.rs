@@ -100,6 +100,12 @@ pub struct SigningKeyHandle {
 }
 
 impl SigningKeyHandle {
+    /// A handle over a key the caller holds (builders' tests); the store lends handles over
+    /// the keys it keeps.
+    pub fn from_seed(key_id: String, seed: [u8; 32]) -> Self {
+        Self::new(key_id, SigningKey::from_bytes(&seed))
+    }
+
     pub(crate) fn new(key_id: String, key: SigningKey) -> Self {
         let suite_key = pathledger_signing::SigningKey::from_seed(key.to_bytes());
         Self {
