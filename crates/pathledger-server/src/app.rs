@@ -939,14 +939,8 @@ impl App {
             .collect();
         let now = OffsetDateTime::now_utc().unix_timestamp() * 1000;
         for (edu, ach) in store.active_holdings(educator_ids, now).await? {
-            if let (Some(state), Ok(id)) = (states.get_mut(&edu), ach.parse()) {
-                if !state.holds(&ach) {
-                    state.holdings.push(Holding {
-                        achievement: id,
-                        issued_on: None,
-                        expires_on: None,
-                    });
-                }
+            if let Some(state) = states.get_mut(&edu) {
+                add_holding(state, &ach);
             }
         }
         for f in store.facts_for_educators(educator_ids).await? {
@@ -1140,6 +1134,17 @@ fn personalize(
     Ok(())
 }
 
+/// Records that the educator holds achievement `ach` (once; an id that does not parse is skipped).
+fn add_holding(state: &mut EducatorState, ach: &str) {
+    if let (Ok(id), false) = (ach.parse(), state.holds(ach)) {
+        state.holdings.push(Holding {
+            achievement: id,
+            issued_on: None,
+            expires_on: None,
+        });
+    }
+}
+
 /// Splits the recipients of a bulk call's new credentials for the award check: educators the
 /// call created hold exactly what it issued them (active and unexpired at `now_ms`) and have no
 /// facts, so their states are built here; everyone else is read from the store. An educator
@@ -1166,16 +1171,10 @@ fn cohort_states(
             ..Default::default()
         });
         let c = &o.credential;
-        let active = c.status == pathledger_store::CredentialStatus::Active
-            && c.valid_until_ms.is_none_or(|t| t > now_ms);
-        if let (true, Ok(id)) = (active, c.achievement_id.parse()) {
-            if !state.holds(&c.achievement_id) {
-                state.holdings.push(Holding {
-                    achievement: id,
-                    issued_on: None,
-                    expires_on: None,
-                });
-            }
+        if c.status == pathledger_store::CredentialStatus::Active
+            && c.valid_until_ms.is_none_or(|t| t > now_ms)
+        {
+            add_holding(state, &c.achievement_id);
         }
     }
     for k in &known {

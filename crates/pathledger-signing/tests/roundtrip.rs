@@ -93,26 +93,14 @@ fn proof_sets_accumulate_and_each_verifies() {
         ),
     )
     .expect("signs");
-    let twice = sign_document(
-        &once,
-        &b,
-        &ProofOptions::assertion(
-            Cryptosuite::EddsaJcs2022,
-            b.public_key().did_key_verification_method(),
-        ),
-    )
-    .expect("signs");
+    let jcs_b = ProofOptions::assertion(
+        Cryptosuite::EddsaJcs2022,
+        b.public_key().did_key_verification_method(),
+    );
+    let twice = sign_document(&once, &b, &jcs_b).expect("signs");
     assert_eq!(twice["proof"].as_array().map(Vec::len), Some(2));
     // Signing to text takes the same path for a document that already has a proof.
-    let text = sign_document_to_string(
-        &once,
-        &b,
-        &ProofOptions::assertion(
-            Cryptosuite::EddsaJcs2022,
-            b.public_key().did_key_verification_method(),
-        ),
-    )
-    .expect("signs");
+    let text = sign_document_to_string(&once, &b, &jcs_b).expect("signs");
     assert_eq!(serde_json::from_str::<Value>(&text).expect("JSON"), twice);
     match verify_document(&twice, &DidKeyResolver) {
         ProofOutcome::Verified(p) => {

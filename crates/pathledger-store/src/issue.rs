@@ -18,6 +18,7 @@ use crate::model::{
     RecipientIdentity, StatusAssignment, StatusPurpose,
 };
 use crate::sql::{args, insert_rows, keyed_sql, Backend, Col, Keys, Row, Tx};
+use crate::status::ListBits;
 use crate::{check_text, Store};
 
 /// Rows per transaction in [`Store::bulk_issue`].
@@ -247,69 +248,6 @@ impl Assigner {
                 *r = free.next();
             }
         }
-    }
-}
-
-/// Which indexes of a status list are allocated: bit `i` is byte `i / 8`, mask `0x80 >> i % 8`
-/// (the order of the list's own bitstring).
-struct TakenBits(Vec<u8>);
-
-impl TakenBits {
-    fn empty(capacity: u64) -> Self {
-        Self(vec![0; capacity.div_ceil(8) as usize])
-    }
-
-    fn from_bytes(list_id: &str, bits: Vec<u8>, capacity: u64) -> Result<Self, StoreError> {
-        if bits.len() as u64 != capacity.div_ceil(8) {
-            return Err(StoreError::integrity(format!(
-                "status list {list_id}: allocation bitmap of {} bytes for {capacity} indexes",
-                bits.len()
-            )));
-        }
-        Ok(Self(bits))
-    }
-
-    /// The bitmap of a list created before lists kept one, from its allocation rows.
-    async fn from_allocations(
-        tx: &mut Tx,
-        list_id: &str,
-        capacity: u64,
-    ) -> Result<Self, StoreError> {
-        let mut t = Self::empty(capacity);
-        for r in tx
-            .fetch_all(
-                "SELECT idx FROM status_allocations WHERE list_id = $1",
-                args![list_id],
-            )
-            .await?
-        {
-            let i = r.u64("idx")?;
-            if i >= capacity || !t.claim(i) {
-                return Err(StoreError::integrity(format!(
-                    "status list {list_id}: allocation {i} out of range or repeated"
-                )));
-            }
-        }
-        Ok(t)
-    }
-
-    /// Marks `i` taken; false if it already was (or is out of range).
-    fn claim(&mut self, i: u64) -> bool {
-        let Some(b) = usize::try_from(i / 8).ok().and_then(|b| self.0.get_mut(b)) else {
-            return false;
-        };
-        let mask = 0x80u8 >> (i % 8);
-        let free = *b & mask == 0;
-        *b |= mask;
-        free
-    }
-
-    fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-
-    fn into_bytes(self) -> Vec<u8> {
-        self.0
     }
 }
 
@@ -1279,7 +1217,7 @@ impl Store {
     /// Picks `n` random unused indexes in the issuer's open list(s) of `purpose`, opening a new
     /// list when the current one is full. The list row stays locked until commit, so concurrent
     /// issuers cannot pick the same index: which indexes are taken is a bitmap in that row
-    /// ([`TakenBits`]), rewritten once per call. [`Alloc::Plan`] only plans (see there) and
+    /// ([`ListBits`]), rewritten once per call. [`Alloc::Plan`] only plans (see there) and
     /// answers `None` where the plan would need a list that does not exist yet.
     async fn allocate(
         &self,
@@ -1304,29 +1242,31 @@ impl Store {
                 .fetch_optional(&sql, args![issuer_id, purpose.as_str()])
                 .await?;
             let (list_id, capacity, allocated, taken) = match row {
-                Some(r) => (
-                    r.text("id")?,
-                    r.u64("capacity")?,
-                    r.u64("allocated")?,
-                    r.opt_bytes("taken")?,
-                ),
+                Some(r) => {
+                    let (id, capacity) = (r.text("id")?, r.u64("capacity")?);
+                    let taken = match r.opt_bytes("taken")? {
+                        Some(bits) => Some(ListBits::from_bytes(&id, bits, capacity)?),
+                        None => None,
+                    };
+                    (id, capacity, r.u64("allocated")?, taken)
+                }
                 None if !write => return Ok(None),
                 None => {
                     let id = new_id("sl")?;
-                    let empty = TakenBits::empty(LIST_CAPACITY);
+                    let empty = ListBits::empty(LIST_CAPACITY);
                     tx.execute(
                         "INSERT INTO status_lists (id, issuer_id, purpose, capacity, allocated, version, open, created_ms, taken) VALUES ($1, $2, $3, $4, 0, 1, $5, $6, $7)",
                         args![id.as_str(), issuer_id, purpose.as_str(), LIST_CAPACITY as i64, true, now, empty.as_bytes()],
                     )
                     .await?;
-                    (id, LIST_CAPACITY, 0, Some(empty.into_bytes()))
+                    (id, LIST_CAPACITY, 0, Some(empty))
                 }
             };
             let mut taken = match taken {
-                Some(bits) => TakenBits::from_bytes(&list_id, bits, capacity)?,
+                Some(bits) => bits,
                 // A list from before the bitmap: the transaction fills it in.
                 None if !write => return Ok(None),
-                None => TakenBits::from_allocations(tx, &list_id, capacity).await?,
+                None => ListBits::from_allocations(tx, &list_id, capacity).await?,
             };
             // Indexes planned by a batch still in flight are taken, though not yet counted.
             let mut in_flight = 0u64;
@@ -1692,25 +1632,35 @@ mod tests {
         std::sync::Arc::new(|ctx: IssueContext<'_>| echo(ctx).map_err(|e| Box::new(e) as BoxErr))
     }
 
-    /// Every change made behind a plan's back (an email that became an educator, an educator's
-    /// privacy choice, a status index someone else took) shows in the credential: those rows are
-    /// built again in the transaction, the others keep the document built ahead.
-    async fn stale_plan_is_corrected(store: &Store) {
+    /// An organization `{name} District` with an issuer holding a key, and achievement `ach`.
+    async fn issuer_with_achievement(
+        store: &Store,
+        name: &str,
+        ach: &str,
+    ) -> (crate::Organization, crate::Issuer) {
         let org = store
-            .create_organization("Plan District", "district", None)
+            .create_organization(&format!("{name} District"), "district", None)
             .await
             .unwrap();
-        let issuer = store.create_issuer(&org.id, "Plans", None).await.unwrap();
+        let issuer = store.create_issuer(&org.id, name, None).await.unwrap();
         store.generate_issuer_key(&issuer.id).await.unwrap();
         store
             .put_definition(
                 &org.id,
                 DefinitionKind::Achievement,
-                "ach-plan",
-                &json!({"name": "Plan", "criteria": {"narrative": "n"}}),
+                ach,
+                &json!({"name": name, "criteria": {"narrative": "n"}}),
             )
             .await
             .unwrap();
+        (org, issuer)
+    }
+
+    /// Every change made behind a plan's back (an email that became an educator, an educator's
+    /// privacy choice, a status index someone else took) shows in the credential: those rows are
+    /// built again in the transaction, the others keep the document built ahead.
+    async fn stale_plan_is_corrected(store: &Store) {
+        let (org, issuer) = issuer_with_achievement(store, "Plan", "ach-plan").await;
         let kept = store
             .create_educator(NewEducator {
                 org_id: org.id.clone(),
@@ -1807,7 +1757,7 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        let mut taken = TakenBits::from_bytes(
+        let mut taken = ListBits::from_bytes(
             &stolen.list_id,
             list.opt_bytes("taken").unwrap().unwrap(),
             list.u64("capacity").unwrap(),
@@ -2042,21 +1992,7 @@ mod tests {
     /// credential is refused without changing anything.
     async fn legacy_list_keeps_its_allocations(store: &Store) {
         use crate::StatusChange;
-        let org = store
-            .create_organization("Legacy District", "district", None)
-            .await
-            .unwrap();
-        let issuer = store.create_issuer(&org.id, "Legacy", None).await.unwrap();
-        store.generate_issuer_key(&issuer.id).await.unwrap();
-        store
-            .put_definition(
-                &org.id,
-                DefinitionKind::Achievement,
-                "ach-legacy",
-                &json!({"name": "Legacy", "criteria": {"narrative": "n"}}),
-            )
-            .await
-            .unwrap();
+        let (_, issuer) = issuer_with_achievement(store, "Legacy", "ach-legacy").await;
         // A 64-index list (filled to 32) holding 20 allocations, without a bitmap.
         let legacy: Vec<u64> = (0..20u64).map(|i| (i * 7 + 3) % 64).collect();
         let mut tx = store.db().begin().await.unwrap();
@@ -2115,7 +2051,7 @@ mod tests {
         assert_eq!(list.u64("allocated").unwrap(), 32);
         assert!(!list.bool("open").unwrap());
         let mut taken =
-            TakenBits::from_bytes("sl_legacy", list.opt_bytes("taken").unwrap().unwrap(), 64)
+            ListBits::from_bytes("sl_legacy", list.opt_bytes("taken").unwrap().unwrap(), 64)
                 .unwrap();
         for i in 0..64u64 {
             assert_eq!(!taken.claim(i), seen.contains(&i), "bit {i}");
@@ -2162,6 +2098,47 @@ mod tests {
             .await
             .unwrap()
             .is_set(other.revocation.index));
+
+        // A bitmap of the wrong length is an integrity error, and nothing is issued.
+        let open = recs
+            .iter()
+            .find(|c| c.revocation.list_id != "sl_legacy")
+            .unwrap()
+            .revocation
+            .list_id
+            .clone();
+        let mut tx = store.db().begin().await.unwrap();
+        tx.execute(
+            "UPDATE status_lists SET taken = $1 WHERE id = $2",
+            args![vec![0u8; 3], open.as_str()],
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let count = || async {
+            store
+                .db()
+                .fetch_optional("SELECT COUNT(*) AS n FROM credentials", Vec::new())
+                .await
+                .unwrap()
+                .unwrap()
+                .i64("n")
+                .unwrap()
+        };
+        let before = count().await;
+        let err = store
+            .issue(
+                IssueRequest::new(
+                    &issuer.id,
+                    "ach-legacy",
+                    Recipient::Email("late@example.org".into()),
+                ),
+                echo,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Integrity { .. }), "{err:?}");
+        assert_eq!(count().await, before);
     }
 
     #[tokio::test]
