@@ -108,6 +108,8 @@ struct Prepared {
     achievement_version: i64,
     achievement: std::sync::Arc<Value>,
     recipient: RecipientIdentity,
+    /// What `recipient` was made from.
+    educator: std::sync::Arc<EducatorInfo>,
     /// The recipient became an educator in this batch.
     new_educator: bool,
     credential_id: String,
@@ -153,11 +155,20 @@ struct Ahead {
     built: Built,
 }
 
+/// A built row: the signed document and its SHA-256, hashed on the thread that built it.
+struct Signed {
+    doc: String,
+    hash: [u8; 32],
+}
+
+/// What building one row gives: its document, or the builder's error for that row only.
+type BuiltRow = Result<Signed, BoxErr>;
+
 /// Documents of an [`Ahead`], in `prepared` order.
 enum Built {
-    Pending(tokio::task::JoinHandle<Vec<Result<String, BoxErr>>>),
+    Pending(tokio::task::JoinHandle<Vec<BuiltRow>>),
     /// A document is taken at most once.
-    Done(Vec<Option<Result<String, BoxErr>>>),
+    Done(Vec<Option<BuiltRow>>),
 }
 
 impl Ahead {
@@ -190,7 +201,7 @@ impl Ahead {
 
     /// The document built for `p`'s row, if it was built from the same inputs. Call
     /// [`Ahead::finish`] first: while the build is pending this answers `None`.
-    fn take(&mut self, p: &Prepared) -> Option<Result<String, BoxErr>> {
+    fn take(&mut self, p: &Prepared) -> Option<BuiltRow> {
         let i = *self.by_pos.get(&p.pos)?;
         if !same_inputs(&self.prepared[i], p) {
             return None;
@@ -279,6 +290,7 @@ enum RowResult {
     SameAs(usize, [u8; 32]),
 }
 
+#[derive(PartialEq)]
 struct EducatorInfo {
     id: String,
     /// Created by this batch.
@@ -291,6 +303,16 @@ struct EducatorInfo {
 }
 
 impl EducatorInfo {
+    /// Whether `other` names the recipient the same way (same identity hash and shown fields).
+    fn same_identity(&self, other: &EducatorInfo) -> bool {
+        self.id == other.id
+            && self.salt == other.salt
+            && self.email == other.email
+            && self.did == other.did
+            && self.show_email == other.show_email
+            && self.show_did == other.show_did
+    }
+
     fn identity(&self) -> Result<RecipientIdentity, StoreError> {
         let (identity, kind) = match (&self.email, &self.did) {
             (Some(e), _) => (e.as_str(), "emailAddress"),
@@ -411,23 +433,33 @@ impl Store {
             let batches: Vec<&[(usize, IssueRequest)]> = rows.chunks(BULK_BATCH_SIZE).collect();
             // One build at a time: a plan's build may still run while the next plan starts.
             let one_build = std::sync::Arc::new(Mutex::new(()));
+            // A plan is a task of its own, so its reads and per-row work run on another thread
+            // while this one drives the transaction of the batch before.
             let plan = |i: usize, avoid: HashSet<(String, u64)>| {
-                let b = b.clone();
-                let one_build = one_build.clone();
-                let issuer = issuer.as_str();
-                let next = batches.get(i).copied();
-                async move {
-                    match self.plan_ahead(issuer, next?, &avoid, b, one_build).await {
+                let rows = batches.get(i)?.to_vec();
+                let (store, issuer) = (self.clone(), issuer.clone());
+                let (b, one_build) = (b.clone(), one_build.clone());
+                Some(tokio::spawn(async move {
+                    match store.plan_ahead(&issuer, rows, &avoid, b, one_build).await {
                         Ok(a) => a,
                         Err(e) => {
                             tracing::debug!(error = %e, "planning a bulk batch ahead failed; its transaction builds it");
                             None
                         }
                     }
+                }))
+            };
+            let planned = |job: Option<tokio::task::JoinHandle<Option<Ahead>>>| async move {
+                match job?.await {
+                    Ok(a) => a,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "a bulk plan's task failed; its transaction builds it");
+                        None
+                    }
                 }
             };
             // The first batch is planned too, so its transaction overlaps its build.
-            let mut ahead: Option<Ahead> = plan(0, HashSet::new()).await;
+            let mut ahead: Option<Ahead> = planned(plan(0, HashSet::new())).await;
             for (i, batch) in batches.iter().enumerate() {
                 let batch = batch.to_vec();
                 // Indexes the current batch was planned with count as taken for the next plan.
@@ -437,11 +469,10 @@ impl Store {
                     .map(|a| (a.list_id.clone(), a.index))
                     .collect();
                 let plan_next = plan(i + 1, avoid);
-                let (outcome, next) = tokio::join!(
-                    self.issue_batch(&issuer, batch.clone(), &*b, ahead.take()),
-                    plan_next
-                );
-                ahead = next;
+                let outcome = self
+                    .issue_batch(&issuer, batch.clone(), &*b, ahead.take())
+                    .await;
+                ahead = planned(plan_next).await;
                 match outcome {
                     Ok(v) => {
                         for (pos, r) in v {
@@ -550,16 +581,12 @@ impl Store {
                     &educators,
                     &mut achievements,
                     ahead.as_ref().map(|a| &a.achievements),
+                    ahead.as_ref().and_then(|a| a.planned(pos)),
                     &mut keys_in_batch,
                 )
                 .await?;
             match r {
-                Ok(Some(mut p)) => {
-                    if let Some(a) = ahead.as_ref().and_then(|a| a.planned(p.pos)) {
-                        p.credential_id = a.credential_id.clone();
-                    }
-                    prepared.push(p)
-                }
+                Ok(Some(p)) => prepared.push(p),
                 Ok(None) => {}
                 Err(rr) => results.push((pos, rr)),
             }
@@ -627,7 +654,7 @@ impl Store {
         // Build and sign: CPU-bound and independent per row, so it runs on all cores. The log
         // lock is taken after building, so it is held only while writing.
         let t_prepared = t0.elapsed();
-        let mut built: Vec<Option<Result<String, BoxErr>>> = Vec::with_capacity(prepared.len());
+        let mut built: Vec<Option<BuiltRow>> = Vec::with_capacity(prepared.len());
         let mut rebuild: Vec<&Prepared> = Vec::new();
         if let Some(a) = ahead.as_mut() {
             a.finish().await;
@@ -643,7 +670,7 @@ impl Store {
         }
         let reused = prepared.len() - rebuild.len();
         let mut fresh = build_all(&rebuild, &org_id, now, &key, build).into_iter();
-        let built: Vec<Result<String, BoxErr>> = built
+        let built: Vec<BuiltRow> = built
             .into_iter()
             .map(|b| {
                 b.or_else(|| fresh.next())
@@ -756,7 +783,7 @@ impl Store {
     async fn plan_ahead(
         &self,
         issuer_id: &str,
-        rows: &[(usize, IssueRequest)],
+        rows: Vec<(usize, IssueRequest)>,
         avoid: &HashSet<(String, u64)>,
         build: std::sync::Arc<Builder>,
         one_build: std::sync::Arc<Mutex<()>>,
@@ -767,15 +794,15 @@ impl Store {
             return Ok(None);
         };
         let key_id = key.key_id().to_owned();
-        let existing = existing_by_key(&mut tx, &org_id, rows).await?;
+        let existing = existing_by_key(&mut tx, &org_id, &rows).await?;
         let mut new_educators = HashMap::new();
         let educators = self
-            .resolve_educators(&mut tx, &org_id, rows, now, &mut new_educators, false)
+            .resolve_educators(&mut tx, &org_id, &rows, now, &mut new_educators, false)
             .await?;
         let mut achievements: AchievementCache = HashMap::new();
         let mut keys_in_batch: HashMap<String, usize> = HashMap::new();
         let mut prepared: Vec<Prepared> = Vec::new();
-        for (pos, req) in rows.iter().cloned() {
+        for (pos, req) in rows {
             let r = self
                 .prepare_row(
                     &mut tx,
@@ -785,6 +812,7 @@ impl Store {
                     &existing,
                     &educators,
                     &mut achievements,
+                    None,
                     None,
                     &mut keys_in_batch,
                 )
@@ -875,9 +903,9 @@ impl Store {
         now: i64,
         planned: &mut HashMap<String, (String, String)>,
         write: bool,
-    ) -> Result<HashMap<String, EducatorInfo>, StoreError> {
+    ) -> Result<HashMap<String, std::sync::Arc<EducatorInfo>>, StoreError> {
         // Keyed by "id:<educator id>" or "email:<normalized email>".
-        let mut out: HashMap<String, EducatorInfo> = HashMap::new();
+        let mut out: HashMap<String, std::sync::Arc<EducatorInfo>> = HashMap::new();
         let mut ids: Vec<String> = Vec::new();
         let mut emails: Vec<String> = Vec::new();
         for (_, r) in rows {
@@ -1041,20 +1069,13 @@ impl Store {
                 }
             }
         }
+        let infos: HashMap<String, std::sync::Arc<EducatorInfo>> = infos
+            .into_iter()
+            .map(|(id, info)| (id, std::sync::Arc::new(info)))
+            .collect();
         for (email, id) in email_to_id {
             if let Some(info) = infos.get(&id) {
-                out.insert(
-                    format!("email:{email}"),
-                    EducatorInfo {
-                        id: info.id.clone(),
-                        created: info.created,
-                        salt: info.salt.clone(),
-                        email: info.email.clone(),
-                        did: info.did.clone(),
-                        show_email: info.show_email,
-                        show_did: info.show_did,
-                    },
-                );
+                out.insert(format!("email:{email}"), info.clone());
             }
         }
         for (id, info) in infos {
@@ -1072,18 +1093,26 @@ impl Store {
         pos: usize,
         req: IssueRequest,
         existing: &HashMap<String, Row>,
-        educators: &HashMap<String, EducatorInfo>,
+        educators: &HashMap<String, std::sync::Arc<EducatorInfo>>,
         achievements: &mut AchievementCache,
         seen_ahead: Option<&AchievementCache>,
+        planned: Option<&Prepared>,
         keys_in_batch: &mut HashMap<String, usize>,
     ) -> Result<Result<Option<Prepared>, RowResult>, StoreError> {
         let fail = |e: StoreError| Ok(Err(RowResult::Done(Box::new(Err(e)))));
         if let Err(e) = check_text("achievement_id", &req.achievement_id, 2048) {
             return fail(e);
         }
-        let rh = match request_hash(&req) {
-            Ok(h) => h,
-            Err(e) => return fail(e),
+        // A planned row keeps its credential id, whatever else changed (ids are never reused),
+        // and, planned from the same request, what the plan derived from it.
+        let planned_id = planned.map(|p| p.credential_id.clone());
+        let planned = planned.filter(|p| p.req == req);
+        let rh = match planned {
+            Some(p) => p.request_hash,
+            None => match request_hash(&req) {
+                Ok(h) => h,
+                Err(e) => return fail(e),
+            },
         };
         if let Some(k) = &req.idempotency_key {
             if let Err(e) = check_text("idempotency_key", k, 255) {
@@ -1121,9 +1150,12 @@ impl Store {
             };
             return fail(StoreError::not_found("educator", id));
         };
-        let recipient = match edu.identity() {
-            Ok(r) => r,
-            Err(e) => return fail(e),
+        let recipient = match planned.filter(|p| p.educator.same_identity(edu)) {
+            Some(p) => p.recipient.clone(),
+            None => match edu.identity() {
+                Ok(r) => r,
+                Err(e) => return fail(e),
+            },
         };
         if let Some(role) = &req.award_role_id {
             if let Err(e) = check_text("award_role_id", role, 512) {
@@ -1207,8 +1239,12 @@ impl Store {
             achievement_version: version,
             achievement: doc,
             recipient,
+            educator: edu.clone(),
             new_educator: edu.created,
-            credential_id: new_credential_id()?,
+            credential_id: match planned_id {
+                Some(id) => id,
+                None => new_credential_id()?,
+            },
             revocation: None,
             suspension: None,
         })))
@@ -1374,12 +1410,15 @@ impl RowCtx<'_> {
     fn finish_row(
         &self,
         p: &Prepared,
-        built: Result<String, BoxErr>,
+        built: BuiltRow,
         log: &mut LogAppender,
         records: &mut Vec<NewRecord>,
         results: &mut Vec<(usize, RowResult)>,
     ) -> Result<(), StoreError> {
-        let doc = match built {
+        let Signed {
+            doc,
+            hash: doc_hash,
+        } = match built {
             Ok(d) => d,
             Err(e) => {
                 results.push((p.pos, RowResult::Done(Box::new(Err(StoreError::Build(e))))));
@@ -1389,7 +1428,6 @@ impl RowCtx<'_> {
         let Some(revocation) = p.revocation.clone() else {
             return Err(StoreError::integrity("status allocation came up short"));
         };
-        let doc_hash = sha256(doc.as_bytes());
         let mut leaf = LeafData::new("issue", self.now);
         leaf.credential_id = Some(&p.credential_id);
         leaf.credential_sha256 = Some(hex::encode(doc_hash));
@@ -1462,14 +1500,14 @@ async fn existing_by_key(
     Ok(existing)
 }
 
-/// Builds one row; a panicking builder fails only its own row.
+/// Builds one row and hashes its document; a panicking builder fails only its own row.
 fn build_one(
     p: &Prepared,
     org_id: &str,
     now: i64,
     key: &SigningKeyHandle,
     build: &(dyn Fn(IssueContext<'_>) -> Result<String, BoxErr> + Sync),
-) -> Result<String, BoxErr> {
+) -> BuiltRow {
     let Some(revocation) = p.revocation.as_ref() else {
         return Err("no status index allocated".into());
     };
@@ -1489,6 +1527,10 @@ fn build_one(
     };
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(call))
         .unwrap_or_else(|_| Err("builder panicked".into()))
+        .map(|doc| Signed {
+            hash: sha256(doc.as_bytes()),
+            doc,
+        })
 }
 
 /// Builds every row, on all cores for a batch worth splitting.
@@ -1498,7 +1540,7 @@ fn build_all(
     now: i64,
     key: &SigningKeyHandle,
     build: &(dyn Fn(IssueContext<'_>) -> Result<String, BoxErr> + Sync),
-) -> Vec<Result<String, BoxErr>> {
+) -> Vec<BuiltRow> {
     let one = |p: &&Prepared| build_one(p, org_id, now, key, build);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if prepared.len() < 32 || threads < 2 {
@@ -1517,7 +1559,7 @@ fn build_all(
                 // `build_one` catches builder panics; this is only a last resort.
                 Err(_) => out.extend(
                     c.iter()
-                        .map(|_| Err::<String, BoxErr>("builder panicked".into())),
+                        .map(|_| Err::<Signed, BoxErr>("builder panicked".into())),
                 ),
             }
         }
@@ -1691,7 +1733,7 @@ mod tests {
         assert!(store
             .plan_ahead(
                 &issuer.id,
-                &rows,
+                rows.clone(),
                 &HashSet::new(),
                 builder(),
                 Default::default()
@@ -1707,7 +1749,7 @@ mod tests {
         let mut plan = store
             .plan_ahead(
                 &issuer.id,
-                &rows,
+                rows.clone(),
                 &HashSet::new(),
                 b.clone(),
                 Default::default(),
@@ -1723,6 +1765,7 @@ mod tests {
                 .unwrap()
                 .as_ref()
                 .unwrap()
+                .doc
                 .clone(),
             Built::Pending(_) => panic!("the build has finished"),
         };
