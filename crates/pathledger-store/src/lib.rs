@@ -7,6 +7,7 @@
 //! leaves, the perfect-subtree nodes and the signed tree heads.
 
 mod admin;
+mod checkpoint;
 mod crypto;
 mod error;
 mod issue;
@@ -118,8 +119,16 @@ impl Store {
             // temporary indexes stay in memory instead of a file under /var/tmp.
             .pragma("temp_store", "memory")
             .busy_timeout(config.busy_timeout);
+            // Checkpoints run beside the writer (see `checkpoint`), woken when it releases its
+            // connection.
+            let wake = Arc::new(tokio::sync::Notify::new());
+            let released = wake.clone();
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
+                .after_release(move |_, _| {
+                    released.notify_one();
+                    Box::pin(async { Ok(true) })
+                })
                 .acquire_timeout(config.busy_timeout.max(Duration::from_secs(60)))
                 // A COMMIT that fails after SQLite has rolled back by itself (disk full, I/O
                 // error) leaves sqlx counting an open transaction, and every later BEGIN on the
@@ -131,15 +140,25 @@ impl Store {
                 })
                 // A page cache big enough for a whole bulk batch (64 MiB at most): with the
                 // default 2 MiB, SQLite spills dirty pages to the WAL mid-transaction.
-                .connect_with(opts.clone().pragma("cache_size", "-65536"))
+                .connect_with(
+                    opts.clone()
+                        .pragma("cache_size", "-65536")
+                        .pragma("wal_autocheckpoint", "0")
+                        .pragma("journal_size_limit", "67108864"),
+                )
                 .await?;
             SQLITE_MIGRATIONS.run(&write).await?;
+            let checkpoints = Arc::new(checkpoint::Checkpointer::start(&opts, wake).await?);
             let read = SqlitePoolOptions::new()
                 .max_connections(config.max_connections.max(1))
                 .acquire_timeout(config.busy_timeout)
                 .connect_with(opts.read_only(true))
                 .await?;
-            Db::Sqlite { write, read }
+            Db::Sqlite {
+                write,
+                read,
+                checkpoints,
+            }
         };
         let (log_key_id, log_key) = log::ensure_log_key(&db, &config.kek).await?;
         Ok(Store {

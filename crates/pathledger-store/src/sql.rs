@@ -97,27 +97,38 @@ macro_rules! args {
 }
 pub(crate) use args;
 
-/// Binds every argument; `$array` turns a `TextArray` / `OptI64Array` into what the driver takes
-/// (PostgreSQL: the vector itself, an array; SQLite: [`json_array`]).
+/// A query with every argument bound; `$array` turns a `TextArray` / `OptI64Array` into what
+/// the driver takes (PostgreSQL: the vector itself, an array; SQLite: [`json_array`]). The
+/// argument list is sized once: a multi-row insert binds thousands of values. A value the
+/// driver cannot encode is an `sqlx::Error::Encode`, as binding one by one would report it.
 macro_rules! bind_all {
-    ($q:expr, $args:expr, $array:path) => {{
-        let mut q = $q;
-        for v in $args {
-            q = match v {
-                Val::I64(x) => q.bind(x),
-                Val::Text(x) => q.bind(x),
-                Val::Bytes(x) => q.bind(x),
-                Val::Bool(x) => q.bind(x),
-                Val::OptI64(x) => q.bind(x),
-                Val::OptText(x) => q.bind(x),
-                Val::TextArray(x) => q.bind($array(x)),
-                Val::OptTextArray(x) => q.bind($array(x)),
-                Val::OptI64Array(x) => q.bind($array(x)),
-                Val::BytesArray(x) => q.bind($array(x)),
-                Val::BoolArray(x) => q.bind($array(x)),
+    ($db:ty, $sql:expr, $args:expr, $array:path) => {{
+        use sqlx::Arguments as _;
+        let vals: Vec<Val> = $args;
+        let mut a = <$db as sqlx::Database>::Arguments::default();
+        a.reserve(vals.len(), 0);
+        let mut bound: Result<(), sqlx::error::BoxDynError> = Ok(());
+        for v in vals {
+            bound = match v {
+                Val::I64(x) => a.add(x),
+                Val::Text(x) => a.add(x),
+                Val::Bytes(x) => a.add(x),
+                Val::Bool(x) => a.add(x),
+                Val::OptI64(x) => a.add(x),
+                Val::OptText(x) => a.add(x),
+                Val::TextArray(x) => a.add($array(x)),
+                Val::OptTextArray(x) => a.add($array(x)),
+                Val::OptI64Array(x) => a.add($array(x)),
+                Val::BytesArray(x) => a.add($array(x)),
+                Val::BoolArray(x) => a.add($array(x)),
             };
+            if bound.is_err() {
+                break;
+            }
         }
-        q
+        bound
+            .map(|()| sqlx::query_with::<$db, _>($sql, a))
+            .map_err(sqlx::Error::Encode)
     }};
 }
 
@@ -293,7 +304,12 @@ pub enum Backend {
 /// anyway; queueing in the pool is cheaper than busy-waiting) and a separate reader pool.
 #[derive(Clone)]
 pub(crate) enum Db {
-    Sqlite { write: SqlitePool, read: SqlitePool },
+    Sqlite {
+        write: SqlitePool,
+        read: SqlitePool,
+        /// Copies the write-ahead log into the database file beside the writer.
+        checkpoints: std::sync::Arc<crate::checkpoint::Checkpointer>,
+    },
     Pg(PgPool),
 }
 
@@ -331,21 +347,19 @@ impl Db {
         match self {
             Db::Sqlite { read, .. } => {
                 let q = sqlite_sql(sql);
-                Ok(bind_all!(sqlx::query::<Sqlite>(&q), args, json_array)
+                Ok(bind_all!(Sqlite, &q, args, json_array)?
                     .fetch_all(read)
                     .await?
                     .into_iter()
                     .map(Row::Sqlite)
                     .collect())
             }
-            Db::Pg(p) => Ok(
-                bind_all!(sqlx::query::<Postgres>(sql), args, std::convert::identity)
-                    .fetch_all(p)
-                    .await?
-                    .into_iter()
-                    .map(Row::Pg)
-                    .collect(),
-            ),
+            Db::Pg(p) => Ok(bind_all!(Postgres, sql, args, std::convert::identity)?
+                .fetch_all(p)
+                .await?
+                .into_iter()
+                .map(Row::Pg)
+                .collect()),
         }
     }
 
@@ -357,25 +371,30 @@ impl Db {
         match self {
             Db::Sqlite { read, .. } => {
                 let q = sqlite_sql(sql);
-                Ok(bind_all!(sqlx::query::<Sqlite>(&q), args, json_array)
+                Ok(bind_all!(Sqlite, &q, args, json_array)?
                     .fetch_optional(read)
                     .await?
                     .map(Row::Sqlite))
             }
-            Db::Pg(p) => Ok(
-                bind_all!(sqlx::query::<Postgres>(sql), args, std::convert::identity)
-                    .fetch_optional(p)
-                    .await?
-                    .map(Row::Pg),
-            ),
+            Db::Pg(p) => Ok(bind_all!(Postgres, sql, args, std::convert::identity)?
+                .fetch_optional(p)
+                .await?
+                .map(Row::Pg)),
         }
     }
 
     pub(crate) async fn close(&self) {
         match self {
-            Db::Sqlite { write, read } => {
-                write.close().await;
+            Db::Sqlite {
+                write,
+                read,
+                checkpoints,
+            } => {
+                // The writer closes last: the last connection to close copies what is left of
+                // the log into the database file and deletes the log (a reader cannot).
                 read.close().await;
+                checkpoints.close().await;
+                write.close().await;
             }
             Db::Pg(p) => p.close().await,
         }
@@ -401,17 +420,15 @@ impl Tx {
         match self {
             Tx::Sqlite(t) => {
                 let q = sqlite_sql(sql);
-                Ok(bind_all!(sqlx::query::<Sqlite>(&q), args, json_array)
+                Ok(bind_all!(Sqlite, &q, args, json_array)?
                     .execute(&mut **t)
                     .await?
                     .rows_affected())
             }
-            Tx::Pg(t) => Ok(
-                bind_all!(sqlx::query::<Postgres>(sql), args, std::convert::identity)
-                    .execute(&mut **t)
-                    .await?
-                    .rows_affected(),
-            ),
+            Tx::Pg(t) => Ok(bind_all!(Postgres, sql, args, std::convert::identity)?
+                .execute(&mut **t)
+                .await?
+                .rows_affected()),
         }
     }
 
@@ -423,21 +440,19 @@ impl Tx {
         match self {
             Tx::Sqlite(t) => {
                 let q = sqlite_sql(sql);
-                Ok(bind_all!(sqlx::query::<Sqlite>(&q), args, json_array)
+                Ok(bind_all!(Sqlite, &q, args, json_array)?
                     .fetch_all(&mut **t)
                     .await?
                     .into_iter()
                     .map(Row::Sqlite)
                     .collect())
             }
-            Tx::Pg(t) => Ok(
-                bind_all!(sqlx::query::<Postgres>(sql), args, std::convert::identity)
-                    .fetch_all(&mut **t)
-                    .await?
-                    .into_iter()
-                    .map(Row::Pg)
-                    .collect(),
-            ),
+            Tx::Pg(t) => Ok(bind_all!(Postgres, sql, args, std::convert::identity)?
+                .fetch_all(&mut **t)
+                .await?
+                .into_iter()
+                .map(Row::Pg)
+                .collect()),
         }
     }
 
@@ -449,17 +464,15 @@ impl Tx {
         match self {
             Tx::Sqlite(t) => {
                 let q = sqlite_sql(sql);
-                Ok(bind_all!(sqlx::query::<Sqlite>(&q), args, json_array)
+                Ok(bind_all!(Sqlite, &q, args, json_array)?
                     .fetch_optional(&mut **t)
                     .await?
                     .map(Row::Sqlite))
             }
-            Tx::Pg(t) => Ok(
-                bind_all!(sqlx::query::<Postgres>(sql), args, std::convert::identity)
-                    .fetch_optional(&mut **t)
-                    .await?
-                    .map(Row::Pg),
-            ),
+            Tx::Pg(t) => Ok(bind_all!(Postgres, sql, args, std::convert::identity)?
+                .fetch_optional(&mut **t)
+                .await?
+                .map(Row::Pg)),
         }
     }
 

@@ -71,8 +71,8 @@ async fn fault_child() {
                         )),
                         Err(e) => {
                             emit(&format!("ERR {} {e}", e.is_retryable()));
-                            // A later write fails the same clear way (the connection is not
-                            // left believing a transaction is still open).
+                            // A later write fails the same clear way or succeeds, but is not
+                            // refused by a connection left believing a transaction is open.
                             match store.issue(req.clone(), build_credential).await {
                                 Ok(_) => emit("ERR2 issued"),
                                 Err(e) => emit(&format!("ERR2 {} {e}", e.is_retryable())),
@@ -349,9 +349,13 @@ async fn disk_full_is_a_clear_error_and_corrupts_nothing() {
     );
     // Full is retryable (HTTP 503): the same request succeeds once there is space again.
     assert!(error.starts_with("true "), "not retryable: {error}");
+    // The next write fails the same clear way, or succeeds where a checkpoint has meanwhile
+    // let the log start over in the space it had; never any other way (such as a connection
+    // left believing a transaction is still open).
     let second = second.expect("child reported its second attempt");
     assert!(
-        second.starts_with("true ") && second.to_lowercase().contains("disk"),
+        second == "issued"
+            || (second.starts_with("true ") && second.to_lowercase().contains("disk")),
         "the second write after disk full: {second}"
     );
     assert!(
