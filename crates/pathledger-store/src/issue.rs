@@ -679,6 +679,7 @@ impl Store {
             .collect();
         let t_built = t0.elapsed();
         let mut log = LogAppender::lock(&mut tx).await?;
+        log.reserve(prepared.len());
         for (p, b) in prepared.iter().zip(built) {
             done.finish_row(p, b, &mut log, &mut records, &mut results)?;
         }
@@ -944,7 +945,7 @@ impl Store {
             .filter(|e| !email_to_id.contains_key(*e))
             .collect();
         // Educators created here are known without reading them back.
-        let mut created: HashMap<String, EducatorInfo> = HashMap::new();
+        let mut created: HashMap<String, EducatorInfo> = HashMap::with_capacity(missing.len());
         let mut ed_rows = Vec::with_capacity(missing.len());
         let mut id_rows = Vec::with_capacity(missing.len());
         for e in missing {

@@ -129,6 +129,13 @@ impl LogAppender {
         })
     }
 
+    /// Makes room for `n` more appends, so a batch does not grow its buffers step by step.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.nodes.reserve(n);
+        self.entries.reserve(n);
+        self.new_nodes.reserve(2 * n);
+    }
+
     /// Appends one leaf in memory; returns its index. Written by [`LogAppender::flush`].
     pub(crate) fn append(
         &mut self,
@@ -142,7 +149,10 @@ impl LogAppender {
         let completed = nodes_completed_by_append(index, leaf, |id| self.nodes.get(&id).copied())
             .map_err(|e| StoreError::integrity(format!("log frontier: {e}")))?;
         for (id, h) in completed {
-            self.nodes.insert(id, h);
+            // Only a left child (even index) is ever read again, as the sibling of a later node.
+            if id.index & 1 == 0 {
+                self.nodes.insert(id, h);
+            }
             self.new_nodes.push((id, h));
         }
         self.entries.push(PendingEntry {
