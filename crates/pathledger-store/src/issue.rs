@@ -17,7 +17,7 @@ use crate::model::{
     CredentialRecord, CredentialStatus, IssueContext, IssueOutcome, IssueRequest, Recipient,
     RecipientIdentity, StatusAssignment, StatusPurpose,
 };
-use crate::sql::{args, insert_rows, keyed_sql, Backend, Col, Keys, Row, Tx};
+use crate::sql::{args, insert_statements, keyed_sql, Backend, Col, Keys, Row, Stmt, Tx};
 use crate::status::ListBits;
 use crate::{check_text, Store};
 
@@ -563,7 +563,7 @@ impl Store {
             .as_mut()
             .map(|a| std::mem::take(&mut a.new_educators))
             .unwrap_or_default();
-        let educators = self
+        let (educators, creates) = self
             .resolve_educators(&mut tx, &org_id, &rows, now, &mut planned, true)
             .await?;
 
@@ -680,12 +680,44 @@ impl Store {
         let t_built = t0.elapsed();
         let mut log = LogAppender::lock(&mut tx).await?;
         log.reserve(prepared.len());
-        for (p, b) in prepared.iter().zip(built) {
-            done.finish_row(p, b, &mut log, &mut records, &mut results)?;
-        }
+        // From here each statement is made while the one before it runs: the new educators are
+        // written while the records and log leaves are made, each part of the credentials while
+        // the next part is bound, the log's rows while the last credentials go in.
+        let backend = tx.backend();
+        let mut queue: std::collections::VecDeque<Stmt> = creates.into();
+        tx.execute_while(queue.pop_front(), || -> Result<(), StoreError> {
+            for (p, b) in prepared.iter().zip(built) {
+                done.finish_row(p, b, &mut log, &mut records, &mut results)?;
+            }
+            Ok(())
+        })
+        .await??;
         let t_logged = t0.elapsed();
-        write_records(&mut tx, &records, now).await?;
-        log.flush(&mut tx).await?;
+        let per_statement = match backend {
+            Backend::Sqlite => 200,
+            Backend::Postgres => records.len().max(1),
+        };
+        let mut parts = records.chunks(per_statement);
+        let mut log_made = false;
+        loop {
+            let stmt = queue.pop_front();
+            if stmt.is_none() && parts.len() == 0 && log_made {
+                break;
+            }
+            let more = tx
+                .execute_while(stmt, || match parts.next() {
+                    Some(part) => credential_statements(backend, part),
+                    None if !log_made => {
+                        log_made = true;
+                        log.take_statements(backend)
+                    }
+                    None => Ok(Vec::new()),
+                })
+                .await??;
+            queue.extend(more);
+        }
+        log.move_head(&mut tx).await?;
+        write_awards(&mut tx, &records, now).await?;
         let t_written = t0.elapsed();
         tx.commit().await?;
         tracing::debug!(
@@ -797,7 +829,7 @@ impl Store {
         let key_id = key.key_id().to_owned();
         let existing = existing_by_key(&mut tx, &org_id, &rows).await?;
         let mut new_educators = HashMap::new();
-        let educators = self
+        let (educators, _) = self
             .resolve_educators(&mut tx, &org_id, &rows, now, &mut new_educators, false)
             .await?;
         let mut achievements: AchievementCache = HashMap::new();
@@ -892,10 +924,10 @@ impl Store {
         }))
     }
 
-    /// Looks up (or creates, for unknown emails) the educators named by the rows, in bulk. An
+    /// Looks up (or plans, for unknown emails) the educators named by the rows, in bulk. An
     /// unknown email gets the id and salt `planned` holds for it (a plan made ahead of the
-    /// transaction), else new ones, recorded in `planned`. With `write` false nothing is
-    /// inserted: the educators are only planned.
+    /// transaction), else new ones, recorded in `planned`. With `write`, also the statements
+    /// that create those educators, for the caller to run before anything refers to them.
     async fn resolve_educators(
         &self,
         tx: &mut Tx,
@@ -904,7 +936,7 @@ impl Store {
         now: i64,
         planned: &mut HashMap<String, (String, String)>,
         write: bool,
-    ) -> Result<HashMap<String, std::sync::Arc<EducatorInfo>>, StoreError> {
+    ) -> Result<(HashMap<String, std::sync::Arc<EducatorInfo>>, Vec<Stmt>), StoreError> {
         // Keyed by "id:<educator id>" or "email:<normalized email>".
         let mut out: HashMap<String, std::sync::Arc<EducatorInfo>> = HashMap::new();
         let mut ids: Vec<String> = Vec::new();
@@ -987,8 +1019,8 @@ impl Store {
             }
             email_to_id.insert(e.clone(), id);
         }
-        insert_rows(
-            tx,
+        let mut creates = insert_statements(
+            tx.backend(),
             "educators",
             &[
                 ("id", Col::Text),
@@ -1002,10 +1034,9 @@ impl Store {
             ],
             ed_rows,
             200,
-        )
-        .await?;
-        insert_rows(
-            tx,
+        )?;
+        creates.extend(insert_statements(
+            tx.backend(),
             "educator_identifiers",
             &[
                 ("kind", Col::Text),
@@ -1015,8 +1046,7 @@ impl Store {
             ],
             id_rows,
             200,
-        )
-        .await?;
+        )?);
         let mut all_ids: Vec<String> = ids.clone();
         all_ids.extend(email_to_id.values().cloned());
         all_ids.retain(|id| !created.contains_key(id));
@@ -1082,7 +1112,7 @@ impl Store {
         for (id, info) in infos {
             out.insert(format!("id:{id}"), info);
         }
-        Ok(out)
+        Ok((out, creates))
     }
 
     /// Validates one row. `Ok(Ok(Some))` = to build; `Ok(Ok(None))` never; `Ok(Err(r))` = answered now.
@@ -1594,7 +1624,8 @@ const CRED_TYPES: [(&str, Col); 22] = [
     ("log_index", Col::I64),
 ];
 
-async fn write_records(tx: &mut Tx, records: &[NewRecord], now: i64) -> Result<(), StoreError> {
+/// The statements that insert `records` into `credentials`.
+fn credential_statements(backend: Backend, records: &[NewRecord]) -> Result<Vec<Stmt>, StoreError> {
     let rows = records
         .iter()
         .map(
@@ -1630,7 +1661,11 @@ async fn write_records(tx: &mut Tx, records: &[NewRecord], now: i64) -> Result<(
             },
         )
         .collect();
-    insert_rows(tx, "credentials", &CRED_TYPES, rows, 200).await?;
+    insert_statements(backend, "credentials", &CRED_TYPES, rows, usize::MAX)
+}
+
+/// Records the roles that `records` were awarded for (after the credentials are stored).
+async fn write_awards(tx: &mut Tx, records: &[NewRecord], now: i64) -> Result<(), StoreError> {
     for NewRecord {
         record: c,
         award_role_id: role,
@@ -1871,7 +1906,7 @@ mod tests {
         );
     }
 
-    /// `insert_rows` stores every value as given (NULLs too) on either backend, and refuses a
+    /// `insert_statements` (run by `insert_rows`) stores every value as given (NULLs too) on either backend, and refuses a
     /// value of the wrong type for its column.
     async fn insert_rows_round_trip(store: &Store) {
         use crate::sql::{insert_rows, Col, Val};

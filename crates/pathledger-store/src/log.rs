@@ -13,7 +13,9 @@ use serde::Serialize;
 use crate::crypto::{new_id, now_ms, random_bytes, sha256, Kek};
 use crate::error::StoreError;
 use crate::model::{AuditProblem, AuditReport, InclusionBundle, LogEntry};
-use crate::sql::{args, insert_rows, list_placeholders, Backend, Col, Db, Row, Tx, Val};
+use crate::sql::{
+    args, insert_statements, list_placeholders, Backend, Col, Db, Row, Stmt, Tx, Val,
+};
 use crate::Store;
 
 /// Stored node key: `level << 56 | index`. Indexes stay below 2^56 in any real log.
@@ -168,23 +170,29 @@ impl LogAppender {
     }
 
     /// Writes the appended entries and nodes and moves the head, in the caller's transaction.
-    pub(crate) async fn flush(self, tx: &mut Tx) -> Result<u64, StoreError> {
-        if self.size == self.start {
-            return Ok(self.size);
+    pub(crate) async fn flush(mut self, tx: &mut Tx) -> Result<u64, StoreError> {
+        for s in self.take_statements(tx.backend())? {
+            tx.execute(&s.sql, s.args).await?;
         }
+        self.move_head(tx).await
+    }
+
+    /// The statements that write the entries and nodes appended so far (taken: a second call
+    /// gives only what was appended since). Run them, then [`LogAppender::move_head`].
+    pub(crate) fn take_statements(&mut self, backend: Backend) -> Result<Vec<Stmt>, StoreError> {
         let mut entries = Vec::with_capacity(self.entries.len());
-        for e in &self.entries {
+        for e in std::mem::take(&mut self.entries) {
             entries.push(vec![
                 Val::I64(to_i64(e.index, "log index")?),
-                Val::Text(e.event.clone()),
-                Val::OptText(e.credential_id.clone()),
-                Val::Bytes(e.data.clone()),
+                Val::Text(e.event),
+                Val::OptText(e.credential_id),
+                Val::Bytes(e.data),
                 Val::Bytes(e.leaf.to_vec()),
                 Val::I64(e.created_ms),
             ]);
         }
-        insert_rows(
-            tx,
+        let mut out = insert_statements(
+            backend,
             "log_entries",
             &[
                 ("idx", Col::I64),
@@ -196,20 +204,26 @@ impl LogAppender {
             ],
             entries,
             500,
-        )
-        .await?;
+        )?;
         let mut nodes = Vec::with_capacity(self.new_nodes.len());
-        for (id, h) in &self.new_nodes {
-            nodes.push(vec![Val::I64(nid(*id)?), Val::Bytes(h.to_vec())]);
+        for (id, h) in std::mem::take(&mut self.new_nodes) {
+            nodes.push(vec![Val::I64(nid(id)?), Val::Bytes(h.to_vec())]);
         }
-        insert_rows(
-            tx,
+        out.extend(insert_statements(
+            backend,
             "log_nodes",
             &[("nid", Col::I64), ("hash", Col::Bytes)],
             nodes,
             1000,
-        )
-        .await?;
+        )?);
+        Ok(out)
+    }
+
+    /// Moves the head past everything appended (whose statements have run); the new size.
+    pub(crate) async fn move_head(self, tx: &mut Tx) -> Result<u64, StoreError> {
+        if self.size == self.start {
+            return Ok(self.size);
+        }
         let n = tx
             .execute(
                 "UPDATE log_head SET size = $1 WHERE id = 1 AND size = $2",

@@ -484,6 +484,24 @@ impl Tx {
             })
     }
 
+    /// Runs `stmt` and, while the database works on it, `work` on this thread: the statement is
+    /// sent before `work` starts and awaited after it ends. Both results come back; the
+    /// statement's error, if any, first.
+    pub(crate) async fn execute_while<T>(
+        &mut self,
+        stmt: Option<Stmt>,
+        work: impl FnOnce() -> T,
+    ) -> Result<T, StoreError> {
+        let Some(Stmt { sql, args }) = stmt else {
+            return Ok(work());
+        };
+        // `join!` polls the statement first, which binds it and hands it to the driver (the
+        // SQLite worker thread or the PostgreSQL socket), then runs `work` to the end.
+        let (done, out) = futures::join!(self.execute(&sql, args), async { work() });
+        done?;
+        Ok(out)
+    }
+
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
         match self {
             Tx::Sqlite(t) => t.commit().await?,
@@ -503,10 +521,15 @@ pub(crate) enum Col {
     Bool,
 }
 
-/// Inserts `rows` (values in `cols` order) into `table`. SQLite: `INSERT … VALUES` lists of up to
-/// `sqlite_chunk` rows. PostgreSQL: one `INSERT … SELECT * FROM unnest($1::text[], …)` of column
-/// arrays, whatever the number of rows: parsing, binding and planning a `VALUES` list of
-/// thousands of parameters cost the server more than the insert itself.
+/// One statement with its arguments, made ahead of running it (see [`Tx::execute_while`]).
+pub(crate) struct Stmt {
+    pub(crate) sql: String,
+    pub(crate) args: Vec<Val>,
+}
+
+/// Inserts `rows` (values in `cols` order) into `table`: runs [`insert_statements`] (the store
+/// runs them through [`Tx::execute_while`]).
+#[cfg(test)]
 pub(crate) async fn insert_rows(
     tx: &mut Tx,
     table: &str,
@@ -514,8 +537,26 @@ pub(crate) async fn insert_rows(
     rows: Vec<Vec<Val>>,
     sqlite_chunk: usize,
 ) -> Result<(), StoreError> {
+    for s in insert_statements(tx.backend(), table, cols, rows, sqlite_chunk)? {
+        tx.execute(&s.sql, s.args).await?;
+    }
+    Ok(())
+}
+
+/// The statements that insert `rows` (values in `cols` order) into `table`. SQLite: `INSERT …
+/// VALUES` lists of up to `sqlite_chunk` rows. PostgreSQL: one `INSERT … SELECT * FROM
+/// unnest($1::text[], …)` of column arrays, whatever the number of rows: parsing, binding and
+/// planning a `VALUES` list of thousands of parameters cost the server more than the insert
+/// itself.
+pub(crate) fn insert_statements(
+    backend: Backend,
+    table: &str,
+    cols: &[(&str, Col)],
+    rows: Vec<Vec<Val>>,
+    sqlite_chunk: usize,
+) -> Result<Vec<Stmt>, StoreError> {
     if rows.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     if let Some(r) = rows.iter().find(|r| r.len() != cols.len()) {
         return Err(StoreError::integrity(format!(
@@ -526,8 +567,9 @@ pub(crate) async fn insert_rows(
     }
     let names = cols.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
     let bad = |c: &str| StoreError::integrity(format!("{table}.{c}: value of the wrong type"));
-    match tx.backend() {
+    match backend {
         Backend::Sqlite => {
+            let mut out = Vec::with_capacity(rows.len().div_ceil(sqlite_chunk.max(1)));
             let mut rows = rows.into_iter().peekable();
             while rows.peek().is_some() {
                 let chunk: Vec<Vec<Val>> = rows.by_ref().take(sqlite_chunk.max(1)).collect();
@@ -535,13 +577,13 @@ pub(crate) async fn insert_rows(
                     "INSERT INTO {table} ({names}) VALUES {}",
                     values_placeholders(chunk.len(), cols.len())
                 );
-                let mut a = Vec::with_capacity(chunk.len() * cols.len());
+                let mut args = Vec::with_capacity(chunk.len() * cols.len());
                 for r in chunk {
-                    a.extend(r);
+                    args.extend(r);
                 }
-                tx.execute(&sql, a).await?;
+                out.push(Stmt { sql, args });
             }
-            Ok(())
+            Ok(out)
         }
         Backend::Postgres => {
             let n = rows.len();
@@ -581,9 +623,10 @@ pub(crate) async fn insert_rows(
                 })
                 .collect::<Vec<_>>()
                 .join(", ");
-            let sql = format!("INSERT INTO {table} ({names}) SELECT * FROM unnest({casts})");
-            tx.execute(&sql, arrays).await?;
-            Ok(())
+            Ok(vec![Stmt {
+                sql: format!("INSERT INTO {table} ({names}) SELECT * FROM unnest({casts})"),
+                args: arrays,
+            }])
         }
     }
 }
