@@ -159,6 +159,11 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(auto, 0, "the writer must leave checkpoints to the task");
+        let (page,): (i64,) = sqlx::query_as("PRAGMA page_size")
+            .fetch_one(write)
+            .await
+            .unwrap();
+        assert_eq!(page, 8192, "a new database has 8 KiB pages");
         for i in 0..3 {
             store
                 .create_organization(&format!("District {i}"), "district", None)

