@@ -440,7 +440,10 @@ impl Store {
                 let (store, issuer) = (self.clone(), issuer.clone());
                 let (b, one_build) = (b.clone(), one_build.clone());
                 Some(tokio::spawn(async move {
-                    match store.plan_ahead(&issuer, rows, &avoid, b, one_build).await {
+                    match store
+                        .plan_ahead(&issuer, rows, &avoid, b, one_build, i == 0)
+                        .await
+                    {
                         Ok(a) => a,
                         Err(e) => {
                             tracing::debug!(error = %e, "planning a bulk batch ahead failed; its transaction builds it");
@@ -820,6 +823,7 @@ impl Store {
         avoid: &HashSet<(String, u64)>,
         build: std::sync::Arc<Builder>,
         one_build: std::sync::Arc<Mutex<()>>,
+        spread: bool,
     ) -> Result<Option<Ahead>, StoreError> {
         let mut tx = self.db().begin_read().await?;
         let now = now_ms();
@@ -892,8 +896,10 @@ impl Store {
                 .map(|p| &mut p.suspension),
         );
         // One thread: the transaction of the batch before keeps the other cores busy. A pooled
-        // blocking thread, not a fresh one per batch, keeps its allocator's pages warm. The job
-        // is not awaited here (see [`Ahead`]).
+        // blocking thread, not a fresh one per batch, keeps its allocator's pages warm. With
+        // `spread` (the first batch of a call: no batch before it to overlap, and its
+        // transaction waits for the whole build) on all cores. The job is not awaited here (see
+        // [`Ahead`]).
         let prepared = std::sync::Arc::new(prepared);
         let job = {
             let prepared = prepared.clone();
@@ -902,10 +908,15 @@ impl Store {
                 let _one = one_build
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
-                prepared
-                    .iter()
-                    .map(|p| build_one(p, &org, now, &key, &*build))
-                    .collect()
+                if spread {
+                    let rows: Vec<&Prepared> = prepared.iter().collect();
+                    build_all(&rows, &org, now, &key, &*build)
+                } else {
+                    prepared
+                        .iter()
+                        .map(|p| build_one(p, &org, now, &key, &*build))
+                        .collect()
+                }
             })
         };
         Ok(Some(Ahead {
@@ -1772,7 +1783,8 @@ mod tests {
                 rows.clone(),
                 &HashSet::new(),
                 builder(),
-                Default::default()
+                Default::default(),
+                false,
             )
             .await
             .unwrap()
@@ -1789,6 +1801,7 @@ mod tests {
                 &HashSet::new(),
                 b.clone(),
                 Default::default(),
+                true,
             )
             .await
             .unwrap()
