@@ -11,8 +11,9 @@
 //! - `RESTART` once the log holds more than [`RESTART_FRAMES`] frames: a passive checkpoint
 //!   cannot start the log over while commits keep coming, so when it has grown this far the
 //!   task briefly holds the write lock, finishes the copy and lets the next commit write from
-//!   the start of the file again (the writer waits for it like for any other writer, within the
-//!   busy timeout). `journal_size_limit` then trims the file.
+//!   the start of the file again. The writer waits for it like for any other writer; behind a
+//!   long reader, the task's 1 s busy timeout bounds that wait and the restart is tried later.
+//!   `journal_size_limit` then trims the file.
 //!
 //! Durability is SQLite's own: a checkpoint syncs the log before copying and the database file
 //! before marking the copy done, and a crash at any point leaves the log to replay.
