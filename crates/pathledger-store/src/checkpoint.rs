@@ -3,7 +3,7 @@
 //! In WAL mode every commit appends pages to the write-ahead log, and a checkpoint copies them
 //! back into the database file. SQLite's automatic checkpoint runs inside the commit that crosses
 //! its threshold, on the one writer connection, so during bulk issuance every other batch waited
-//! for a checkpoint (about a third of the writer's time). Here the writer's automatic checkpoint
+//! for a checkpoint (a quarter of the writer's time). Here the writer's automatic checkpoint
 //! is off and a task checkpoints after commits instead, beside the writer:
 //!
 //! - `PASSIVE` after the writer releases its connection (at most every [`SPACING`]): copies what
@@ -48,8 +48,8 @@ impl Checkpointer {
         opts: &SqliteConnectOptions,
         wake: Arc<Notify>,
     ) -> Result<Checkpointer, StoreError> {
-        // A short busy timeout: a RESTART that cannot get past a reader gives up and is tried
-        // again after a later commit, instead of holding the writer up.
+        // A short busy timeout bounds how long a RESTART waiting for a reader holds the writer
+        // up: it gives up and is tried again after a later commit.
         let opts = opts.clone().busy_timeout(Duration::from_secs(1));
         let conn = SqliteConnection::connect_with(&opts).await?;
         let stop = Arc::new(AtomicBool::new(false));

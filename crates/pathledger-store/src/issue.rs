@@ -290,7 +290,6 @@ enum RowResult {
     SameAs(usize, [u8; 32]),
 }
 
-#[derive(PartialEq)]
 struct EducatorInfo {
     id: String,
     /// Created by this batch.
