@@ -159,6 +159,9 @@ struct Ahead {
 struct Signed {
     doc: String,
     hash: [u8; 32],
+    /// A second copy, for the SQL arguments (the record keeps `doc`), made on the building
+    /// thread so the transaction's thread does not copy it.
+    for_sql: String,
 }
 
 /// What building one row gives: its document, or the builder's error for that row only.
@@ -699,7 +702,7 @@ impl Store {
             Backend::Sqlite => 200,
             Backend::Postgres => records.len().max(1),
         };
-        let mut parts = records.chunks(per_statement);
+        let mut parts = records.chunks_mut(per_statement);
         let mut log_made = false;
         loop {
             let stmt = queue.pop_front();
@@ -1432,6 +1435,8 @@ impl Store {
 struct NewRecord {
     pos: usize,
     record: CredentialRecord,
+    /// `record.document` once more, moved into the insert (see [`Signed::for_sql`]).
+    for_sql: String,
     request_hash: [u8; 32],
     award_role_id: Option<String>,
     new_educator: bool,
@@ -1459,6 +1464,7 @@ impl RowCtx<'_> {
         let Signed {
             doc,
             hash: doc_hash,
+            for_sql,
         } = match built {
             Ok(d) => d,
             Err(e) => {
@@ -1479,6 +1485,7 @@ impl RowCtx<'_> {
         let log_index = log.append("issue", Some(&p.credential_id), data, self.now)?;
         records.push(NewRecord {
             pos: p.pos,
+            for_sql,
             record: CredentialRecord {
                 id: p.credential_id.clone(),
                 org_id: self.org_id.to_owned(),
@@ -1570,6 +1577,7 @@ fn build_one(
         .unwrap_or_else(|_| Err("builder panicked".into()))
         .map(|doc| Signed {
             hash: sha256(doc.as_bytes()),
+            for_sql: doc.clone(),
             doc,
         })
 }
@@ -1634,14 +1642,19 @@ const CRED_TYPES: [(&str, Col); 22] = [
     ("log_index", Col::I64),
 ];
 
-/// The statements that insert `records` into `credentials`.
-fn credential_statements(backend: Backend, records: &[NewRecord]) -> Result<Vec<Stmt>, StoreError> {
+/// The statements that insert `records` into `credentials`; each record's SQL copy of its
+/// document moves into them.
+fn credential_statements(
+    backend: Backend,
+    records: &mut [NewRecord],
+) -> Result<Vec<Stmt>, StoreError> {
     let rows = records
-        .iter()
+        .iter_mut()
         .map(
             |NewRecord {
                  record: c,
                  request_hash: rh,
+                 for_sql,
                  ..
              }| {
                 args![
@@ -1653,7 +1666,7 @@ fn credential_statements(backend: Backend, records: &[NewRecord]) -> Result<Vec<
                     c.achievement_version,
                     c.educator_id.clone(),
                     c.recipient_hash.as_str(),
-                    c.document.as_str(),
+                    std::mem::take(for_sql),
                     c.document_hash.to_vec(),
                     c.issued_ms,
                     c.valid_until_ms,
