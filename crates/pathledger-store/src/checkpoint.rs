@@ -31,7 +31,9 @@ use crate::error::StoreError;
 /// Least time between two checkpoints: under a stream of small commits they come in groups.
 pub(crate) const SPACING: Duration = Duration::from_millis(50);
 
-/// Log frames (pages) past which a checkpoint also starts the log over (about 64 MiB).
+/// Log frames (pages) past which a checkpoint also starts the log over: 128 MiB with the 8 KiB
+/// pages of a new database, 64 MiB with the 4 KiB pages of an older one. A restart at 2,048
+/// frames measured the same within noise.
 pub(crate) const RESTART_FRAMES: i64 = 16_384;
 
 /// Shared between the store and its checkpoint task; dropping the last handle stops the task.
