@@ -2052,11 +2052,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn insert_rows_round_trips_on_sqlite() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = dir.path().join("rows.db").to_string_lossy().into_owned();
-        let store = Store::open(StoreConfig::new(url, Kek::generate().unwrap()))
-            .await
-            .unwrap();
+        let (_dir, store) = sqlite_store().await;
         insert_rows_round_trip(&store).await;
         store.close().await;
     }
@@ -2072,17 +2068,23 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn stale_plan_is_corrected_on_sqlite() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = dir.path().join("plan.db").to_string_lossy().into_owned();
-        let store = Store::open(StoreConfig::new(url, Kek::generate().unwrap()))
-            .await
-            .unwrap();
+        let (_dir, store) = sqlite_store().await;
         stale_plan_is_corrected(&store).await;
         store.close().await;
     }
 
     /// A store on a fresh PostgreSQL database (with the admin URL and database name for
     /// [`drop_pg`]), or `None` with a message when PostgreSQL is not configured.
+    /// A store on a new SQLite file in a temporary folder (kept while the folder lives).
+    async fn sqlite_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("store.db").to_string_lossy().into_owned();
+        let store = Store::open(StoreConfig::new(url, Kek::generate().unwrap()))
+            .await
+            .unwrap();
+        (dir, store)
+    }
+
     async fn pg_store() -> Option<(Store, String, String)> {
         let base = crate::test_postgres_url()?;
         let name = format!(
@@ -2279,11 +2281,7 @@ mod tests {
 
     #[tokio::test]
     async fn legacy_list_keeps_its_allocations_on_sqlite() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = dir.path().join("legacy.db").to_string_lossy().into_owned();
-        let store = Store::open(StoreConfig::new(url, Kek::generate().unwrap()))
-            .await
-            .unwrap();
+        let (_dir, store) = sqlite_store().await;
         legacy_list_keeps_its_allocations(&store).await;
         store.close().await;
     }
