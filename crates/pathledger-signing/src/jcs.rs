@@ -16,6 +16,14 @@ pub enum JcsError {
     /// JSON has no representation for NaN or ±Infinity (RFC 8785 §3.2.2.3).
     #[error("number {0} is not finite and has no JSON form")]
     NonFiniteNumber(String),
+    /// [`Template::fill`] was given a different number of values than the template has holes.
+    #[error("the template has {expected} holes but {given} values were given")]
+    TemplateValues {
+        /// Holes of the template.
+        expected: usize,
+        /// Values given.
+        given: usize,
+    },
 }
 
 /// Why bytes are not acceptable JSON for us; carries the 1-based line and column.
@@ -111,6 +119,92 @@ fn write_object(
     }
     out.push(b'}');
     Ok(())
+}
+
+/// The canonical form of a JSON object whose values at a few places differ from one copy to the
+/// next (a bulk issuance's credentials share everything but their id, recipient and status):
+/// the text around those places is canonicalized once, and [`Template::fill`] writes one
+/// copy's values into it. Members are ordered by their names alone, so a copy whose varying
+/// values stand at the same places (and whose other members are the template's) has exactly
+/// the canonical form `fill` writes.
+#[derive(Debug, Clone)]
+pub struct Template {
+    /// Canonical text before the first hole, between holes, and after the last.
+    segments: Vec<Vec<u8>>,
+    /// Which hole (index into the pointers given to [`Template::new`]) each gap holds, in
+    /// text order.
+    order: Vec<usize>,
+}
+
+impl Template {
+    /// `doc` with the values at `holes` (JSON pointers, RFC 6901) left open. `None` when a
+    /// pointer does not name a value of `doc`, or two name the same or nested places.
+    pub fn new(doc: &Value, holes: &[&str]) -> Result<Option<Self>, JcsError> {
+        let mut marked = doc.clone();
+        // A private-use character JCS writes as itself, around a name no document holds: the
+        // check below that each marker occurs exactly once guards against one that does.
+        let markers: Vec<String> = (0..holes.len())
+            .map(|i| format!("\u{E000}pathledger-jcs-hole-{i}\u{E000}"))
+            .collect();
+        for (h, m) in holes.iter().zip(&markers) {
+            match marked.pointer_mut(h) {
+                Some(v) => *v = Value::String(m.clone()),
+                None => return Ok(None),
+            }
+        }
+        let text = canonicalize_bytes(&marked)?;
+        let mut at: Vec<(usize, usize, usize)> = Vec::with_capacity(holes.len());
+        for (i, m) in markers.iter().enumerate() {
+            let mut quoted = Vec::with_capacity(m.len() + 2);
+            write_string(m, &mut quoted);
+            let mut found = text
+                .windows(quoted.len())
+                .enumerate()
+                .filter(|(_, w)| *w == quoted.as_slice())
+                .map(|(p, _)| p);
+            match (found.next(), found.next()) {
+                (Some(p), None) => at.push((p, p + quoted.len(), i)),
+                _ => return Ok(None),
+            }
+        }
+        at.sort_unstable();
+        let mut segments = Vec::with_capacity(at.len() + 1);
+        let mut start = 0;
+        for &(from, to, _) in &at {
+            segments.push(text[start..from].to_vec());
+            start = to;
+        }
+        segments.push(text[start..].to_vec());
+        Ok(Some(Self {
+            segments,
+            order: at.into_iter().map(|(_, _, i)| i).collect(),
+        }))
+    }
+
+    /// Appends the canonical form of the template with `values[i]` at the place of the i-th
+    /// pointer given to [`Template::new`].
+    pub fn fill(&self, values: &[&Value], out: &mut Vec<u8>) -> Result<(), JcsError> {
+        if values.len() != self.order.len() {
+            return Err(JcsError::TemplateValues {
+                expected: self.order.len(),
+                given: values.len(),
+            });
+        }
+        out.reserve(self.segments.iter().map(Vec::len).sum::<usize>() + 64 * values.len());
+        for (seg, &i) in self.segments.iter().zip(&self.order) {
+            out.extend_from_slice(seg);
+            canonicalize_into(values[i], out)?;
+        }
+        if let Some(last) = self.segments.last() {
+            out.extend_from_slice(last);
+        }
+        Ok(())
+    }
+
+    /// How many values [`Template::fill`] takes.
+    pub fn holes(&self) -> usize {
+        self.order.len()
+    }
 }
 
 /// Orders two strings by their UTF-16 code units, as RFC 8785 §3.2.3 requires.

@@ -17,8 +17,8 @@ pub use keys::{
 };
 pub use proof::{
     codes, is_date_time_stamp, sign_document, sign_document_to_string, verify_batch,
-    verify_document, Cryptosuite, ProofOptions, ProofOutcome, SignError, UnknownCryptosuite,
-    VerifiedProof,
+    verify_document, Cryptosuite, JcsProofTemplate, ProofOptions, ProofOutcome, SignError,
+    UnknownCryptosuite, VerifiedProof,
 };
 pub use rdfc::RdfcError;
 pub use resolver::{

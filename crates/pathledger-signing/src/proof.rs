@@ -361,6 +361,22 @@ fn new_proof(
     key: &SigningKey,
     opts: &ProofOptions,
 ) -> Result<(Map<String, Value>, Vec<u8>), SignError> {
+    let (mut proof, config) = proof_parts(map.get("@context"), opts)?;
+    let (hash, canonical) = hash_data(opts.cryptosuite, &Value::Object(config), map)?;
+    let sig = key.sign_raw(&hash);
+    proof.insert("proofValue".into(), Value::String(encode_proof_value(&sig)));
+    Ok((proof, canonical))
+}
+
+type JsonObject = Map<String, Value>;
+
+/// For a document whose `@context` is `context`: the new proof's members but `proofValue`
+/// (eddsa-jcs-2022 keeps the `@context` in the proof, rdfc does not), and the proof
+/// configuration that is hashed.
+fn proof_parts(
+    context: Option<&Value>,
+    opts: &ProofOptions,
+) -> Result<(JsonObject, JsonObject), SignError> {
     if opts.verification_method.trim().is_empty() {
         return Err(SignError::InvalidOptions("empty verificationMethod".into()));
     }
@@ -390,9 +406,8 @@ fn new_proof(
         Value::String(opts.proof_purpose.clone()),
     );
     let mut config = proof.clone();
-    if let Some(ctx) = map.get("@context") {
+    if let Some(ctx) = context {
         config.insert("@context".into(), ctx.clone());
-        // eddsa-jcs-2022 keeps the @context in the emitted proof; rdfc does not.
         if opts.cryptosuite == Cryptosuite::EddsaJcs2022 {
             let mut with_ctx = Map::new();
             with_ctx.insert("@context".into(), ctx.clone());
@@ -400,10 +415,59 @@ fn new_proof(
             proof = with_ctx;
         }
     }
-    let (hash, canonical) = hash_data(opts.cryptosuite, &Value::Object(config), map)?;
-    let sig = key.sign_raw(&hash);
-    proof.insert("proofValue".into(), Value::String(encode_proof_value(&sig)));
-    Ok((proof, canonical))
+    Ok((proof, config))
+}
+
+/// eddsa-jcs-2022 proofs for many documents that share their `@context` and proof options (the
+/// credentials of a bulk issuance): the proof configuration is canonicalized and hashed once,
+/// and the proof's canonical text is ready but for its `proofValue`. With the documents'
+/// canonical forms from a [`jcs::Template`], nothing is canonicalized per document but the
+/// values that differ.
+#[derive(Debug, Clone)]
+pub struct JcsProofTemplate {
+    config_hash: [u8; 32],
+    proof: jcs::Template,
+}
+
+impl JcsProofTemplate {
+    /// Proofs under `opts` (an eddsa-jcs-2022 suite) for documents whose `@context` is
+    /// `context`.
+    pub fn new(context: Option<&Value>, opts: &ProofOptions) -> Result<Self, SignError> {
+        if opts.cryptosuite != Cryptosuite::EddsaJcs2022 {
+            return Err(SignError::InvalidOptions(format!(
+                "a JCS proof template signs eddsa-jcs-2022 only, not {}",
+                opts.cryptosuite
+            )));
+        }
+        let (mut proof, config) = proof_parts(context, opts)?;
+        let config_hash = Sha256::digest(jcs::canonicalize_bytes(&Value::Object(config))?).into();
+        proof.insert("proofValue".into(), Value::Null);
+        let proof = jcs::Template::new(&Value::Object(proof), &["/proofValue"])?
+            .ok_or_else(|| SignError::InvalidOptions("no place for proofValue".into()))?;
+        Ok(Self { config_hash, proof })
+    }
+
+    /// Signs the document whose canonical form is `canonical` (a JSON object with no `proof`
+    /// member and the `@context` this template was made for) and returns what
+    /// [`sign_document_to_string`] returns for that document: the same bytes.
+    pub fn sign(&self, mut canonical: Vec<u8>, key: &SigningKey) -> Result<String, SignError> {
+        if canonical.first() != Some(&b'{') || canonical.last() != Some(&b'}') {
+            return Err(SignError::NotAnObject);
+        }
+        let mut hash = [0u8; 64];
+        hash[..32].copy_from_slice(&self.config_hash);
+        hash[32..].copy_from_slice(&Sha256::digest(&canonical));
+        let sig = key.sign_raw(&hash);
+        canonical.pop();
+        if canonical.len() > 1 {
+            canonical.push(b',');
+        }
+        canonical.extend_from_slice(b"\"proof\":");
+        self.proof
+            .fill(&[&Value::String(encode_proof_value(&sig))], &mut canonical)?;
+        canonical.push(b'}');
+        String::from_utf8(canonical).map_err(|_| SignError::NotAnObject)
+    }
 }
 
 /// Verifies every proof on `doc` (as received). All must verify; a proof in an unknown suite

@@ -101,3 +101,65 @@ proptest! {
         prop_assert_eq!(ours, jcs::format_f64(u as f64).expect("finite"));
     }
 }
+
+/// A random object with values at `/h0`, `/h1` and `/n/h2` (the holes), and random members
+/// around them.
+fn arb_templated() -> impl Strategy<Value = Value> {
+    (
+        proptest::collection::vec((arb_string(), arb_json()), 0..6),
+        proptest::collection::vec((arb_string(), arb_json()), 0..4),
+        arb_json(),
+    )
+        .prop_map(|(top, nested, v)| {
+            let mut n: Map<String, Value> = nested.into_iter().collect();
+            n.insert("h2".into(), v.clone());
+            let mut m: Map<String, Value> = top.into_iter().collect();
+            m.insert("h0".into(), v.clone());
+            m.insert("h1".into(), v);
+            m.insert("n".into(), Value::Object(n));
+            Value::Object(m)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// A template filled with any values is exactly the canonical form of the document holding
+    /// those values, whatever the members around the holes and their order.
+    #[test]
+    fn template_fill_is_the_canonical_form(
+        doc in arb_templated(),
+        a in arb_json(),
+        b in arb_json(),
+        c in arb_json(),
+    ) {
+        let holes = ["/h1", "/n/h2", "/h0"];
+        let t = jcs::Template::new(&doc, &holes).unwrap().expect("every hole exists");
+        prop_assert_eq!(t.holes(), 3);
+        let mut filled = Vec::new();
+        t.fill(&[&a, &b, &c], &mut filled).unwrap();
+        let mut want = doc.clone();
+        *want.pointer_mut("/h1").unwrap() = a;
+        *want.pointer_mut("/n/h2").unwrap() = b;
+        *want.pointer_mut("/h0").unwrap() = c;
+        prop_assert_eq!(String::from_utf8(filled).unwrap(), jcs::canonicalize(&want).unwrap());
+    }
+}
+
+#[test]
+fn template_refuses_holes_it_cannot_place() {
+    let doc = serde_json::json!({"a": {"b": 1}, "c": "x"});
+    // A pointer to nothing, the same place twice, and a place inside another hole.
+    assert!(jcs::Template::new(&doc, &["/missing"]).unwrap().is_none());
+    assert!(jcs::Template::new(&doc, &["/c", "/c"]).unwrap().is_none());
+    assert!(jcs::Template::new(&doc, &["/a", "/a/b"]).unwrap().is_none());
+    // A document that already holds the marker text is not templated.
+    let tricky = serde_json::json!({"a": 1, "b": "\u{E000}pathledger-jcs-hole-0\u{E000}"});
+    assert!(jcs::Template::new(&tricky, &["/a"]).unwrap().is_none());
+    // The wrong number of values is an error, not a guess.
+    let t = jcs::Template::new(&doc, &["/c"]).unwrap().unwrap();
+    let mut out = Vec::new();
+    assert!(t.fill(&[], &mut out).is_err());
+    t.fill(&[&Value::from(7)], &mut out).unwrap();
+    assert_eq!(out, br#"{"a":{"b":1},"c":7}"#);
+}
