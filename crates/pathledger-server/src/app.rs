@@ -7,8 +7,9 @@ use std::sync::{Arc, RwLock};
 use pathledger_badges as badges;
 use pathledger_core::{Definitions, EducatorState, Endorsement, Holding};
 use pathledger_signing::{
-    sign_document, sign_document_to_string, ChainResolver, Cryptosuite, DidKeyResolver,
-    DidWebDocument, KeyStatus, ProofOptions, PublicKey, SigningKey, StaticResolver,
+    jcs, sign_document, sign_document_to_string, ChainResolver, Cryptosuite, DidKeyResolver,
+    DidWebDocument, JcsProofTemplate, KeyStatus, ProofOptions, PublicKey, SigningKey,
+    StaticResolver,
 };
 use pathledger_store::{
     CredentialRecord, DefinitionKind, IssueContext, IssueOutcome, IssueRequest, Kek, Recipient,
@@ -369,8 +370,10 @@ impl App {
     }
 
     /// [`App::build_credential`] for the rows of one bulk call: the first row of each
-    /// [`TemplateKey`] builds the unsigned document, the others take a copy of it with their own
-    /// id, recipient and status entries ([`personalize`]), the only parts that differ.
+    /// [`TemplateKey`] builds the unsigned document, the others take its place with their own
+    /// id, recipient and status entries ([`personalize`]), the only parts that differ. Under
+    /// eddsa-jcs-2022 they do not even copy it: they fill those parts into the template's
+    /// canonical text and sign that ([`CanonicalTemplate`]).
     fn build_credential_from(
         &self,
         templates: &Templates,
@@ -386,25 +389,85 @@ impl App {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(&key)
             .cloned();
-        let doc = match cached {
-            Some(mut doc) => {
-                personalize(&mut doc, ctx, opts)?;
+        match cached {
+            Some(t) => {
                 templates
                     .hits
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                doc
+                if let Some(signed) = t.canonical.as_ref().and_then(|c| c.sign(ctx, opts)) {
+                    templates
+                        .canonical
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    return signed;
+                }
+                let mut doc = t.doc.clone();
+                personalize(&mut doc, ctx, opts)?;
+                self.sign_credential(&doc, ctx, opts)
             }
             None => {
                 let doc = self.unsigned_credential(defs, profile, ctx, opts)?;
+                let signed = self.sign_credential(&doc, ctx, opts)?;
+                let canonical = self.canonical_template(&doc, ctx, opts, &signed);
                 templates
                     .docs
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .insert(key, doc.clone());
-                doc
+                    .insert(key, Arc::new(Template { doc, canonical }));
+                Ok(signed)
             }
+        }
+    }
+
+    /// The canonical template of `doc` (this row's unsigned credential, which signed is
+    /// `signed`), or `None` when the suite is not eddsa-jcs-2022 or the template does not give
+    /// back exactly `signed` for this row.
+    fn canonical_template(
+        &self,
+        doc: &Value,
+        ctx: &IssueContext<'_>,
+        opts: &IssueOptions,
+        signed: &str,
+    ) -> Option<CanonicalTemplate> {
+        if opts.suite != Cryptosuite::EddsaJcs2022 {
+            return None;
+        }
+        let subject = doc.get("credentialSubject")?.as_object()?;
+        let subject_member = match (
+            subject.contains_key("id"),
+            subject.contains_key("identifier"),
+        ) {
+            (true, false) => "id",
+            (false, true) => "identifier",
+            _ => return None,
         };
-        self.sign_credential(&doc, ctx, opts)
+        let holes = [
+            "/id",
+            "/credentialStatus",
+            if subject_member == "id" {
+                "/credentialSubject/id"
+            } else {
+                "/credentialSubject/identifier"
+            },
+        ];
+        let text = jcs::Template::new(doc, &holes).ok()??;
+        let proof =
+            JcsProofTemplate::new(doc.get("@context"), &self.proof_options(ctx, opts)).ok()?;
+        let t = CanonicalTemplate {
+            text,
+            proof,
+            key_id: ctx.key.key_id().to_owned(),
+            subject_member,
+        };
+        match t.sign(ctx, opts) {
+            Some(Ok(s)) if s == signed => Some(t),
+            _ => {
+                tracing::warn!(
+                    achievement = %ctx.request.achievement_id,
+                    "a bulk credential template does not reproduce its own row; the call signs whole documents"
+                );
+                None
+            }
+        }
     }
 
     /// The credential [`App::build_credential`] signs.
@@ -506,12 +569,17 @@ impl App {
         ctx: &IssueContext<'_>,
         opts: &IssueOptions,
     ) -> Result<String, AppError> {
+        sign_document_to_string(doc, ctx.key.suite_key(), &self.proof_options(ctx, opts))
+            .map_err(|e| AppError::Build(e.to_string()))
+    }
+
+    /// The proof options of the credential of `ctx`: its issuer's key, created when issued.
+    fn proof_options(&self, ctx: &IssueContext<'_>, opts: &IssueOptions) -> ProofOptions {
         let issuer_id = ctx.request.issuer_id.as_str();
         let mut popts =
             ProofOptions::assertion(opts.suite, self.key_vm(issuer_id, ctx.key.key_id()));
         popts.created = Some(badges::dates::format(ms_to_datetime(ctx.issued_ms)));
-        sign_document_to_string(doc, ctx.key.suite_key(), &popts)
-            .map_err(|e| AppError::Build(e.to_string()))
+        popts
     }
 
     /// Issues one credential of `achievement_id` to `recipient`.
@@ -1091,9 +1159,66 @@ impl TemplateKey {
 /// options are fixed).
 #[derive(Default)]
 struct Templates {
-    docs: std::sync::Mutex<HashMap<TemplateKey, Value>>,
+    docs: std::sync::Mutex<HashMap<TemplateKey, Arc<Template>>>,
     /// Rows built from a template.
     hits: std::sync::atomic::AtomicUsize,
+    /// Of those, rows signed from the template's canonical text.
+    canonical: std::sync::atomic::AtomicUsize,
+}
+
+/// The unsigned credential of the first row of a [`TemplateKey`], and its canonical text when
+/// the call signs with eddsa-jcs-2022.
+struct Template {
+    doc: Value,
+    canonical: Option<CanonicalTemplate>,
+}
+
+/// A template credential's canonical text with holes where [`personalize`] puts a row's own
+/// values, and the proof its rows get but for the signature: a row is its few values
+/// canonicalized into the text, hashed and signed. Made only when it gives back the first
+/// row's credential byte for byte (see [`App::canonical_template`]).
+struct CanonicalTemplate {
+    /// Holes, in this order: `id`, `credentialStatus`, the subject's `subject_member`.
+    text: jcs::Template,
+    proof: JcsProofTemplate,
+    /// The key the proof names; a row signed with another key signs its whole document.
+    key_id: String,
+    /// `id` (a DID shown) or `identifier` (an identity object).
+    subject_member: &'static str,
+}
+
+impl CanonicalTemplate {
+    /// The signed credential of `ctx`, or `None` when this template does not fit the row (another
+    /// key, another kind of recipient): the caller then signs the whole document.
+    fn sign(
+        &self,
+        ctx: &IssueContext<'_>,
+        opts: &IssueOptions,
+    ) -> Option<Result<String, AppError>> {
+        if ctx.key.key_id() != self.key_id {
+            return None;
+        }
+        // The row's own values, made by the very code that personalizes a whole copy.
+        let mut own = json!({ "credentialSubject": {} });
+        if let Err(e) = personalize(&mut own, ctx, opts) {
+            return Some(Err(e));
+        }
+        let map = own.as_object_mut()?;
+        let subject = map
+            .get_mut("credentialSubject")?
+            .as_object_mut()?
+            .remove(self.subject_member)?;
+        let (id, status) = (map.get("id")?, map.get("credentialStatus")?);
+        let mut text = Vec::new();
+        if let Err(e) = self.text.fill(&[id, status, &subject], &mut text) {
+            return Some(Err(AppError::Build(e.to_string())));
+        }
+        Some(
+            self.proof
+                .sign(text, ctx.key.suite_key())
+                .map_err(|e| AppError::Build(e.to_string())),
+        )
+    }
 }
 
 /// Turns a copy of another row's unsigned credential (same [`TemplateKey`]) into `ctx`'s: the
@@ -1482,46 +1607,64 @@ mod tests {
             image: None,
         };
         let key = pathledger_store::SigningKeyHandle::from_seed("key-1".into(), [5; 32]);
+        let other_key = pathledger_store::SigningKeyHandle::from_seed("key-2".into(), [6; 32]);
         let achievement = json!({});
         let mut cases = 0;
-        for suspendable in [false, true] {
-            for valid_until in [None, Some(1_900_000_000_000)] {
-                for shown in 0..4u8 {
-                    let opts = IssueOptions {
-                        suspendable,
-                        evidence: suspendable.then(|| "Observed twice".to_owned()),
-                        ..Default::default()
-                    };
-                    let templates = Templates::default();
-                    let (first, second) = (row(1, shown, valid_until), row(2, shown, valid_until));
-                    let c1 = ctx(&first, suspendable, &achievement, &key);
-                    let c2 = ctx(&second, suspendable, &achievement, &key);
-                    let a = app
-                        .build_credential_from(&templates, &defs, &profile, &c1, &opts)
-                        .unwrap();
-                    let b = app
-                        .build_credential_from(&templates, &defs, &profile, &c2, &opts)
-                        .unwrap();
-                    assert_eq!(
-                        templates.hits.load(std::sync::atomic::Ordering::Relaxed),
-                        1,
-                        "the second row comes from the template"
-                    );
-                    assert_eq!(
-                        a,
-                        app.build_credential(&defs, &profile, &c1, &opts).unwrap()
-                    );
-                    assert_eq!(
-                        b,
-                        app.build_credential(&defs, &profile, &c2, &opts).unwrap(),
-                        "suspendable {suspendable}, valid until {valid_until:?}, shown {shown}"
-                    );
-                    assert_ne!(a, b);
-                    cases += 1;
+        for suite in [Cryptosuite::EddsaJcs2022, Cryptosuite::EddsaRdfc2022] {
+            for suspendable in [false, true] {
+                for valid_until in [None, Some(1_900_000_000_000)] {
+                    for shown in 0..4u8 {
+                        let opts = IssueOptions {
+                            suite,
+                            suspendable,
+                            evidence: suspendable.then(|| "Observed twice".to_owned()),
+                            ..Default::default()
+                        };
+                        let templates = Templates::default();
+                        let rows = [1, 2, 3].map(|n| row(n, shown, valid_until));
+                        let c1 = ctx(&rows[0], suspendable, &achievement, &key);
+                        let c2 = ctx(&rows[1], suspendable, &achievement, &key);
+                        // A row signed with another key (a rotation between batches).
+                        let c3 = ctx(&rows[2], suspendable, &achievement, &other_key);
+                        let built: Vec<String> = [&c1, &c2, &c3]
+                            .into_iter()
+                            .map(|c| {
+                                app.build_credential_from(&templates, &defs, &profile, c, &opts)
+                                    .unwrap()
+                            })
+                            .collect();
+                        let hits = |c: &std::sync::atomic::AtomicUsize| {
+                            c.load(std::sync::atomic::Ordering::Relaxed)
+                        };
+                        assert_eq!(
+                            hits(&templates.hits),
+                            2,
+                            "the later rows come from the template"
+                        );
+                        // Under eddsa-jcs-2022 the second row is filled into the canonical
+                        // text; the third names another key, so it signs its whole document.
+                        let canonical = usize::from(suite == Cryptosuite::EddsaJcs2022);
+                        assert_eq!(hits(&templates.canonical), canonical, "{suite}");
+                        for (b, c) in built.iter().zip([&c1, &c2, &c3]) {
+                            let fresh = app.build_credential(&defs, &profile, c, &opts).unwrap();
+                            let case = format!("{suite}, suspendable {suspendable}, valid until {valid_until:?}, shown {shown}");
+                            if suite == Cryptosuite::EddsaJcs2022 {
+                                // Stored as the canonical text: the same bytes.
+                                assert_eq!(*b, fresh, "{case}");
+                            } else {
+                                // rdfc keeps the document's member order, which a personalized
+                                // copy changes: the same JSON and the same signature.
+                                let parse = |t: &str| serde_json::from_str::<Value>(t).unwrap();
+                                assert_eq!(parse(b), parse(&fresh), "{case}");
+                            }
+                        }
+                        assert_ne!(built[0], built[1]);
+                        cases += 1;
+                    }
                 }
             }
         }
-        assert_eq!(cases, 16);
+        assert_eq!(cases, 32);
     }
 
     /// Educators a bulk call created are judged on what it issued them (unexpired, each
