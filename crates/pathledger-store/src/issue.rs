@@ -2040,6 +2040,7 @@ mod tests {
                 Some(Stmt {
                     sql: "UPDATE log_head SET size = size WHERE id = 1".into(),
                     args: Vec::new(),
+                    copy: None,
                 }),
                 || 7,
             )

@@ -172,7 +172,7 @@ impl LogAppender {
     /// Writes the appended entries and nodes and moves the head, in the caller's transaction.
     pub(crate) async fn flush(mut self, tx: &mut Tx) -> Result<u64, StoreError> {
         for s in self.take_statements(tx.backend())? {
-            tx.execute(&s.sql, s.args).await?;
+            tx.run(s).await?;
         }
         self.move_head(tx).await
     }

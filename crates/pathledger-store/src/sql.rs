@@ -21,12 +21,6 @@ pub(crate) enum Val {
     OptText(Option<String>),
     /// A PostgreSQL `text[]` (see [`keyed_sql`]); SQLite gets it as a JSON array.
     TextArray(Vec<String>),
-    /// Columns of a PostgreSQL `INSERT … SELECT * FROM unnest(…)` (`text[]`, `bigint[]`,
-    /// `bytea[]`, with NULLs); SQLite would get JSON arrays, but only PostgreSQL is sent these.
-    OptTextArray(Vec<Option<String>>),
-    OptI64Array(Vec<Option<i64>>),
-    BytesArray(Vec<Option<Vec<u8>>>),
-    BoolArray(Vec<Option<bool>>),
 }
 
 impl From<i64> for Val {
@@ -97,7 +91,7 @@ macro_rules! args {
 }
 pub(crate) use args;
 
-/// A query with every argument bound; `$array` turns a `TextArray` / `OptI64Array` into what
+/// A query with every argument bound; `$array` turns a `TextArray` into what
 /// the driver takes (PostgreSQL: the vector itself, an array; SQLite: [`json_array`]). The
 /// argument list is sized once: a multi-row insert binds thousands of values. A value the
 /// driver cannot encode is an `sqlx::Error::Encode`, as binding one by one would report it.
@@ -117,10 +111,6 @@ macro_rules! bind_all {
                 Val::OptI64(x) => a.add(x),
                 Val::OptText(x) => a.add(x),
                 Val::TextArray(x) => a.add($array(x)),
-                Val::OptTextArray(x) => a.add($array(x)),
-                Val::OptI64Array(x) => a.add($array(x)),
-                Val::BytesArray(x) => a.add($array(x)),
-                Val::BoolArray(x) => a.add($array(x)),
             };
             if bound.is_err() {
                 break;
@@ -492,14 +482,45 @@ impl Tx {
         stmt: Option<Stmt>,
         work: impl FnOnce() -> T,
     ) -> Result<T, StoreError> {
-        let Some(Stmt { sql, args }) = stmt else {
+        let Some(stmt) = stmt else {
             return Ok(work());
         };
+        if let (Some(rows), Tx::Pg(t)) = (&stmt.copy, &mut *self) {
+            // A COPY's rows go out before `work` starts; the server stores them meanwhile.
+            let mut c = t.copy_in_raw(&stmt.sql).await?;
+            if let Err(e) = c.send(rows.as_slice()).await {
+                c.abort(e.to_string()).await.ok();
+                return Err(e.into());
+            }
+            let (done, out) = futures::join!(c.finish(), async { work() });
+            done?;
+            return Ok(out);
+        }
         // `join!` polls the statement first, which binds it and hands it to the driver (the
         // SQLite worker thread or the PostgreSQL socket), then runs `work` to the end.
-        let (done, out) = futures::join!(self.execute(&sql, args), async { work() });
+        let (done, out) = futures::join!(self.run(stmt), async { work() });
         done?;
         Ok(out)
+    }
+
+    /// Runs one [`Stmt`]; rows affected (copied).
+    pub(crate) async fn run(&mut self, stmt: Stmt) -> Result<u64, StoreError> {
+        let Stmt { sql, args, copy } = stmt;
+        match (copy, self) {
+            (None, tx) => tx.execute(&sql, args).await,
+            (Some(rows), Tx::Pg(t)) => {
+                let mut c = t.copy_in_raw(&sql).await?;
+                if let Err(e) = c.send(rows).await {
+                    // The transaction is lost either way; say why to the server too.
+                    c.abort(e.to_string()).await.ok();
+                    return Err(e.into());
+                }
+                Ok(c.finish().await?)
+            }
+            (Some(_), Tx::Sqlite(_)) => Err(StoreError::integrity(
+                "a PostgreSQL COPY was sent to SQLite",
+            )),
+        }
     }
 
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
@@ -525,6 +546,9 @@ pub(crate) enum Col {
 pub(crate) struct Stmt {
     pub(crate) sql: String,
     pub(crate) args: Vec<Val>,
+    /// PostgreSQL only: `sql` is a `COPY … FROM STDIN (FORMAT binary)` and these are its rows,
+    /// in that format (`args` is empty).
+    pub(crate) copy: Option<Vec<u8>>,
 }
 
 /// Inserts `rows` (values in `cols` order) into `table`: runs [`insert_statements`] (the store
@@ -538,16 +562,16 @@ pub(crate) async fn insert_rows(
     sqlite_chunk: usize,
 ) -> Result<(), StoreError> {
     for s in insert_statements(tx.backend(), table, cols, rows, sqlite_chunk)? {
-        tx.execute(&s.sql, s.args).await?;
+        tx.run(s).await?;
     }
     Ok(())
 }
 
 /// The statements that insert `rows` (values in `cols` order) into `table`. SQLite: `INSERT …
-/// VALUES` lists of up to `sqlite_chunk` rows. PostgreSQL: one `INSERT … SELECT * FROM
-/// unnest($1::text[], …)` of column arrays, whatever the number of rows: parsing, binding and
-/// planning a `VALUES` list of thousands of parameters cost the server more than the insert
-/// itself.
+/// VALUES` lists of up to `sqlite_chunk` rows. PostgreSQL: one binary `COPY … FROM STDIN` of
+/// every row: nothing to parse, bind or plan per value (an `INSERT … SELECT * FROM unnest(…)`
+/// of column arrays, used before, spent a fifth of the credentials insert receiving arrays),
+/// and the same constraints, triggers and foreign-key checks as an insert.
 pub(crate) fn insert_statements(
     backend: Backend,
     table: &str,
@@ -581,54 +605,71 @@ pub(crate) fn insert_statements(
                 for r in chunk {
                     args.extend(r);
                 }
-                out.push(Stmt { sql, args });
+                out.push(Stmt {
+                    sql,
+                    args,
+                    copy: None,
+                });
             }
             Ok(out)
         }
         Backend::Postgres => {
-            let n = rows.len();
-            let mut arrays: Vec<Val> = cols
+            let payload: usize = rows
                 .iter()
-                .map(|(_, c)| match c {
-                    Col::Text => Val::OptTextArray(Vec::with_capacity(n)),
-                    Col::I64 => Val::OptI64Array(Vec::with_capacity(n)),
-                    Col::Bytes => Val::BytesArray(Vec::with_capacity(n)),
-                    Col::Bool => Val::BoolArray(Vec::with_capacity(n)),
+                .flatten()
+                .map(|v| match v {
+                    Val::Text(t) | Val::OptText(Some(t)) => t.len(),
+                    Val::Bytes(b) => b.len(),
+                    _ => 8,
                 })
-                .collect();
+                .sum();
+            let mut data = Vec::with_capacity(
+                COPY_HEADER.len() + 10 + payload + rows.len() * (2 + 4 * cols.len()),
+            );
+            data.extend_from_slice(COPY_HEADER);
+            data.extend_from_slice(&0i32.to_be_bytes()); // flags
+            data.extend_from_slice(&0i32.to_be_bytes()); // header extension length
+            let field_count = i16::try_from(cols.len())
+                .map_err(|_| StoreError::integrity(format!("{table}: too many columns")))?;
             for r in rows {
-                for ((arr, v), (name, _)) in arrays.iter_mut().zip(r).zip(cols) {
-                    match (arr, v) {
-                        (Val::OptTextArray(a), Val::Text(x)) => a.push(Some(x)),
-                        (Val::OptTextArray(a), Val::OptText(x)) => a.push(x),
-                        (Val::OptI64Array(a), Val::I64(x)) => a.push(Some(x)),
-                        (Val::OptI64Array(a), Val::OptI64(x)) => a.push(x),
-                        (Val::BytesArray(a), Val::Bytes(x)) => a.push(Some(x)),
-                        (Val::BoolArray(a), Val::Bool(x)) => a.push(Some(x)),
+                data.extend_from_slice(&field_count.to_be_bytes());
+                for (v, (name, col)) in r.into_iter().zip(cols) {
+                    match (col, v) {
+                        (Col::Text, Val::Text(t) | Val::OptText(Some(t))) => {
+                            copy_field(&mut data, t.as_bytes(), table)?
+                        }
+                        (Col::Bytes, Val::Bytes(b)) => copy_field(&mut data, &b, table)?,
+                        (Col::I64, Val::I64(x) | Val::OptI64(Some(x))) => {
+                            copy_field(&mut data, &x.to_be_bytes(), table)?
+                        }
+                        (Col::Bool, Val::Bool(b)) => copy_field(&mut data, &[u8::from(b)], table)?,
+                        (Col::Text, Val::OptText(None)) | (Col::I64, Val::OptI64(None)) => {
+                            data.extend_from_slice(&(-1i32).to_be_bytes())
+                        }
                         _ => return Err(bad(name)),
                     }
                 }
             }
-            let casts = cols
-                .iter()
-                .enumerate()
-                .map(|(i, (_, c))| {
-                    let ty = match c {
-                        Col::Text => "text",
-                        Col::I64 => "bigint",
-                        Col::Bytes => "bytea",
-                        Col::Bool => "boolean",
-                    };
-                    format!("${}::{ty}[]", i + 1)
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
+            data.extend_from_slice(&(-1i16).to_be_bytes());
             Ok(vec![Stmt {
-                sql: format!("INSERT INTO {table} ({names}) SELECT * FROM unnest({casts})"),
-                args: arrays,
+                sql: format!("COPY {table} ({names}) FROM STDIN (FORMAT binary)"),
+                args: Vec::new(),
+                copy: Some(data),
             }])
         }
     }
+}
+
+/// The signature that opens PostgreSQL's binary COPY format.
+const COPY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0";
+
+/// One field of a binary COPY row: its length, then its bytes.
+fn copy_field(data: &mut Vec<u8>, bytes: &[u8], table: &str) -> Result<(), StoreError> {
+    let len = i32::try_from(bytes.len())
+        .map_err(|_| StoreError::integrity(format!("{table}: a value of over 2 GiB")))?;
+    data.extend_from_slice(&len.to_be_bytes());
+    data.extend_from_slice(bytes);
+    Ok(())
 }
 
 pub(crate) fn values_placeholders(rows: usize, cols: usize) -> String {
