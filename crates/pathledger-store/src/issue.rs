@@ -286,6 +286,28 @@ impl RandomIndexes {
     }
 }
 
+/// A batch's transaction between [`Store::open_batch`] and [`Store::close_batch`].
+struct OpenBatch {
+    tx: Tx,
+    t0: std::time::Instant,
+    ahead: Option<Ahead>,
+    now: i64,
+    results: Vec<(usize, RowResult)>,
+    org_id: String,
+    key: SigningKeyHandle,
+    key_id: String,
+    prepared: Vec<Prepared>,
+    /// Statements that create the batch's new educators, run in [`Store::close_batch`].
+    creates: Vec<Stmt>,
+}
+
+/// What [`Store::open_batch`] gives: a transaction to finish, or every row's answer already
+/// (an unknown issuer, or one without an active key).
+enum Opened {
+    Batch(Box<OpenBatch>),
+    Answered(Vec<(usize, Result<IssueOutcome, StoreError>)>),
+}
+
 /// What happened to one input row inside a batch.
 enum RowResult {
     Done(Box<Result<IssueOutcome, StoreError>>),
@@ -465,19 +487,49 @@ impl Store {
             };
             // The first batch is planned too, so its transaction overlaps its build.
             let mut ahead: Option<Ahead> = planned(plan(0, HashSet::new())).await;
+            // PostgreSQL: the next batch's transaction, opened (its reads done) while this one
+            // was written. SQLite has one writer, so there is nothing to overlap.
+            let overlap = self.backend() == Backend::Postgres;
+            let mut opened_next: Option<Result<Opened, StoreError>> = None;
             for (i, batch) in batches.iter().enumerate() {
                 let batch = batch.to_vec();
                 // Indexes the current batch was planned with count as taken for the next plan.
-                let avoid: HashSet<(String, u64)> = ahead
-                    .iter()
+                let current_plan = match &opened_next {
+                    Some(Ok(Opened::Batch(o))) => o.ahead.as_ref(),
+                    _ => ahead.as_ref(),
+                };
+                let avoid: HashSet<(String, u64)> = current_plan
+                    .into_iter()
                     .flat_map(Ahead::assignments)
                     .map(|a| (a.list_id.clone(), a.index))
                     .collect();
                 let plan_next = plan(i + 1, avoid);
-                let outcome = self
-                    .issue_batch(&issuer, batch.clone(), &*b, ahead.take())
-                    .await;
-                ahead = planned(plan_next).await;
+                let opened = match opened_next.take() {
+                    Some(o) => o,
+                    None => self.open_batch(&issuer, batch.clone(), ahead.take()).await,
+                };
+                // The next batch may read before this one commits only if nothing it reads is
+                // written here: no recipient or idempotency key in common.
+                let next = batches
+                    .get(i + 1)
+                    .filter(|next| overlap && independent(&batch, next));
+                let outcome = match next {
+                    Some(next) => {
+                        let next = next.to_vec();
+                        let (outcome, opened) =
+                            futures::join!(self.finish_opened(&issuer, opened, &*b), async {
+                                let a = planned(plan_next).await;
+                                self.open_batch(&issuer, next, a).await
+                            });
+                        opened_next = Some(opened);
+                        outcome
+                    }
+                    None => {
+                        let outcome = self.finish_opened(&issuer, opened, &*b).await;
+                        ahead = planned(plan_next).await;
+                        outcome
+                    }
+                };
                 match outcome {
                     Ok(v) => {
                         for (pos, r) in v {
@@ -529,6 +581,32 @@ impl Store {
         build: &(dyn Fn(IssueContext<'_>) -> Result<String, BoxErr> + Sync),
         ahead: Option<Ahead>,
     ) -> Result<Vec<(usize, Result<IssueOutcome, StoreError>)>, StoreError> {
+        let opened = self.open_batch(issuer_id, rows, ahead).await;
+        self.finish_opened(issuer_id, opened, build).await
+    }
+
+    /// [`Store::close_batch`] for what [`Store::open_batch`] gave.
+    async fn finish_opened(
+        &self,
+        issuer_id: &str,
+        opened: Result<Opened, StoreError>,
+        build: &(dyn Fn(IssueContext<'_>) -> Result<String, BoxErr> + Sync),
+    ) -> Result<Vec<(usize, Result<IssueOutcome, StoreError>)>, StoreError> {
+        match opened? {
+            Opened::Answered(r) => Ok(r),
+            Opened::Batch(open) => self.close_batch(issuer_id, *open, build).await,
+        }
+    }
+
+    /// The first half of [`Store::issue_batch`]: begins the transaction and does its reads (the
+    /// issuer and key, idempotency keys, educators, each row's inputs). It locks and writes
+    /// nothing, so on PostgreSQL the next batch's can run while the batch before is written.
+    async fn open_batch(
+        &self,
+        issuer_id: &str,
+        rows: Vec<(usize, IssueRequest)>,
+        ahead: Option<Ahead>,
+    ) -> Result<Opened, StoreError> {
         let t0 = std::time::Instant::now();
         let mut tx = self.db().begin().await?;
         let mut ahead = ahead;
@@ -537,23 +615,25 @@ impl Store {
 
         // Issuer and its active key, decrypted once per batch.
         let Some((org_id, key)) = self.issuer_and_key(&mut tx, issuer_id).await? else {
-            return Ok(rows
-                .into_iter()
-                .map(|(p, _)| (p, Err(StoreError::not_found("issuer", issuer_id))))
-                .collect());
+            return Ok(Opened::Answered(
+                rows.into_iter()
+                    .map(|(p, _)| (p, Err(StoreError::not_found("issuer", issuer_id))))
+                    .collect(),
+            ));
         };
         let Some(key) = key else {
-            return Ok(rows
-                .into_iter()
-                .map(|(p, _)| {
-                    (
-                        p,
-                        Err(StoreError::conflict(format!(
-                            "issuer {issuer_id} has no active signing key"
-                        ))),
-                    )
-                })
-                .collect());
+            return Ok(Opened::Answered(
+                rows.into_iter()
+                    .map(|(p, _)| {
+                        (
+                            p,
+                            Err(StoreError::conflict(format!(
+                                "issuer {issuer_id} has no active signing key"
+                            ))),
+                        )
+                    })
+                    .collect(),
+            ));
         };
         let key_id = key.key_id().to_owned();
         if ahead
@@ -596,6 +676,40 @@ impl Store {
                 Err(rr) => results.push((pos, rr)),
             }
         }
+        Ok(Opened::Batch(Box::new(OpenBatch {
+            tx,
+            t0,
+            ahead,
+            now,
+            results,
+            org_id,
+            key,
+            key_id,
+            prepared,
+            creates,
+        })))
+    }
+
+    /// The second half of [`Store::issue_batch`]: allocates status indexes, takes the documents
+    /// (built ahead, or builds them), appends to the log, writes and commits.
+    async fn close_batch(
+        &self,
+        issuer_id: &str,
+        open: OpenBatch,
+        build: &(dyn Fn(IssueContext<'_>) -> Result<String, BoxErr> + Sync),
+    ) -> Result<Vec<(usize, Result<IssueOutcome, StoreError>)>, StoreError> {
+        let OpenBatch {
+            mut tx,
+            t0,
+            mut ahead,
+            now,
+            mut results,
+            org_id,
+            key,
+            key_id,
+            mut prepared,
+            creates,
+        } = open;
 
         // Status indexes for everything that will be built; a row gets the index it was built
         // with ahead when that one is still free.
@@ -1515,6 +1629,30 @@ impl RowCtx<'_> {
     }
 }
 
+/// Whether batch `b` reads nothing batch `a` writes, so `b`'s transaction may do its reads
+/// before `a` commits: no recipient (an email `a` may create an educator for, or an educator it
+/// may award) and no idempotency key in common. Emails compare trimmed and lowercased, as they
+/// are stored; a finer match would only let fewer batches overlap.
+fn independent(a: &[(usize, IssueRequest)], b: &[(usize, IssueRequest)]) -> bool {
+    let key = |r: &IssueRequest| match &r.recipient {
+        Recipient::Email(e) => format!("email:{}", e.trim().to_lowercase()),
+        Recipient::Educator(id) => format!("educator:{id}"),
+    };
+    let mut seen: HashSet<String> = HashSet::with_capacity(a.len() * 2);
+    for (_, r) in a {
+        seen.insert(key(r));
+        if let Some(k) = &r.idempotency_key {
+            seen.insert(format!("key:{k}"));
+        }
+    }
+    b.iter().all(|(_, r)| {
+        !seen.contains(&key(r))
+            && r.idempotency_key
+                .as_ref()
+                .is_none_or(|k| !seen.contains(&format!("key:{k}")))
+    })
+}
+
 /// The stored credentials for the idempotency keys of `rows`, by key.
 async fn existing_by_key(
     tx: &mut Tx,
@@ -1712,6 +1850,29 @@ mod tests {
     use crate::{DefinitionKind, Kek, NewEducator, StoreConfig};
     use serde_json::json;
     use sqlx::Connection as _;
+
+    #[test]
+    fn batches_are_independent_without_shared_recipients_or_keys() {
+        let req = |r: Recipient, key: Option<&str>| {
+            let mut q = IssueRequest::new("iss", "ach", r);
+            q.idempotency_key = key.map(str::to_owned);
+            (0, q)
+        };
+        let email = |e: &str| Recipient::Email(e.into());
+        let a = [
+            req(email("a@x.org"), None),
+            req(Recipient::Educator("edu_1".into()), Some("k1")),
+        ];
+        assert!(independent(&a, &[req(email("b@x.org"), Some("k2"))]));
+        // The same email in another case and with spaces, the same educator, the same key.
+        assert!(!independent(&a, &[req(email(" A@X.org"), None)]));
+        assert!(!independent(
+            &a,
+            &[req(Recipient::Educator("edu_1".into()), None)]
+        ));
+        assert!(!independent(&a, &[req(email("c@x.org"), Some("k1"))]));
+        assert!(independent(&a, &[]));
+    }
 
     /// A document that carries every input the store hands a builder, signed.
     fn echo(ctx: IssueContext<'_>) -> Result<String, std::io::Error> {

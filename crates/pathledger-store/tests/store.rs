@@ -188,6 +188,54 @@ both!(bulk_issue_reports_bad_rows, |h| {
     assert!(s.audit().await.unwrap().is_ok());
 });
 
+// Batches that share a recipient or an idempotency key with the batch before them (on
+// PostgreSQL the next batch's reads otherwise run while the one before is written): an email
+// repeated two batches apart is one educator holding both credentials, a key repeated in the
+// next batch is a replay; independent batches in between issue as usual.
+both!(bulk_batches_sharing_recipients_and_keys, |h| {
+    let s = &h.store;
+    let f = fixture(s).await;
+    let n = 1600usize; // four batches
+    let mut reqs = Vec::new();
+    for i in 0..n {
+        let recipient = Recipient::Email(format!("cohort{i}@school.example"));
+        reqs.push(IssueRequest::new(
+            &f.issuer.id,
+            &f.achievement_id,
+            recipient,
+        ));
+    }
+    // Batch 2 names a recipient of batch 1 (in another case); batch 4 repeats a key of batch 3.
+    reqs[700].recipient = Recipient::Email("  Cohort10@School.example ".into());
+    reqs[1100].idempotency_key = Some("retry".into());
+    reqs[1550] = reqs[1100].clone();
+    let before = s.log_size().await.unwrap();
+    let res = s.bulk_issue(reqs, build_credential).await;
+    assert_eq!(res.len(), n);
+    let ok: Vec<&IssueOutcome> = res
+        .iter()
+        .map(|r| r.as_ref().expect("every row issues"))
+        .collect();
+    assert!(ok[1550].replayed && !ok[1100].replayed);
+    assert_eq!(ok[1550].credential, ok[1100].credential);
+    assert_eq!(
+        ok[700].credential.educator_id,
+        ok[10].credential.educator_id
+    );
+    let e = s
+        .educator_by_email("cohort10@school.example")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.credentials_for_educator(&e.id).await.unwrap().len(), 2);
+    let fresh = ok.iter().filter(|o| !o.replayed).count();
+    assert_eq!(fresh, n - 1);
+    assert_eq!(s.log_size().await.unwrap(), before + fresh as u64);
+    let idx: HashSet<u64> = ok.iter().map(|o| o.credential.revocation.index).collect();
+    assert_eq!(idx.len(), fresh, "status indexes are unique");
+    assert!(s.audit().await.unwrap().is_ok());
+});
+
 // One batch big enough to be built on several threads: a failing and a panicking builder row
 // in the middle, a bad input row, a duplicate key inside the batch and a key issued before all
 // stay per-row; the rest issue once each, with unique status indexes and one log leaf each.
