@@ -289,7 +289,8 @@ impl RandomIndexes {
 /// A batch's transaction between [`Store::open_batch`] and [`Store::close_batch`].
 struct OpenBatch {
     tx: Tx,
-    t0: std::time::Instant,
+    /// How long [`Store::open_batch`] took (for the debug log).
+    opened_in: std::time::Duration,
     ahead: Option<Ahead>,
     now: i64,
     results: Vec<(usize, RowResult)>,
@@ -678,7 +679,7 @@ impl Store {
         }
         Ok(Opened::Batch(Box::new(OpenBatch {
             tx,
-            t0,
+            opened_in: t0.elapsed(),
             ahead,
             now,
             results,
@@ -698,9 +699,10 @@ impl Store {
         open: OpenBatch,
         build: &(dyn Fn(IssueContext<'_>) -> Result<String, BoxErr> + Sync),
     ) -> Result<Vec<(usize, Result<IssueOutcome, StoreError>)>, StoreError> {
+        let t0 = std::time::Instant::now();
         let OpenBatch {
             mut tx,
-            t0,
+            opened_in,
             mut ahead,
             now,
             mut results,
@@ -842,7 +844,8 @@ impl Store {
         tracing::debug!(
             rows = records.len(),
             built_ahead = reused,
-            prepare = ?t_prepared,
+            open = ?opened_in,
+            allocate = ?t_prepared,
             build = ?(t_built - t_prepared),
             log = ?(t_logged - t_built),
             write = ?(t_written - t_logged),

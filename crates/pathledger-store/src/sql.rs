@@ -487,11 +487,7 @@ impl Tx {
         };
         if let (Some(rows), Tx::Pg(t)) = (&stmt.copy, &mut *self) {
             // A COPY's rows go out before `work` starts; the server stores them meanwhile.
-            let mut c = t.copy_in_raw(&stmt.sql).await?;
-            if let Err(e) = c.send(rows.as_slice()).await {
-                c.abort(e.to_string()).await.ok();
-                return Err(e.into());
-            }
+            let c = send_copy(t, &stmt.sql, rows).await?;
             let (done, out) = futures::join!(c.finish(), async { work() });
             done?;
             return Ok(out);
@@ -508,15 +504,7 @@ impl Tx {
         let Stmt { sql, args, copy } = stmt;
         match (copy, self) {
             (None, tx) => tx.execute(&sql, args).await,
-            (Some(rows), Tx::Pg(t)) => {
-                let mut c = t.copy_in_raw(&sql).await?;
-                if let Err(e) = c.send(rows).await {
-                    // The transaction is lost either way; say why to the server too.
-                    c.abort(e.to_string()).await.ok();
-                    return Err(e.into());
-                }
-                Ok(c.finish().await?)
-            }
+            (Some(rows), Tx::Pg(t)) => Ok(send_copy(t, &sql, &rows).await?.finish().await?),
             (Some(_), Tx::Sqlite(_)) => Err(StoreError::integrity(
                 "a PostgreSQL COPY was sent to SQLite",
             )),
@@ -530,6 +518,22 @@ impl Tx {
         }
         Ok(())
     }
+}
+
+/// Starts the `COPY … FROM STDIN` of `sql` and sends `rows`; the caller awaits `finish`, which
+/// reports what the server made of them.
+async fn send_copy<'c>(
+    t: &'c mut Transaction<'static, Postgres>,
+    sql: &str,
+    rows: &[u8],
+) -> Result<sqlx::postgres::PgCopyIn<&'c mut sqlx::PgConnection>, StoreError> {
+    let mut c = t.copy_in_raw(sql).await?;
+    if let Err(e) = c.send(rows).await {
+        // The transaction is lost either way; tell the server why.
+        c.abort(e.to_string()).await.ok();
+        return Err(e.into());
+    }
+    Ok(c)
 }
 
 /// `$first, $first+1, …` placeholders for a multi-row `VALUES` list: `rows` groups of `cols`.
