@@ -800,6 +800,21 @@ impl Store {
             .collect();
         let t_built = t0.elapsed();
         let mut log = LogAppender::lock(&mut tx).await?;
+        // The key was read when the batch opened, before any lock. A rotation appends to the log
+        // too, so with the log locked the active key cannot change until this commits: if it
+        // already has, the batch's documents name a retired key and would follow the rotation
+        // in the log. The batch fails and its rows are retried with the new key.
+        let active = tx
+            .fetch_optional(
+                "SELECT id FROM issuer_keys WHERE issuer_id = $1 AND active",
+                args![issuer_id],
+            )
+            .await?;
+        if active.map(|r| r.text("id")).transpose()?.as_deref() != Some(key_id.as_str()) {
+            return Err(StoreError::conflict(format!(
+                "the signing key of issuer {issuer_id} changed while a batch was prepared"
+            )));
+        }
         log.reserve(prepared.len());
         // From here each statement is made while the one before it runs: the new educators are
         // written while the records and log leaves are made, each part of the credentials while
@@ -2457,6 +2472,45 @@ mod tests {
             return;
         };
         legacy_list_keeps_its_allocations(&store).await;
+        drop_pg(store, base, name).await;
+    }
+
+    /// A batch opened (on PostgreSQL, possibly while the batch before is written) and closed
+    /// after its issuer's key was rotated does not commit credentials signed with the retired
+    /// key behind the rotation in the log: it fails, and `bulk_issue` retries the rows with the
+    /// new key.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn batch_opened_before_a_key_rotation_fails_on_postgres() {
+        let Some((store, base, name)) = pg_store().await else {
+            return;
+        };
+        let (_, issuer) = issuer_with_achievement(&store, "Rotating", "ach-rot").await;
+        let rows = |from: usize| -> Vec<(usize, IssueRequest)> {
+            (from..from + 3)
+                .map(|i| {
+                    let to = Recipient::Email(format!("rot{i}@example.org"));
+                    (i, IssueRequest::new(&issuer.id, "ach-rot", to))
+                })
+                .collect()
+        };
+        let Opened::Batch(open) = store.open_batch(&issuer.id, rows(0), None).await.unwrap() else {
+            panic!("the issuer has a key");
+        };
+        let old_key = open.key_id.clone();
+        let before = store.log_size().await.unwrap();
+        let new_key = store.rotate_issuer_key(&issuer.id).await.unwrap();
+        let build = |ctx: IssueContext<'_>| echo(ctx).map_err(|e| Box::new(e) as BoxErr);
+        let e = store.close_batch(&issuer.id, *open, &build).await;
+        assert!(matches!(e, Err(StoreError::Conflict { .. })), "{e:?}");
+        // Only the rotation reached the log.
+        assert_eq!(store.log_size().await.unwrap(), before + 1);
+        // Through bulk_issue the same rows issue, signed with the new key.
+        let reqs = rows(10).into_iter().map(|(_, r)| r).collect();
+        for r in store.bulk_issue(reqs, echo).await {
+            let c = r.unwrap().credential;
+            assert_eq!(c.key_id, new_key.id);
+            assert_ne!(c.key_id, old_key);
+        }
         drop_pg(store, base, name).await;
     }
 
