@@ -432,23 +432,15 @@ impl App {
             return None;
         }
         let subject = doc.get("credentialSubject")?.as_object()?;
-        let subject_member = match (
+        let (subject_member, subject_hole) = match (
             subject.contains_key("id"),
             subject.contains_key("identifier"),
         ) {
-            (true, false) => "id",
-            (false, true) => "identifier",
+            (true, false) => ("id", "/credentialSubject/id"),
+            (false, true) => ("identifier", "/credentialSubject/identifier"),
             _ => return None,
         };
-        let holes = [
-            "/id",
-            "/credentialStatus",
-            if subject_member == "id" {
-                "/credentialSubject/id"
-            } else {
-                "/credentialSubject/identifier"
-            },
-        ];
+        let holes = ["/id", "/credentialStatus", subject_hole];
         let text = jcs::Template::new(doc, &holes).ok()??;
         let proof =
             JcsProofTemplate::new(doc.get("@context"), &self.proof_options(ctx, opts)).ok()?;

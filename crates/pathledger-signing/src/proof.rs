@@ -340,19 +340,29 @@ pub fn sign_document_to_string(
         return serde_json::to_string(&signed)
             .map_err(|e| SignError::InvalidOptions(format!("cannot serialize: {e}")));
     }
-    let (proof, mut out) = new_proof(map, key, opts)?;
-    // `out` is `{…}`: reopen it for one more member.
-    if out.pop() != Some(b'}') {
+    let (proof, out) = new_proof(map, key, opts)?;
+    with_proof(out, |out| {
+        jcs::canonicalize_into(&Value::Object(proof), out)
+    })
+}
+
+/// The canonical text of an object (`{…}`, no `proof` member) with a `proof` member appended as
+/// its last, written by `proof`.
+fn with_proof(
+    mut canonical: Vec<u8>,
+    proof: impl FnOnce(&mut Vec<u8>) -> Result<(), jcs::JcsError>,
+) -> Result<String, SignError> {
+    if canonical.first() != Some(&b'{') || canonical.pop() != Some(b'}') {
         return Err(SignError::NotAnObject);
     }
-    if out.len() > 1 {
-        out.push(b',');
+    if canonical.len() > 1 {
+        canonical.push(b',');
     }
-    out.extend_from_slice(b"\"proof\":");
-    jcs::canonicalize_into(&Value::Object(proof), &mut out)?;
-    out.push(b'}');
+    canonical.extend_from_slice(b"\"proof\":");
+    proof(&mut canonical)?;
+    canonical.push(b'}');
     // Built from `str` data and ASCII only.
-    String::from_utf8(out).map_err(|_| SignError::NotAnObject)
+    String::from_utf8(canonical).map_err(|_| SignError::NotAnObject)
 }
 
 /// The proof for `map` under `opts`, and the canonical form of `map` it signs.
@@ -450,23 +460,15 @@ impl JcsProofTemplate {
     /// Signs the document whose canonical form is `canonical` (a JSON object with no `proof`
     /// member and the `@context` this template was made for) and returns what
     /// [`sign_document_to_string`] returns for that document: the same bytes.
-    pub fn sign(&self, mut canonical: Vec<u8>, key: &SigningKey) -> Result<String, SignError> {
+    pub fn sign(&self, canonical: Vec<u8>, key: &SigningKey) -> Result<String, SignError> {
         if canonical.first() != Some(&b'{') || canonical.last() != Some(&b'}') {
             return Err(SignError::NotAnObject);
         }
         let mut hash = [0u8; 64];
         hash[..32].copy_from_slice(&self.config_hash);
         hash[32..].copy_from_slice(&Sha256::digest(&canonical));
-        let sig = key.sign_raw(&hash);
-        canonical.pop();
-        if canonical.len() > 1 {
-            canonical.push(b',');
-        }
-        canonical.extend_from_slice(b"\"proof\":");
-        self.proof
-            .fill(&[&Value::String(encode_proof_value(&sig))], &mut canonical)?;
-        canonical.push(b'}');
-        String::from_utf8(canonical).map_err(|_| SignError::NotAnObject)
+        let value = Value::String(encode_proof_value(&key.sign_raw(&hash)));
+        with_proof(canonical, |out| self.proof.fill(&[&value], out))
     }
 }
 
