@@ -8,7 +8,7 @@ use crate::error::StoreError;
 use crate::issue::{row_to_credential, CRED_COLS};
 use crate::log::{LeafData, LogAppender};
 use crate::model::*;
-use crate::sql::{args, keyed_sql, list_placeholders, Keys, Row, Val};
+use crate::sql::{args, keyed_sql, list_placeholders, Keys, Row, Tx, Val};
 use crate::{check_text, Store};
 
 fn parse_json(s: &str) -> Result<serde_json::Value, StoreError> {
@@ -75,6 +75,26 @@ fn row_to_submission(r: &Row) -> Result<EvidenceSubmission, StoreError> {
 
 const KEY_COLS: &str = "id, issuer_id, public_key, active, created_ms, retired_ms";
 const SUB_COLS: &str = "id, org_id, educator_id, achievement_id, document, assessor_user_id, state, decision_comment, decided_by, created_ms, decided_ms";
+
+/// The id of the issuer's active key, if it has one; with `lock`, its row is locked (PostgreSQL
+/// `FOR UPDATE`; SQLite's write transaction already holds the database).
+pub(crate) async fn active_key_id(
+    tx: &mut Tx,
+    issuer_id: &str,
+    lock: bool,
+) -> Result<Option<String>, StoreError> {
+    let lock = match (lock, tx.backend()) {
+        (true, crate::Backend::Postgres) => " FOR UPDATE",
+        _ => "",
+    };
+    tx.fetch_optional(
+        &format!("SELECT id FROM issuer_keys WHERE issuer_id = $1 AND active{lock}"),
+        args![issuer_id],
+    )
+    .await?
+    .map(|r| r.text("id"))
+    .transpose()
+}
 
 fn normalize_email(field: &str, e: &str) -> Result<String, StoreError> {
     let e = e.trim().to_lowercase();
@@ -556,18 +576,7 @@ impl Store {
         {
             return Err(StoreError::not_found("issuer", issuer_id));
         }
-        let lock = match tx.backend() {
-            crate::Backend::Postgres => " FOR UPDATE",
-            crate::Backend::Sqlite => "",
-        };
-        let old = tx
-            .fetch_optional(
-                &format!("SELECT id FROM issuer_keys WHERE issuer_id = $1 AND active{lock}"),
-                args![issuer_id],
-            )
-            .await?
-            .map(|r| r.text("id"))
-            .transpose()?;
+        let old = active_key_id(&mut tx, issuer_id, true).await?;
         if let Some(old) = &old {
             tx.execute(
                 "UPDATE issuer_keys SET active = $1, retired_ms = $2 WHERE id = $3",

@@ -804,13 +804,11 @@ impl Store {
         // too, so with the log locked the active key cannot change until this commits: if it
         // already has, the batch's documents name a retired key and would follow the rotation
         // in the log. The batch fails and its rows are retried with the new key.
-        let active = tx
-            .fetch_optional(
-                "SELECT id FROM issuer_keys WHERE issuer_id = $1 AND active",
-                args![issuer_id],
-            )
-            .await?;
-        if active.map(|r| r.text("id")).transpose()?.as_deref() != Some(key_id.as_str()) {
+        if crate::admin::active_key_id(&mut tx, issuer_id, false)
+            .await?
+            .as_deref()
+            != Some(key_id.as_str())
+        {
             return Err(StoreError::conflict(format!(
                 "the signing key of issuer {issuer_id} changed while a batch was prepared"
             )));
