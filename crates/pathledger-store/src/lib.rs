@@ -92,9 +92,9 @@ impl Store {
         let url = config.database_url.trim();
         let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             // No JIT: our statements are short index lookups and inserts, but the planner's row
-            // estimates for the keyed lookups (`unnest` of an array) and multi-row inserts cross
-            // `jit_above_cost`, and compiling them with LLVM took more server CPU than running
-            // them (over half of it during bulk issuance).
+            // estimates for the keyed lookups (`unnest` of an array), and for the multi-row
+            // inserts before they became COPY, cross `jit_above_cost`, and compiling them with
+            // LLVM took more server CPU than running them (over half of it during bulk issuance).
             let opts = PgConnectOptions::from_str(url)?.options([("jit", "off")]);
             let pool = PgPoolOptions::new()
                 .max_connections(config.max_connections.max(1))
