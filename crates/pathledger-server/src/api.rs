@@ -8,14 +8,14 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use pathledger_core::PlanOptions;
 use pathledger_signing::{sign_document, Cryptosuite, ProofOptions, SigningKey};
-use pathledger_store::{Recipient, Role, StatusChange};
+use pathledger_store::{Role, StatusChange};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::app::{App, IssueOptions};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use pathledger_app::{first_issuer, parse_recipient, parse_suite, App, IssueOptions};
 
 /// API routes.
 pub fn routes() -> Router<App> {
@@ -46,31 +46,6 @@ async fn healthz(State(app): State<App>) -> Result<Json<Value>, ApiError> {
     Ok(Json(
         json!({"status": "ok", "backend": format!("{:?}", app.store().backend()).to_lowercase()}),
     ))
-}
-
-pub(crate) fn parse_suite(s: Option<&str>, default: Cryptosuite) -> Result<Cryptosuite, ApiError> {
-    match s {
-        None => Ok(default),
-        Some(s) => s.parse().map_err(|_| {
-            ApiError::invalid(
-                "cryptosuite",
-                format!("unknown cryptosuite {s:?}; use eddsa-jcs-2022 or eddsa-rdfc-2022"),
-            )
-        }),
-    }
-}
-
-pub(crate) async fn first_issuer(
-    app: &App,
-    org_id: &str,
-) -> Result<pathledger_store::Issuer, ApiError> {
-    app.store()
-        .issuers(org_id)
-        .await
-        .map_err(ApiError::from_store)?
-        .into_iter()
-        .next()
-        .ok_or_else(|| ApiError::conflict("This organization has no issuer yet."))
 }
 
 #[derive(Deserialize)]
@@ -195,21 +170,6 @@ struct IssueBody {
     suspendable: bool,
     #[serde(default)]
     renews: Option<String>,
-}
-
-/// Parses a recipient given as an email or `educator:<id>`.
-pub fn parse_recipient(s: &str) -> Result<Recipient, ApiError> {
-    let s = s.trim();
-    if let Some(id) = s.strip_prefix("educator:") {
-        return Ok(Recipient::Educator(id.to_owned()));
-    }
-    if s.contains('@') && !s.contains(char::is_whitespace) && s.len() <= 320 {
-        return Ok(Recipient::Email(s.to_owned()));
-    }
-    Err(ApiError::invalid(
-        "/recipient",
-        "must be an email address or educator:<id>",
-    ))
 }
 
 async fn issue(

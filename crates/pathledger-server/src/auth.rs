@@ -4,7 +4,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
-use pathledger_store::{Role, User};
+use pathledger_app::Actor;
 
 use crate::app::App;
 use crate::error::ApiError;
@@ -12,11 +12,16 @@ use crate::error::ApiError;
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "pathledger_session";
 
-/// An authenticated caller.
+/// An authenticated caller: the app's [`Actor`], reached through `Deref` (`caller.user`,
+/// `caller.require(…)`), and passed to the app's rules as `&caller`.
 #[derive(Debug, Clone)]
-pub struct Caller {
-    /// The user.
-    pub user: User,
+pub struct Caller(pub Actor);
+
+impl std::ops::Deref for Caller {
+    type Target = Actor;
+    fn deref(&self) -> &Actor {
+        &self.0
+    }
 }
 
 /// A caller who may be anonymous (public pages).
@@ -48,7 +53,7 @@ async fn authenticate(parts: &Parts, app: &App) -> Result<Option<Caller>, ApiErr
             .await
             .map_err(ApiError::from_store)?
         {
-            Some(user) => Ok(Some(Caller { user })),
+            Some(user) => Ok(Some(Caller(Actor::new(user)))),
             None => {
                 tracing::warn!("rejected an invalid or revoked API token");
                 Err(ApiError::unauthorized())
@@ -61,7 +66,7 @@ async fn authenticate(parts: &Parts, app: &App) -> Result<Option<Caller>, ApiErr
             .await
             .map_err(ApiError::from_store)?
         {
-            return Ok(Some(Caller { user }));
+            return Ok(Some(Caller(Actor::new(user))));
         }
     }
     Ok(None)
@@ -81,76 +86,5 @@ impl FromRequestParts<App> for MaybeCaller {
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         // A bad token on a public page is still an error: the client meant to authenticate.
         Ok(MaybeCaller(authenticate(parts, app).await?))
-    }
-}
-
-impl Caller {
-    /// Refuses unless the caller holds `role` in `org_id` (or a containing organization).
-    pub async fn require(&self, app: &App, org_id: &str, role: Role) -> Result<(), ApiError> {
-        if app
-            .store()
-            .has_role(&self.user.id, org_id, role)
-            .await
-            .map_err(ApiError::from_store)?
-        {
-            Ok(())
-        } else {
-            tracing::warn!(user = %self.user.id, org = %org_id, role = role.as_str(), "access refused");
-            Err(ApiError::forbidden())
-        }
-    }
-
-    /// Refuses unless the caller holds any of `roles` in `org_id`.
-    pub async fn require_any(
-        &self,
-        app: &App,
-        org_id: &str,
-        roles: &[Role],
-    ) -> Result<Role, ApiError> {
-        for r in roles {
-            if app
-                .store()
-                .has_role(&self.user.id, org_id, *r)
-                .await
-                .map_err(ApiError::from_store)?
-            {
-                return Ok(*r);
-            }
-        }
-        tracing::warn!(user = %self.user.id, org = %org_id, "access refused");
-        Err(ApiError::forbidden())
-    }
-
-    /// The first organization where the caller holds any of `roles` (for actions that name no
-    /// organization: the caller's own is meant). Refused, and logged, if there is none.
-    pub async fn org_with_role(&self, app: &App, roles: &[Role]) -> Result<String, ApiError> {
-        app.store()
-            .memberships(&self.user.id)
-            .await
-            .map_err(ApiError::from_store)?
-            .into_iter()
-            .find(|m| roles.contains(&m.role))
-            .map(|m| m.org_id)
-            .ok_or_else(|| {
-                tracing::warn!(user = %self.user.id, ?roles, "access refused: no membership with a required role");
-                ApiError::forbidden()
-            })
-    }
-
-    /// Whether the caller may read this educator's private records: the educator themself, or
-    /// an org admin / issuer of the educator's organization. Assessors see only the submissions
-    /// assigned to them (see `work.rs`), not the educator's whole record.
-    pub async fn may_read_educator(
-        &self,
-        app: &App,
-        educator_id: &str,
-        org_id: &str,
-    ) -> Result<(), ApiError> {
-        if self.user.educator_id.as_deref() == Some(educator_id) {
-            return Ok(());
-        }
-        self.require_any(app, org_id, &[Role::OrgAdmin, Role::Issuer])
-            .await
-            .map(|_| ())
     }
 }

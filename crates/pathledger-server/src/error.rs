@@ -138,15 +138,32 @@ impl ApiError {
     }
 }
 
-impl From<crate::app::AppError> for ApiError {
-    fn from(e: crate::app::AppError) -> Self {
-        use crate::app::AppError as A;
+impl From<pathledger_store::StoreError> for ApiError {
+    fn from(e: pathledger_store::StoreError) -> Self {
+        ApiError::from_store(e)
+    }
+}
+
+/// The one mapping from the rules' errors to HTTP answers.
+impl From<pathledger_app::AppError> for ApiError {
+    fn from(e: pathledger_app::AppError) -> Self {
+        use pathledger_app::AppError as A;
         match e {
             A::Store(s) => Self::from_store(s),
             A::Invalid { field, message } => Self::invalid(field, message),
-            A::NotFound(what) => Self::not_found(format!("{what} was not found.")),
+            A::NotFound(_) | A::Missing(_) => Self::not_found(e.detail()),
+            A::Forbidden { code, message } => Self::new(StatusCode::FORBIDDEN, code, message),
+            A::Conflict(message) => Self::conflict(message),
             A::Definitions(msg) => Self::invalid("definitions", msg),
             A::Build(msg) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "build_failed", msg),
+            A::Internal(what) => {
+                tracing::error!(%what, "internal error");
+                Self::internal()
+            }
+            other => {
+                tracing::error!(error = %other, "unmapped application error");
+                Self::internal()
+            }
         }
     }
 }

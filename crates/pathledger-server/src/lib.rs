@@ -4,9 +4,9 @@
 //! leaves as `application/problem+json` ([`error::ApiError`]).
 
 pub mod api;
-pub mod app;
+pub use pathledger_app as app;
 pub mod auth;
-pub mod demo;
+pub use pathledger_app::demo;
 pub mod error;
 pub mod extract;
 pub mod openapi;

@@ -4,9 +4,6 @@
 //! changes, keys). Every page form has an API twin sharing one function, so both enforce the
 //! same rules.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
-
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -14,20 +11,21 @@ use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use pathledger_badges as badges;
 use pathledger_core::Category;
-use pathledger_signing::Cryptosuite;
-use pathledger_store::{
-    CredentialStatus, EvidenceSubmission, Recipient, Role, StatusChange, StoreError,
-    SubmissionState,
-};
+use pathledger_store::{EvidenceSubmission, Role, StatusChange, SubmissionState};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::api::first_issuer;
-use crate::app::{App, BulkIssued, IssueOptions, Issued};
+use crate::app::{App, BulkIssued};
 use crate::auth::{Caller, MaybeCaller};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::pages::{esc, layout};
+use pathledger_app::bulk::{self, BulkRow};
+use pathledger_app::endorsements::{endorse, EndorseInput};
+use pathledger_app::evidence::{
+    decide, may_see_submission, own_educator, submit_evidence, SubmitInput, MAX_NARRATIVE,
+};
+use pathledger_app::first_issuer;
 
 /// Routes of this module.
 pub fn routes() -> Router<App> {
@@ -175,307 +173,6 @@ fn state_code(s: SubmissionState) -> &'static str {
 
 // ----- evidence: the shared rules ------------------------------------------------------------
 
-/// What an educator submits for a micro-credential.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SubmitInput {
-    /// Achievement (micro-credential) id.
-    pub achievement: String,
-    /// What was done and what it shows.
-    pub narrative: String,
-    /// A link to the artifact (lesson plan, video …).
-    #[serde(default)]
-    pub url: Option<String>,
-    /// The assessor (user id) asked to review it.
-    pub assessor: String,
-}
-
-const MAX_NARRATIVE: usize = 10_000;
-
-/// The caller's own educator record, or a refusal.
-async fn own_educator(app: &App, caller: &Caller) -> Result<pathledger_store::Educator, ApiError> {
-    let Some(eid) = caller.user.educator_id.as_deref() else {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "not_an_educator",
-            "Only an educator account can submit evidence.",
-        ));
-    };
-    app.store()
-        .educator(eid)
-        .await
-        .map_err(ApiError::from_store)
-}
-
-async fn submit_evidence(
-    app: &App,
-    caller: &Caller,
-    input: SubmitInput,
-) -> Result<EvidenceSubmission, ApiError> {
-    let educator = own_educator(app, caller).await?;
-    let defs = app.definitions(&educator.org_id).await?;
-    let ach = defs.achievement(input.achievement.trim()).ok_or_else(|| {
-        ApiError::invalid(
-            "achievement",
-            format!("unknown micro-credential {:?}", input.achievement),
-        )
-    })?;
-    if !defs.is_earnable(ach.id.as_str()) {
-        return Err(ApiError::invalid(
-            "achievement",
-            format!(
-                "{} is awarded by completing its stack or reaching its role, not by evidence",
-                ach.name
-            ),
-        ));
-    }
-    let narrative = input.narrative.trim();
-    if narrative.is_empty() {
-        return Err(ApiError::invalid(
-            "narrative",
-            "describe what you did and what it shows",
-        ));
-    }
-    if narrative.chars().count() > MAX_NARRATIVE {
-        return Err(ApiError::invalid(
-            "narrative",
-            format!("is longer than {MAX_NARRATIVE} characters"),
-        ));
-    }
-    let url = match input
-        .url
-        .as_deref()
-        .map(str::trim)
-        .filter(|u| !u.is_empty())
-    {
-        None => None,
-        Some(u) => {
-            if !(u.starts_with("https://") || u.starts_with("http://"))
-                || u.len() > 2048
-                || u.contains(char::is_whitespace)
-            {
-                return Err(ApiError::invalid(
-                    "url",
-                    "must be an http or https link without spaces",
-                ));
-            }
-            Some(u.to_owned())
-        }
-    };
-    let assessor = input.assessor.trim();
-    if assessor.is_empty()
-        || !app
-            .store()
-            .has_role(assessor, &educator.org_id, Role::Assessor)
-            .await
-            .map_err(ApiError::from_store)?
-    {
-        return Err(ApiError::invalid(
-            "assessor",
-            "choose an assessor or mentor of your organization",
-        ));
-    }
-    let (state, _) = app.educator_state(&educator.id).await?;
-    if state.holds(ach.id.as_str()) {
-        return Err(ApiError::conflict(format!(
-            "You already hold a valid {} credential.",
-            ach.name
-        )));
-    }
-    let open = app
-        .store()
-        .submissions_for_educator(&educator.id)
-        .await
-        .map_err(ApiError::from_store)?;
-    if open
-        .iter()
-        .any(|s| s.achievement_id == ach.id.as_str() && s.state == SubmissionState::Submitted)
-    {
-        return Err(ApiError::conflict(format!(
-            "Evidence for {} is already waiting for review.",
-            ach.name
-        )));
-    }
-    let doc = json!({"narrative": narrative, "url": url});
-    let sub = app
-        .store()
-        .submit_evidence(
-            &educator.org_id,
-            &educator.id,
-            ach.id.as_str(),
-            &doc,
-            Some(assessor),
-        )
-        .await
-        .map_err(ApiError::from_store)?;
-    tracing::info!(submission = %sub.id, educator = %educator.id, achievement = %sub.achievement_id, "evidence submitted");
-    Ok(sub)
-}
-
-/// May the caller see this submission? The educator, the assigned assessor, or an org admin.
-async fn may_see_submission(
-    app: &App,
-    caller: &Caller,
-    sub: &EvidenceSubmission,
-) -> Result<(), ApiError> {
-    if caller.user.educator_id.as_deref() == Some(sub.educator_id.as_str())
-        || sub.assessor_user_id.as_deref() == Some(caller.user.id.as_str())
-    {
-        return Ok(());
-    }
-    caller.require(app, &sub.org_id, Role::OrgAdmin).await
-}
-
-/// The outcome of an assessor's decision.
-pub struct Decision {
-    /// The decided submission.
-    pub submission: EvidenceSubmission,
-    /// The credential issued on acceptance.
-    pub credential: Option<Issued>,
-    /// Credentials the acceptance completed (a stack's certificate, a role's award).
-    pub awarded: Vec<Issued>,
-}
-
-/// Accepts (issuing the credential, then whatever it completes) or returns a submission.
-///
-/// The credential is issued before the decision is recorded, under an idempotency key derived
-/// from the submission: if recording fails, retrying the decision returns the same credential,
-/// never a second one.
-async fn decide(
-    app: &App,
-    caller: &Caller,
-    sub_id: &str,
-    accept: bool,
-    comment: Option<String>,
-) -> Result<Decision, ApiError> {
-    let sub = app
-        .store()
-        .submission(sub_id)
-        .await
-        .map_err(ApiError::from_store)?;
-    if sub.assessor_user_id.as_deref() != Some(caller.user.id.as_str()) {
-        tracing::warn!(user = %caller.user.id, submission = %sub.id, "decision refused: not the assigned assessor");
-        return Err(ApiError::forbidden());
-    }
-    caller.require(app, &sub.org_id, Role::Assessor).await?;
-    if sub.state != SubmissionState::Submitted {
-        return Err(ApiError::conflict("This submission was already decided."));
-    }
-    let comment = comment
-        .map(|c| c.trim().to_owned())
-        .filter(|c| !c.is_empty());
-    if comment
-        .as_ref()
-        .is_some_and(|c| c.chars().count() > MAX_NARRATIVE)
-    {
-        return Err(ApiError::invalid(
-            "comment",
-            format!("is longer than {MAX_NARRATIVE} characters"),
-        ));
-    }
-    if !accept && comment.is_none() {
-        return Err(ApiError::invalid(
-            "comment",
-            "say what the educator should add or change before resubmitting",
-        ));
-    }
-    let mut credential = None;
-    if accept {
-        let issuer = first_issuer(app, &sub.org_id).await?;
-        let narrative = sub
-            .document
-            .get("narrative")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let evidence = match sub.document.get("url").and_then(Value::as_str) {
-            Some(u) => format!("{narrative}\n\nArtifact: {u}"),
-            None => narrative.to_owned(),
-        };
-        let opts = IssueOptions {
-            idempotency_key: Some(format!("evidence:{}", sub.id)),
-            evidence: Some(evidence),
-            ..IssueOptions::default()
-        };
-        credential = Some(
-            app.issue(
-                &issuer.id,
-                &sub.achievement_id,
-                Recipient::Educator(sub.educator_id.clone()),
-                opts,
-            )
-            .await?,
-        );
-    }
-    let submission = match app
-        .store()
-        .decide_evidence(&sub.id, &caller.user.id, accept, comment.as_deref())
-        .await
-    {
-        Ok(s) => s,
-        Err(e) => {
-            // A concurrent "return" won the race after this acceptance issued: the credential
-            // must not stand for a returned submission.
-            if accept {
-                if let Ok(now) = app.store().submission(&sub.id).await {
-                    if now.state == SubmissionState::Returned {
-                        revoke_issued_for(app, &sub, caller).await?;
-                    }
-                }
-            }
-            return Err(ApiError::from_store(e));
-        }
-    };
-    if !accept {
-        // An earlier acceptance may have issued and then failed to record its decision; a
-        // returned submission must not leave its credential standing.
-        revoke_issued_for(app, &sub, caller).await?;
-    }
-    let awarded = if accept {
-        app.award_quietly(&sub.educator_id).await
-    } else {
-        Vec::new()
-    };
-    tracing::info!(submission = %sub.id, accepted = accept, by = %caller.user.id, "evidence decided");
-    Ok(Decision {
-        submission,
-        credential,
-        awarded,
-    })
-}
-
-/// Revokes any credential an acceptance of `sub` issued (found by its idempotency key).
-async fn revoke_issued_for(
-    app: &App,
-    sub: &EvidenceSubmission,
-    caller: &Caller,
-) -> Result<(), ApiError> {
-    let key = format!("evidence:{}", sub.id);
-    for c in app
-        .store()
-        .credentials_for_educator(&sub.educator_id)
-        .await?
-    {
-        if c.idempotency_key.as_deref() == Some(key.as_str()) && c.status.as_str() != "revoked" {
-            tracing::warn!(submission = %sub.id, credential = %c.id, "submission was returned; revoking the credential an acceptance issued");
-            let revoked = app
-                .change_status(
-                    &c.id,
-                    StatusChange::Revoke,
-                    Some("the evidence submission was returned"),
-                    Some(&caller.user.id),
-                )
-                .await;
-            if let Err(e) = revoked {
-                // The racing decision may have revoked it first: that is the outcome wanted.
-                if app.store().credential(&c.id).await?.status != CredentialStatus::Revoked {
-                    return Err(e.into());
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
 fn submission_json(s: &EvidenceSubmission) -> Value {
     json!({
         "id": s.id, "educator": s.educator_id, "achievement": s.achievement_id,
@@ -583,7 +280,7 @@ async fn evidence_page(
     let Some(caller) = caller.0 else {
         return Ok(sign_in());
     };
-    let educator = match own_educator(&app, &caller).await {
+    let educator = match own_educator(&app, &caller).await.map_err(ApiError::from) {
         Ok(e) => e,
         Err(e) => return Ok(error_page(&caller, "Evidence", &e, "/")),
     };
@@ -675,7 +372,10 @@ async fn evidence_form(
     let Some(caller) = caller.0 else {
         return sign_in();
     };
-    match submit_evidence(&app, &caller, input).await {
+    match submit_evidence(&app, &caller, input)
+        .await
+        .map_err(ApiError::from)
+    {
         Ok(sub) => Redirect::to(&format!("/evidence?done={}", sub.id)).into_response(),
         Err(e) => error_page(&caller, "Evidence not submitted", &e, "/evidence"),
     }
@@ -798,7 +498,9 @@ async fn review_form(
         return sign_in();
     };
     let result = match parse_decision(&f.decision) {
-        Ok(accept) => decide(&app, &caller, &id, accept, f.comment).await,
+        Ok(accept) => decide(&app, &caller, &id, accept, f.comment)
+            .await
+            .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match result {
@@ -808,123 +510,6 @@ async fn review_form(
 }
 
 // ----- endorsements ----------------------------------------------------------------------------
-
-/// A mentor's endorsement of an educator for one competency.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EndorseInput {
-    /// Educator id.
-    pub educator: String,
-    /// Competency id (qualities or adaptive skills).
-    pub competency: String,
-    /// The pathway role the mentor endorses from (e.g. role-master-mentor).
-    pub endorser_role: String,
-    /// What the mentor saw.
-    pub comment: String,
-}
-
-/// Records a mentor endorsement (it counts toward roles that require endorsements) and returns
-/// the signed `EndorsementCredential` that documents it.
-async fn endorse(app: &App, caller: &Caller, input: EndorseInput) -> Result<Value, ApiError> {
-    let store = app.store();
-    let educator = store
-        .educator(input.educator.trim())
-        .await
-        .map_err(ApiError::from_store)?;
-    caller
-        .require_any(app, &educator.org_id, &[Role::Assessor, Role::OrgAdmin])
-        .await?;
-    if caller.user.educator_id.as_deref() == Some(educator.id.as_str()) {
-        return Err(ApiError::invalid("educator", "you cannot endorse yourself"));
-    }
-    let defs = app.definitions(&educator.org_id).await?;
-    let comp = defs.competency(input.competency.trim()).ok_or_else(|| {
-        ApiError::invalid(
-            "competency",
-            format!("unknown competency {:?}", input.competency),
-        )
-    })?;
-    if !matches!(
-        comp.category,
-        Category::Qualities | Category::AdaptiveSkills
-    ) {
-        return Err(ApiError::invalid(
-            "competency",
-            "mentors endorse qualities and adaptive skills; technical skills and mindset are shown by micro-credentials",
-        ));
-    }
-    let role = defs.role(input.endorser_role.trim()).ok_or_else(|| {
-        ApiError::invalid(
-            "endorser_role",
-            format!("unknown role {:?}", input.endorser_role),
-        )
-    })?;
-    let comment = input.comment.trim();
-    if comment.is_empty() || comment.chars().count() > MAX_NARRATIVE {
-        return Err(ApiError::invalid(
-            "comment",
-            format!("say what you observed (1 to {MAX_NARRATIVE} characters)"),
-        ));
-    }
-    let already = store
-        .facts(&educator.id)
-        .await
-        .map_err(ApiError::from_store)?
-        .into_iter()
-        .any(|f| {
-            f.kind == "endorsement"
-                && f.recorded_by.as_deref() == Some(caller.user.id.as_str())
-                && f.document.get("competency").and_then(Value::as_str) == Some(comp.id.as_str())
-        });
-    if already {
-        return Err(ApiError::conflict(
-            "You have already endorsed this educator for this competency.",
-        ));
-    }
-    let issuer = first_issuer(app, &educator.org_id).await?;
-    let now = time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let input_doc = badges::EndorsementInput {
-        id: format!("urn:uuid:{}", uuid::Uuid::new_v4()),
-        issuer: badges::IssuerProfile {
-            id: app.issuer_did(&issuer.id),
-            name: issuer.name.clone(),
-            url: Some(format!("{}/issuers/{}", app.public_url(), issuer.id)),
-            email: None,
-            description: None,
-            image: None,
-        },
-        name: format!("Mentor endorsement: {}", comp.name),
-        valid_from: now,
-        valid_until: None,
-        endorsed_id: format!("{}/competencies/{}", app.public_url(), comp.id.as_str()),
-        comment: Some(format!(
-            "{} ({}) endorses {} for {}: {}",
-            caller.user.display_name, role.name, educator.display_name, comp.name, comment
-        )),
-        include_schema: true,
-    };
-    let doc = badges::endorsement_credential(&input_doc)
-        .map_err(|e| ApiError::invalid("endorsement", e.to_string()))?;
-    let signed = app.sign_as_issuer(&issuer.id, &doc).await?;
-    let fact = json!({
-        "endorser": format!("user:{}", caller.user.id),
-        "endorser_role": role.id.as_str(),
-        "category": comp.category,
-        "competency": comp.id.as_str(),
-        "comment": comment,
-        "credential": signed,
-    });
-    store
-        .add_fact(&educator.id, "endorsement", &fact, Some(&caller.user.id))
-        .await
-        .map_err(ApiError::from_store)?;
-    tracing::info!(educator = %educator.id, competency = %comp.id.as_str(), by = %caller.user.id, "endorsement recorded");
-    // An endorsement may be what a role was waiting for.
-    app.award_quietly(&educator.id).await;
-    Ok(signed)
-}
 
 async fn api_endorse(
     State(app): State<App>,
@@ -948,7 +533,7 @@ async fn endorse_page(State(app): State<App>, caller: MaybeCaller) -> Result<Res
         .await
     {
         Ok(o) => o,
-        Err(e) => return Ok(error_page(&caller, "Endorse", &e, "/")),
+        Err(e) => return Ok(error_page(&caller, "Endorse", &e.into(), "/")),
     };
     let defs = app.definitions(&org).await?;
     let educators = app
@@ -1010,7 +595,7 @@ async fn endorse_form(
     let Some(caller) = caller.0 else {
         return sign_in();
     };
-    match endorse(&app, &caller, input).await {
+    match endorse(&app, &caller, input).await.map_err(ApiError::from) {
         Ok(signed) => page(
             "Endorsed",
             &caller,
@@ -1094,16 +679,13 @@ fn summary_json(defs: &pathledger_core::Definitions) -> Value {
     })
 }
 
-/// One row of a bulk issuance request.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BulkRow {
-    achievement: String,
-    recipient: String,
-    #[serde(default)]
-    valid_until: Option<String>,
-    #[serde(default)]
-    idempotency_key: Option<String>,
+fn row_result_json(i: usize, r: &Result<BulkIssued, ApiError>) -> Value {
+    match r {
+        Ok(c) => json!({"row": i, "ok": true, "id": c.record.id, "replayed": c.replayed}),
+        Err(e) => {
+            json!({"row": i, "ok": false, "code": e.code, "field": e.field, "detail": e.detail})
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -1114,126 +696,23 @@ struct BulkBody {
     rows: Vec<BulkRow>,
 }
 
-const MAX_BULK_ROWS: usize = 20_000;
-
-fn to_issue_rows(
-    suite: Cryptosuite,
-    rows: Vec<BulkRow>,
-) -> Vec<Result<(String, Recipient, IssueOptions), ApiError>> {
-    rows.into_iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let recipient = crate::api::parse_recipient(&r.recipient)
-                .map_err(|e| e.with_field(format!("/rows/{i}/recipient")))?;
-            let valid_until = match r.valid_until.as_deref().filter(|s| !s.trim().is_empty()) {
-                None => None,
-                Some(s) => Some(badges::dates::parse(s.trim()).ok_or_else(|| {
-                    ApiError::invalid(
-                        format!("/rows/{i}/valid_until"),
-                        "must be an RFC 3339 date-time such as 2030-01-01T00:00:00Z",
-                    )
-                })?),
-            };
-            Ok((
-                r.achievement.trim().to_owned(),
-                recipient,
-                IssueOptions {
-                    suite,
-                    valid_until,
-                    idempotency_key: r.idempotency_key,
-                    ..IssueOptions::default()
-                },
-            ))
-        })
-        .collect()
-}
-
-/// Issues every valid row; the answer has one result per row, in order.
-async fn bulk_rows(
-    app: &App,
-    issuer_id: &str,
-    parsed: Vec<Result<(String, Recipient, IssueOptions), ApiError>>,
-    progress: Option<&Arc<Mutex<Job>>>,
-) -> Result<Vec<Result<BulkIssued, ApiError>>, ApiError> {
-    let mut out: Vec<Option<Result<BulkIssued, ApiError>>> = Vec::with_capacity(parsed.len());
-    let mut good = Vec::new();
-    let mut good_pos = Vec::new();
-    for (i, p) in parsed.into_iter().enumerate() {
-        match p {
-            Ok(row) => {
-                good.push(row);
-                good_pos.push(i);
-                out.push(None);
-            }
-            Err(e) => out.push(Some(Err(e))),
-        }
-    }
-    // Chunks let the progress page move; each holds several store batches, so the store builds
-    // one batch while it writes the one before.
-    let mut pos = good_pos.into_iter();
-    let mut rows = good.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<_> = rows
-            .by_ref()
-            .take(4 * pathledger_store::BULK_BATCH_SIZE)
-            .collect();
-        let n = chunk.len();
-        let results = app.bulk_issue(issuer_id, chunk).await?;
-        for r in results {
-            if let Some(p) = pos.next() {
-                out[p] = Some(r.map_err(ApiError::from));
-            }
-        }
-        if let Some(job) = progress {
-            if let Ok(mut j) = job.lock() {
-                j.done += n;
-            }
-        }
-    }
-    Ok(out
-        .into_iter()
-        .map(|r| r.unwrap_or_else(|| Err(ApiError::internal())))
-        .collect())
-}
-
-fn row_result_json(i: usize, r: &Result<BulkIssued, ApiError>) -> Value {
-    match r {
-        Ok(c) => json!({"row": i, "ok": true, "id": c.record.id, "replayed": c.replayed}),
-        Err(e) => {
-            json!({"row": i, "ok": false, "code": e.code, "field": e.field, "detail": e.detail})
-        }
-    }
-}
-
 async fn api_bulk_issue(
     State(app): State<App>,
     caller: Caller,
     ApiJson(body): ApiJson<BulkBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let org = caller.org_with_role(&app, &[Role::Issuer]).await?;
-    if body.rows.len() > MAX_BULK_ROWS {
-        return Err(ApiError::invalid(
-            "/rows",
-            format!("at most {MAX_BULK_ROWS} rows per request"),
-        ));
-    }
-    let issuer = first_issuer(&app, &org).await?;
-    let suite = parse_suite(body.suite.as_deref())?;
-    let results = bulk_rows(&app, &issuer.id, to_issue_rows(suite, body.rows), None).await?;
+    let results: Vec<Result<BulkIssued, ApiError>> =
+        bulk::issue_rows(&app, &caller, body.suite.as_deref(), body.rows)
+            .await?
+            .into_iter()
+            .map(|r| r.map_err(ApiError::from))
+            .collect();
     let issued = results.iter().filter(|r| r.is_ok()).count();
     Ok(Json(json!({
         "issued": issued,
         "failed": results.len() - issued,
         "results": results.iter().enumerate().map(|(i, r)| row_result_json(i, r)).collect::<Vec<_>>(),
     })))
-}
-
-fn parse_suite(s: Option<&str>) -> Result<Cryptosuite, ApiError> {
-    crate::api::parse_suite(
-        s.map(str::trim).filter(|s| !s.is_empty()),
-        Cryptosuite::EddsaJcs2022,
-    )
-    .map_err(|e| e.with_field("suite"))
 }
 
 async fn api_clr(
@@ -1256,25 +735,6 @@ async fn api_clr(
     Ok(Json(app.clr_for(&e, creds).await?))
 }
 
-/// A bulk issuance running in the background, watched from its progress page. Jobs live in this
-/// server's memory (a page refresh on another server behind a load balancer will not find it; the
-/// credentials themselves are in the shared database either way).
-#[derive(Debug, Default)]
-struct Job {
-    org: String,
-    total: usize,
-    done: usize,
-    finished: bool,
-    error: Option<String>,
-    /// (line, recipient, achievement, result)
-    rows: Vec<(usize, String, String, Result<String, String>)>,
-}
-
-fn jobs() -> &'static Mutex<HashMap<String, Arc<Mutex<Job>>>> {
-    static JOBS: OnceLock<Mutex<HashMap<String, Arc<Mutex<Job>>>>> = OnceLock::new();
-    JOBS.get_or_init(Default::default)
-}
-
 #[derive(Deserialize)]
 struct AdminQuery {
     notice: Option<String>,
@@ -1293,7 +753,7 @@ async fn admin_page(
         .await
     {
         Ok(o) => o,
-        Err(e) => return Ok(error_page(&caller, "Issuer admin", &e, "/")),
+        Err(e) => return Ok(error_page(&caller, "Issuer admin", &e.into(), "/")),
     };
     let store = app.store();
     let is_admin = store
@@ -1569,158 +1029,19 @@ async fn admin_definitions(State(app): State<App>, caller: MaybeCaller, mp: Mult
     admin_outcome(&caller, "Definitions not saved", result)
 }
 
-/// One CSV line: its number and the row, or what is wrong with it.
-type CsvRow = (usize, Result<BulkRow, ApiError>);
-
-/// Parses a bulk CSV: a header naming `achievement` and `recipient` (and optionally
-/// `valid_until`, `idempotency_key`), one credential per row. Errors name the line.
-fn parse_bulk_csv(text: &str) -> Result<Vec<CsvRow>, ApiError> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers = rdr
-        .headers()
-        .map_err(|e| ApiError::invalid("rows", format!("the header row could not be read: {e}")))?
-        .clone();
-    let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let (Some(ai), Some(ri)) = (col("achievement"), col("recipient")) else {
-        return Err(ApiError::invalid(
-            "rows",
-            "line 1: the header must name the columns achievement and recipient",
-        ));
-    };
-    let vi = col("valid_until");
-    let ki = col("idempotency_key");
-    let mut out = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i + 2;
-        if out.len() >= MAX_BULK_ROWS {
-            return Err(ApiError::invalid(
-                "rows",
-                format!("at most {MAX_BULK_ROWS} rows per upload"),
-            ));
-        }
-        out.push((
-            line,
-            match rec {
-                Ok(r) => {
-                    let get = |c: Option<usize>| {
-                        c.and_then(|c| r.get(c))
-                            .map(str::to_owned)
-                            .filter(|s| !s.is_empty())
-                    };
-                    match (get(Some(ai)), get(Some(ri))) {
-                        (Some(achievement), Some(recipient)) => Ok(BulkRow {
-                            achievement,
-                            recipient,
-                            valid_until: get(vi),
-                            idempotency_key: get(ki),
-                        }),
-                        _ => Err(ApiError::invalid(
-                            format!("line {line}"),
-                            format!("line {line}: achievement and recipient are both required"),
-                        )),
-                    }
-                }
-                Err(e) => Err(ApiError::invalid(
-                    format!("line {line}"),
-                    format!("line {line}: {e}"),
-                )),
-            },
-        ));
-    }
-    if out.is_empty() {
-        return Err(ApiError::invalid(
-            "rows",
-            "the CSV has no rows under its header",
-        ));
-    }
-    Ok(out)
-}
-
 async fn admin_bulk_start(State(app): State<App>, caller: MaybeCaller, mp: Multipart) -> Response {
     let Some(caller) = caller.0 else {
         return sign_in();
     };
     let result: Result<String, ApiError> = async {
-        let org = caller.org_with_role(&app, &[Role::Issuer]).await?;
-        let issuer = first_issuer(&app, &org).await?;
         let fields = multipart_fields(mp).await?;
-        let suite = parse_suite(
+        let field = |name: &str| {
             fields
                 .iter()
-                .find(|(n, _)| n == "suite")
-                .map(|(_, t)| t.as_str()),
-        )?;
-        let text = fields
-            .iter()
-            .find(|(n, _)| n == "rows")
-            .map(|(_, t)| t.as_str())
-            .unwrap_or("");
-        let parsed = parse_bulk_csv(text)?;
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        let job = Arc::new(Mutex::new(Job {
-            org: org.clone(),
-            total: parsed.len(),
-            ..Job::default()
-        }));
-        if let Ok(mut m) = jobs().lock() {
-            // Forget finished jobs beyond the most recent few hundred.
-            if m.len() > 500 {
-                m.retain(|_, j| j.lock().map(|j| !j.finished).unwrap_or(false));
-            }
-            m.insert(id.clone(), job.clone());
-        }
-        let app2 = app.clone();
-        tokio::spawn(async move {
-            let lines: Vec<(usize, String, String)> = parsed
-                .iter()
-                .map(|(l, r)| match r {
-                    Ok(b) => (*l, b.recipient.clone(), b.achievement.clone()),
-                    Err(_) => (*l, String::new(), String::new()),
-                })
-                .collect();
-            let mut rows = Vec::with_capacity(parsed.len());
-            let mut pre = Vec::with_capacity(parsed.len());
-            for (_, r) in parsed {
-                match r {
-                    Ok(b) => {
-                        rows.push(b);
-                        pre.push(None);
-                    }
-                    Err(e) => pre.push(Some(e)),
-                }
-            }
-            let mut converted = to_issue_rows(suite, rows).into_iter();
-            let all: Vec<_> = pre
-                .into_iter()
-                .map(|p| match p {
-                    Some(e) => Err(e),
-                    None => converted
-                        .next()
-                        .unwrap_or_else(|| Err(ApiError::internal())),
-                })
-                .collect();
-            let outcome = bulk_rows(&app2, &issuer.id, all, Some(&job)).await;
-            if let Ok(mut j) = job.lock() {
-                match outcome {
-                    Ok(results) => {
-                        j.rows = lines
-                            .into_iter()
-                            .zip(results)
-                            .map(|((l, who, ach), r)| {
-                                (l, who, ach, r.map(|c| c.record.id).map_err(|e| e.detail))
-                            })
-                            .collect();
-                    }
-                    Err(e) => j.error = Some(e.detail),
-                }
-                j.done = j.total;
-                j.finished = true;
-            }
-        });
-        Ok(id)
+                .find(|(n, _)| n == name)
+                .map(|(_, t)| t.as_str())
+        };
+        Ok(bulk::start_job(&app, &caller, field("suite"), field("rows").unwrap_or("")).await?)
     }
     .await;
     match result {
@@ -1737,18 +1058,8 @@ async fn admin_bulk_status(
     let Some(caller) = caller.0 else {
         return Ok(sign_in());
     };
-    let job = jobs()
-        .lock()
-        .ok()
-        .and_then(|m| m.get(&id).cloned())
-        .ok_or_else(|| ApiError::not_found("No bulk issuance with this id runs on this server."))?;
-    let org = job
-        .lock()
-        .map(|j| j.org.clone())
-        .map_err(|_| ApiError::internal())?;
-    caller.require(&app, &org, Role::Issuer).await?;
+    let j = bulk::job(&app, &caller, &id).await?;
     let (body, refresh) = {
-        let j = job.lock().map_err(|_| ApiError::internal())?;
         if !j.finished {
             (
                 format!(
@@ -1800,10 +1111,4 @@ async fn admin_bulk_status(
             .insert(header::REFRESH, header::HeaderValue::from_static("1"));
     }
     Ok(resp)
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        ApiError::from_store(e)
-    }
 }

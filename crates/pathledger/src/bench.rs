@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use ed25519_dalek::{Signer as _, Verifier as _};
+use pathledger_app::{demo, App, AppConfig, IssueOptions};
 use pathledger_core::{Definitions, EducatorState, Holding};
-use pathledger_server::{demo, App, AppConfig, IssueOptions};
 use pathledger_signing::{
     sign_document, verify_batch, verify_document, Cryptosuite, DidKeyResolver, ProofOptions,
     ProofOutcome, SigningKey,

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use pathledger_app::{demo, App, AppConfig, IssueOptions};
 use pathledger_badges as badges;
-use pathledger_server::{demo, App, AppConfig, IssueOptions};
 use pathledger_signing::{Cryptosuite, DidKeyResolver};
 use pathledger_store::{Kek, Recipient, StatusChange};
 use serde_json::{json, Value};
@@ -307,13 +307,12 @@ fn parse_suite(s: &str) -> Result<Cryptosuite> {
 }
 
 fn parse_recipient(s: &str) -> Result<Recipient> {
-    pathledger_server::api::parse_recipient(s)
-        .map_err(|e| anyhow::anyhow!("--recipient: {}", e.detail))
+    pathledger_app::parse_recipient(s).map_err(|e| anyhow::anyhow!("--recipient: {}", e.detail()))
 }
 
 /// A recipient from a bulk row; the message names no command-line flag (the row is not one).
 fn row_recipient(s: &str) -> Result<Recipient, String> {
-    pathledger_server::api::parse_recipient(s).map_err(|e| e.detail)
+    pathledger_app::parse_recipient(s).map_err(|e| e.detail())
 }
 
 fn print_seed(seed: &demo::DemoSeed) {

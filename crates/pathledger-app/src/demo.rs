@@ -6,7 +6,7 @@ use pathledger_store::{NewEducator, Recipient, Role, StatusChange};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::app::{App, AppError, IssueOptions};
+use crate::{App, AppError, IssueOptions};
 
 const DEMO: &str = include_str!("../../../data/demo/demo.json");
 

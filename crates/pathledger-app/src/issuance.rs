@@ -1,0 +1,438 @@
+//! Issuing credentials: building and signing each document inside the store's transaction,
+//! one at a time or in bulk, and status changes.
+
+use std::sync::Arc;
+
+use crate::awards::cohort_states;
+use crate::templates::*;
+use pathledger_badges as badges;
+use pathledger_core::Definitions;
+use pathledger_signing::{
+    jcs, sign_document_to_string, Cryptosuite, JcsProofTemplate, ProofOptions,
+};
+use pathledger_store::{
+    IssueContext, IssueOutcome, IssueRequest, Recipient, StatusChange, StatusChangeOutcome,
+    StoreError,
+};
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+
+use crate::*;
+
+impl App {
+    // ----- issuance ------------------------------------------------------------------------
+
+    pub(crate) fn issuer_profile(
+        &self,
+        issuer: &pathledger_store::Issuer,
+    ) -> badges::IssuerProfile {
+        badges::IssuerProfile {
+            id: self.issuer_did(&issuer.id),
+            name: issuer.name.clone(),
+            url: Some(
+                issuer
+                    .url
+                    .clone()
+                    .unwrap_or_else(|| format!("{}/issuers/{}", self.inner.public_url, issuer.id)),
+            ),
+            email: None,
+            description: None,
+            image: None,
+        }
+    }
+
+    /// Builds and signs the credential for one issuance context (called inside the store's transaction).
+    pub(crate) fn build_credential(
+        &self,
+        defs: &Definitions,
+        profile: &badges::IssuerProfile,
+        ctx: &IssueContext<'_>,
+        opts: &IssueOptions,
+    ) -> Result<String, AppError> {
+        let doc = self.unsigned_credential(defs, profile, ctx, opts)?;
+        self.sign_credential(&doc, ctx, opts)
+    }
+
+    /// [`App::build_credential`] for the rows of one bulk call: the first row of each
+    /// [`TemplateKey`] builds the unsigned document, the others take its place with their own
+    /// id, recipient and status entries ([`personalize`]), the only parts that differ. Under
+    /// eddsa-jcs-2022 they do not even copy it: they fill those parts into the template's
+    /// canonical text and sign that ([`CanonicalTemplate`]).
+    pub(crate) fn build_credential_from(
+        &self,
+        templates: &Templates,
+        defs: &Definitions,
+        profile: &badges::IssuerProfile,
+        ctx: &IssueContext<'_>,
+        opts: &IssueOptions,
+    ) -> Result<String, AppError> {
+        let key = TemplateKey::of(ctx);
+        let cached = templates
+            .docs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+            .cloned();
+        match cached {
+            Some(t) => {
+                templates
+                    .hits
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if let Some(signed) = t.canonical.as_ref().and_then(|c| c.sign(ctx, opts)) {
+                    templates
+                        .canonical
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    return signed;
+                }
+                let mut doc = t.doc.clone();
+                personalize(&mut doc, ctx, opts)?;
+                self.sign_credential(&doc, ctx, opts)
+            }
+            None => {
+                let doc = self.unsigned_credential(defs, profile, ctx, opts)?;
+                let signed = self.sign_credential(&doc, ctx, opts)?;
+                let canonical = self.canonical_template(&doc, ctx, opts, &signed);
+                templates
+                    .docs
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(key, Arc::new(Template { doc, canonical }));
+                Ok(signed)
+            }
+        }
+    }
+
+    /// The canonical template of `doc` (this row's unsigned credential, which signed is
+    /// `signed`), or `None` when the suite is not eddsa-jcs-2022 or the template does not give
+    /// back exactly `signed` for this row.
+    pub(crate) fn canonical_template(
+        &self,
+        doc: &Value,
+        ctx: &IssueContext<'_>,
+        opts: &IssueOptions,
+        signed: &str,
+    ) -> Option<CanonicalTemplate> {
+        if opts.suite != Cryptosuite::EddsaJcs2022 {
+            return None;
+        }
+        let subject = doc.get("credentialSubject")?.as_object()?;
+        let (subject_member, subject_hole) = match (
+            subject.contains_key("id"),
+            subject.contains_key("identifier"),
+        ) {
+            (true, false) => ("id", "/credentialSubject/id"),
+            (false, true) => ("identifier", "/credentialSubject/identifier"),
+            _ => return None,
+        };
+        let holes = ["/id", "/credentialStatus", subject_hole];
+        let text = jcs::Template::new(doc, &holes).ok()??;
+        let proof =
+            JcsProofTemplate::new(doc.get("@context"), &self.proof_options(ctx, opts)).ok()?;
+        let t = CanonicalTemplate {
+            text,
+            proof,
+            key_id: ctx.key.key_id().to_owned(),
+            subject_member,
+        };
+        match t.sign(ctx, opts) {
+            Some(Ok(s)) if s == signed => Some(t),
+            _ => {
+                tracing::warn!(
+                    achievement = %ctx.request.achievement_id,
+                    "a bulk credential template does not reproduce its own row; the call signs whole documents"
+                );
+                None
+            }
+        }
+    }
+
+    /// The credential [`App::build_credential`] signs.
+    pub(crate) fn unsigned_credential(
+        &self,
+        defs: &Definitions,
+        profile: &badges::IssuerProfile,
+        ctx: &IssueContext<'_>,
+        opts: &IssueOptions,
+    ) -> Result<Value, AppError> {
+        let ach_id = ctx.request.achievement_id.as_str();
+        let ach = defs.achievement(ach_id).ok_or_else(|| {
+            AppError::invalid("achievement", format!("unknown achievement {ach_id:?}"))
+        })?;
+        let fw = defs.framework();
+        let alignments = ach
+            .alignments
+            .iter()
+            .filter_map(|c| defs.competency(c.as_str()))
+            .map(|c| badges::Alignment {
+                target_name: c.name.clone(),
+                target_url: format!("{}/competencies/{}", self.inner.public_url, c.id.as_str()),
+                target_type: Some("CFItem".into()),
+                target_code: c.code.clone(),
+                target_framework: Some(fw.name.clone()),
+                target_description: (!c.description.is_empty()).then(|| c.description.clone()),
+            })
+            .collect();
+        let recipient = recipient_of(ctx);
+        let status = if opts.suspendable {
+            None
+        } else {
+            Some(badges::StatusEntry::new(
+                &ctx.revocation.list_url,
+                badges::StatusPurpose::Revocation,
+                ctx.revocation.index,
+            ))
+        };
+        let input = badges::OpenBadgeInput {
+            id: ctx.credential_id.clone(),
+            issuer: profile.clone(),
+            valid_from: ms_to_datetime(ctx.issued_ms),
+            valid_until: ctx.request.valid_until_ms.map(ms_to_datetime),
+            name: ach.name.clone(),
+            description: (!ach.description.is_empty()).then(|| ach.description.clone()),
+            recipient,
+            achievement: badges::AchievementInput {
+                id: format!("{}/achievements/{}", self.inner.public_url, ach_id),
+                name: ach.name.clone(),
+                description: if ach.description.is_empty() {
+                    ach.name.clone()
+                } else {
+                    ach.description.clone()
+                },
+                criteria: badges::Criteria {
+                    id: None,
+                    narrative: Some(if ach.criteria.is_empty() {
+                        ach.name.clone()
+                    } else {
+                        ach.criteria.clone()
+                    }),
+                },
+                achievement_type: Some(achievement_type_name(&ach.achievement_type)),
+                alignments,
+                image: None,
+                human_code: Some(ach_id.to_owned()),
+                tags: Vec::new(),
+                version: Some(ctx.achievement_version.to_string()),
+            },
+            evidence: opts
+                .evidence
+                .iter()
+                .map(|n| badges::EvidenceInput {
+                    narrative: Some(n.clone()),
+                    name: Some("Evidence".into()),
+                    ..Default::default()
+                })
+                .collect(),
+            status,
+            include_schema: true,
+            awarded_date: None,
+            image: None,
+        };
+        let mut doc =
+            badges::open_badge_credential(&input).map_err(|e| AppError::Build(e.to_string()))?;
+        if let badges::Recipient::Hashed { .. } = &input.recipient {
+            put_identity_hash(&mut doc, ctx);
+        }
+        if opts.suspendable {
+            doc["credentialStatus"] = suspendable_status(ctx);
+        }
+        Ok(doc)
+    }
+
+    /// Signs a document built for `ctx` with the issuer's key.
+    pub(crate) fn sign_credential(
+        &self,
+        doc: &Value,
+        ctx: &IssueContext<'_>,
+        opts: &IssueOptions,
+    ) -> Result<String, AppError> {
+        sign_document_to_string(doc, ctx.key.suite_key(), &self.proof_options(ctx, opts))
+            .map_err(|e| AppError::Build(e.to_string()))
+    }
+
+    /// The proof options of the credential of `ctx`: its issuer's key, created when issued.
+    pub(crate) fn proof_options(
+        &self,
+        ctx: &IssueContext<'_>,
+        opts: &IssueOptions,
+    ) -> ProofOptions {
+        let issuer_id = ctx.request.issuer_id.as_str();
+        let mut popts =
+            ProofOptions::assertion(opts.suite, self.key_vm(issuer_id, ctx.key.key_id()));
+        popts.created = Some(badges::dates::format(ms_to_datetime(ctx.issued_ms)));
+        popts
+    }
+
+    /// Issues one credential of `achievement_id` to `recipient`.
+    pub async fn issue(
+        &self,
+        issuer_id: &str,
+        achievement_id: &str,
+        recipient: Recipient,
+        opts: IssueOptions,
+    ) -> Result<Issued, AppError> {
+        self.issue_inner(issuer_id, achievement_id, recipient, opts, None)
+            .await
+    }
+
+    /// Issues every credential the educator has earned but does not hold yet (a completed stack's
+    /// certificate, a reached role's award), each at most once, until nothing new is earned (a
+    /// certificate may complete a role). Returns the credentials issued by this call.
+
+    pub(crate) async fn issue_inner(
+        &self,
+        issuer_id: &str,
+        achievement_id: &str,
+        recipient: Recipient,
+        opts: IssueOptions,
+        award_role: Option<String>,
+    ) -> Result<Issued, AppError> {
+        let store = &self.inner.store;
+        let issuer = store.issuer(issuer_id).await?;
+        let defs = self.definitions(&issuer.org_id).await?;
+        if defs.achievement(achievement_id).is_none() {
+            return Err(AppError::invalid(
+                "achievement",
+                format!("unknown achievement {achievement_id:?}"),
+            ));
+        }
+        let profile = self.issuer_profile(&issuer);
+        let mut req = IssueRequest::new(issuer_id, achievement_id, recipient);
+        req.valid_until_ms = opts
+            .valid_until
+            .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64);
+        req.idempotency_key = opts.idempotency_key.clone();
+        req.suspendable = opts.suspendable;
+        req.previous_credential_id = opts.renews.clone();
+        req.award_role_id = award_role;
+        req.extra = json!({"suite": opts.suite.as_str(), "evidence": opts.evidence});
+        let this = self.clone();
+        let out = store
+            .issue(req, move |ctx| {
+                this.build_credential(&defs, &profile, &ctx, &opts)
+            })
+            .await
+            .map_err(unwrap_build)?;
+        self.to_issued(out)
+    }
+
+    /// Issues many credentials (one issuer), in batched transactions; one result per row.
+    pub async fn bulk_issue(
+        &self,
+        issuer_id: &str,
+        rows: Vec<(String, Recipient, IssueOptions)>,
+    ) -> Result<Vec<Result<BulkIssued, AppError>>, AppError> {
+        let store = &self.inner.store;
+        let issuer = store.issuer(issuer_id).await?;
+        let defs = self.definitions(&issuer.org_id).await?;
+        let profile = self.issuer_profile(&issuer);
+        let mut pre: Vec<Option<AppError>> = Vec::with_capacity(rows.len());
+        let mut reqs = Vec::new();
+        let mut opts_by_row = Vec::new();
+        for (ach, rcpt, opts) in rows {
+            if defs.achievement(&ach).is_none() {
+                pre.push(Some(AppError::invalid(
+                    "achievement",
+                    format!("unknown achievement {ach:?}"),
+                )));
+                continue;
+            }
+            let mut req = IssueRequest::new(issuer_id, &ach, rcpt);
+            req.valid_until_ms = opts
+                .valid_until
+                .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64);
+            req.idempotency_key = opts.idempotency_key.clone();
+            req.suspendable = opts.suspendable;
+            req.extra = json!({"suite": opts.suite.as_str(), "evidence": opts.evidence});
+            pre.push(None);
+            reqs.push(req);
+            opts_by_row.push(opts);
+        }
+        // The builder finds its row's options by the request's idempotency key or position-free
+        // data: every row of a bulk call shares suite and flags, so take the first.
+        let shared = opts_by_row.first().cloned().unwrap_or_default();
+        let this = self.clone();
+        let started = std::time::Instant::now();
+        let build_defs = defs.clone();
+        let templates = Templates::default();
+        let results = store
+            .bulk_issue(reqs, move |ctx| {
+                this.build_credential_from(&templates, &build_defs, &profile, &ctx, &shared)
+            })
+            .await;
+        let stored = started.elapsed();
+        // A cohort finishing a module may complete stacks and reach roles: award those now,
+        // once each (the award path replays what was already awarded).
+        let now_ms = (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+        let (fresh, mut cohort) = cohort_states(&results, now_ms);
+        cohort.sort();
+        cohort.dedup();
+        let mut awarded = self.award_quietly_among(&issuer.org_id, fresh).await;
+        if !cohort.is_empty() {
+            awarded.extend(self.award_quietly_many(&issuer.org_id, &cohort).await);
+        }
+        if !awarded.is_empty() {
+            tracing::info!(issuer = %issuer_id, awarded = awarded.len(), "bulk issuance completed stacks or roles; earned credentials issued");
+        }
+        let award_time = started.elapsed() - stored;
+        tracing::debug!(rows = pre.len(), ?stored, awards = ?award_time, "bulk issuance");
+        let mut results = results.into_iter();
+        let mut out = Vec::with_capacity(pre.len());
+        for p in pre {
+            match p {
+                Some(e) => out.push(Err(e)),
+                None => match results.next() {
+                    Some(Ok(o)) => out.push(Ok(BulkIssued {
+                        record: o.credential,
+                        replayed: o.replayed,
+                    })),
+                    Some(Err(e)) => out.push(Err(unwrap_build(e))),
+                    None => out.push(Err(AppError::Build("missing result".into()))),
+                },
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn to_issued(&self, out: IssueOutcome) -> Result<Issued, AppError> {
+        let credential: Value = serde_json::from_str(&out.credential.document)
+            .map_err(|e| AppError::Build(format!("stored credential is not JSON: {e}")))?;
+        Ok(Issued {
+            record: out.credential,
+            credential,
+            replayed: out.replayed,
+        })
+    }
+
+    /// Revokes, suspends or reinstates.
+    pub async fn change_status(
+        &self,
+        credential_id: &str,
+        change: StatusChange,
+        reason: Option<&str>,
+        actor: Option<&str>,
+    ) -> Result<StatusChangeOutcome, AppError> {
+        Ok(self
+            .inner
+            .store
+            .change_status(credential_id, change, reason, actor)
+            .await?)
+    }
+}
+
+pub(crate) fn achievement_type_name(t: &pathledger_core::AchievementType) -> String {
+    serde_json::to_value(t)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "Achievement".into())
+}
+
+/// A builder failure inside the store comes back boxed; surface our own error when it is one.
+pub(crate) fn unwrap_build(e: StoreError) -> AppError {
+    match e {
+        StoreError::Build(inner) => match inner.downcast::<AppError>() {
+            Ok(app) => *app,
+            Err(other) => AppError::Build(other.to_string()),
+        },
+        other => AppError::Store(other),
+    }
+}

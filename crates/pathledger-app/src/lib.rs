@@ -1,0 +1,235 @@
+//! The product's rules, shared by the HTTP API, the pages and the command line: issuance and
+//! awards, verification policy, status-list publishing, progress and plans, evidence review,
+//! endorsements, bulk jobs and CLR bundles, composed from the store (persistence), badges
+//! (documents, verification) and core (pathways). No HTTP type appears here: callers name who is
+//! acting with an [`Actor`] and get an [`AppError`] back.
+
+mod actor;
+mod awards;
+pub mod bulk;
+mod clr;
+mod definitions;
+pub mod demo;
+pub mod endorsements;
+mod error;
+pub mod evidence;
+mod issuance;
+mod keys;
+mod status_lists;
+mod templates;
+mod verification;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+
+use pathledger_core::Definitions;
+use pathledger_signing::Cryptosuite;
+use pathledger_store::{CredentialRecord, Kek, Recipient, Store, StoreConfig};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+pub use actor::Actor;
+pub use definitions::BUNDLE_ID;
+pub use error::AppError;
+
+/// Configuration the program reads once and hands to the application.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// `sqlite:…`/a file path, or `postgres://…`.
+    pub database_url: String,
+    /// Key-encryption key for issuer keys at rest.
+    pub kek: Kek,
+    /// Public base URL of this deployment (links, status lists, did:web), without a trailing slash.
+    pub public_url: String,
+    /// Extra trusted issuer ids (DIDs or URLs) besides our own issuers.
+    pub trusted_issuers: Vec<String>,
+}
+
+/// Cheap to clone; shared by every request.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    public_url: String,
+    trusted: Vec<String>,
+    /// Definitions per organization, loaded from the store.
+    defs: RwLock<HashMap<String, Arc<Definitions>>>,
+    /// Our issuers' keys (all, retired included), rebuilt when keys change.
+    keys: RwLock<Arc<KeyRing>>,
+    /// Signed status list credentials by (list id, version).
+    lists: RwLock<HashMap<String, (i64, Arc<Value>)>>,
+    /// Bulk issuance jobs running in (or finished by) this process.
+    jobs: bulk::Jobs,
+}
+
+/// Our own issuers' public keys and DID documents, for offline verification.
+#[derive(Default)]
+pub struct KeyRing {
+    /// Issuer id → did:web document.
+    pub did_documents: BTreeMap<String, Value>,
+    /// Issuer id → its DID.
+    pub issuer_dids: BTreeMap<String, String>,
+}
+
+/// A credential as returned to callers.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    /// The store record.
+    pub record: CredentialRecord,
+    /// The signed credential (parsed from the exact stored bytes).
+    pub credential: Value,
+    /// True when this answered a retry with the first result.
+    pub replayed: bool,
+}
+
+/// One row of a bulk issuance: the record (whose `document` is the exact signed bytes), without
+/// the parsed copy [`Issued`] carries (a cohort's worth of parsing nobody reads).
+#[derive(Debug, Clone)]
+pub struct BulkIssued {
+    /// The store record.
+    pub record: CredentialRecord,
+    /// True when this answered a retry with the first result.
+    pub replayed: bool,
+}
+
+/// Options of one issuance.
+#[derive(Debug, Clone)]
+pub struct IssueOptions {
+    /// Which proof suite.
+    pub suite: Cryptosuite,
+    /// Expiry.
+    pub valid_until: Option<OffsetDateTime>,
+    /// Retry key.
+    pub idempotency_key: Option<String>,
+    /// Evidence narrative, if any.
+    pub evidence: Option<String>,
+    /// Also give it a suspension entry (then `credentialStatus` carries two entries).
+    pub suspendable: bool,
+    /// The credential this one renews.
+    pub renews: Option<String>,
+}
+
+impl Default for IssueOptions {
+    fn default() -> Self {
+        Self {
+            suite: Cryptosuite::EddsaJcs2022,
+            valid_until: None,
+            idempotency_key: None,
+            evidence: None,
+            suspendable: false,
+            renews: None,
+        }
+    }
+}
+
+/// Percent-encode the host part of a did:web (the port colon becomes `%3A`).
+fn did_web_host(public_url: &str) -> String {
+    let host = public_url
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or("localhost");
+    host.replace(':', "%3A")
+}
+
+fn ms_to_datetime(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+impl App {
+    /// Opens the store (creating and migrating it if needed) and loads definitions and keys.
+    pub async fn open(config: AppConfig) -> Result<App, AppError> {
+        let public_url = config.public_url.trim_end_matches('/').to_owned();
+        let mut sc = StoreConfig::new(config.database_url.clone(), config.kek.clone());
+        sc.status_base_url = format!("{public_url}/status");
+        let store = Store::open(sc).await?;
+        let app = App {
+            inner: Arc::new(Inner {
+                store,
+                public_url,
+                trusted: config.trusted_issuers,
+                defs: RwLock::new(HashMap::new()),
+                keys: RwLock::new(Arc::new(KeyRing::default())),
+                lists: RwLock::new(HashMap::new()),
+                jobs: bulk::Jobs::default(),
+            }),
+        };
+        app.reload_keys().await?;
+        Ok(app)
+    }
+
+    /// The store (for operations that need no composition).
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// Public base URL.
+    pub fn public_url(&self) -> &str {
+        &self.inner.public_url
+    }
+
+    /// The did:web of one of our issuers.
+    pub fn issuer_did(&self, issuer_id: &str) -> String {
+        format!(
+            "did:web:{}:issuers:{}",
+            did_web_host(&self.inner.public_url),
+            issuer_id
+        )
+    }
+
+    /// The verification method id of an issuer key.
+    pub fn key_vm(&self, issuer_id: &str, key_id: &str) -> String {
+        format!("{}#{}", self.issuer_did(issuer_id), key_id)
+    }
+
+    /// This process's bulk jobs.
+    pub(crate) fn jobs(&self) -> &bulk::Jobs {
+        &self.inner.jobs
+    }
+}
+
+/// Parses a recipient given as an email or `educator:<id>`; errors are reported at `/recipient`.
+pub fn parse_recipient(s: &str) -> Result<Recipient, AppError> {
+    let s = s.trim();
+    if let Some(id) = s.strip_prefix("educator:") {
+        return Ok(Recipient::Educator(id.to_owned()));
+    }
+    if s.contains('@') && !s.contains(char::is_whitespace) && s.len() <= 320 {
+        return Ok(Recipient::Email(s.to_owned()));
+    }
+    Err(AppError::invalid(
+        "/recipient",
+        "must be an email address or educator:<id>",
+    ))
+}
+
+/// Parses a cryptosuite name (`default` when none is given); errors are reported at `cryptosuite`.
+pub fn parse_suite(s: Option<&str>, default: Cryptosuite) -> Result<Cryptosuite, AppError> {
+    match s {
+        None => Ok(default),
+        Some(s) => s.parse().map_err(|_| {
+            AppError::invalid(
+                "cryptosuite",
+                format!("unknown cryptosuite {s:?}; use eddsa-jcs-2022 or eddsa-rdfc-2022"),
+            )
+        }),
+    }
+}
+
+/// The organization's issuer (the first, when it has several).
+pub async fn first_issuer(app: &App, org_id: &str) -> Result<pathledger_store::Issuer, AppError> {
+    app.store()
+        .issuers(org_id)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::conflict("This organization has no issuer yet."))
+}
