@@ -11,6 +11,9 @@ use time::OffsetDateTime;
 use crate::*;
 
 impl App {
+    /// Issues every credential the educator has earned but does not hold yet (a completed stack's
+    /// certificate, a reached role's award), each at most once, until nothing new is earned (a
+    /// certificate may complete a role). Returns the credentials issued by this call.
     pub async fn award_earned(&self, educator_id: &str) -> Result<Vec<Issued>, AppError> {
         let educator = self.inner.store.educator(educator_id).await?;
         let Some(issuer) = self

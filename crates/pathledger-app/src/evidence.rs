@@ -302,7 +302,7 @@ pub async fn revoke_issued_for(
             if let Err(e) = revoked {
                 // The racing decision may have revoked it first: that is the outcome wanted.
                 if app.store().credential(&c.id).await?.status != CredentialStatus::Revoked {
-                    return Err(e.into());
+                    return Err(e);
                 }
             }
         }

@@ -274,10 +274,6 @@ impl App {
             .await
     }
 
-    /// Issues every credential the educator has earned but does not hold yet (a completed stack's
-    /// certificate, a reached role's award), each at most once, until nothing new is earned (a
-    /// certificate may complete a role). Returns the credentials issued by this call.
-
     pub(crate) async fn issue_inner(
         &self,
         issuer_id: &str,
