@@ -9,7 +9,8 @@ use crate::issue::{row_to_credential, CRED_COLS};
 use crate::log::{LeafData, LogAppender};
 use crate::model::*;
 use crate::sql::{args, keyed_sql, list_placeholders, Keys, Row, Tx, Val};
-use crate::{check_text, Store};
+use crate::store::Store;
+use crate::validate::check_text;
 
 fn parse_json(s: &str) -> Result<serde_json::Value, StoreError> {
     serde_json::from_str(s).map_err(|e| StoreError::integrity(format!("stored JSON: {e}")))
@@ -84,7 +85,7 @@ pub(crate) async fn active_key_id(
     lock: bool,
 ) -> Result<Option<String>, StoreError> {
     let lock = match (lock, tx.backend()) {
-        (true, crate::Backend::Postgres) => " FOR UPDATE",
+        (true, crate::sql::Backend::Postgres) => " FOR UPDATE",
         _ => "",
     };
     tx.fetch_optional(

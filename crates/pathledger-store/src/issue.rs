@@ -19,7 +19,8 @@ use crate::model::{
 };
 use crate::sql::{args, insert_statements, keyed_sql, Backend, Col, Keys, Row, Stmt, Tx};
 use crate::status::ListBits;
-use crate::{check_text, Store};
+use crate::store::Store;
+use crate::validate::check_text;
 
 /// Rows per transaction in [`Store::bulk_issue`].
 pub const BULK_BATCH_SIZE: usize = 500;
@@ -2264,7 +2265,7 @@ mod tests {
     }
 
     async fn pg_store() -> Option<(Store, String, String)> {
-        let base = crate::test_postgres_url()?;
+        let base = crate::testutil::test_postgres_url()?;
         let name = format!(
             "pltest_plan_{}",
             hex::encode(crate::crypto::random_bytes::<6>().unwrap())

@@ -16,7 +16,7 @@ use crate::model::{AuditProblem, AuditReport, InclusionBundle, LogEntry};
 use crate::sql::{
     args, insert_statements, list_placeholders, Backend, Col, Db, Row, Stmt, Tx, Val,
 };
-use crate::Store;
+use crate::store::Store;
 
 /// Stored node key: `level << 56 | index`. Indexes stay below 2^56 in any real log.
 pub(crate) fn nid(id: NodeId) -> Result<i64, StoreError> {

@@ -715,7 +715,7 @@ mod tests {
     /// the keyed form must still probe the index once per key.
     #[tokio::test]
     async fn keyed_lookups_probe_the_index_on_a_table_with_stale_statistics() {
-        let Some(url) = crate::test_postgres_url() else {
+        let Some(url) = crate::testutil::test_postgres_url() else {
             return;
         };
         let mut c = sqlx::PgConnection::connect(&url).await.expect("connect");

@@ -10,7 +10,8 @@ use crate::model::{
     StatusPurpose,
 };
 use crate::sql::{args, keyed_sql, Backend, Keys, Tx};
-use crate::{check_text, Store};
+use crate::store::Store;
+use crate::validate::check_text;
 
 impl Store {
     /// Revokes, suspends or reinstates a credential: flips its bit in the status list (bumping
