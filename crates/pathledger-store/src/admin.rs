@@ -5,77 +5,15 @@ use ed25519_dalek::SigningKey;
 
 use crate::crypto::{new_id, new_sorted_id, now_ms, random_bytes, sha256, SigningKeyHandle};
 use crate::error::StoreError;
-use crate::issue::{row_to_credential, CRED_COLS};
 use crate::log::{LeafData, LogAppender};
 use crate::model::*;
-use crate::sql::{args, keyed_sql, list_placeholders, Keys, Row, Tx, Val};
+use crate::rows::{
+    row_to_credential, row_to_definition, row_to_educator, row_to_fact, row_to_issuer, row_to_key,
+    row_to_membership, row_to_org, row_to_submission, row_to_user, CRED_COLS, KEY_COLS, SUB_COLS,
+};
+use crate::sql::{args, keyed_sql, list_placeholders, Keys, Tx, Val};
 use crate::store::Store;
 use crate::validate::check_text;
-
-fn parse_json(s: &str) -> Result<serde_json::Value, StoreError> {
-    serde_json::from_str(s).map_err(|e| StoreError::integrity(format!("stored JSON: {e}")))
-}
-
-fn row_to_org(r: &Row) -> Result<Organization, StoreError> {
-    Ok(Organization {
-        id: r.text("id")?,
-        parent_id: r.opt_text("parent_id")?,
-        name: r.text("name")?,
-        kind: r.text("kind")?,
-        created_ms: r.i64("created_ms")?,
-    })
-}
-
-fn row_to_user(r: &Row) -> Result<User, StoreError> {
-    Ok(User {
-        id: r.text("id")?,
-        email: r.text("email")?,
-        display_name: r.text("display_name")?,
-        educator_id: r.opt_text("educator_id")?,
-        created_ms: r.i64("created_ms")?,
-    })
-}
-
-fn row_to_key(r: &Row) -> Result<IssuerKeyInfo, StoreError> {
-    Ok(IssuerKeyInfo {
-        id: r.text("id")?,
-        issuer_id: r.text("issuer_id")?,
-        public_key: r.hash("public_key")?,
-        active: r.bool("active")?,
-        created_ms: r.i64("created_ms")?,
-        retired_ms: r.opt_i64("retired_ms")?,
-    })
-}
-
-fn row_to_fact(r: &Row) -> Result<Fact, StoreError> {
-    Ok(Fact {
-        id: r.text("id")?,
-        educator_id: r.text("educator_id")?,
-        kind: r.text("kind")?,
-        document: parse_json(&r.text("document")?)?,
-        recorded_by: r.opt_text("recorded_by")?,
-        created_ms: r.i64("created_ms")?,
-    })
-}
-
-fn row_to_submission(r: &Row) -> Result<EvidenceSubmission, StoreError> {
-    Ok(EvidenceSubmission {
-        id: r.text("id")?,
-        org_id: r.text("org_id")?,
-        educator_id: r.text("educator_id")?,
-        achievement_id: r.text("achievement_id")?,
-        document: parse_json(&r.text("document")?)?,
-        assessor_user_id: r.opt_text("assessor_user_id")?,
-        state: SubmissionState::parse(&r.text("state")?)?,
-        decision_comment: r.opt_text("decision_comment")?,
-        decided_by: r.opt_text("decided_by")?,
-        created_ms: r.i64("created_ms")?,
-        decided_ms: r.opt_i64("decided_ms")?,
-    })
-}
-
-const KEY_COLS: &str = "id, issuer_id, public_key, active, created_ms, retired_ms";
-const SUB_COLS: &str = "id, org_id, educator_id, achievement_id, document, assessor_user_id, state, decision_comment, decided_by, created_ms, decided_ms";
 
 /// The id of the issuer's active key, if it has one; with `lock`, its row is locked (PostgreSQL
 /// `FOR UPDATE`; SQLite's write transaction already holds the database).
@@ -295,13 +233,7 @@ impl Store {
             )
             .await?
             .iter()
-            .map(|r| {
-                Ok(Membership {
-                    user_id: r.text("user_id")?,
-                    org_id: r.text("org_id")?,
-                    role: Role::parse(&r.text("role")?)?,
-                })
-            })
+            .map(row_to_membership)
             .collect()
     }
 
@@ -508,13 +440,7 @@ impl Store {
             )
             .await?
             .ok_or_else(|| StoreError::not_found("issuer", id))?;
-        Ok(Issuer {
-            id: r.text("id")?,
-            org_id: r.text("org_id")?,
-            name: r.text("name")?,
-            url: r.opt_text("url")?,
-            created_ms: r.i64("created_ms")?,
-        })
+        row_to_issuer(&r)
     }
 
     /// Issuers of an organization.
@@ -526,15 +452,7 @@ impl Store {
             )
             .await?
             .iter()
-            .map(|r| {
-                Ok(Issuer {
-                    id: r.text("id")?,
-                    org_id: r.text("org_id")?,
-                    name: r.text("name")?,
-                    url: r.opt_text("url")?,
-                    created_ms: r.i64("created_ms")?,
-                })
-            })
+            .map(row_to_issuer)
             .collect()
     }
 
@@ -751,14 +669,7 @@ impl Store {
             ).await?,
         }
         .ok_or_else(|| StoreError::not_found("definition", id))?;
-        Ok(Definition {
-            kind,
-            id: row.text("id")?,
-            version: row.i64("version")?,
-            org_id: row.text("org_id")?,
-            document: parse_json(&row.text("document")?)?,
-            created_ms: row.i64("created_ms")?,
-        })
+        row_to_definition(kind, &row)
     }
 
     /// Latest versions of all definitions of a kind owned by `org_id` (or all orgs if `None`).
@@ -771,18 +682,7 @@ impl Store {
             "SELECT d.kind, d.id, d.version, d.org_id, d.document, d.created_ms FROM definitions d WHERE d.kind = $1 AND ($2 IS NULL OR d.org_id = $2) AND d.version = (SELECT MAX(version) FROM definitions m WHERE m.kind = d.kind AND m.id = d.id) ORDER BY d.id",
             args![kind.as_str(), org_id],
         ).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Definition {
-                    kind,
-                    id: r.text("id")?,
-                    version: r.i64("version")?,
-                    org_id: r.text("org_id")?,
-                    document: parse_json(&r.text("document")?)?,
-                    created_ms: r.i64("created_ms")?,
-                })
-            })
-            .collect()
+        rows.iter().map(|r| row_to_definition(kind, r)).collect()
     }
 
     // ----- educators, facts, evidence ----------------------------------------------------------
@@ -871,26 +771,7 @@ impl Store {
                 args![id],
             )
             .await?;
-        let mut emails = Vec::new();
-        let mut did = None;
-        for i in ids {
-            match i.text("kind")?.as_str() {
-                "email" => emails.push(i.text("value")?),
-                _ => did = Some(i.text("value")?),
-            }
-        }
-        Ok(Educator {
-            id: r.text("id")?,
-            org_id: r.text("org_id")?,
-            display_name: r.text("display_name")?,
-            emails,
-            did,
-            salt: r.text("salt")?,
-            show_email: r.bool("show_email")?,
-            show_did: r.bool("show_did")?,
-            community_opt_in: r.bool("community_opt_in")?,
-            created_ms: r.i64("created_ms")?,
-        })
+        row_to_educator(&r, &ids)
     }
 
     /// The educators of an organization (ids and names), by name.
@@ -1291,7 +1172,7 @@ impl Store {
             )
             .await?
             .iter()
-            .map(|r| row_to_credential(self, r))
+            .map(|r| row_to_credential(r, self.status_base_url()))
             .collect()
     }
 }

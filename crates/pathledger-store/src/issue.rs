@@ -17,6 +17,7 @@ use crate::model::{
     CredentialRecord, CredentialStatus, IssueContext, IssueOutcome, IssueRequest, Recipient,
     RecipientIdentity, StatusAssignment, StatusPurpose,
 };
+use crate::rows::{row_to_credential, CRED_COLS};
 use crate::sql::{args, insert_statements, keyed_sql, Backend, Col, Keys, Row, Stmt, Tx};
 use crate::status::ListBits;
 use crate::store::Store;
@@ -34,49 +35,6 @@ type AchievementCache = HashMap<(String, Option<i64>), (i64, std::sync::Arc<Valu
 
 /// An issuer's organization and active key.
 const ISSUER_KEY_SQL: &str = "SELECT i.org_id, k.id AS key_id, k.sealed_seed FROM issuers i LEFT JOIN issuer_keys k ON k.issuer_id = i.id AND k.active WHERE i.id = $1";
-
-pub(crate) const CRED_COLS: &str = "id, org_id, issuer_id, key_id, achievement_id, achievement_version, educator_id, recipient_hash, document, document_hash, issued_ms, valid_until_ms, status, status_reason, idempotency_key, request_hash, previous_id, revocation_list_id, revocation_index, suspension_list_id, suspension_index, log_index";
-
-/// Turns a credentials row into a record.
-pub(crate) fn row_to_credential(store: &Store, r: &Row) -> Result<CredentialRecord, StoreError> {
-    let rev_list = r.text("revocation_list_id")?;
-    let susp_list = r.opt_text("suspension_list_id")?;
-    let suspension = match (susp_list, r.opt_i64("suspension_index")?) {
-        (Some(list_id), Some(i)) => Some(StatusAssignment {
-            purpose: StatusPurpose::Suspension,
-            list_url: store.list_url(&list_id),
-            list_id,
-            index: u64::try_from(i).map_err(|_| StoreError::integrity("negative status index"))?,
-        }),
-        _ => None,
-    };
-    Ok(CredentialRecord {
-        id: r.text("id")?,
-        org_id: r.text("org_id")?,
-        issuer_id: r.text("issuer_id")?,
-        key_id: r.text("key_id")?,
-        achievement_id: r.text("achievement_id")?,
-        achievement_version: r.i64("achievement_version")?,
-        educator_id: r.opt_text("educator_id")?,
-        recipient_hash: r.text("recipient_hash")?,
-        document: r.text("document")?,
-        document_hash: r.hash("document_hash")?,
-        issued_ms: r.i64("issued_ms")?,
-        valid_until_ms: r.opt_i64("valid_until_ms")?,
-        status: CredentialStatus::parse(&r.text("status")?)?,
-        status_reason: r.opt_text("status_reason")?,
-        idempotency_key: r.opt_text("idempotency_key")?,
-        previous_id: r.opt_text("previous_id")?,
-        revocation: StatusAssignment {
-            purpose: StatusPurpose::Revocation,
-            list_url: store.list_url(&rev_list),
-            list_id: rev_list,
-            index: r.u64("revocation_index")?,
-        },
-        suspension,
-        log_index: r.u64("log_index")?,
-    })
-}
 
 /// The request fields compared for idempotency (everything but the key itself).
 fn request_hash(req: &IssueRequest) -> Result<[u8; 32], StoreError> {
@@ -1296,7 +1254,7 @@ impl Store {
             if let Some(row) = existing.get(k) {
                 let same = row.bytes("request_hash")? == rh.to_vec();
                 return Ok(Err(RowResult::Done(Box::new(if same {
-                    row_to_credential(self, row).map(|credential| IssueOutcome {
+                    row_to_credential(row, self.status_base_url()).map(|credential| IssueOutcome {
                         credential,
                         replayed: true,
                         new_educator: false,
@@ -1344,10 +1302,12 @@ impl Store {
                 .await?
             {
                 return Ok(Err(RowResult::Done(Box::new(
-                    row_to_credential(self, &row).map(|credential| IssueOutcome {
-                        credential,
-                        replayed: true,
-                        new_educator: false,
+                    row_to_credential(&row, self.status_base_url()).map(|credential| {
+                        IssueOutcome {
+                            credential,
+                            replayed: true,
+                            new_educator: false,
+                        }
                     }),
                 ))));
             }
@@ -1557,7 +1517,7 @@ impl Store {
             .fetch_all(&sql, args![org_id, before_ms])
             .await?
             .iter()
-            .map(|r| row_to_credential(self, r))
+            .map(|r| row_to_credential(r, self.status_base_url()))
             .collect()
     }
 }

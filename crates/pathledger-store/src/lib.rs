@@ -14,6 +14,7 @@ mod issue;
 mod log;
 mod model;
 mod open;
+mod rows;
 mod sql;
 mod status;
 mod store;

@@ -3,12 +3,12 @@
 
 use crate::crypto::now_ms;
 use crate::error::StoreError;
-use crate::issue::{row_to_credential, CRED_COLS};
 use crate::log::{document_hash_hex, LeafData, LogAppender};
 use crate::model::{
     CredentialRecord, CredentialStatus, StatusChange, StatusChangeOutcome, StatusListBits,
     StatusPurpose,
 };
+use crate::rows::{row_to_credential, CRED_COLS};
 use crate::sql::{args, keyed_sql, Backend, Keys, Tx};
 use crate::store::Store;
 use crate::validate::check_text;
@@ -42,7 +42,7 @@ impl Store {
             .fetch_optional(&sql, args![credential_id])
             .await?
             .ok_or_else(|| StoreError::not_found("credential", credential_id))?;
-        let cred = row_to_credential(self, &row)?;
+        let cred = row_to_credential(&row, self.status_base_url())?;
         let (from, to, entry, bit) = match (change, cred.status) {
             (_, CredentialStatus::Revoked) => {
                 return Err(StoreError::conflict(format!(
@@ -214,7 +214,7 @@ impl Store {
             .fetch_optional(&sql, args![id])
             .await?
             .ok_or_else(|| StoreError::not_found("credential", id))?;
-        row_to_credential(self, &row)
+        row_to_credential(&row, self.status_base_url())
     }
 
     /// An educator's credentials, newest first.
@@ -229,7 +229,7 @@ impl Store {
             .fetch_all(&sql, args![educator_id])
             .await?
             .iter()
-            .map(|r| row_to_credential(self, r))
+            .map(|r| row_to_credential(r, self.status_base_url()))
             .collect()
     }
 

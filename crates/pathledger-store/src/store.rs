@@ -85,6 +85,11 @@ impl Store {
         &self.inner.db
     }
 
+    /// Base URL of status list credentials (no trailing `/`).
+    pub(crate) fn status_base_url(&self) -> &str {
+        &self.inner.status_base_url
+    }
+
     pub(crate) fn list_url(&self, list_id: &str) -> String {
         status_list_url(&self.inner.status_base_url, list_id)
     }
