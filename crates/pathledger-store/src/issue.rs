@@ -763,7 +763,7 @@ impl Store {
         // too, so with the log locked the active key cannot change until this commits: if it
         // already has, the batch's documents name a retired key and would follow the rotation
         // in the log. The batch fails and its rows are retried with the new key.
-        if crate::admin::active_key_id(&mut tx, issuer_id, false)
+        if crate::issuers::active_key_id(&mut tx, issuer_id, false)
             .await?
             .as_deref()
             != Some(key_id.as_str())
@@ -1502,23 +1502,6 @@ impl Store {
             need -= take;
         }
         Ok(Some(out))
-    }
-
-    /// Credentials expiring before `before_ms` that are still active and not yet renewed.
-    pub async fn credentials_expiring(
-        &self,
-        org_id: &str,
-        before_ms: i64,
-    ) -> Result<Vec<CredentialRecord>, StoreError> {
-        let sql = format!(
-            "SELECT {CRED_COLS} FROM credentials c WHERE org_id = $1 AND valid_until_ms IS NOT NULL AND valid_until_ms < $2 AND status = 'active' AND NOT EXISTS (SELECT 1 FROM credentials n WHERE n.previous_id = c.id) ORDER BY valid_until_ms"
-        );
-        self.db()
-            .fetch_all(&sql, args![org_id, before_ms])
-            .await?
-            .iter()
-            .map(|r| row_to_credential(r, self.status_base_url()))
-            .collect()
     }
 }
 

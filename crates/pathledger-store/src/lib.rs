@@ -6,20 +6,28 @@
 //! log entry, all or nothing. The Merkle math lives in `pathledger-log`; this crate stores the
 //! leaves, the perfect-subtree nodes and the signed tree heads.
 
-mod admin;
 mod checkpoint;
+mod credentials;
 mod crypto;
+mod definitions;
+mod educators;
 mod error;
+mod evidence;
+mod facts;
 mod issue;
+mod issuers;
 mod log;
 mod model;
 mod open;
+mod orgs;
+mod privacy;
 mod rows;
 mod sql;
 mod status;
 mod store;
 #[cfg(test)]
 mod testutil;
+mod users;
 mod validate;
 
 pub use crypto::{recipient_identity_hash, sha256, Kek, SigningKeyHandle};

@@ -1,17 +1,15 @@
-//! Revoke, suspend and reinstate (status bits + log entry + reason, one transaction), status
-//! list bits for re-signing, and credential reads.
+//! Revoke, suspend and reinstate (status bits + log entry + reason, one transaction), and status
+//! list bits for re-signing.
 
 use crate::crypto::now_ms;
 use crate::error::StoreError;
 use crate::log::{document_hash_hex, LeafData, LogAppender};
 use crate::model::{
-    CredentialRecord, CredentialStatus, StatusChange, StatusChangeOutcome, StatusListBits,
-    StatusPurpose,
+    CredentialStatus, StatusChange, StatusChangeOutcome, StatusListBits, StatusPurpose,
 };
 use crate::rows::{row_to_credential, CRED_COLS};
-use crate::sql::{args, keyed_sql, Backend, Keys, Tx};
+use crate::sql::{args, Backend, Tx};
 use crate::store::Store;
-use crate::validate::check_text;
 
 impl Store {
     /// Revokes, suspends or reinstates a credential: flips its bit in the status list (bumping
@@ -202,85 +200,6 @@ impl Store {
             .await?
             .iter()
             .map(|r| Ok((r.text("id")?, StatusPurpose::parse(&r.text("purpose")?)?, r.i64("version")?)))
-            .collect()
-    }
-
-    /// One credential.
-    pub async fn credential(&self, id: &str) -> Result<CredentialRecord, StoreError> {
-        check_text("credential_id", id, 2048)?;
-        let sql = format!("SELECT {CRED_COLS} FROM credentials WHERE id = $1");
-        let row = self
-            .db()
-            .fetch_optional(&sql, args![id])
-            .await?
-            .ok_or_else(|| StoreError::not_found("credential", id))?;
-        row_to_credential(&row, self.status_base_url())
-    }
-
-    /// An educator's credentials, newest first.
-    pub async fn credentials_for_educator(
-        &self,
-        educator_id: &str,
-    ) -> Result<Vec<CredentialRecord>, StoreError> {
-        let sql = format!(
-            "SELECT {CRED_COLS} FROM credentials WHERE educator_id = $1 ORDER BY issued_ms DESC, log_index DESC"
-        );
-        self.db()
-            .fetch_all(&sql, args![educator_id])
-            .await?
-            .iter()
-            .map(|r| row_to_credential(r, self.status_base_url()))
-            .collect()
-    }
-
-    /// What each of `educator_ids` holds by the ledger's own records, for award decisions:
-    /// (educator id, achievement id) of every active credential not expired at `now_ms`.
-    /// Reads in chunks, so a whole bulk cohort costs a few queries.
-    pub async fn active_holdings(
-        &self,
-        educator_ids: &[String],
-        now_ms: i64,
-    ) -> Result<Vec<(String, String)>, StoreError> {
-        let mut out = Vec::new();
-        for chunk in educator_ids.chunks(500) {
-            let (sql, a) = keyed_sql(
-                self.db().backend(),
-                "DISTINCT educator_id, achievement_id",
-                "credentials",
-                "status = 'active' AND (valid_until_ms IS NULL OR valid_until_ms > $1)",
-                "educator_id",
-                Keys::Text(chunk),
-                "",
-                args![now_ms],
-            );
-            for r in self.db().fetch_all(&sql, a).await? {
-                out.push((r.text("educator_id")?, r.text("achievement_id")?));
-            }
-        }
-        Ok(out)
-    }
-
-    /// Status history of a credential: (log index, event, reason, actor, time).
-    pub async fn credential_events(
-        &self,
-        credential_id: &str,
-    ) -> Result<Vec<(u64, String, Option<String>, Option<String>, i64)>, StoreError> {
-        self.db()
-            .fetch_all(
-                "SELECT log_index, event, reason, actor, created_ms FROM credential_events WHERE credential_id = $1 ORDER BY log_index",
-                args![credential_id],
-            )
-            .await?
-            .iter()
-            .map(|r| {
-                Ok((
-                    r.u64("log_index")?,
-                    r.text("event")?,
-                    r.opt_text("reason")?,
-                    r.opt_text("actor")?,
-                    r.i64("created_ms")?,
-                ))
-            })
             .collect()
     }
 }
