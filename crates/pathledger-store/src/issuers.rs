@@ -12,6 +12,9 @@ use crate::sql::{args, Backend, Tx};
 use crate::store::Store;
 use crate::validate::check_text;
 
+/// An issuer's organization and active key.
+const ISSUER_KEY_SQL: &str = "SELECT i.org_id, k.id AS key_id, k.sealed_seed FROM issuers i LEFT JOIN issuer_keys k ON k.issuer_id = i.id AND k.active WHERE i.id = $1";
+
 /// The id of the issuer's active key, if it has one; with `lock`, its row is locked (PostgreSQL
 /// `FOR UPDATE`; SQLite's write transaction already holds the database).
 pub(crate) async fn active_key_id(
@@ -219,5 +222,26 @@ impl Store {
         let id = r.text("id")?;
         let key = self.inner.kek.open(&id, &r.bytes("sealed_seed")?)?;
         Ok(f(&SigningKeyHandle::new(id, key)))
+    }
+
+    /// The issuer's organization and its active key, decrypted; `None` for an unknown issuer,
+    /// and no key when the issuer has none active.
+    pub(crate) async fn issuer_and_key(
+        &self,
+        tx: &mut Tx,
+        issuer_id: &str,
+    ) -> Result<Option<(String, Option<SigningKeyHandle>)>, StoreError> {
+        let Some(row) = tx.fetch_optional(ISSUER_KEY_SQL, args![issuer_id]).await? else {
+            return Ok(None);
+        };
+        let org_id = row.text("org_id")?;
+        let key = match row.opt_text("key_id")? {
+            Some(key_id) => {
+                let seed = self.inner.kek.open(&key_id, &row.bytes("sealed_seed")?)?;
+                Some(SigningKeyHandle::new(key_id, seed))
+            }
+            None => None,
+        };
+        Ok(Some((org_id, key)))
     }
 }

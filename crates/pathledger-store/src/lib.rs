@@ -14,7 +14,7 @@ mod educators;
 mod error;
 mod evidence;
 mod facts;
-mod issue;
+mod issuance;
 mod issuers;
 mod log;
 mod model;
@@ -32,7 +32,7 @@ mod validate;
 
 pub use crypto::{recipient_identity_hash, sha256, Kek, SigningKeyHandle};
 pub use error::StoreError;
-pub use issue::BULK_BATCH_SIZE;
+pub use issuance::BULK_BATCH_SIZE;
 pub use model::*;
 pub use pathledger_log::{Hash, SignedTreeHead};
 pub use sql::Backend;

@@ -110,3 +110,29 @@ impl Store {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testutil::{drop_pg, pg_store};
+
+    /// Every pooled PostgreSQL connection runs without JIT (see `Store::open`).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_connections_do_not_jit() {
+        let Some((store, base, name)) = pg_store().await else {
+            return;
+        };
+        let mut conns = Vec::new();
+        for _ in 0..3 {
+            conns.push(store.db().begin_read().await.unwrap());
+        }
+        for tx in &mut conns {
+            let r = tx
+                .fetch_one("SELECT current_setting('jit') AS jit", Vec::new())
+                .await
+                .unwrap();
+            assert_eq!(r.text("jit").unwrap(), "off");
+        }
+        drop(conns);
+        drop_pg(store, base, name).await;
+    }
+}
