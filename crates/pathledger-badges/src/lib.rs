@@ -10,6 +10,7 @@ pub mod dates;
 pub mod ob;
 pub mod schema;
 pub mod status;
+mod text;
 pub mod verify;
 
 pub use clr::{clr_credential, stack_associations, Association, AssociationType, ClrInput};

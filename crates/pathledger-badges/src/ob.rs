@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use crate::dates;
 use crate::status::StatusEntry;
+use crate::text::clip;
 
 /// Verifiable Credentials Data Model 2.0 context.
 pub const VC_V2: &str = "https://www.w3.org/ns/credentials/v2";
@@ -308,7 +309,7 @@ fn uri(field: &'static str, value: &str) -> Result<(), BuildError> {
     } else {
         Err(BuildError::NotAUri {
             field,
-            value: crate::status::clip(value),
+            value: clip(value),
         })
     }
 }
@@ -333,7 +334,7 @@ fn vocabulary(field: &'static str, value: &str, base: &[&str]) -> Result<(), Bui
     } else {
         Err(BuildError::UnknownVocabulary {
             field,
-            value: crate::status::clip(value),
+            value: clip(value),
         })
     }
 }

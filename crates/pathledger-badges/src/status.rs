@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use crate::dates;
+use crate::text::clip;
 
 /// The smallest list the spec allows: 131,072 entries (16 KiB), so one index reveals little.
 pub const MIN_BITS: u64 = 131_072;
@@ -533,15 +534,4 @@ pub fn check_status(
         index: entry.index,
         set: list.get(position)?,
     })
-}
-
-/// Shortens untrusted text placed in messages.
-pub(crate) fn clip(s: &str) -> String {
-    if s.chars().count() <= 120 {
-        s.to_owned()
-    } else {
-        let mut out: String = s.chars().take(117).collect();
-        out.push_str("...");
-        out
-    }
 }

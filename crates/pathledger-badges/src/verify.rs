@@ -16,7 +16,8 @@ use time::OffsetDateTime;
 use crate::dates;
 use crate::ob::is_uri;
 use crate::schema::{self, SchemaError, SchemaKind};
-use crate::status::{check_status, clip, StatusEntry, StatusError, StatusPurpose};
+use crate::status::{check_status, StatusEntry, StatusError, StatusPurpose};
+use crate::text::clip;
 
 /// VC 1.1 context (accepted on input).
 pub const VC_V1: &str = "https://www.w3.org/2018/credentials/v1";
