@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use crate::ob::{self, BuildError, IssuerProfile, Recipient, SCHEMA_VALIDATOR};
 use crate::text::clip;
+use crate::vc::is_uri;
 
 /// CLR 2.0.1 context.
 pub const CLR_CONTEXT: &str = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json";
@@ -103,7 +104,7 @@ pub struct ClrInput {
 
 /// Builds an unsigned `ClrCredential`.
 pub fn clr_credential(input: &ClrInput) -> Result<Value, BuildError> {
-    if !ob::is_uri(&input.id) {
+    if !is_uri(&input.id) {
         return Err(BuildError::NotAUri {
             field: "id",
             value: clip(&input.id),
@@ -164,7 +165,7 @@ pub fn clr_credential(input: &ClrInput) -> Result<Value, BuildError> {
     let mut subject = Map::new();
     match &input.subject {
         Recipient::Id(id) => {
-            if !ob::is_uri(id) {
+            if !is_uri(id) {
                 return Err(BuildError::NotAUri {
                     field: "credentialSubject.id",
                     value: clip(id),
