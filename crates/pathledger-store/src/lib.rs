@@ -22,6 +22,7 @@ mod open;
 mod orgs;
 mod privacy;
 mod rows;
+pub mod scratch;
 mod sql;
 mod status;
 mod store;

@@ -2,10 +2,10 @@
 //! and an achievement, and a builder that signs every input it is given.
 
 use serde_json::json;
-use sqlx::Connection as _;
 
 use crate::crypto::{random_bytes, Kek};
 use crate::model::{DefinitionKind, IssueContext, Issuer, Organization};
+use crate::scratch::AdminConnection;
 use crate::store::{Store, StoreConfig};
 
 /// Unit tests' PostgreSQL: the `PATHLEDGER_TEST_POSTGRES_URL`, or `None` after a message (a
@@ -38,11 +38,8 @@ pub(crate) async fn sqlite_store() -> (tempfile::TempDir, Store) {
 pub(crate) async fn pg_store() -> Option<(Store, String, String)> {
     let base = test_postgres_url()?;
     let name = format!("pltest_plan_{}", hex::encode(random_bytes::<6>().unwrap()));
-    let mut admin = sqlx::PgConnection::connect(&base).await.unwrap();
-    sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    let mut admin = AdminConnection::connect(&base).await.unwrap();
+    admin.create_database(&name).await.unwrap();
     let url = match base.rfind('/') {
         Some(i) if i > "postgres://".len() => format!("{}/{}", &base[..i], name),
         _ => format!("{}/{}", base.trim_end_matches('/'), name),
@@ -55,11 +52,8 @@ pub(crate) async fn pg_store() -> Option<(Store, String, String)> {
 
 pub(crate) async fn drop_pg(store: Store, base: String, name: String) {
     store.close().await;
-    let mut admin = sqlx::PgConnection::connect(&base).await.unwrap();
-    sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    let mut admin = AdminConnection::connect(&base).await.unwrap();
+    admin.drop_database(&name).await.unwrap();
 }
 
 /// A document that carries every input the store hands a builder, signed.
