@@ -5,6 +5,8 @@ use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 
 use crate::ob::{self, BuildError, IssuerProfile, Recipient, SCHEMA_VALIDATOR};
+use crate::text::clip;
+use crate::vc::is_uri;
 
 /// CLR 2.0.1 context.
 pub const CLR_CONTEXT: &str = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json";
@@ -102,10 +104,10 @@ pub struct ClrInput {
 
 /// Builds an unsigned `ClrCredential`.
 pub fn clr_credential(input: &ClrInput) -> Result<Value, BuildError> {
-    if !ob::is_uri(&input.id) {
+    if !is_uri(&input.id) {
         return Err(BuildError::NotAUri {
             field: "id",
-            value: crate::status::clip(&input.id),
+            value: clip(&input.id),
         });
     }
     if input.name.trim().is_empty() {
@@ -136,7 +138,7 @@ pub fn clr_credential(input: &ClrInput) -> Result<Value, BuildError> {
             if !known_achievements.contains(&id.as_str()) {
                 return Err(BuildError::Invalid(format!(
                     "association names `{}`, which is not an achievement of an embedded credential",
-                    crate::status::clip(id)
+                    clip(id)
                 )));
             }
         }
@@ -163,10 +165,10 @@ pub fn clr_credential(input: &ClrInput) -> Result<Value, BuildError> {
     let mut subject = Map::new();
     match &input.subject {
         Recipient::Id(id) => {
-            if !ob::is_uri(id) {
+            if !is_uri(id) {
                 return Err(BuildError::NotAUri {
                     field: "credentialSubject.id",
-                    value: crate::status::clip(id),
+                    value: clip(id),
                 });
             }
             subject.insert("id".into(), json!(id));

@@ -10,6 +10,8 @@ pub mod dates;
 pub mod ob;
 pub mod schema;
 pub mod status;
+mod text;
+mod vc;
 pub mod verify;
 
 pub use clr::{clr_credential, stack_associations, Association, AssociationType, ClrInput};

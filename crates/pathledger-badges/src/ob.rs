@@ -8,9 +8,11 @@ use time::OffsetDateTime;
 
 use crate::dates;
 use crate::status::StatusEntry;
+use crate::text::clip;
+use crate::vc::is_uri;
 
-/// Verifiable Credentials Data Model 2.0 context.
-pub const VC_V2: &str = "https://www.w3.org/ns/credentials/v2";
+pub use crate::vc::VC_V2;
+
 /// Open Badges 3.0.3 context (3.0 and 3.0.1 cannot follow VC 2.0; 3.0.2 lacks `awardedDate`).
 pub const OB_CONTEXT: &str = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json";
 /// Defines `1EdTechJsonSchemaValidator2019`; required whenever `credentialSchema` is present.
@@ -286,29 +288,13 @@ pub fn random_salt() -> Result<String, BuildError> {
     Ok(hex::encode(buf))
 }
 
-/// Whether `s` has a URI scheme (`scheme:rest`), which is all JSON-LD needs to keep it an IRI.
-pub(crate) fn is_uri(s: &str) -> bool {
-    let Some((scheme, rest)) = s.split_once(':') else {
-        return false;
-    };
-    !rest.is_empty()
-        && !s.chars().any(char::is_whitespace)
-        && scheme
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic())
-        && scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-}
-
 fn uri(field: &'static str, value: &str) -> Result<(), BuildError> {
     if is_uri(value) {
         Ok(())
     } else {
         Err(BuildError::NotAUri {
             field,
-            value: crate::status::clip(value),
+            value: clip(value),
         })
     }
 }
@@ -333,7 +319,7 @@ fn vocabulary(field: &'static str, value: &str, base: &[&str]) -> Result<(), Bui
     } else {
         Err(BuildError::UnknownVocabulary {
             field,
-            value: crate::status::clip(value),
+            value: clip(value),
         })
     }
 }

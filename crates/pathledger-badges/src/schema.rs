@@ -117,7 +117,7 @@ pub fn validate(kind: SchemaKind, doc: &Value) -> Result<(), SchemaError> {
             } else {
                 path
             };
-            crate::status::clip(&format!("{path}: {e}"))
+            crate::text::clip(&format!("{path}: {e}"))
         })
         .collect();
     if errors.is_empty() {

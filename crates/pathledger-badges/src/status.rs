@@ -13,6 +13,8 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use crate::dates;
+use crate::text::clip;
+use crate::vc::{issuer_id, VC_V2};
 
 /// The smallest list the spec allows: 131,072 entries (16 KiB), so one index reveals little.
 pub const MIN_BITS: u64 = 131_072;
@@ -365,7 +367,7 @@ pub fn status_list_credential(input: &StatusListCredentialInput<'_>) -> Value {
     }
     subject["encodedList"] = json!(input.list.encode());
     let mut doc = json!({
-        "@context": [crate::ob::VC_V2],
+        "@context": [VC_V2],
         "id": input.id,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": input.issuer,
@@ -441,8 +443,8 @@ pub fn check_status(
     // The list's own `id` is not compared with the URL it was fetched from: published lists
     // (e.g. the 1EdTech validator fixture) differ, and the issuer and signature checks below are
     // what make the list trustworthy.
-    let issuer = crate::verify::issuer_id(list_credential)
-        .ok_or_else(|| verr("the status list has no issuer".into()))?;
+    let issuer =
+        issuer_id(list_credential).ok_or_else(|| verr("the status list has no issuer".into()))?;
     if let Some(expected) = expected_issuer {
         if issuer != expected {
             return Err(verr(format!(
@@ -533,15 +535,4 @@ pub fn check_status(
         index: entry.index,
         set: list.get(position)?,
     })
-}
-
-/// Shortens untrusted text placed in messages.
-pub(crate) fn clip(s: &str) -> String {
-    if s.chars().count() <= 120 {
-        s.to_owned()
-    } else {
-        let mut out: String = s.chars().take(117).collect();
-        out.push_str("...");
-        out
-    }
 }

@@ -14,9 +14,12 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::dates;
-use crate::ob::is_uri;
 use crate::schema::{self, SchemaError, SchemaKind};
-use crate::status::{check_status, clip, StatusEntry, StatusError, StatusPurpose};
+use crate::status::{check_status, StatusEntry, StatusError, StatusPurpose};
+use crate::text::clip;
+use crate::vc::{is_uri, VC_V2};
+
+pub use crate::vc::issuer_id;
 
 /// VC 1.1 context (accepted on input).
 pub const VC_V1: &str = "https://www.w3.org/2018/credentials/v1";
@@ -323,15 +326,6 @@ struct Finding {
     message: String,
 }
 
-/// The issuer id: `issuer` as a string or `issuer.id`.
-pub fn issuer_id(doc: &Value) -> Option<&str> {
-    match doc.get("issuer")? {
-        Value::String(s) => Some(s),
-        Value::Object(o) => o.get("id").and_then(Value::as_str),
-        _ => None,
-    }
-}
-
 fn has_type(doc: &Value, t: &str) -> bool {
     match doc.get("type") {
         Some(Value::Array(a)) => a.iter().any(|x| x == t),
@@ -378,7 +372,7 @@ fn well_formed(doc: &Value) -> Result<Structure, Failure> {
         _ => None,
     };
     let v1 = first_context == Some(VC_V1);
-    if !(v1 || first_context == Some(crate::ob::VC_V2)) {
+    if !(v1 || first_context == Some(VC_V2)) {
         return bad(
             "NO_VC_CONTEXT",
             "The file does not declare itself as a W3C Verifiable Credential (its @context is missing or wrong).",

@@ -8,9 +8,9 @@
 use std::time::Instant;
 
 use ed25519_dalek::{Signer as _, SigningKey};
+use pathledger_store::scratch::AdminConnection;
 use pathledger_store::*;
 use serde_json::json;
-use sqlx::Connection as _;
 
 fn build(ctx: IssueContext<'_>) -> Result<String, serde_json::Error> {
     let unsigned = json!({
@@ -197,10 +197,8 @@ async fn run() -> Result<(), StoreError> {
 
     if let Ok(base) = std::env::var("PATHLEDGER_TEST_POSTGRES_URL") {
         let name = format!("plbench_{}", std::process::id());
-        let mut c = sqlx::PgConnection::connect(&base).await?;
-        sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
-            .execute(&mut c)
-            .await?;
+        let mut c = AdminConnection::connect(&base).await?;
+        c.create_database(&name).await?;
         let url = match base.rfind('/') {
             Some(i) if i > "postgres://".len() => format!("{}/{}", &base[..i], name),
             _ => format!("{}/{}", base.trim_end_matches('/'), name),
@@ -208,9 +206,7 @@ async fn run() -> Result<(), StoreError> {
         let store = Store::open(StoreConfig::new(url, Kek::generate()?)).await?;
         let r = bulk_rate(&store, rows).await;
         store.close().await;
-        sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-            .execute(&mut c)
-            .await?;
+        c.drop_database(&name).await?;
         let r = r?;
         println!(
             "PostgreSQL bulk issue end to end:    {r:>9.0} /s  = {:.2}x bare build+sign (goal 0.3x), {:.2}x raw sign",

@@ -127,7 +127,8 @@ async fn checkpoint(
 
 #[cfg(test)]
 mod tests {
-    use crate::{Kek, Store, StoreConfig};
+    use crate::crypto::Kek;
+    use crate::store::{Store, StoreConfig};
     use sqlx::Connection as _;
 
     /// Rows in the database file alone, ignoring the write-ahead log (`immutable=1` reads the

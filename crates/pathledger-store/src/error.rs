@@ -147,3 +147,14 @@ impl From<sqlx::Error> for StoreError {
         }
     }
 }
+
+/// Maps a unique violation to a conflict that names what was duplicated.
+pub(crate) fn dup(what: &str) -> impl Fn(StoreError) -> StoreError + '_ {
+    move |e| {
+        if e.is_unique_violation() {
+            StoreError::conflict(format!("{what} already exists"))
+        } else {
+            e
+        }
+    }
+}

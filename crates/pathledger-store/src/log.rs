@@ -13,10 +13,11 @@ use serde::Serialize;
 use crate::crypto::{new_id, now_ms, random_bytes, sha256, Kek};
 use crate::error::StoreError;
 use crate::model::{AuditProblem, AuditReport, InclusionBundle, LogEntry};
+use crate::rows::{row_to_entry, row_to_head, ENTRY_COLS, HEAD_COLS};
 use crate::sql::{
     args, insert_statements, list_placeholders, Backend, Col, Db, Row, Stmt, Tx, Val,
 };
-use crate::Store;
+use crate::store::Store;
 
 /// Stored node key: `level << 56 | index`. Indexes stay below 2^56 in any real log.
 pub(crate) fn nid(id: NodeId) -> Result<i64, StoreError> {
@@ -341,34 +342,6 @@ pub(crate) async fn ensure_log_key(db: &Db, kek: &Kek) -> Result<(String, Signin
         message: "could not settle the log key".into(),
     })
 }
-
-fn row_to_entry(r: &Row) -> Result<LogEntry, StoreError> {
-    let data = r.bytes("data")?;
-    Ok(LogEntry {
-        index: r.u64("idx")?,
-        event: r.text("event")?,
-        credential_id: r.opt_text("credential_id")?,
-        data: String::from_utf8(data)
-            .map_err(|_| StoreError::integrity("log entry data is not UTF-8"))?,
-        leaf_hash: r.hash("leaf_hash")?,
-        created_ms: r.i64("created_ms")?,
-    })
-}
-
-fn row_to_head(r: &Row) -> Result<SignedTreeHead, StoreError> {
-    let sig = r.bytes("signature")?;
-    Ok(SignedTreeHead {
-        tree_size: r.u64("tree_size")?,
-        root_hash: r.hash("root_hash")?,
-        timestamp_ms: r.u64("timestamp_ms")?,
-        key_id: r.text("key_id")?,
-        signature: <[u8; 64]>::try_from(sig.as_slice())
-            .map_err(|_| StoreError::integrity("tree head signature is not 64 bytes"))?,
-    })
-}
-
-const ENTRY_COLS: &str = "idx, event, credential_id, data, leaf_hash, created_ms";
-const HEAD_COLS: &str = "tree_size, root_hash, timestamp_ms, key_id, signature";
 
 impl Store {
     /// Number of leaves in the log (committed).

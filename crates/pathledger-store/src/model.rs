@@ -341,6 +341,11 @@ pub struct StatusAssignment {
     pub index: u64,
 }
 
+/// The public URL of status list `list_id` under `status_base_url` (no trailing `/`).
+pub(crate) fn status_list_url(status_base_url: &str, list_id: &str) -> String {
+    format!("{status_base_url}/{list_id}")
+}
+
 /// A status list's bits, ready to be encoded and signed by the caller (bit i = bit 7 − i mod 8 of byte ⌊i/8⌋).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusListBits {

@@ -707,7 +707,9 @@ pub(crate) fn list_placeholders(first: usize, count: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{keyed_sql, sqlite_sql, Backend, Keys, Val};
+    use super::{keyed_sql, sqlite_sql, Backend, Keys, Stmt, Val};
+    use crate::store::Store;
+    use crate::testutil::{drop_pg, pg_store, sqlite_store};
     use sqlx::{Connection as _, Row as _};
 
     /// On a table bulk-filled since its last `ANALYZE` (as bulk issuance leaves `educator_identifiers`
@@ -715,7 +717,7 @@ mod tests {
     /// the keyed form must still probe the index once per key.
     #[tokio::test]
     async fn keyed_lookups_probe_the_index_on_a_table_with_stale_statistics() {
-        let Some(url) = crate::test_postgres_url() else {
+        let Some(url) = crate::testutil::test_postgres_url() else {
             return;
         };
         let mut c = sqlx::PgConnection::connect(&url).await.expect("connect");
@@ -795,5 +797,141 @@ mod tests {
         assert_eq!(sqlite_sql("SELECT $1, $2"), "SELECT $1, $2");
         let rep = format!("{sql} WHERE x = $1");
         assert_eq!(sqlite_sql(&rep), rep);
+    }
+
+    /// `insert_statements` (run by `insert_rows`) stores every value as given (NULLs too) on either backend, and refuses a
+    /// value of the wrong type for its column.
+    async fn insert_rows_round_trip(store: &Store) {
+        use crate::sql::{insert_rows, Col, Val};
+        let cols = [
+            ("t", Col::Text),
+            ("i", Col::I64),
+            ("b", Col::Bytes),
+            ("f", Col::Bool),
+        ];
+        let mut tx = store.db().begin().await.unwrap();
+        tx.execute(
+            "CREATE TABLE insert_rows_probe (t TEXT, i BIGINT, b BYTEA, f BOOLEAN)"
+                .replace(
+                    "BYTEA",
+                    if tx.backend() == Backend::Sqlite {
+                        "BLOB"
+                    } else {
+                        "BYTEA"
+                    },
+                )
+                .as_str(),
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+        let rows: Vec<Vec<Val>> = (0..5)
+            .map(|k: i64| {
+                vec![
+                    if k == 2 {
+                        Val::OptText(None)
+                    } else {
+                        Val::Text(format!("r{k} 'quoted' \\ {{\"json\": [1]}}"))
+                    },
+                    if k == 3 {
+                        Val::OptI64(None)
+                    } else {
+                        Val::I64(k * 1_000_000_007)
+                    },
+                    Val::Bytes(vec![k as u8, 0, 255]),
+                    Val::Bool(k % 2 == 0),
+                ]
+            })
+            .collect();
+        // A chunk of 2 on SQLite: three statements.
+        insert_rows(&mut tx, "insert_rows_probe", &cols, rows, 2)
+            .await
+            .unwrap();
+        let back = tx
+            .fetch_all(
+                "SELECT t, i, b, f FROM insert_rows_probe ORDER BY b",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(back.len(), 5);
+        for (k, r) in back.iter().enumerate() {
+            let k = k as i64;
+            let t = r.opt_text("t").unwrap();
+            assert_eq!(
+                t,
+                (k != 2).then(|| format!("r{k} 'quoted' \\ {{\"json\": [1]}}"))
+            );
+            assert_eq!(
+                r.opt_i64("i").unwrap(),
+                (k != 3).then_some(k * 1_000_000_007)
+            );
+            assert_eq!(r.bytes("b").unwrap(), vec![k as u8, 0, 255]);
+            assert_eq!(r.bool("f").unwrap(), k % 2 == 0);
+        }
+        let wrong = vec![vec![
+            Val::I64(1),
+            Val::I64(1),
+            Val::Bytes(Vec::new()),
+            Val::Bool(true),
+        ]];
+        let e = insert_rows(&mut tx, "insert_rows_probe", &cols, wrong, 2).await;
+        if tx.backend() == Backend::Postgres {
+            assert!(e.is_err(), "a number for a text column");
+        }
+        let short = vec![vec![Val::I64(1)]];
+        assert!(insert_rows(&mut tx, "insert_rows_probe", &cols, short, 2)
+            .await
+            .is_err());
+        drop(tx);
+
+        // `execute_while` runs the statement and the work, and reports the statement's error.
+        let mut tx = store.db().begin().await.unwrap();
+        let stmts = crate::sql::insert_statements(
+            tx.backend(),
+            "log_head",
+            &[("id", Col::I64), ("size", Col::I64)],
+            vec![vec![Val::I64(2), Val::I64(0)]],
+            10,
+        )
+        .unwrap();
+        let mut ran = false;
+        let e = tx
+            .execute_while(stmts.into_iter().next(), || ran = true)
+            .await;
+        assert!(ran, "the work ran");
+        assert!(e.is_err(), "log_head allows only id 1: {e:?}");
+        drop(tx);
+        let mut tx = store.db().begin().await.unwrap();
+        let made = tx
+            .execute_while(
+                Some(Stmt {
+                    sql: "UPDATE log_head SET size = size WHERE id = 1".into(),
+                    args: Vec::new(),
+                    copy: None,
+                }),
+                || 7,
+            )
+            .await
+            .unwrap();
+        assert_eq!(made, 7);
+        assert_eq!(tx.execute_while(None, || 8).await.unwrap(), 8);
+        drop(tx);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn insert_rows_round_trips_on_sqlite() {
+        let (_dir, store) = sqlite_store().await;
+        insert_rows_round_trip(&store).await;
+        store.close().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn insert_rows_round_trips_on_postgres() {
+        let Some((store, base, name)) = pg_store().await else {
+            return;
+        };
+        insert_rows_round_trip(&store).await;
+        drop_pg(store, base, name).await;
     }
 }

@@ -13,6 +13,7 @@ use pathledger_signing::{
     sign_document, verify_batch, verify_document, Cryptosuite, DidKeyResolver, ProofOptions,
     ProofOutcome, SigningKey,
 };
+use pathledger_store::scratch::AdminConnection;
 use pathledger_store::{Kek, Recipient};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
@@ -363,7 +364,6 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<f64>>,
 {
-    use sqlx::Connection as _;
     let name = format!(
         "pathledger_bench_{}_{}",
         std::process::id(),
@@ -371,11 +371,11 @@ where
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_micros())
     );
-    let mut admin = sqlx::PgConnection::connect(url)
+    let mut admin = AdminConnection::connect(url)
         .await
         .with_context(|| format!("connecting to {POSTGRES_ENV}"))?;
-    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-        .execute(&mut admin)
+    admin
+        .create_database(&name)
         .await
         .context("creating the bench database")?;
     let result = async {
@@ -392,9 +392,7 @@ where
         Ok::<_, anyhow::Error>(out)
     }
     .await;
-    let dropped = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .execute(&mut admin)
-        .await;
+    let dropped = admin.drop_database(&name).await;
     let r = result?;
     dropped.context("dropping the bench database")?;
     Ok(r)

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use ed25519_dalek::{Signature, VerifyingKey};
+use pathledger_store::scratch::AdminConnection;
 use pathledger_store::*;
 use serde_json::{json, Value};
 use sqlx::Connection as _;
@@ -47,10 +48,8 @@ impl Harness {
     pub async fn finish(self) {
         self.store.close().await;
         if let (Some(admin), Some(name)) = (&self.admin_url, &self.db_name) {
-            if let Ok(mut c) = sqlx::PgConnection::connect(admin).await {
-                let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                    .execute(&mut c)
-                    .await;
+            if let Ok(mut c) = AdminConnection::connect(admin).await {
+                let _ = c.drop_database(name).await;
             }
         }
     }
@@ -86,14 +85,11 @@ pub async fn postgres() -> Option<Harness> {
     let mut rnd = [0u8; 8];
     getrandom::getrandom(&mut rnd).expect("random");
     let name = format!("pltest_{}", hex::encode(rnd));
-    let mut c = sqlx::PgConnection::connect(&base)
+    let mut c = AdminConnection::connect(&base)
         .await
         .expect("connect to PostgreSQL");
-    sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
-        .execute(&mut c)
-        .await
-        .expect("create database");
-    c.close().await.ok();
+    c.create_database(&name).await.expect("create database");
+    c.close().await;
     let url = match base.rfind('/') {
         Some(i) if i > "postgres://".len() => format!("{}/{}", &base[..i], name),
         _ => format!("{}/{}", base.trim_end_matches('/'), name),

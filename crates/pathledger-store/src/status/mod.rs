@@ -1,16 +1,20 @@
-//! Revoke, suspend and reinstate (status bits + log entry + reason, one transaction), status
-//! list bits for re-signing, and credential reads.
+//! Credential status: revoke, suspend and reinstate (status bits + log entry + reason, one
+//! transaction), and status list bits for re-signing. Below: the bits of a list (`bits`) and the
+//! allocation of status indexes to new credentials (`allocation`).
+
+pub(crate) mod allocation;
+pub(crate) mod bits;
 
 use crate::crypto::now_ms;
 use crate::error::StoreError;
-use crate::issue::{row_to_credential, CRED_COLS};
 use crate::log::{document_hash_hex, LeafData, LogAppender};
 use crate::model::{
-    CredentialRecord, CredentialStatus, StatusChange, StatusChangeOutcome, StatusListBits,
-    StatusPurpose,
+    CredentialStatus, StatusChange, StatusChangeOutcome, StatusListBits, StatusPurpose,
 };
-use crate::sql::{args, keyed_sql, Backend, Keys, Tx};
-use crate::{check_text, Store};
+use crate::rows::{row_to_credential, CRED_COLS};
+use crate::sql::{args, Backend};
+use crate::store::Store;
+use bits::ListBits;
 
 impl Store {
     /// Revokes, suspends or reinstates a credential: flips its bit in the status list (bumping
@@ -41,7 +45,7 @@ impl Store {
             .fetch_optional(&sql, args![credential_id])
             .await?
             .ok_or_else(|| StoreError::not_found("credential", credential_id))?;
-        let cred = row_to_credential(self, &row)?;
+        let cred = row_to_credential(&row, self.status_base_url())?;
         let (from, to, entry, bit) = match (change, cred.status) {
             (_, CredentialStatus::Revoked) => {
                 return Err(StoreError::conflict(format!(
@@ -202,151 +206,5 @@ impl Store {
             .iter()
             .map(|r| Ok((r.text("id")?, StatusPurpose::parse(&r.text("purpose")?)?, r.i64("version")?)))
             .collect()
-    }
-
-    /// One credential.
-    pub async fn credential(&self, id: &str) -> Result<CredentialRecord, StoreError> {
-        check_text("credential_id", id, 2048)?;
-        let sql = format!("SELECT {CRED_COLS} FROM credentials WHERE id = $1");
-        let row = self
-            .db()
-            .fetch_optional(&sql, args![id])
-            .await?
-            .ok_or_else(|| StoreError::not_found("credential", id))?;
-        row_to_credential(self, &row)
-    }
-
-    /// An educator's credentials, newest first.
-    pub async fn credentials_for_educator(
-        &self,
-        educator_id: &str,
-    ) -> Result<Vec<CredentialRecord>, StoreError> {
-        let sql = format!(
-            "SELECT {CRED_COLS} FROM credentials WHERE educator_id = $1 ORDER BY issued_ms DESC, log_index DESC"
-        );
-        self.db()
-            .fetch_all(&sql, args![educator_id])
-            .await?
-            .iter()
-            .map(|r| row_to_credential(self, r))
-            .collect()
-    }
-
-    /// What each of `educator_ids` holds by the ledger's own records, for award decisions:
-    /// (educator id, achievement id) of every active credential not expired at `now_ms`.
-    /// Reads in chunks, so a whole bulk cohort costs a few queries.
-    pub async fn active_holdings(
-        &self,
-        educator_ids: &[String],
-        now_ms: i64,
-    ) -> Result<Vec<(String, String)>, StoreError> {
-        let mut out = Vec::new();
-        for chunk in educator_ids.chunks(500) {
-            let (sql, a) = keyed_sql(
-                self.db().backend(),
-                "DISTINCT educator_id, achievement_id",
-                "credentials",
-                "status = 'active' AND (valid_until_ms IS NULL OR valid_until_ms > $1)",
-                "educator_id",
-                Keys::Text(chunk),
-                "",
-                args![now_ms],
-            );
-            for r in self.db().fetch_all(&sql, a).await? {
-                out.push((r.text("educator_id")?, r.text("achievement_id")?));
-            }
-        }
-        Ok(out)
-    }
-
-    /// Status history of a credential: (log index, event, reason, actor, time).
-    pub async fn credential_events(
-        &self,
-        credential_id: &str,
-    ) -> Result<Vec<(u64, String, Option<String>, Option<String>, i64)>, StoreError> {
-        self.db()
-            .fetch_all(
-                "SELECT log_index, event, reason, actor, created_ms FROM credential_events WHERE credential_id = $1 ORDER BY log_index",
-                args![credential_id],
-            )
-            .await?
-            .iter()
-            .map(|r| {
-                Ok((
-                    r.u64("log_index")?,
-                    r.text("event")?,
-                    r.opt_text("reason")?,
-                    r.opt_text("actor")?,
-                    r.i64("created_ms")?,
-                ))
-            })
-            .collect()
-    }
-}
-
-/// Indexes of a status list as bits in the list's own bitstring order (bit `i` is byte `i / 8`,
-/// mask `0x80 >> i % 8`): the allocation bitmap a list row keeps, and the bits of its status.
-pub(crate) struct ListBits(Vec<u8>);
-
-impl ListBits {
-    pub(crate) fn empty(capacity: u64) -> Self {
-        Self(vec![0; capacity.div_ceil(8) as usize])
-    }
-
-    pub(crate) fn from_bytes(
-        list_id: &str,
-        bits: Vec<u8>,
-        capacity: u64,
-    ) -> Result<Self, StoreError> {
-        if bits.len() as u64 != capacity.div_ceil(8) {
-            return Err(StoreError::integrity(format!(
-                "status list {list_id}: allocation bitmap of {} bytes for {capacity} indexes",
-                bits.len()
-            )));
-        }
-        Ok(Self(bits))
-    }
-
-    /// The bitmap of a list created before lists kept one, from its allocation rows.
-    pub(crate) async fn from_allocations(
-        tx: &mut Tx,
-        list_id: &str,
-        capacity: u64,
-    ) -> Result<Self, StoreError> {
-        let mut t = Self::empty(capacity);
-        for r in tx
-            .fetch_all(
-                "SELECT idx FROM status_allocations WHERE list_id = $1",
-                args![list_id],
-            )
-            .await?
-        {
-            let i = r.u64("idx")?;
-            if i >= capacity || !t.claim(i) {
-                return Err(StoreError::integrity(format!(
-                    "status list {list_id}: allocation {i} out of range or repeated"
-                )));
-            }
-        }
-        Ok(t)
-    }
-
-    /// Marks `i` taken; false if it already was (or is out of range).
-    pub(crate) fn claim(&mut self, i: u64) -> bool {
-        let Some(b) = usize::try_from(i / 8).ok().and_then(|b| self.0.get_mut(b)) else {
-            return false;
-        };
-        let mask = 0x80u8 >> (i % 8);
-        let free = *b & mask == 0;
-        *b |= mask;
-        free
-    }
-
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-
-    pub(crate) fn into_bytes(self) -> Vec<u8> {
-        self.0
     }
 }

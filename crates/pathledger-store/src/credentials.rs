@@ -1,0 +1,130 @@
+//! Reading stored credentials: one, an educator's, an organization's (paged), those expiring,
+//! what educators hold, and a credential's status history.
+
+use crate::error::StoreError;
+use crate::model::CredentialRecord;
+use crate::rows::{row_to_credential, CRED_COLS};
+use crate::sql::{args, keyed_sql, Keys};
+use crate::store::Store;
+use crate::validate::check_text;
+
+impl Store {
+    /// One credential.
+    pub async fn credential(&self, id: &str) -> Result<CredentialRecord, StoreError> {
+        check_text("credential_id", id, 2048)?;
+        let sql = format!("SELECT {CRED_COLS} FROM credentials WHERE id = $1");
+        let row = self
+            .db()
+            .fetch_optional(&sql, args![id])
+            .await?
+            .ok_or_else(|| StoreError::not_found("credential", id))?;
+        row_to_credential(&row, self.status_base_url())
+    }
+
+    /// An educator's credentials, newest first.
+    pub async fn credentials_for_educator(
+        &self,
+        educator_id: &str,
+    ) -> Result<Vec<CredentialRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {CRED_COLS} FROM credentials WHERE educator_id = $1 ORDER BY issued_ms DESC, log_index DESC"
+        );
+        self.db()
+            .fetch_all(&sql, args![educator_id])
+            .await?
+            .iter()
+            .map(|r| row_to_credential(r, self.status_base_url()))
+            .collect()
+    }
+
+    /// Credentials of an organization, newest first (paged).
+    pub async fn credentials_for_org(
+        &self,
+        org_id: &str,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<CredentialRecord>, StoreError> {
+        let sql = format!("SELECT {CRED_COLS} FROM credentials WHERE org_id = $1 ORDER BY log_index DESC LIMIT $2 OFFSET $3");
+        self.db()
+            .fetch_all(
+                &sql,
+                args![
+                    org_id,
+                    i64::from(limit),
+                    i64::try_from(offset).unwrap_or(i64::MAX)
+                ],
+            )
+            .await?
+            .iter()
+            .map(|r| row_to_credential(r, self.status_base_url()))
+            .collect()
+    }
+
+    /// Credentials expiring before `before_ms` that are still active and not yet renewed.
+    pub async fn credentials_expiring(
+        &self,
+        org_id: &str,
+        before_ms: i64,
+    ) -> Result<Vec<CredentialRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {CRED_COLS} FROM credentials c WHERE org_id = $1 AND valid_until_ms IS NOT NULL AND valid_until_ms < $2 AND status = 'active' AND NOT EXISTS (SELECT 1 FROM credentials n WHERE n.previous_id = c.id) ORDER BY valid_until_ms"
+        );
+        self.db()
+            .fetch_all(&sql, args![org_id, before_ms])
+            .await?
+            .iter()
+            .map(|r| row_to_credential(r, self.status_base_url()))
+            .collect()
+    }
+
+    /// What each of `educator_ids` holds by the ledger's own records, for award decisions:
+    /// (educator id, achievement id) of every active credential not expired at `now_ms`.
+    /// Reads in chunks, so a whole bulk cohort costs a few queries.
+    pub async fn active_holdings(
+        &self,
+        educator_ids: &[String],
+        now_ms: i64,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in educator_ids.chunks(500) {
+            let (sql, a) = keyed_sql(
+                self.db().backend(),
+                "DISTINCT educator_id, achievement_id",
+                "credentials",
+                "status = 'active' AND (valid_until_ms IS NULL OR valid_until_ms > $1)",
+                "educator_id",
+                Keys::Text(chunk),
+                "",
+                args![now_ms],
+            );
+            for r in self.db().fetch_all(&sql, a).await? {
+                out.push((r.text("educator_id")?, r.text("achievement_id")?));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Status history of a credential: (log index, event, reason, actor, time).
+    pub async fn credential_events(
+        &self,
+        credential_id: &str,
+    ) -> Result<Vec<(u64, String, Option<String>, Option<String>, i64)>, StoreError> {
+        self.db()
+            .fetch_all(
+                "SELECT log_index, event, reason, actor, created_ms FROM credential_events WHERE credential_id = $1 ORDER BY log_index",
+                args![credential_id],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.u64("log_index")?,
+                    r.text("event")?,
+                    r.opt_text("reason")?,
+                    r.opt_text("actor")?,
+                    r.i64("created_ms")?,
+                ))
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,188 @@
+//! Educators: their identifiers (emails, a DID), recipient salt and privacy choices.
+
+use crate::crypto::{new_sorted_id, now_ms, random_bytes};
+use crate::error::{dup, StoreError};
+use crate::model::{Educator, NewEducator};
+use crate::rows::row_to_educator;
+use crate::sql::args;
+use crate::store::Store;
+use crate::validate::{check_text, normalize_email};
+
+impl Store {
+    /// Creates an educator with one or more emails and/or a DID, and a fresh recipient salt.
+    pub async fn create_educator(&self, new: NewEducator) -> Result<Educator, StoreError> {
+        check_text("display_name", &new.display_name, 512)?;
+        let mut emails = Vec::new();
+        for e in &new.emails {
+            emails.push(normalize_email("emails", e)?);
+        }
+        if let Some(d) = &new.did {
+            check_text("did", d, 2048)?;
+            if !d.starts_with("did:") {
+                return Err(StoreError::invalid("did", "must start with did:"));
+            }
+        }
+        if emails.is_empty() && new.did.is_none() {
+            return Err(StoreError::invalid(
+                "emails",
+                "an educator needs an email or a DID",
+            ));
+        }
+        let ed = Educator {
+            id: new_sorted_id("edu")?,
+            org_id: new.org_id.clone(),
+            display_name: new.display_name.clone(),
+            emails,
+            did: new.did.clone(),
+            salt: hex::encode(random_bytes::<16>()?),
+            show_email: new.show_email,
+            show_did: new.show_did,
+            community_opt_in: new.community_opt_in,
+            created_ms: now_ms(),
+        };
+        let mut tx = self.db().begin().await?;
+        if tx
+            .fetch_optional(
+                "SELECT id FROM organizations WHERE id = $1",
+                args![ed.org_id.as_str()],
+            )
+            .await?
+            .is_none()
+        {
+            return Err(StoreError::not_found("organization", ed.org_id.clone()));
+        }
+        tx.execute(
+            "INSERT INTO educators (id, org_id, display_name, salt, show_email, show_did, community_opt_in, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            args![ed.id.as_str(), ed.org_id.as_str(), ed.display_name.as_str(), ed.salt.as_str(), ed.show_email, ed.show_did, ed.community_opt_in, ed.created_ms],
+        )
+        .await?;
+        for (i, e) in ed.emails.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO educator_identifiers (kind, value, educator_id, is_primary) VALUES ('email', $1, $2, $3)",
+                args![e.as_str(), ed.id.as_str(), i == 0],
+            )
+            .await
+            .map_err(dup("an educator with this email"))?;
+        }
+        if let Some(d) = &ed.did {
+            tx.execute(
+                "INSERT INTO educator_identifiers (kind, value, educator_id, is_primary) VALUES ('did', $1, $2, $3)",
+                args![d.as_str(), ed.id.as_str(), true],
+            )
+            .await
+            .map_err(dup("an educator with this DID"))?;
+        }
+        tx.commit().await?;
+        Ok(ed)
+    }
+
+    /// One educator.
+    pub async fn educator(&self, id: &str) -> Result<Educator, StoreError> {
+        let r = self
+            .db()
+            .fetch_optional(
+                "SELECT id, org_id, display_name, salt, show_email, show_did, community_opt_in, created_ms FROM educators WHERE id = $1",
+                args![id],
+            )
+            .await?
+            .ok_or_else(|| StoreError::not_found("educator", id))?;
+        let ids = self
+            .db()
+            .fetch_all(
+                "SELECT kind, value FROM educator_identifiers WHERE educator_id = $1 ORDER BY is_primary DESC, value",
+                args![id],
+            )
+            .await?;
+        row_to_educator(&r, &ids)
+    }
+
+    /// The educators of an organization (ids and names), by name.
+    pub async fn educators_in_org(
+        &self,
+        org_id: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        self.db()
+            .fetch_all(
+                "SELECT id, display_name FROM educators WHERE org_id = $1 ORDER BY display_name, id",
+                args![org_id],
+            )
+            .await?
+            .iter()
+            .map(|r| Ok((r.text("id")?, r.text("display_name")?)))
+            .collect()
+    }
+
+    /// The educator having this email, if any.
+    pub async fn educator_by_email(&self, email: &str) -> Result<Option<Educator>, StoreError> {
+        let email = normalize_email("email", email)?;
+        let r = self
+            .db()
+            .fetch_optional(
+                "SELECT educator_id FROM educator_identifiers WHERE kind = 'email' AND value = $1",
+                args![email.as_str()],
+            )
+            .await?;
+        match r {
+            Some(r) => Ok(Some(self.educator(&r.text("educator_id")?).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Adds an email to an educator.
+    pub async fn add_educator_email(
+        &self,
+        educator_id: &str,
+        email: &str,
+    ) -> Result<(), StoreError> {
+        let email = normalize_email("email", email)?;
+        let mut tx = self.db().begin().await?;
+        if tx
+            .fetch_optional("SELECT id FROM educators WHERE id = $1", args![educator_id])
+            .await?
+            .is_none()
+        {
+            return Err(StoreError::not_found("educator", educator_id));
+        }
+        tx.execute(
+            "INSERT INTO educator_identifiers (kind, value, educator_id, is_primary) VALUES ('email', $1, $2, $3)",
+            args![email.as_str(), educator_id, false],
+        )
+        .await
+        .map_err(dup("an educator with this email"))?;
+        tx.commit().await
+    }
+
+    /// Updates the opt-in flags.
+    pub async fn set_educator_preferences(
+        &self,
+        educator_id: &str,
+        show_email: bool,
+        show_did: bool,
+        community_opt_in: bool,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.db().begin().await?;
+        let n = tx
+            .execute(
+                "UPDATE educators SET show_email = $1, show_did = $2, community_opt_in = $3 WHERE id = $4",
+                args![show_email, show_did, community_opt_in, educator_id],
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::not_found("educator", educator_id));
+        }
+        tx.commit().await
+    }
+
+    /// Ids of educators who opted in to communities of practice.
+    pub async fn community_educators(&self) -> Result<Vec<String>, StoreError> {
+        self.db()
+            .fetch_all(
+                "SELECT id FROM educators WHERE community_opt_in ORDER BY display_name, id",
+                args![],
+            )
+            .await?
+            .iter()
+            .map(|r| r.text("id"))
+            .collect()
+    }
+}

@@ -1,0 +1,160 @@
+//! Evidence submissions and the assessor's decision on them.
+
+use crate::crypto::{new_id, now_ms};
+use crate::error::StoreError;
+use crate::model::{EvidenceSubmission, SubmissionState};
+use crate::rows::{row_to_submission, SUB_COLS};
+use crate::sql::args;
+use crate::store::Store;
+use crate::validate::check_text;
+
+impl Store {
+    /// Submits evidence for a micro-credential, optionally assigned to an assessor.
+    pub async fn submit_evidence(
+        &self,
+        org_id: &str,
+        educator_id: &str,
+        achievement_id: &str,
+        document: &serde_json::Value,
+        assessor_user_id: Option<&str>,
+    ) -> Result<EvidenceSubmission, StoreError> {
+        check_text("achievement_id", achievement_id, 2048)?;
+        let s = EvidenceSubmission {
+            id: new_id("sub")?,
+            org_id: org_id.to_owned(),
+            educator_id: educator_id.to_owned(),
+            achievement_id: achievement_id.to_owned(),
+            document: document.clone(),
+            assessor_user_id: assessor_user_id.map(str::to_owned),
+            state: SubmissionState::Submitted,
+            decision_comment: None,
+            decided_by: None,
+            created_ms: now_ms(),
+            decided_ms: None,
+        };
+        let mut tx = self.db().begin().await?;
+        if tx
+            .fetch_optional("SELECT id FROM educators WHERE id = $1", args![educator_id])
+            .await?
+            .is_none()
+        {
+            return Err(StoreError::not_found("educator", educator_id));
+        }
+        tx.execute(
+            &format!("INSERT INTO evidence_submissions ({SUB_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, $8, NULL)"),
+            args![s.id.as_str(), org_id, educator_id, achievement_id, document.to_string(), assessor_user_id, s.state.as_str(), s.created_ms],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(s)
+    }
+
+    /// Assigns (or reassigns) the assessor of a submission.
+    pub async fn assign_assessor(
+        &self,
+        submission_id: &str,
+        assessor_user_id: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.db().begin().await?;
+        let n = tx
+            .execute(
+                "UPDATE evidence_submissions SET assessor_user_id = $1 WHERE id = $2 AND state = 'submitted'",
+                args![assessor_user_id, submission_id],
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::not_found("open submission", submission_id));
+        }
+        tx.commit().await
+    }
+
+    /// Records the assessor's decision (accepted or returned with a comment). Only the assigned
+    /// assessor may decide, and only once.
+    pub async fn decide_evidence(
+        &self,
+        submission_id: &str,
+        assessor_user_id: &str,
+        accept: bool,
+        comment: Option<&str>,
+    ) -> Result<EvidenceSubmission, StoreError> {
+        let state = if accept {
+            SubmissionState::Accepted
+        } else {
+            SubmissionState::Returned
+        };
+        let mut tx = self.db().begin().await?;
+        let row = tx
+            .fetch_optional(
+                &format!("SELECT {SUB_COLS} FROM evidence_submissions WHERE id = $1"),
+                args![submission_id],
+            )
+            .await?
+            .ok_or_else(|| StoreError::not_found("submission", submission_id))?;
+        let mut sub = row_to_submission(&row)?;
+        if sub.assessor_user_id.as_deref() != Some(assessor_user_id) {
+            return Err(StoreError::Forbidden {
+                message: "only the assigned assessor can decide this submission".into(),
+            });
+        }
+        if sub.state != SubmissionState::Submitted {
+            return Err(StoreError::conflict("this submission was already decided"));
+        }
+        let now = now_ms();
+        tx.execute(
+            "UPDATE evidence_submissions SET state = $1, decision_comment = $2, decided_by = $3, decided_ms = $4 WHERE id = $5 AND state = 'submitted'",
+            args![state.as_str(), comment, assessor_user_id, now, submission_id],
+        )
+        .await?;
+        tx.commit().await?;
+        sub.state = state;
+        sub.decision_comment = comment.map(str::to_owned);
+        sub.decided_by = Some(assessor_user_id.to_owned());
+        sub.decided_ms = Some(now);
+        Ok(sub)
+    }
+
+    /// One submission.
+    pub async fn submission(&self, id: &str) -> Result<EvidenceSubmission, StoreError> {
+        let r = self
+            .db()
+            .fetch_optional(
+                &format!("SELECT {SUB_COLS} FROM evidence_submissions WHERE id = $1"),
+                args![id],
+            )
+            .await?
+            .ok_or_else(|| StoreError::not_found("submission", id))?;
+        row_to_submission(&r)
+    }
+
+    /// Submissions of an educator.
+    pub async fn submissions_for_educator(
+        &self,
+        educator_id: &str,
+    ) -> Result<Vec<EvidenceSubmission>, StoreError> {
+        self.db()
+            .fetch_all(
+                &format!("SELECT {SUB_COLS} FROM evidence_submissions WHERE educator_id = $1 ORDER BY created_ms, id"),
+                args![educator_id],
+            )
+            .await?
+            .iter()
+            .map(row_to_submission)
+            .collect()
+    }
+
+    /// Submissions assigned to an assessor.
+    pub async fn submissions_for_assessor(
+        &self,
+        assessor_user_id: &str,
+    ) -> Result<Vec<EvidenceSubmission>, StoreError> {
+        self.db()
+            .fetch_all(
+                &format!("SELECT {SUB_COLS} FROM evidence_submissions WHERE assessor_user_id = $1 ORDER BY created_ms, id"),
+                args![assessor_user_id],
+            )
+            .await?
+            .iter()
+            .map(row_to_submission)
+            .collect()
+    }
+}
