@@ -10,6 +10,7 @@ pub mod bulk;
 mod clr;
 mod definitions;
 pub mod demo;
+pub mod documents;
 pub mod endorsements;
 mod error;
 pub mod evidence;

@@ -570,6 +570,45 @@ pub struct IssueContext<'a> {
     pub key: &'a SigningKeyHandle,
 }
 
+/// The `achievement_id` of a ledger record for a caller's own document (VC-API issuance): it
+/// names no achievement definition, and no definition id can be empty.
+pub const NO_ACHIEVEMENT: &str = "";
+
+/// A request to put a caller's own document on the ledger (the VC-API issue route): no
+/// achievement definition and no educator, but the same record, status entry, log leaf and
+/// idempotency as any credential we issue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentRequest {
+    /// Issuer.
+    pub issuer_id: String,
+    /// The id the document already has; `None` = the store makes a `urn:uuid:` id.
+    pub credential_id: Option<String>,
+    /// Who the document is about (its subject's id), hashed into the record's recipient hash.
+    pub subject: Option<String>,
+    /// Expiry.
+    pub valid_until_ms: Option<i64>,
+    /// Retry key: the same key in the same organization returns the first result.
+    pub idempotency_key: Option<String>,
+    /// What the caller sent (compared for idempotency; never stored).
+    pub payload: serde_json::Value,
+}
+
+/// What a document builder gets inside the transaction.
+pub struct DocumentContext<'a> {
+    /// The credential id (the requested one, or a new `urn:uuid:`).
+    pub credential_id: String,
+    /// The request.
+    pub request: &'a DocumentRequest,
+    /// Issuing organization.
+    pub org_id: &'a str,
+    /// Issuance time (ms).
+    pub issued_ms: i64,
+    /// Revocation status entry.
+    pub revocation: &'a StatusAssignment,
+    /// The issuer's active key, for signing only.
+    pub key: &'a SigningKeyHandle,
+}
+
 /// Result of an issuance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssueOutcome {

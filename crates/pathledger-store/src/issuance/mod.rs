@@ -9,6 +9,7 @@
 
 mod batch;
 mod build;
+mod document;
 mod plan;
 mod prepare;
 mod recipients;

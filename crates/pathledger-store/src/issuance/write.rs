@@ -19,6 +19,21 @@ pub(super) struct NewRecord {
     pub(super) new_educator: bool,
 }
 
+impl NewRecord {
+    /// A record made outside a batch (a caller's own document), inserted by
+    /// [`credential_statements`] like the batch's.
+    pub(super) fn single(record: CredentialRecord, request_hash: [u8; 32]) -> Self {
+        Self {
+            pos: 0,
+            for_sql: record.document.clone(),
+            record,
+            request_hash,
+            award_role_id: None,
+            new_educator: false,
+        }
+    }
+}
+
 /// What every row of one batch shares once it is built.
 pub(super) struct RowCtx<'a> {
     pub(super) org_id: &'a str,
