@@ -15,9 +15,8 @@ use pathledger_signing::{
 };
 use pathledger_store::scratch::AdminConnection;
 use pathledger_store::{Kek, Recipient};
+use pathledger_test_support::HttpClient;
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
-use tokio::net::TcpStream;
 
 /// Environment variable naming a PostgreSQL server for `bulk_issue_postgres`.
 pub const POSTGRES_ENV: &str = "PATHLEDGER_TEST_POSTGRES_URL";
@@ -398,62 +397,10 @@ where
     Ok(r)
 }
 
-/// One HTTP/1.1 keep-alive connection: POSTs `body` to `/api/v1/verify` and reads the reply.
-struct Client {
-    stream: BufReader<TcpStream>,
-    host: String,
-}
-
-impl Client {
-    async fn connect(addr: SocketAddr) -> Result<Self> {
-        let stream = TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
-        Ok(Self {
-            stream: BufReader::new(stream),
-            host: addr.to_string(),
-        })
-    }
-
-    /// Returns the status code and body.
-    async fn post(&mut self, path: &str, body: &[u8]) -> Result<(u16, Vec<u8>)> {
-        let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-            self.host,
-            body.len()
-        );
-        let s = self.stream.get_mut();
-        s.write_all(head.as_bytes()).await?;
-        s.write_all(body).await?;
-        let mut line = String::new();
-        self.stream.read_line(&mut line).await?;
-        let status: u16 = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .with_context(|| format!("bad status line {line:?}"))?;
-        let mut length = None;
-        loop {
-            line.clear();
-            if self.stream.read_line(&mut line).await? == 0 {
-                bail!("connection closed in the headers");
-            }
-            let l = line.trim_end();
-            if l.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = l.split_once(':') {
-                if k.trim().eq_ignore_ascii_case("content-length") {
-                    length = v.trim().parse::<usize>().ok();
-                } else if k.trim().eq_ignore_ascii_case("transfer-encoding") {
-                    bail!("chunked replies are not expected from /api/v1/verify");
-                }
-            }
-        }
-        let length = length.context("reply without Content-Length")?;
-        let mut buf = vec![0u8; length];
-        self.stream.read_exact(&mut buf).await?;
-        Ok((status, buf))
-    }
+/// POSTs `body` to `/api/v1/verify` on the client's keep-alive connection; status and body.
+async fn post_verify(c: &mut HttpClient, body: &[u8]) -> Result<(u16, Vec<u8>)> {
+    let r = c.send("POST", "/api/v1/verify", None, Some(body)).await?;
+    Ok((r.status.as_u16(), r.body))
 }
 
 fn verdict_of(body: &[u8]) -> String {
@@ -466,8 +413,8 @@ fn verdict_of(body: &[u8]) -> String {
 /// `total` verifications over HTTP from `clients` concurrent connections; requests per second.
 async fn http_verify(addr: SocketAddr, body: &[u8], total: usize, clients: usize) -> Result<f64> {
     // One untimed request: the server is up and our credential verifies as valid over HTTP.
-    let mut probe = Client::connect(addr).await?;
-    let (status, reply) = probe.post("/api/v1/verify", body).await?;
+    let mut probe = HttpClient::new(addr);
+    let (status, reply) = post_verify(&mut probe, body).await?;
     let verdict = verdict_of(&reply);
     if status != 200 || verdict != "valid" {
         bail!("POST /api/v1/verify answered {status} with verdict {verdict:?}");
@@ -479,9 +426,9 @@ async fn http_verify(addr: SocketAddr, body: &[u8], total: usize, clients: usize
         for _ in 0..clients {
             let body = body.to_vec();
             tasks.push(tokio::spawn(async move {
-                let mut c = Client::connect(addr).await?;
+                let mut c = HttpClient::new(addr);
                 for _ in 0..per {
-                    let (status, reply) = c.post("/api/v1/verify", &body).await?;
+                    let (status, reply) = post_verify(&mut c, &body).await?;
                     if status != 200 || verdict_of(&reply) != "valid" {
                         bail!("POST /api/v1/verify answered {status}");
                     }

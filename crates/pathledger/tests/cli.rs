@@ -537,66 +537,32 @@ fn wallet_exports_credentials_and_a_verifiable_clr() {
 }
 
 /// A fresh PostgreSQL database for one test, dropped when the guard goes.
+/// A throwaway database of the test server (created and dropped by the test-support crate).
 struct PgDb {
-    admin_url: String,
-    name: String,
+    _db: pathledger_test_support::ScratchDatabase,
     url: String,
 }
 
 impl PgDb {
     fn create(admin_url: &str, tag: &str) -> Self {
-        let name = format!(
-            "pathledger_cli_{tag}_{}_{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_micros()
-        );
-        psql(admin_url, &format!("CREATE DATABASE \"{name}\""));
-        let (base, query) = match admin_url.split_once('?') {
-            Some((b, q)) => (b, format!("?{q}")),
-            None => (admin_url, String::new()),
-        };
-        let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime to create the test database");
+        let db = rt.block_on(pathledger_test_support::ScratchDatabase::create(
+            admin_url,
+            &format!("pathledger_cli_{tag}"),
+        ));
         Self {
-            admin_url: admin_url.to_owned(),
-            url: format!("{base}/{name}{query}"),
-            name,
+            url: db.url.clone(),
+            _db: db,
         }
     }
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
-        let _ = Command::new("psql")
-            .args([self.admin_url.as_str(), "-v", "ON_ERROR_STOP=1", "-c", &sql])
-            .output();
-    }
-}
-
-fn psql(url: &str, sql: &str) {
-    let out = Command::new("psql")
-        .args([url, "-v", "ON_ERROR_STOP=1", "-c", sql])
-        .output()
-        .expect("psql is needed for the PostgreSQL tests");
-    assert_ok(&out);
 }
 
 /// The PostgreSQL URL, or None (with a message) when these tests are skipped.
 fn postgres_url() -> Option<String> {
-    match std::env::var("PATHLEDGER_TEST_POSTGRES_URL") {
-        Ok(u) if !u.trim().is_empty() => Some(u.trim().to_owned()),
-        _ => {
-            assert!(
-                std::env::var("PATHLEDGER_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                "PATHLEDGER_REQUIRE_POSTGRES=1 but PATHLEDGER_TEST_POSTGRES_URL is not set"
-            );
-            eprintln!("PATHLEDGER_TEST_POSTGRES_URL is not set: skipping the PostgreSQL test");
-            None
-        }
-    }
+    pathledger_test_support::postgres_url("the PostgreSQL CLI test").map(|u| u.trim().to_owned())
 }
 
 #[test]

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use ed25519_dalek::{Signature, VerifyingKey};
-use pathledger_store::scratch::AdminConnection;
 use pathledger_store::*;
+use pathledger_test_support::{postgres_url, ScratchDatabase};
 use serde_json::{json, Value};
 use sqlx::Connection as _;
 
@@ -17,8 +17,8 @@ pub struct Harness {
     pub store: Store,
     pub url: String,
     pub kek: Kek,
-    admin_url: Option<String>,
-    db_name: Option<String>,
+    /// Dropped (with its database) when the harness is.
+    pg: Option<ScratchDatabase>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -47,11 +47,7 @@ impl Harness {
 
     pub async fn finish(self) {
         self.store.close().await;
-        if let (Some(admin), Some(name)) = (&self.admin_url, &self.db_name) {
-            if let Ok(mut c) = AdminConnection::connect(admin).await {
-                let _ = c.drop_database(name).await;
-            }
-        }
+        drop(self.pg);
     }
 }
 
@@ -67,33 +63,16 @@ pub async fn sqlite() -> Harness {
         store,
         url,
         kek,
-        admin_url: None,
-        db_name: None,
+        pg: None,
         _dir: Some(dir),
     }
 }
 
 /// A fresh PostgreSQL database, or `None` (with a message) if PostgreSQL is not configured.
 pub async fn postgres() -> Option<Harness> {
-    let Ok(base) = std::env::var("PATHLEDGER_TEST_POSTGRES_URL") else {
-        if std::env::var("PATHLEDGER_REQUIRE_POSTGRES").as_deref() == Ok("1") {
-            panic!("PATHLEDGER_REQUIRE_POSTGRES=1 but PATHLEDGER_TEST_POSTGRES_URL is not set");
-        }
-        eprintln!("skipping PostgreSQL variant: PATHLEDGER_TEST_POSTGRES_URL is not set");
-        return None;
-    };
-    let mut rnd = [0u8; 8];
-    getrandom::getrandom(&mut rnd).expect("random");
-    let name = format!("pltest_{}", hex::encode(rnd));
-    let mut c = AdminConnection::connect(&base)
-        .await
-        .expect("connect to PostgreSQL");
-    c.create_database(&name).await.expect("create database");
-    c.close().await;
-    let url = match base.rfind('/') {
-        Some(i) if i > "postgres://".len() => format!("{}/{}", &base[..i], name),
-        _ => format!("{}/{}", base.trim_end_matches('/'), name),
-    };
+    let base = postgres_url("PostgreSQL variant")?;
+    let pg = ScratchDatabase::create(&base, "pltest").await;
+    let url = pg.url.clone();
     let kek = Kek::generate().expect("kek");
     let store = Store::open(StoreConfig::new(url.clone(), kek.clone()))
         .await
@@ -102,8 +81,7 @@ pub async fn postgres() -> Option<Harness> {
         store,
         url,
         kek,
-        admin_url: Some(base),
-        db_name: Some(name),
+        pg: Some(pg),
         _dir: None,
     })
 }

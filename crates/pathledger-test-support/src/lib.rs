@@ -1,0 +1,11 @@
+//! Shared setup of Pathledger's tests and benchmarks: one HTTP client (hyper's) for requests to a
+//! real server on loopback, throwaway PostgreSQL databases created and dropped through the
+//! store, and (feature `server`) the server tests' seeded applications, servers and fixtures. Test binaries and `pathledger bench` use these instead of their own copies.
+
+pub mod http;
+pub mod postgres;
+#[cfg(feature = "server")]
+pub mod server;
+
+pub use http::{HttpClient, Resp};
+pub use postgres::{postgres_url, ScratchDatabase};
