@@ -1,5 +1,6 @@
 //! Server-rendered HTML pages: small, accessible, no JavaScript required.
 
+pub mod format;
 pub mod pathways;
 pub mod verify;
 
