@@ -114,7 +114,9 @@ async fn api_audit(State(app): State<App>, caller: Caller) -> Result<Json<Value>
 }
 
 fn page(title: &str, caller: &Caller, body: &str) -> Html<String> {
-    Html(layout(title, Some(&caller.user.display_name), body))
+    // Transitional: these bodies are still built with `esc`, until they move to templates.
+    let body = maud::PreEscaped(body.to_owned());
+    Html(layout(title, Some(&caller.user.display_name), body).into_string())
 }
 
 /// A page that explains a refusal in words, with the problem's status code.
