@@ -5,37 +5,26 @@
 //! visible. Handlers in `web.rs` and `work.rs` gather plain data and call these functions; what
 //! people read (dates, names, verdicts) is worded in [`format`].
 
+pub mod admin;
+pub mod bulk_issue;
 pub mod bulk_verify;
 pub mod communities;
 pub mod credential;
 pub mod dashboard;
 pub mod definitions;
 pub mod docs;
+pub mod endorse;
+pub mod evidence;
 pub mod format;
 pub mod home;
 pub mod log;
 pub mod login;
 pub mod pathways;
+pub mod refusal;
+pub mod review;
 pub mod verify;
 
 use maud::{html, Markup, DOCTYPE};
-
-/// Escape text for HTML element content and attribute values (only the work pages still use it;
-/// they move to templates next).
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
 
 pub const STYLE_CSS: &str = include_str!("../../assets/style.css");
 
