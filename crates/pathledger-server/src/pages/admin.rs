@@ -5,7 +5,7 @@ use maud::{html, Markup};
 use pathledger_core::Definitions;
 use pathledger_store::CredentialRecord;
 
-use super::format::{achievement_name, key_state};
+use super::format::{achievement_name, key_state, kind};
 
 /// One signing key of one of the organization's issuers.
 pub struct KeyRow {
@@ -53,7 +53,7 @@ pub fn admin_page(p: &AdminPage<'_>) -> Markup {
                         tr {
                             td { code { (a.id.as_str()) } }
                             td { a href={ "/achievements/" (a.id.as_str()) } { (a.name) } }
-                            td { (format!("{:?}", a.achievement_type)) }
+                            td { (kind(&a.achievement_type)) }
                             td { (aligned.join(", ")) }
                         }
                     }

@@ -3,10 +3,12 @@
 use maud::{html, Markup};
 use pathledger_core::{Achievement, Competency};
 
+use super::format::kind;
+
 pub fn competency_page(c: &Competency, framework: &str) -> Markup {
     html! {
         h1 { (c.name) }
-        p { "Category: " (format!("{:?}", c.category)) }
+        p { "Category: " (kind(&c.category)) }
         p { (c.description) }
         p.muted { "Framework: " (framework) }
     }

@@ -16,6 +16,17 @@ pub fn date(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// The name of a kind from the definitions (a competency category, an achievement type, an
+/// incentive kind) as pages show it: its name in the definitions, e.g. `TechnicalSkills`.
+pub fn kind(k: &impl std::fmt::Debug) -> String {
+    format!("{k:?}")
+}
+
+/// How far along a role is, e.g. `67% there` (`progress` from 0 to 1).
+pub fn progress_there(progress: f64) -> String {
+    format!("{:.0}% there", progress * 100.0)
+}
+
 /// Icon and label for a verdict code: distinct in color *and* shape, so color is never the only cue.
 pub fn verdict_badge(code: &str) -> (&'static str, &'static str) {
     match code {

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use maud::{html, Markup};
 use pathledger_core::{Definitions, Direction, Evaluation, Plan};
 
-use super::format::{achievement_name, describe_condition, role_name, role_state, truncate};
+use super::format::{
+    achievement_name, describe_condition, kind, progress_there, role_name, role_state, truncate,
+};
 
 fn direction_style(d: Direction) -> (&'static str, &'static str, &'static str) {
     // (stroke colour, dash pattern, label): colour *and* line style tell directions apart.
@@ -92,7 +94,7 @@ pub fn pathway_svg(defs: &Definitions, eval: Option<&Evaluation>) -> Markup {
                     @let text = if met { "#ffffff" } else { "#1b1f24" };
                     @let sub = match status {
                         Some(s) if s.met => "✔ reached".to_string(),
-                        Some(s) => format!("{:.0}% there", s.progress * 100.0),
+                        Some(s) => progress_there(s.progress),
                         None => String::new(),
                     };
                     g.role.met[met] data-role=(n.id.as_str()) data-progress=(format!("{progress:.3}")) {
@@ -143,7 +145,7 @@ pub fn progress_section(defs: &Definitions, eval: &Evaluation) -> Markup {
                         td {
                             @for (i, g) in gaps.iter().enumerate() {
                                 @if i > 0 { br; }
-                                (format!("{:?}", g.category)) ": " (g.evidenced) "/" (g.required) " competencies"
+                                (kind(&g.category)) ": " (g.evidenced) "/" (g.required) " competencies"
                                 @if !g.missing_credentials.is_empty() {
                                     "; needs "
                                     (g.missing_credentials.iter().map(|a| achievement_name(defs, a.as_str())).collect::<Vec<_>>().join(", "))
@@ -196,7 +198,7 @@ pub fn plan_section(defs: &Definitions, plan: &Plan) -> Markup {
                 @for i in &plan.incentives {
                     li {
                         (defs.stack(i.stack.as_str()).map(|s| s.name.as_str()).unwrap_or(i.stack.as_str()))
-                        ": " (format!("{:?}", i.incentive.kind)) " " (i.incentive.amount)
+                        ": " (kind(&i.incentive.kind)) " " (i.incentive.amount)
                         @if let Some(c) = &i.incentive.currency { " " (c) }
                     }
                 }
