@@ -6,6 +6,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use base64::Engine as _;
+use maud::Markup;
 use pathledger_core::PlanOptions;
 use serde::Deserialize;
 use serde_json::Value;
@@ -13,7 +14,11 @@ use serde_json::Value;
 use crate::app::App;
 use crate::auth::{MaybeCaller, SESSION_COOKIE};
 use crate::error::ApiError;
-use crate::pages::{self, esc, layout, pathways, verify};
+use crate::pages::bulk_verify::{bulk_verify_page, Outcome, VerifiedRow};
+use crate::pages::communities::Member;
+use crate::pages::dashboard::{Dashboard, EndorsementProof, EndorsementRow, HeldRow};
+use crate::pages::log::Lookup;
+use crate::pages::{self, layout};
 
 /// Page routes.
 pub fn routes() -> Router<App> {
@@ -36,12 +41,15 @@ pub fn routes() -> Router<App> {
         .route("/communities/{role}", get(community))
 }
 
-fn page(title: &str, caller: &MaybeCaller, body: &str) -> Html<String> {
-    Html(layout(
-        title,
-        caller.0.as_ref().map(|c| c.user.display_name.as_str()),
-        body,
-    ))
+fn page(title: &str, caller: &MaybeCaller, body: Markup) -> Html<String> {
+    Html(
+        layout(
+            title,
+            caller.0.as_ref().map(|c| c.user.display_name.as_str()),
+            body,
+        )
+        .into_string(),
+    )
 }
 
 async fn style() -> Response {
@@ -56,40 +64,14 @@ async fn style() -> Response {
 }
 
 async fn home(caller: MaybeCaller) -> Html<String> {
-    page(
-        "Home",
-        &caller,
-        "<h1>Pathledger</h1><p>Competency frameworks, stackable micro-credentials and career pathways for educators, \
-issued as signed Open Badges 3.0 credentials and recorded in a tamper-evident transparency log.</p>\
-<div class=\"grid\"><a class=\"card\" href=\"/pathways\"><strong>Pathway map</strong><br>See every role and how to reach it.</a>\
-<a class=\"card\" href=\"/dashboard\"><strong>My dashboard</strong><br>Your credentials, progress and plan.</a>\
-<a class=\"card\" href=\"/verify\"><strong>Verify a credential</strong><br>Paste, upload or open a link.</a>\
-<a class=\"card\" href=\"/verify/bulk\"><strong>District bulk verify</strong><br>A whole roster at once.</a></div>",
-    )
+    page("Home", &caller, pages::home::home_page())
 }
 
 async fn docs(caller: MaybeCaller) -> Html<String> {
-    let doc = crate::openapi::document();
-    let mut rows = String::new();
-    if let Some(paths) = doc.get("paths").and_then(Value::as_object) {
-        for (path, ops) in paths {
-            if let Some(ops) = ops.as_object() {
-                for (method, op) in ops {
-                    rows.push_str(&format!(
-                        "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
-                        esc(&method.to_uppercase()),
-                        esc(path),
-                        esc(op.get("summary").and_then(Value::as_str).unwrap_or("")),
-                        if op.get("security").is_some() { "token" } else { "public" }
-                    ));
-                }
-            }
-        }
-    }
     page(
         "API",
         &caller,
-        &format!("<h1>API</h1><p>The machine-readable description is at <a href=\"/openapi.json\">/openapi.json</a> (OpenAPI 3.1). Errors are <code>application/problem+json</code>.</p><table><thead><tr><th>Method</th><th>Path</th><th>What it does</th><th>Access</th></tr></thead><tbody>{rows}</tbody></table>"),
+        pages::docs::docs_page(&crate::openapi::document()),
     )
 }
 
@@ -115,10 +97,14 @@ async fn verify_form(
         return Ok(page(
             "Verify",
             &caller,
-            &verify::verify_page(&rec.document, Some(&report)),
+            pages::verify::verify_page(&rec.document, Some(&report)),
         ));
     }
-    Ok(page("Verify", &caller, &verify::verify_page("", None)))
+    Ok(page(
+        "Verify",
+        &caller,
+        pages::verify::verify_page("", None),
+    ))
 }
 
 /// Reads every text field and file of a multipart form as (name, file name, text).
@@ -156,7 +142,7 @@ async fn verify_submit(
     Ok(page(
         "Verify",
         &caller,
-        &verify::verify_page(&text, Some(&report)),
+        pages::verify::verify_page(&text, Some(&report)),
     ))
 }
 
@@ -166,19 +152,7 @@ fn malformed_report(message: &str) -> Value {
 }
 
 async fn bulk_form(caller: MaybeCaller) -> Html<String> {
-    page("Bulk verify", &caller, &bulk_page(None))
-}
-
-fn bulk_page(result: Option<&str>) -> String {
-    format!(
-        "<h1>District bulk verify</h1><p>Upload a CSV roster with columns <code>name,credential</code> (a link to a credential issued here, or the credential JSON), \
-or several credential JSON files. Every row gets its own verdict; a problem in one row never hides the others.</p>{}\
-<form method=\"post\" action=\"/verify/bulk\" enctype=\"multipart/form-data\">\
-<label for=\"roster\">CSV roster</label><input id=\"roster\" type=\"file\" name=\"roster\" accept=\".csv,text/csv\">\
-<label for=\"files\">…or credential files</label><input id=\"files\" type=\"file\" name=\"files\" multiple accept=\".json,application/json\">\
-<p><button type=\"submit\">Verify all</button></p></form>",
-        result.unwrap_or("")
-    )
+    page("Bulk verify", &caller, bulk_verify_page(Outcome::Form))
 }
 
 /// Neutralizes spreadsheet formulas in exported cells (`=cmd…` becomes `'=cmd…`).
@@ -287,9 +261,7 @@ async fn bulk_submit(
         return Ok(page(
             "Bulk verify",
             &caller,
-            &bulk_page(Some(
-                "<p class=\"card\">Nothing to verify: upload a roster or credential files.</p>",
-            )),
+            bulk_verify_page(Outcome::Nothing),
         ));
     }
     let docs: Vec<Value> = rows
@@ -297,7 +269,7 @@ async fn bulk_submit(
         .filter_map(|r| r.doc.as_ref().ok().cloned())
         .collect();
     let mut reports = app.verify_many(&docs).await.into_iter();
-    let mut table = String::new();
+    let mut table = Vec::with_capacity(rows.len());
     let mut csv_out = String::from("row,name,credential,verdict,reason\n");
     for r in &rows {
         let (verdict, reason, cred_name) = match &r.doc {
@@ -320,15 +292,6 @@ async fn bulk_submit(
             }
             Err(e) => ("malformed".to_owned(), e.clone(), String::new()),
         };
-        table.push_str(&format!(
-            "<tr data-verdict=\"{v}\"><td>{label}</td><td>{name}</td><td>{cred}</td><td>{pill}</td><td>{reason}</td></tr>",
-            v = esc(&verdict),
-            label = esc(&r.label),
-            name = esc(&r.name),
-            cred = esc(&cred_name),
-            pill = verify::verdict_pill(&verdict, false),
-            reason = esc(&reason)
-        ));
         let mut w = csv::WriterBuilder::new()
             .has_headers(false)
             .from_writer(Vec::new());
@@ -342,14 +305,20 @@ async fn bulk_submit(
         if let Ok(bytes) = w.into_inner() {
             csv_out.push_str(&String::from_utf8_lossy(&bytes));
         }
+        table.push(VerifiedRow {
+            label: r.label.clone(),
+            name: r.name.clone(),
+            credential: cred_name,
+            verdict,
+            reason,
+        });
     }
     let b64 = base64::engine::general_purpose::STANDARD.encode(csv_out.as_bytes());
-    let result = format!(
-        "<section class=\"card\"><h2>Results ({n} rows)</h2><p><a class=\"button\" download=\"verification-report.csv\" href=\"data:text/csv;base64,{b64}\">Download as CSV</a></p>\
-<table id=\"bulk-results\"><thead><tr><th>Row</th><th>Name</th><th>Credential</th><th>Verdict</th><th>Reason</th></tr></thead><tbody>{table}</tbody></table></section>",
-        n = rows.len()
-    );
-    Ok(page("Bulk verify", &caller, &bulk_page(Some(&result))))
+    Ok(page(
+        "Bulk verify",
+        &caller,
+        bulk_verify_page(Outcome::Results(&table, &b64)),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -390,16 +359,11 @@ async fn pathway_map(
         Some(eid) => Some(defs.evaluate(&app.educator_state(&eid).await?.0)),
         None => None,
     };
-    let intro = if eval.is_some() {
-        "<p>Filled boxes are roles you have reached; the others show how far along you are.</p>"
-    } else {
-        "<p><a href=\"/login\">Sign in</a> to see where you stand.</p>"
-    };
-    let body = format!(
-        "<h1>Pathway map</h1><p>Educators advance in three directions: expert depth (solid), functional breadth (dashed) and team and organization leadership (dotted).</p>{intro}<figure>{}</figure>",
-        pathways::pathway_svg(&defs, eval.as_ref())
-    );
-    Ok(page("Pathway map", &caller, &body))
+    Ok(page(
+        "Pathway map",
+        &caller,
+        pages::pathways::pathway_page(&defs, eval.as_ref()),
+    ))
 }
 
 async fn dashboard(
@@ -411,12 +375,7 @@ async fn dashboard(
         return Ok(Redirect::to("/login").into_response());
     };
     let Some(eid) = c.user.educator_id.clone() else {
-        return Ok(page(
-            "Dashboard",
-            &caller,
-            "<h1>Dashboard</h1><p>This account is not an educator account.</p>",
-        )
-        .into_response());
+        return Ok(page("Dashboard", &caller, pages::dashboard::not_an_educator()).into_response());
     };
     let educator = app
         .store()
@@ -426,21 +385,16 @@ async fn dashboard(
     let defs = app.definitions(&educator.org_id).await?;
     let (state, held) = app.educator_state(&eid).await?;
     let eval = defs.evaluate(&state);
-    let mut creds = String::new();
-    for (rec, rep) in &held {
-        let name = defs
-            .achievement(&rec.achievement_id)
-            .map(|a| a.name.clone())
-            .unwrap_or_else(|| rec.achievement_id.clone());
-        creds.push_str(&format!(
-            "<tr data-achievement=\"{aid}\"><td><a href=\"/credentials/{id}\">{name}</a></td><td>{pill}</td><td>{msg}</td></tr>",
-            aid = esc(&rec.achievement_id),
-            id = esc(&rec.id),
-            name = esc(&name),
-            pill = verify::verdict_pill(rep.verdict.code(), false),
-            msg = esc(&rep.message)
-        ));
-    }
+    let held: Vec<HeldRow> = held
+        .iter()
+        .map(|(rec, rep)| HeldRow {
+            id: rec.id.clone(),
+            achievement_id: rec.achievement_id.clone(),
+            achievement: pages::format::achievement_name(&defs, &rec.achievement_id),
+            verdict: rep.verdict.code(),
+            message: rep.message.clone(),
+        })
+        .collect();
     let target = q.target.clone().unwrap_or_else(|| {
         eval.roles
             .iter()
@@ -448,19 +402,6 @@ async fn dashboard(
             .map(|r| r.role.as_str().to_owned())
             .unwrap_or_default()
     });
-    let mut options = String::new();
-    for r in defs.roles() {
-        options.push_str(&format!(
-            "<option value=\"{id}\"{sel}>{name}</option>",
-            id = esc(r.id.as_str()),
-            sel = if r.id.as_str() == target {
-                " selected"
-            } else {
-                ""
-            },
-            name = esc(&r.name)
-        ));
-    }
     let endorsement_facts: Vec<_> = app
         .store()
         .facts(&eid)
@@ -475,69 +416,57 @@ async fn dashboard(
         .filter_map(|f| f.document.get("credential").cloned())
         .collect();
     let mut signed_reports = app.verify_many(&signed_docs).await.into_iter();
-    let mut endorsements = String::new();
-    for f in &endorsement_facts {
-        let what = f
-            .document
-            .get("competency")
-            .and_then(Value::as_str)
-            .and_then(|c| defs.competency(c))
-            .map(|c| c.name.clone())
-            .unwrap_or_else(|| "general endorsement".into());
-        let role = f
-            .document
-            .get("endorser_role")
-            .and_then(Value::as_str)
-            .and_then(|r| defs.role(r))
-            .map(|r| r.name.clone())
-            .unwrap_or_default();
-        let signed = match f.document.get("credential") {
-            Some(_) => signed_reports
-                .next()
-                .map(|r| verify::verdict_pill(r.verdict.code(), false))
-                .unwrap_or_default(),
-            None => "<span class=\"muted\">recorded without a credential</span>".to_owned(),
-        };
-        endorsements.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&what),
-            esc(&role),
-            esc(f
+    let endorsements = endorsement_facts
+        .iter()
+        .map(|f| {
+            let competency = f
                 .document
-                .get("comment")
+                .get("competency")
                 .and_then(Value::as_str)
-                .unwrap_or("")),
-            signed
-        ));
-    }
-    let plan_html = match defs.plan(&state, &target, &PlanOptions::default()) {
-        Ok(p) => pathways::plan_section(&defs, &p),
-        Err(e) => format!("<p>{}</p>", esc(&e.to_string())),
-    };
-    let body = format!(
-        "<h1>{name}'s dashboard</h1>\
-<h2>Credentials</h2><p class=\"muted\">Each credential was re-verified just now (signature, status, expiry).</p>\
-<table id=\"credentials\"><thead><tr><th>Credential</th><th>Verdict</th><th>Details</th></tr></thead><tbody>{creds}</tbody></table>\
-<p><a class=\"button\" href=\"/api/v1/educators/{eid}/progress\">Download progress (JSON)</a> <a class=\"button\" href=\"/api/v1/educators/{eid}/clr\">Download wallet (CLR 2.0)</a> <a class=\"button\" href=\"/evidence\">Submit evidence</a></p>\
-<h2>Endorsements</h2><table id=\"endorsements\"><thead><tr><th>Competency</th><th>Endorser's role</th><th>Comment</th><th>Credential</th></tr></thead><tbody>{endorsements}</tbody></table>\
-{progress}\
-<h2>Plan to a target role</h2><form method=\"get\" action=\"/dashboard\"><label for=\"target\">Target role</label><select id=\"target\" name=\"target\">{options}</select> <button type=\"submit\">Show plan</button></form>\
-<section id=\"plan\">{plan_html}</section>",
-        name = esc(&educator.display_name),
-        eid = esc(&eid),
-        progress = pathways::progress_section(&defs, &eval),
-    );
-    Ok(page("Dashboard", &caller, &body).into_response())
+                .and_then(|c| defs.competency(c))
+                .map(|c| c.name.clone())
+                .unwrap_or_else(|| "general endorsement".into());
+            let endorser_role = f
+                .document
+                .get("endorser_role")
+                .and_then(Value::as_str)
+                .and_then(|r| defs.role(r))
+                .map(|r| r.name.clone())
+                .unwrap_or_default();
+            let proof = match f.document.get("credential") {
+                Some(_) => signed_reports
+                    .next()
+                    .map(|r| EndorsementProof::Verdict(r.verdict.code()))
+                    .unwrap_or(EndorsementProof::Unchecked),
+                None => EndorsementProof::Unsigned,
+            };
+            let comment = f.document.get("comment").and_then(Value::as_str);
+            EndorsementRow {
+                competency,
+                endorser_role,
+                comment: comment.unwrap_or("").to_owned(),
+                proof,
+            }
+        })
+        .collect();
+    let plan = defs
+        .plan(&state, &target, &PlanOptions::default())
+        .map_err(|e| e.to_string());
+    let body = pages::dashboard::dashboard_page(&Dashboard {
+        name: &educator.display_name,
+        educator_id: &eid,
+        held,
+        endorsements,
+        defs: &defs,
+        eval: &eval,
+        target: &target,
+        plan,
+    });
+    Ok(page("Dashboard", &caller, body).into_response())
 }
 
 async fn login_form(caller: MaybeCaller) -> Html<String> {
-    page(
-        "Sign in",
-        &caller,
-        "<h1>Sign in</h1><form method=\"post\" action=\"/login\"><label for=\"token\">Access token</label>\
-<input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"current-password\" required size=\"60\">\
-<p><button type=\"submit\">Sign in</button></p></form><p class=\"muted\">The demo prints a token for each demo user when the server starts.</p>",
-    )
+    page("Sign in", &caller, pages::login::login_page())
 }
 
 #[derive(Deserialize)]
@@ -556,7 +485,8 @@ async fn login_submit(
         .map_err(ApiError::from_store)?
     else {
         tracing::warn!("failed sign-in");
-        return Ok((StatusCode::UNAUTHORIZED, Html(layout("Sign in", None, "<h1>Sign in</h1><p role=\"alert\">That token is not valid.</p><p><a href=\"/login\">Try again</a></p>"))).into_response());
+        let body = layout("Sign in", None, pages::login::login_refused());
+        return Ok((StatusCode::UNAUTHORIZED, Html(body.into_string())).into_response());
     };
     let secret = app
         .store()
@@ -597,41 +527,30 @@ async fn log_page(
         .sign_tree_head()
         .await
         .map_err(ApiError::from_store)?;
-    let mut proof_html = String::new();
+    let asked = q.credential.as_deref().unwrap_or("");
+    let mut found = None;
     if let Some(id) = q.credential.as_deref().filter(|s| !s.trim().is_empty()) {
-        match app.store().credential_inclusion(id.trim()).await {
-            Ok(b) => {
-                let ok = pathledger_log::verify_inclusion(
-                    b.entry.index,
-                    b.tree_head.tree_size,
-                    &b.entry.leaf_hash,
-                    &b.proof,
-                    &b.tree_head.root_hash,
-                )
-                .is_ok();
-                proof_html.push_str(&format!(
-                        "<div class=\"card\"><p><strong>{ev}</strong> at log index {i}, included in the tree of size {n}: {ok}</p><pre>{json}</pre></div>",
-                        ev = esc(&b.entry.event),
-                        i = b.entry.index,
-                        n = b.tree_head.tree_size,
-                        ok = if ok { "✔ proof verifies" } else { "✖ proof does not verify" },
-                        json = esc(&serde_json::to_string_pretty(&b).unwrap_or_default())
-                    ));
-            }
-            Err(e) => proof_html = format!("<p role=\"alert\">{}</p>", esc(&e.to_string())),
-        }
+        found = Some(app.store().credential_inclusion(id.trim()).await.map(|b| {
+            let ok = pathledger_log::verify_inclusion(
+                b.entry.index,
+                b.tree_head.tree_size,
+                &b.entry.leaf_hash,
+                &b.proof,
+                &b.tree_head.root_hash,
+            )
+            .is_ok();
+            (b, ok)
+        }));
     }
-    let body = format!(
-        "<h1>Transparency log</h1><p>Every issue, revocation, suspension, reinstatement and key rotation is a leaf of an RFC 6962 Merkle tree.</p>\
-<div class=\"card\"><p>Tree size: <strong id=\"tree-size\">{size}</strong></p><p>Root hash: <code id=\"root-hash\">{root}</code></p><p>Signed at {ts} ms by key <code>{kid}</code></p></div>\
-<h2>Proof lookup</h2><form method=\"get\" action=\"/log\"><label for=\"credential\">Credential id</label><input id=\"credential\" name=\"credential\" size=\"60\" value=\"{cid}\"> <button type=\"submit\">Look up</button></form>{proof_html}",
-        size = head.tree_size,
-        root = hex::encode(head.root_hash),
-        ts = head.timestamp_ms,
-        kid = esc(&head.key_id),
-        cid = esc(q.credential.as_deref().unwrap_or("")),
-    );
-    Ok(page("Transparency log", &caller, &body))
+    let lookup = found.as_ref().map(|r| match r {
+        Ok((b, ok)) => Lookup::Found(b, *ok),
+        Err(e) => Lookup::Failed(e.to_string()),
+    });
+    Ok(page(
+        "Transparency log",
+        &caller,
+        pages::log::log_page(&head, asked, lookup),
+    ))
 }
 
 fn wants_json(headers: &HeaderMap) -> bool {
@@ -667,22 +586,8 @@ async fn credential_page(
         app.public_url(),
         urlencode_component(&id)
     );
-    let qr = verify::qr_svg(&verify_link)
-        .map(|svg| {
-            format!(
-                "<figure class=\"card\" id=\"qr\">{svg}<figcaption>Scan to verify, or share <a href=\"{l}\">{l}</a></figcaption></figure>",
-                l = esc(&verify_link)
-            )
-        })
-        .unwrap_or_default();
-    let body = format!(
-        "<h1>{}</h1>{}{qr}<h2>The credential</h2><pre>{}</pre><p><a href=\"/log?credential={}\">Transparency log proof</a></p>",
-        esc(doc.get("name").and_then(Value::as_str).unwrap_or("Credential")),
-        verify::render_report(&report),
-        esc(&serde_json::to_string_pretty(&doc).unwrap_or_default()),
-        esc(&id)
-    );
-    Ok(page("Credential", &caller, &body).into_response())
+    let body = pages::credential::credential_page(&id, &doc, &report, &verify_link);
+    Ok(page("Credential", &caller, body).into_response())
 }
 
 /// The definitions of the first organization that defines something `has` accepts.
@@ -719,14 +624,8 @@ async fn competency(
     if wants_json(&headers) {
         return Ok(axum::Json(serde_json::to_value(c).unwrap_or(Value::Null)).into_response());
     }
-    let body = format!(
-        "<h1>{}</h1><p>Category: {:?}</p><p>{}</p><p class=\"muted\">Framework: {}</p>",
-        esc(&c.name),
-        c.category,
-        esc(&c.description),
-        esc(&defs.framework().name)
-    );
-    Ok(page(&c.name, &caller, &body).into_response())
+    let body = pages::definitions::competency_page(c, &defs.framework().name);
+    Ok(page(&c.name, &caller, body).into_response())
 }
 
 async fn achievement(
@@ -743,13 +642,7 @@ async fn achievement(
     if wants_json(&headers) {
         return Ok(axum::Json(serde_json::to_value(a).unwrap_or(Value::Null)).into_response());
     }
-    let body = format!(
-        "<h1>{}</h1><p>{}</p><h2>Criteria</h2><p>{}</p>",
-        esc(&a.name),
-        esc(&a.description),
-        esc(&a.criteria)
-    );
-    Ok(page(&a.name, &caller, &body).into_response())
+    Ok(page(&a.name, &caller, pages::definitions::achievement_page(a)).into_response())
 }
 
 async fn issuer_profile(
@@ -787,7 +680,7 @@ async fn community_members(
     defs: &pathledger_core::Definitions,
     role: Option<&str>,
     credential: Option<&str>,
-) -> Result<Vec<(String, String)>, ApiError> {
+) -> Result<Vec<Member>, ApiError> {
     let mut rows = Vec::new();
     for eid in app
         .store()
@@ -816,30 +709,22 @@ async fn community_members(
                 continue;
             }
         }
-        let creds: Vec<String> = valid
+        let credentials = valid
             .iter()
             .map(|c| {
-                format!(
-                    "<a href=\"/credentials/{}\">{}</a>",
-                    esc(&c.id),
-                    esc(defs
-                        .achievement(&c.achievement_id)
-                        .map(|a| a.name.as_str())
-                        .unwrap_or(&c.achievement_id))
-                )
+                let name = defs
+                    .achievement(&c.achievement_id)
+                    .map(|a| a.name.as_str())
+                    .unwrap_or(&c.achievement_id);
+                (c.id.clone(), name.to_owned())
             })
             .collect();
-        rows.push((e.display_name, creds.join(", ")));
+        rows.push(Member {
+            name: e.display_name,
+            credentials,
+        });
     }
     Ok(rows)
-}
-
-fn member_table(rows: &[(String, String)]) -> String {
-    let body: String = rows
-        .iter()
-        .map(|(name, creds)| format!("<tr><td>{}</td><td>{creds}</td></tr>", esc(name)))
-        .collect();
-    format!("<table id=\"members\"><thead><tr><th>Educator</th><th>Public credentials</th></tr></thead><tbody>{body}</tbody></table>")
 }
 
 async fn communities(
@@ -849,17 +734,6 @@ async fn communities(
 ) -> Result<Html<String>, ApiError> {
     let org = page_org(&app, &caller, q.org.as_deref()).await?;
     let defs = app.definitions(&org).await?;
-    let items: String = defs
-        .roles()
-        .iter()
-        .map(|r| {
-            format!(
-                "<li><a href=\"/communities/{}\">{}</a></li>",
-                esc(r.id.as_str()),
-                esc(&r.name)
-            )
-        })
-        .collect();
     let role = q.role.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let cred = q
         .credential
@@ -879,44 +753,15 @@ async fn communities(
             ));
         }
     }
-    let option = |id: &str, name: &str, sel: Option<&str>| {
-        format!(
-            "<option value=\"{}\"{}>{}</option>",
-            esc(id),
-            if sel == Some(id) { " selected" } else { "" },
-            esc(name)
-        )
-    };
-    let role_opts: String = defs
-        .roles()
-        .iter()
-        .map(|r| option(r.id.as_str(), &r.name, role))
-        .collect();
-    let cred_opts: String = defs
-        .achievements()
-        .iter()
-        .map(|a| option(a.id.as_str(), &a.name, cred))
-        .collect();
     let results = if role.is_some() || cred.is_some() {
-        let rows = community_members(&app, &defs, role, cred).await?;
-        format!(
-            "<section class=\"card\"><h2>Results</h2><p id=\"result-count\">{} educator(s) found.</p>{}</section>",
-            rows.len(),
-            member_table(&rows)
-        )
+        Some(community_members(&app, &defs, role, cred).await?)
     } else {
-        String::new()
+        None
     };
     Ok(page(
         "Communities of practice",
         &caller,
-        &format!(
-            "<h1>Communities of practice</h1><p>Find peers and mentors by role. Only educators who opted in are listed, with their public, currently valid credentials.</p><ul>{items}</ul>\
-<h2>Search (for hiring and mentoring)</h2><form method=\"get\" action=\"/communities\">\
-<label for=\"role\">Role reached</label><select id=\"role\" name=\"role\"><option value=\"\">Any role</option>{role_opts}</select>\
-<label for=\"credential\">Holds the credential</label><select id=\"credential\" name=\"credential\"><option value=\"\">Any credential</option>{cred_opts}</select>\
-<p><button type=\"submit\">Search</button></p></form>{results}"
-        ),
+        pages::communities::communities_page(&defs, role, cred, results.as_deref()),
     ))
 }
 
@@ -935,11 +780,7 @@ async fn community(
     Ok(page(
         &role_def.name,
         &caller,
-        &format!(
-            "<h1>{} community</h1><p>Educators who opted in and hold this role.</p>{}",
-            esc(&role_def.name),
-            member_table(&rows)
-        ),
+        pages::communities::community_page(&role_def.name, &rows),
     ))
 }
 

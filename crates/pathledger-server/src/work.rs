@@ -9,6 +9,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
+use maud::Markup;
 use pathledger_badges as badges;
 use pathledger_core::Category;
 use pathledger_store::{EvidenceSubmission, Role, StatusChange, SubmissionState};
@@ -19,7 +20,12 @@ use crate::app::{App, BulkIssued};
 use crate::auth::{Caller, MaybeCaller};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::pages::{esc, layout};
+use crate::pages::admin::{AdminPage, KeyRow};
+use crate::pages::bulk_issue::{bulk_issue_page, Run};
+use crate::pages::evidence::EvidencePage;
+use crate::pages::format::state_code;
+use crate::pages::review::{Assigned, Decided};
+use crate::pages::{self, layout};
 use pathledger_app::bulk::{self, BulkRow};
 use pathledger_app::endorsements::{endorse, EndorseInput};
 use pathledger_app::evidence::{
@@ -113,62 +119,18 @@ async fn api_audit(State(app): State<App>, caller: Caller) -> Result<Json<Value>
     Ok(Json(json!({"ok": report.is_ok(), "report": report})))
 }
 
-fn page(title: &str, caller: &Caller, body: &str) -> Html<String> {
-    Html(layout(title, Some(&caller.user.display_name), body))
+fn page(title: &str, caller: &Caller, body: Markup) -> Html<String> {
+    Html(layout(title, Some(&caller.user.display_name), body).into_string())
 }
 
 /// A page that explains a refusal in words, with the problem's status code.
 fn error_page(caller: &Caller, title: &str, e: &ApiError, back: &str) -> Response {
-    let field = e
-        .field
-        .as_deref()
-        .map(|f| format!(" (field <code>{}</code>)", esc(f)))
-        .unwrap_or_default();
-    (
-        e.status,
-        page(
-            title,
-            caller,
-            &format!(
-                "<h1>{t}</h1><p role=\"alert\" class=\"card\" id=\"error\">{d}{field}</p><p><a href=\"{b}\">Back</a></p>",
-                t = esc(title),
-                d = esc(&e.detail),
-                b = esc(back)
-            ),
-        ),
-    )
-        .into_response()
+    let body = pages::refusal::refusal_page(title, &e.detail, e.field.as_deref(), back);
+    (e.status, page(title, caller, body)).into_response()
 }
 
 fn sign_in() -> Response {
     Redirect::to("/login").into_response()
-}
-
-fn date(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(ms / 1000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .map(|s| s.replace('T', " ").trim_end_matches('Z').to_owned() + " UTC")
-        .unwrap_or_default()
-}
-
-fn state_word(s: SubmissionState) -> &'static str {
-    match s {
-        SubmissionState::Submitted => "Waiting for review",
-        SubmissionState::Accepted => "Accepted",
-        SubmissionState::Returned => "Returned with comments",
-    }
-}
-
-fn state_code(s: SubmissionState) -> &'static str {
-    match s {
-        SubmissionState::Submitted => "submitted",
-        SubmissionState::Accepted => "accepted",
-        SubmissionState::Returned => "returned",
-    }
 }
 
 // ----- evidence: the shared rules ------------------------------------------------------------
@@ -296,72 +258,35 @@ async fn evidence_page(
         .users_with_role(&educator.org_id, Role::Assessor)
         .await
         .map_err(ApiError::from_store)?;
-    let name_of = |id: &str| {
-        defs.achievement(id)
-            .map(|a| a.name.clone())
-            .unwrap_or_else(|| id.to_owned())
-    };
-    let mut rows = String::new();
-    for s in subs.iter().rev() {
-        rows.push_str(&format!(
-            "<tr data-submission=\"{id}\" data-state=\"{code}\"><td>{ach}</td><td>{when}</td><td>{state}</td><td>{comment}</td></tr>",
-            id = esc(&s.id),
-            code = state_code(s.state),
-            ach = esc(&name_of(&s.achievement_id)),
-            when = esc(&date(s.created_ms)),
-            state = state_word(s.state),
-            comment = esc(s.decision_comment.as_deref().unwrap_or("")),
-        ));
-    }
     let waiting: Vec<&str> = subs
         .iter()
         .filter(|s| s.state == SubmissionState::Submitted)
         .map(|s| s.achievement_id.as_str())
         .collect();
-    let mut options = String::new();
-    for a in defs.achievements() {
-        let held = state.holds(a.id.as_str());
-        if held || waiting.contains(&a.id.as_str()) || !defs.is_earnable(a.id.as_str()) {
-            continue;
-        }
-        options.push_str(&format!(
-            "<option value=\"{}\">{}</option>",
-            esc(a.id.as_str()),
-            esc(&a.name)
-        ));
-    }
-    let assessor_opts: String = assessors
+    let achievements = defs
+        .achievements()
         .iter()
-        .map(|u| {
-            format!(
-                "<option value=\"{}\">{}</option>",
-                esc(&u.id),
-                esc(&u.display_name)
-            )
+        .filter(|a| {
+            let id = a.id.as_str();
+            !state.holds(id) && !waiting.contains(&id) && defs.is_earnable(id)
         })
+        .map(|a| (a.id.as_str(), a.name.as_str()))
         .collect();
-    let notice = match n.done {
-        Some(id) if subs.iter().any(|s| s.id == id) => "<p class=\"card\" role=\"status\" id=\"notice\">Your evidence was submitted. Your assessor will accept it or return it with comments.</p>".to_owned(),
-        _ => String::new(),
-    };
-    let form = if assessors.is_empty() {
-        "<p class=\"card\">Your organization has no assessor or mentor yet, so evidence cannot be reviewed.</p>".to_owned()
-    } else {
-        format!(
-            "<form method=\"post\" action=\"/evidence\">\
-<label for=\"achievement\">Micro-credential</label><select id=\"achievement\" name=\"achievement\" required>{options}</select>\
-<label for=\"narrative\">What you did and what it shows</label><textarea id=\"narrative\" name=\"narrative\" required maxlength=\"{MAX_NARRATIVE}\"></textarea>\
-<label for=\"url\">Link to the artifact (optional)</label><input id=\"url\" name=\"url\" type=\"url\" size=\"60\" placeholder=\"https://\">\
-<label for=\"assessor\">Assessor or mentor</label><select id=\"assessor\" name=\"assessor\" required>{assessor_opts}</select>\
-<p><button type=\"submit\">Submit evidence</button></p></form>"
-        )
-    };
-    let body = format!(
-        "<h1>Evidence</h1>{notice}<p>Submit evidence for a micro-credential. When your assessor accepts it, the credential is issued to you at once.</p>\
-<h2>Submit evidence</h2>{form}\
-<h2>Your submissions</h2><table id=\"submissions\"><thead><tr><th>Micro-credential</th><th>Submitted</th><th>State</th><th>Assessor's comment</th></tr></thead><tbody>{rows}</tbody></table>"
-    );
-    Ok(page("Evidence", &caller, &body).into_response())
+    let body = pages::evidence::evidence_page(&EvidencePage {
+        just_submitted: n.done.is_some_and(|id| subs.iter().any(|s| s.id == id)),
+        achievements,
+        assessors: assessors
+            .iter()
+            .map(|u| (u.id.as_str(), u.display_name.as_str()))
+            .collect(),
+        max_narrative: MAX_NARRATIVE,
+        submissions: subs
+            .iter()
+            .rev()
+            .map(|s| (s, pages::format::achievement_name(&defs, &s.achievement_id)))
+            .collect(),
+    });
+    Ok(page("Evidence", &caller, body).into_response())
 }
 
 async fn evidence_form(
@@ -394,61 +319,28 @@ async fn review_page(
         .submissions_for_assessor(&caller.user.id)
         .await
         .map_err(ApiError::from_store)?;
-    let mut open = String::new();
-    let mut decided = String::new();
+    let mut assigned = Vec::with_capacity(subs.len());
     for s in subs.iter().rev() {
         let defs = app.definitions(&s.org_id).await?;
-        let ach = defs
-            .achievement(&s.achievement_id)
-            .map(|a| a.name.clone())
-            .unwrap_or_else(|| s.achievement_id.clone());
-        let who = store
+        let educator = store
             .educator(&s.educator_id)
             .await
             .map(|e| e.display_name)
             .unwrap_or_default();
-        if s.state == SubmissionState::Submitted {
-            let criteria = defs
+        assigned.push(Assigned {
+            submission: s,
+            educator,
+            achievement: pages::format::achievement_name(&defs, &s.achievement_id),
+            criteria: defs
                 .achievement(&s.achievement_id)
                 .map(|a| a.criteria.clone())
-                .unwrap_or_default();
-            let link = s
-                .document
-                .get("url")
-                .and_then(Value::as_str)
-                .map(|u| {
-                    format!(
-                        "<p>Artifact: <a href=\"{u}\" rel=\"noopener noreferrer nofollow\">{u}</a></p>",
-                        u = esc(u)
-                    )
-                })
-                .unwrap_or_default();
-            open.push_str(&format!(
-                "<article class=\"card\" data-submission=\"{id}\"><h3>{who}: {ach}</h3><p class=\"muted\">Submitted {when}. Criteria: {criteria}</p>\
-<blockquote>{narrative}</blockquote>{link}\
-<form method=\"post\" action=\"/review/{id}\"><label for=\"comment-{id}\">Comment for the educator</label><textarea id=\"comment-{id}\" name=\"comment\" style=\"min-height:5rem\"></textarea>\
-<p><button type=\"submit\" name=\"decision\" value=\"accept\">Accept and issue the credential</button> \
-<button type=\"submit\" name=\"decision\" value=\"return\" style=\"background:#57606a\">Return with comments</button></p></form></article>",
-                id = esc(&s.id),
-                who = esc(&who),
-                ach = esc(&ach),
-                when = esc(&date(s.created_ms)),
-                criteria = esc(&criteria),
-                narrative = esc(s.document.get("narrative").and_then(Value::as_str).unwrap_or("")),
-            ));
-        } else {
-            decided.push_str(&format!(
-                "<tr data-submission=\"{}\" data-state=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&s.id),
-                state_code(s.state),
-                esc(&who),
-                esc(&ach),
-                state_word(s.state),
-                esc(s.decision_comment.as_deref().unwrap_or(""))
-            ));
-        }
+                .unwrap_or_default(),
+        });
     }
-    let notice = match n.done.and_then(|id| subs.iter().find(|s| s.id == id).cloned()) {
+    let decided = match n
+        .done
+        .and_then(|id| subs.iter().find(|s| s.id == id).cloned())
+    {
         Some(s) if s.state == SubmissionState::Accepted => {
             let cred = store
                 .credentials_for_educator(&s.educator_id)
@@ -456,29 +348,13 @@ async fn review_page(
                 .map_err(ApiError::from_store)?
                 .into_iter()
                 .find(|c| c.achievement_id == s.achievement_id);
-            format!(
-                "<p class=\"card\" role=\"status\" id=\"notice\">Accepted. {}</p>",
-                cred.map(|c| format!(
-                    "The credential was issued: <a href=\"/credentials/{id}\">{id}</a>.",
-                    id = esc(&c.id)
-                ))
-                .unwrap_or_default()
-            )
+            Some(Decided::Accepted(cred.map(|c| c.id)))
         }
-        Some(_) => "<p class=\"card\" role=\"status\" id=\"notice\">Returned to the educator with your comments.</p>".to_owned(),
-        None => String::new(),
+        Some(_) => Some(Decided::Returned),
+        None => None,
     };
-    if open.is_empty() {
-        open =
-            "<p class=\"muted\" id=\"nothing-open\">Nothing is waiting for your review.</p>".into();
-    }
-    let body = format!(
-        "<h1>Review evidence</h1>{notice}<p>Submissions assigned to you. Accepting issues the credential to the educator.</p>\
-<h2>Waiting for you</h2><section id=\"open\">{open}</section>\
-<h2>Decided</h2><table id=\"decided\"><thead><tr><th>Educator</th><th>Micro-credential</th><th>Decision</th><th>Comment</th></tr></thead><tbody>{decided}</tbody></table>\
-<p><a href=\"/endorse\">Endorse an educator</a></p>"
-    );
-    Ok(page("Review evidence", &caller, &body).into_response())
+    let body = pages::review::review_page(&assigned, decided);
+    Ok(page("Review evidence", &caller, body).into_response())
 }
 
 #[derive(Deserialize)]
@@ -541,50 +417,19 @@ async fn endorse_page(State(app): State<App>, caller: MaybeCaller) -> Result<Res
         .educators_in_org(&org)
         .await
         .map_err(ApiError::from_store)?;
-    let ed_opts: String = educators
+    let educators: Vec<(&str, &str)> = educators
         .iter()
         .filter(|(id, _)| caller.user.educator_id.as_deref() != Some(id.as_str()))
-        .map(|(id, name)| format!("<option value=\"{}\">{}</option>", esc(id), esc(name)))
+        .map(|(id, name)| (id.as_str(), name.as_str()))
         .collect();
-    let comp_opts: String = defs
+    let competencies: Vec<_> = defs
         .framework()
         .competencies
         .iter()
         .filter(|c| matches!(c.category, Category::Qualities | Category::AdaptiveSkills))
-        .map(|c| {
-            format!(
-                "<option value=\"{}\">{} ({})</option>",
-                esc(c.id.as_str()),
-                esc(&c.name),
-                if c.category == Category::Qualities {
-                    "quality"
-                } else {
-                    "adaptive skill"
-                }
-            )
-        })
         .collect();
-    let role_opts: String = defs
-        .roles()
-        .iter()
-        .map(|r| {
-            format!(
-                "<option value=\"{}\">{}</option>",
-                esc(r.id.as_str()),
-                esc(&r.name)
-            )
-        })
-        .collect();
-    let body = format!(
-        "<h1>Endorse an educator</h1><p>Mentors endorse qualities and adaptive skills they have observed. Some roles ask for endorsements from a master mentor or a teacher-leader.</p>\
-<form method=\"post\" action=\"/endorse\">\
-<label for=\"educator\">Educator</label><select id=\"educator\" name=\"educator\" required>{ed_opts}</select>\
-<label for=\"competency\">Competency</label><select id=\"competency\" name=\"competency\" required>{comp_opts}</select>\
-<label for=\"endorser_role\">You endorse as</label><select id=\"endorser_role\" name=\"endorser_role\" required>{role_opts}</select>\
-<label for=\"comment\">What you observed</label><textarea id=\"comment\" name=\"comment\" required style=\"min-height:5rem\"></textarea>\
-<p><button type=\"submit\">Endorse</button></p></form>"
-    );
-    Ok(page("Endorse", &caller, &body).into_response())
+    let body = pages::endorse::endorse_page(&educators, &competencies, defs.roles());
+    Ok(page("Endorse", &caller, body).into_response())
 }
 
 async fn endorse_form(
@@ -596,16 +441,9 @@ async fn endorse_form(
         return sign_in();
     };
     match endorse(&app, &caller, input).await.map_err(ApiError::from) {
-        Ok(signed) => page(
-            "Endorsed",
-            &caller,
-            &format!(
-                "<h1>Endorsement recorded</h1><p class=\"card\" role=\"status\" id=\"notice\">{}</p><p>The signed endorsement credential:</p><pre>{}</pre><p><a href=\"/endorse\">Endorse another</a></p>",
-                esc(signed.pointer("/credentialSubject/endorsementComment").and_then(Value::as_str).unwrap_or("")),
-                esc(&serde_json::to_string_pretty(&signed).unwrap_or_default())
-            ),
-        )
-        .into_response(),
+        Ok(signed) => {
+            page("Endorsed", &caller, pages::endorse::endorsed_page(&signed)).into_response()
+        }
         Err(e) => error_page(&caller, "Endorsement not recorded", &e, "/endorse"),
     }
 }
@@ -761,143 +599,34 @@ async fn admin_page(
         .await
         .map_err(ApiError::from_store)?;
     let defs = app.definitions(&org).await?;
-    let mut ach_rows = String::new();
-    for a in defs.achievements() {
-        let aligned: Vec<String> = a
-            .alignments
-            .iter()
-            .filter_map(|c| defs.competency(c.as_str()).map(|c| esc(&c.name)))
-            .collect();
-        ach_rows.push_str(&format!(
-            "<tr><td><code>{}</code></td><td><a href=\"/achievements/{}\">{}</a></td><td>{}</td><td>{}</td></tr>",
-            esc(a.id.as_str()),
-            esc(a.id.as_str()),
-            esc(&a.name),
-            esc(&format!("{:?}", a.achievement_type)),
-            aligned.join(", ")
-        ));
-    }
-    let stack_rows: String = defs
-        .stacks()
-        .iter()
-        .map(|s| {
-            format!(
-                "<tr><td><code>{}</code></td><td>{}</td><td>{} required, {} of {} electives</td><td>{}</td></tr>",
-                esc(s.id.as_str()),
-                esc(&s.name),
-                s.required.len(),
-                s.min_electives,
-                s.electives.len(),
-                esc(s.awards.as_ref().map(|a| a.as_str()).unwrap_or("—"))
-            )
-        })
-        .collect();
-    let role_rows: String = defs
-        .roles()
-        .iter()
-        .map(|r| {
-            format!(
-                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
-                esc(r.id.as_str()),
-                esc(&r.name),
-                r.transitions.len()
-            )
-        })
-        .collect();
-    let mut cred_rows = String::new();
-    for c in store
+    let credentials = store
         .credentials_for_org(&org, 50, 0)
         .await
-        .map_err(ApiError::from_store)?
-    {
-        let status = c.status.as_str();
-        let mut actions = String::new();
-        if status == "active" {
-            actions.push_str(&status_form(&c.id, "revoke", "Revoke"));
-            if c.suspension.is_some() {
-                actions.push_str(&status_form(&c.id, "suspend", "Suspend"));
-            }
-        } else if status == "suspended" {
-            actions.push_str(&status_form(&c.id, "reinstate", "Reinstate"));
-            actions.push_str(&status_form(&c.id, "revoke", "Revoke"));
+        .map_err(ApiError::from_store)?;
+    let mut keys = Vec::new();
+    for i in store.issuers(&org).await.map_err(ApiError::from_store)? {
+        for k in store
+            .issuer_keys(&i.id)
+            .await
+            .map_err(ApiError::from_store)?
+        {
+            keys.push(KeyRow {
+                issuer: i.name.clone(),
+                key_id: k.id,
+                retired: k.retired_ms.is_some(),
+            });
         }
-        cred_rows.push_str(&format!(
-            "<tr data-credential=\"{id}\" data-status=\"{status}\"><td><a href=\"/credentials/{id}\">{short}</a></td><td>{ach}</td><td>{status}</td><td>{actions}</td></tr>",
-            id = esc(&c.id),
-            short = esc(c.id.get(9..17).unwrap_or(&c.id)),
-            ach = esc(defs.achievement(&c.achievement_id).map(|a| a.name.as_str()).unwrap_or(&c.achievement_id)),
-        ));
     }
-    let keys: String = {
-        let mut out = String::new();
-        for i in store.issuers(&org).await.map_err(ApiError::from_store)? {
-            for k in store
-                .issuer_keys(&i.id)
-                .await
-                .map_err(ApiError::from_store)?
-            {
-                out.push_str(&format!(
-                    "<tr><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
-                    esc(&i.name),
-                    esc(&k.id),
-                    if k.retired_ms.is_some() {
-                        "retired (still verifies what it signed)"
-                    } else {
-                        "current"
-                    }
-                ));
-            }
-        }
-        out
-    };
-    let notice = q
-        .notice
-        .map(|n| {
-            format!(
-                "<p class=\"card\" role=\"status\" id=\"notice\">{}</p>",
-                esc(&n)
-            )
-        })
-        .unwrap_or_default();
-    let defs_json = serde_json::to_string_pretty(&defs.to_value()).unwrap_or_default();
-    let edit = if is_admin {
-        format!(
-            "<h3>Import or edit</h3><form method=\"post\" action=\"/admin/definitions\" enctype=\"multipart/form-data\">\
-<label for=\"definitions-file\">Upload a definitions JSON file</label><input id=\"definitions-file\" type=\"file\" name=\"file\" accept=\".json,application/json\">\
-<label for=\"definitions\">…or edit them here</label><textarea id=\"definitions\" name=\"definitions\">{}</textarea>\
-<p><button type=\"submit\">Validate and save a new version</button></p></form>",
-            esc(&defs_json)
-        )
-    } else {
-        "<p class=\"muted\">Only an organization admin can change definitions.</p>".to_owned()
-    };
-    let rotate = if is_admin {
-        "<form method=\"post\" action=\"/admin/keys/rotate\"><button type=\"submit\">Rotate the signing key</button></form>"
-    } else {
-        ""
-    };
-    let body = format!(
-        "<h1>Issuer admin</h1>{notice}\
-<h2>Framework, micro-credentials, stacks and pathways</h2><p>{fw}: {nc} competencies, {na} achievements, {ns} stacks, {nr} roles. \
-<a href=\"/api/v1/orgs/{org}/definitions\">Download JSON</a> · <a href=\"/api/v1/orgs/{org}/definitions?format=case\">Download the framework as CASE</a></p>\
-<details><summary>Micro-credentials and certificates</summary><table><thead><tr><th>Id</th><th>Name</th><th>Type</th><th>Aligned to</th></tr></thead><tbody>{ach_rows}</tbody></table></details>\
-<details><summary>Stacks</summary><table><thead><tr><th>Id</th><th>Name</th><th>Parts</th><th>Awards</th></tr></thead><tbody>{stack_rows}</tbody></table></details>\
-<details><summary>Roles</summary><table><thead><tr><th>Id</th><th>Name</th><th>Transitions</th></tr></thead><tbody>{role_rows}</tbody></table></details>\
-{edit}\
-<h2>Bulk issue</h2><form method=\"post\" action=\"/admin/bulk\" enctype=\"multipart/form-data\">\
-<label for=\"rows\">CSV with columns <code>achievement,recipient</code> (and optionally <code>valid_until</code>); recipient is an email or <code>educator:&lt;id&gt;</code></label><input id=\"rows\" type=\"file\" name=\"rows\" accept=\".csv,text/csv\" required>\
-<label for=\"suite\">Proof suite</label><select id=\"suite\" name=\"suite\"><option>eddsa-jcs-2022</option><option>eddsa-rdfc-2022</option></select>\
-<p><button type=\"submit\">Issue all</button></p></form>\
-<h2>Recent credentials</h2><table id=\"credentials\"><thead><tr><th>Credential</th><th>Achievement</th><th>Status</th><th>Actions</th></tr></thead><tbody>{cred_rows}</tbody></table>\
-<h2>Signing keys</h2><table><thead><tr><th>Issuer</th><th>Key</th><th>State</th></tr></thead><tbody>{keys}</tbody></table>{rotate}",
-        fw = esc(&defs.framework().name),
-        nc = defs.framework().competencies.len(),
-        na = defs.achievements().len(),
-        ns = defs.stacks().len(),
-        nr = defs.roles().len(),
-        org = esc(&org),
-    );
-    Ok(page("Issuer admin", &caller, &body).into_response())
+    let body = pages::admin::admin_page(&AdminPage {
+        org: &org,
+        is_admin,
+        notice: q.notice.as_deref(),
+        defs: &defs,
+        defs_json: serde_json::to_string_pretty(&defs.to_value()).unwrap_or_default(),
+        credentials: &credentials,
+        keys,
+    });
+    Ok(page("Issuer admin", &caller, body).into_response())
 }
 
 /// Back to the admin page with a notice, or a page explaining the refusal.
@@ -910,20 +639,6 @@ fn admin_outcome(caller: &Caller, failure: &str, result: Result<String, ApiError
         .into_response(),
         Err(e) => error_page(caller, failure, &e, "/admin"),
     }
-}
-
-fn status_form(id: &str, action: &str, label: &str) -> String {
-    let reason = if action == "reinstate" {
-        String::new()
-    } else {
-        format!(
-            "<input name=\"reason\" aria-label=\"Reason to {label}\" placeholder=\"Reason\" required size=\"18\"> "
-        )
-    };
-    format!(
-        "<form method=\"post\" action=\"/admin/credentials/{id}/status\" style=\"display:inline-block;margin:.1rem\"><input type=\"hidden\" name=\"action\" value=\"{action}\">{reason}<button type=\"submit\">{label}</button></form>",
-        id = esc(id),
-    )
 }
 
 #[derive(Deserialize)]
@@ -1059,53 +774,21 @@ async fn admin_bulk_status(
         return Ok(sign_in());
     };
     let j = bulk::job(&app, &caller, &id).await?;
-    let (body, refresh) = {
-        if !j.finished {
-            (
-                format!(
-                    "<h1>Bulk issue</h1><p>Issuing… {done} of {total}.</p><progress id=\"progress\" max=\"{total}\" value=\"{done}\">{done} of {total}</progress><p class=\"muted\">This page refreshes itself.</p>",
-                    done = j.done,
-                    total = j.total
-                ),
-                true,
-            )
-        } else if let Some(e) = &j.error {
-            (
-                format!("<h1>Bulk issue</h1><p role=\"alert\" id=\"error\">The run stopped: {}</p><p>Rows issued before it stopped are kept; run the same file again with idempotency keys to finish.</p>", esc(e)),
-                false,
-            )
-        } else {
-            let ok = j.rows.iter().filter(|r| r.3.is_ok()).count();
-            let rows: String = j
-                .rows
-                .iter()
-                .map(|(line, who, ach, r)| match r {
-                    Ok(cid) => format!(
-                        "<tr data-ok=\"true\"><td>{line}</td><td>{}</td><td>{}</td><td>✔ <a href=\"/credentials/{c}\">issued</a></td></tr>",
-                        esc(who),
-                        esc(ach),
-                        c = esc(cid)
-                    ),
-                    Err(e) => format!(
-                        "<tr data-ok=\"false\"><td>{line}</td><td>{}</td><td>{}</td><td>✖ {}</td></tr>",
-                        esc(who),
-                        esc(ach),
-                        esc(e)
-                    ),
-                })
-                .collect();
-            (
-                format!(
-                    "<h1>Bulk issue</h1><progress id=\"progress\" max=\"{t}\" value=\"{t}\">done</progress><p id=\"summary\">{ok} issued, {bad} not issued.</p>\
-<table id=\"bulk-results\"><thead><tr><th>Line</th><th>Recipient</th><th>Achievement</th><th>Result</th></tr></thead><tbody>{rows}</tbody></table><p><a href=\"/admin\">Back to admin</a></p>",
-                    t = j.total,
-                    bad = j.rows.len() - ok
-                ),
-                false,
-            )
+    let run = if !j.finished {
+        Run::Running {
+            done: j.done,
+            total: j.total,
+        }
+    } else if let Some(e) = &j.error {
+        Run::Failed(e)
+    } else {
+        Run::Finished {
+            total: j.total,
+            rows: &j.rows,
         }
     };
-    let mut resp = page("Bulk issue", &caller, &body).into_response();
+    let refresh = matches!(run, Run::Running { .. });
+    let mut resp = page("Bulk issue", &caller, bulk_issue_page(run)).into_response();
     if refresh {
         resp.headers_mut()
             .insert(header::REFRESH, header::HeaderValue::from_static("1"));

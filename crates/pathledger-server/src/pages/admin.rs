@@ -1,0 +1,170 @@
+//! The issuer admin page: definitions, bulk issuance, recent credentials and their status,
+//! signing keys.
+
+use maud::{html, Markup};
+use pathledger_core::Definitions;
+use pathledger_store::CredentialRecord;
+
+use super::format::{achievement_name, key_state, kind};
+
+/// One signing key of one of the organization's issuers.
+pub struct KeyRow {
+    pub issuer: String,
+    pub key_id: String,
+    pub retired: bool,
+}
+
+/// Everything the admin page shows.
+pub struct AdminPage<'a> {
+    pub org: &'a str,
+    /// Whether the visitor is an organization admin (may edit definitions and rotate keys).
+    pub is_admin: bool,
+    /// The outcome of the last action, from the redirect back here.
+    pub notice: Option<&'a str>,
+    pub defs: &'a Definitions,
+    /// The definitions as pretty JSON, for the editor.
+    pub defs_json: String,
+    pub credentials: &'a [CredentialRecord],
+    pub keys: Vec<KeyRow>,
+}
+
+pub fn admin_page(p: &AdminPage<'_>) -> Markup {
+    let defs = p.defs;
+    let org = p.org;
+    html! {
+        h1 { "Issuer admin" }
+        @if let Some(n) = p.notice { p.card #notice role="status" { (n) } }
+        h2 { "Framework, micro-credentials, stacks and pathways" }
+        p {
+            (defs.framework().name) ": " (defs.framework().competencies.len()) " competencies, "
+            (defs.achievements().len()) " achievements, " (defs.stacks().len()) " stacks, "
+            (defs.roles().len()) " roles. "
+            a href={ "/api/v1/orgs/" (org) "/definitions" } { "Download JSON" }
+            " · "
+            a href={ "/api/v1/orgs/" (org) "/definitions?format=case" } { "Download the framework as CASE" }
+        }
+        details {
+            summary { "Micro-credentials and certificates" }
+            table {
+                thead { tr { th { "Id" } th { "Name" } th { "Type" } th { "Aligned to" } } }
+                tbody {
+                    @for a in defs.achievements() {
+                        @let aligned: Vec<&str> = a.alignments.iter().filter_map(|c| defs.competency(c.as_str()).map(|c| c.name.as_str())).collect();
+                        tr {
+                            td { code { (a.id.as_str()) } }
+                            td { a href={ "/achievements/" (a.id.as_str()) } { (a.name) } }
+                            td { (kind(&a.achievement_type)) }
+                            td { (aligned.join(", ")) }
+                        }
+                    }
+                }
+            }
+        }
+        details {
+            summary { "Stacks" }
+            table {
+                thead { tr { th { "Id" } th { "Name" } th { "Parts" } th { "Awards" } } }
+                tbody {
+                    @for s in defs.stacks() {
+                        tr {
+                            td { code { (s.id.as_str()) } }
+                            td { (s.name) }
+                            td { (s.required.len()) " required, " (s.min_electives) " of " (s.electives.len()) " electives" }
+                            td { (s.awards.as_ref().map(|a| a.as_str()).unwrap_or("—")) }
+                        }
+                    }
+                }
+            }
+        }
+        details {
+            summary { "Roles" }
+            table {
+                thead { tr { th { "Id" } th { "Name" } th { "Transitions" } } }
+                tbody {
+                    @for r in defs.roles() {
+                        tr {
+                            td { code { (r.id.as_str()) } }
+                            td { (r.name) }
+                            td { (r.transitions.len()) }
+                        }
+                    }
+                }
+            }
+        }
+        @if p.is_admin {
+            h3 { "Import or edit" }
+            form method="post" action="/admin/definitions" enctype="multipart/form-data" {
+                label for="definitions-file" { "Upload a definitions JSON file" }
+                input #definitions-file type="file" name="file" accept=".json,application/json";
+                label for="definitions" { "…or edit them here" }
+                textarea #definitions name="definitions" { (p.defs_json) }
+                p { button type="submit" { "Validate and save a new version" } }
+            }
+        } @else {
+            p.muted { "Only an organization admin can change definitions." }
+        }
+        h2 { "Bulk issue" }
+        form method="post" action="/admin/bulk" enctype="multipart/form-data" {
+            label for="rows" {
+                "CSV with columns " code { "achievement,recipient" } " (and optionally "
+                code { "valid_until" } "); recipient is an email or " code { "educator:<id>" }
+            }
+            input #rows type="file" name="rows" accept=".csv,text/csv" required;
+            label for="suite" { "Proof suite" }
+            select #suite name="suite" {
+                option { "eddsa-jcs-2022" }
+                option { "eddsa-rdfc-2022" }
+            }
+            p { button type="submit" { "Issue all" } }
+        }
+        h2 { "Recent credentials" }
+        table #credentials {
+            thead { tr { th { "Credential" } th { "Achievement" } th { "Status" } th { "Actions" } } }
+            tbody {
+                @for c in p.credentials {
+                    @let status = c.status.as_str();
+                    tr data-credential=(c.id) data-status=(status) {
+                        td { a href={ "/credentials/" (c.id) } { (c.id.get(9..17).unwrap_or(&c.id)) } }
+                        td { (achievement_name(defs, &c.achievement_id)) }
+                        td { (status) }
+                        td {
+                            @if status == "active" {
+                                (status_form(&c.id, "revoke", "Revoke"))
+                                @if c.suspension.is_some() { (status_form(&c.id, "suspend", "Suspend")) }
+                            } @else if status == "suspended" {
+                                (status_form(&c.id, "reinstate", "Reinstate"))
+                                (status_form(&c.id, "revoke", "Revoke"))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "Signing keys" }
+        table {
+            thead { tr { th { "Issuer" } th { "Key" } th { "State" } } }
+            tbody {
+                @for k in &p.keys {
+                    tr { td { (k.issuer) } td { code { (k.key_id) } } td { (key_state(k.retired)) } }
+                }
+            }
+        }
+        @if p.is_admin {
+            form method="post" action="/admin/keys/rotate" { button type="submit" { "Rotate the signing key" } }
+        }
+    }
+}
+
+/// One status action on one credential (a reason is asked for all but reinstatement).
+fn status_form(id: &str, action: &str, label: &str) -> Markup {
+    html! {
+        form method="post" action={ "/admin/credentials/" (id) "/status" } style="display:inline-block;margin:.1rem" {
+            input type="hidden" name="action" value=(action);
+            @if action != "reinstate" {
+                input name="reason" aria-label={ "Reason to " (label) } placeholder="Reason" required size="18";
+                " "
+            }
+            button type="submit" { (label) }
+        }
+    }
+}

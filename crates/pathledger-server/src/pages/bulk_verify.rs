@@ -1,0 +1,76 @@
+//! The district bulk-verify page: a roster or a set of files in, one verdict per row out.
+
+use maud::{html, Markup};
+
+use super::verify::verdict_pill;
+
+/// One verified row of a roster or one uploaded file.
+pub struct VerifiedRow {
+    /// `line N` of the roster, or the file's name.
+    pub label: String,
+    /// The educator's name from the roster (empty for files).
+    pub name: String,
+    /// The credential's own name (empty if it could not be read).
+    pub credential: String,
+    /// The verdict code.
+    pub verdict: String,
+    /// The verdict's reason, in words.
+    pub reason: String,
+}
+
+/// What the page shows under its introduction.
+pub enum Outcome<'a> {
+    /// Just the form.
+    Form,
+    /// The form was sent without anything to verify.
+    Nothing,
+    /// The rows, and the same report as a base64 CSV for the download link.
+    Results(&'a [VerifiedRow], &'a str),
+}
+
+pub fn bulk_verify_page(outcome: Outcome<'_>) -> Markup {
+    html! {
+        h1 { "District bulk verify" }
+        p {
+            "Upload a CSV roster with columns " code { "name,credential" }
+            " (a link to a credential issued here, or the credential JSON), or several credential JSON files. Every row gets its own verdict; a problem in one row never hides the others."
+        }
+        @match outcome {
+            Outcome::Form => {}
+            Outcome::Nothing => p.card { "Nothing to verify: upload a roster or credential files." },
+            Outcome::Results(rows, csv_b64) => (results(rows, csv_b64)),
+        }
+        form method="post" action="/verify/bulk" enctype="multipart/form-data" {
+            label for="roster" { "CSV roster" }
+            input #roster type="file" name="roster" accept=".csv,text/csv";
+            label for="files" { "…or credential files" }
+            input #files type="file" name="files" multiple accept=".json,application/json";
+            p { button type="submit" { "Verify all" } }
+        }
+    }
+}
+
+fn results(rows: &[VerifiedRow], csv_b64: &str) -> Markup {
+    html! {
+        section.card {
+            h2 { "Results (" (rows.len()) " rows)" }
+            p {
+                a.button download="verification-report.csv" href={ "data:text/csv;base64," (csv_b64) } { "Download as CSV" }
+            }
+            table #bulk-results {
+                thead { tr { th { "Row" } th { "Name" } th { "Credential" } th { "Verdict" } th { "Reason" } } }
+                tbody {
+                    @for r in rows {
+                        tr data-verdict=(r.verdict) {
+                            td { (r.label) }
+                            td { (r.name) }
+                            td { (r.credential) }
+                            td { (verdict_pill(&r.verdict, false)) }
+                            td { (r.reason) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

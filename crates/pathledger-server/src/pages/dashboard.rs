@@ -1,0 +1,121 @@
+//! The educator dashboard: held credentials re-verified, endorsements, progress on every role
+//! and the plan to a target role.
+
+use maud::{html, Markup};
+use pathledger_core::{Definitions, Evaluation, Plan};
+
+use super::pathways::{plan_section, progress_section};
+use super::verify::verdict_pill;
+
+/// One held credential and its verification just now.
+pub struct HeldRow {
+    pub id: String,
+    pub achievement_id: String,
+    pub achievement: String,
+    pub verdict: &'static str,
+    pub message: String,
+}
+
+/// Whether an endorsement came as a signed credential, and its verdict.
+pub enum EndorsementProof {
+    /// Recorded without a credential.
+    Unsigned,
+    /// The endorsement credential's verdict code.
+    Verdict(&'static str),
+    /// Signed, but no report came back.
+    Unchecked,
+}
+
+/// One endorsement received.
+pub struct EndorsementRow {
+    pub competency: String,
+    pub endorser_role: String,
+    pub comment: String,
+    pub proof: EndorsementProof,
+}
+
+/// Everything the dashboard shows.
+pub struct Dashboard<'a> {
+    pub name: &'a str,
+    pub educator_id: &'a str,
+    pub held: Vec<HeldRow>,
+    pub endorsements: Vec<EndorsementRow>,
+    pub defs: &'a Definitions,
+    pub eval: &'a Evaluation,
+    /// The role the plan leads to (selected in the form).
+    pub target: &'a str,
+    /// The plan, or why there is none.
+    pub plan: Result<Plan, String>,
+}
+
+pub fn dashboard_page(d: &Dashboard<'_>) -> Markup {
+    let eid = d.educator_id;
+    html! {
+        h1 { (d.name) "'s dashboard" }
+        h2 { "Credentials" }
+        p.muted { "Each credential was re-verified just now (signature, status, expiry)." }
+        table #credentials {
+            thead { tr { th { "Credential" } th { "Verdict" } th { "Details" } } }
+            tbody {
+                @for c in &d.held {
+                    tr data-achievement=(c.achievement_id) {
+                        td { a href={ "/credentials/" (c.id) } { (c.achievement) } }
+                        td { (verdict_pill(c.verdict, false)) }
+                        td { (c.message) }
+                    }
+                }
+            }
+        }
+        p {
+            a.button href={ "/api/v1/educators/" (eid) "/progress" } { "Download progress (JSON)" } " "
+            a.button href={ "/api/v1/educators/" (eid) "/clr" } { "Download wallet (CLR 2.0)" } " "
+            a.button href="/evidence" { "Submit evidence" }
+        }
+        h2 { "Endorsements" }
+        table #endorsements {
+            thead { tr { th { "Competency" } th { "Endorser's role" } th { "Comment" } th { "Credential" } } }
+            tbody {
+                @for e in &d.endorsements {
+                    tr {
+                        td { (e.competency) }
+                        td { (e.endorser_role) }
+                        td { (e.comment) }
+                        td {
+                            @match e.proof {
+                                EndorsementProof::Unsigned => span.muted { "recorded without a credential" },
+                                EndorsementProof::Verdict(v) => (verdict_pill(v, false)),
+                                EndorsementProof::Unchecked => {}
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        (progress_section(d.defs, d.eval))
+        h2 { "Plan to a target role" }
+        form method="get" action="/dashboard" {
+            label for="target" { "Target role" }
+            select #target name="target" {
+                @for r in d.defs.roles() {
+                    option value=(r.id.as_str()) selected[r.id.as_str() == d.target] { (r.name) }
+                }
+            }
+            " "
+            button type="submit" { "Show plan" }
+        }
+        section #plan {
+            @match &d.plan {
+                Ok(p) => (plan_section(d.defs, p)),
+                Err(e) => p { (e) },
+            }
+        }
+    }
+}
+
+/// The dashboard of a signed-in account that is not an educator's.
+pub fn not_an_educator() -> Markup {
+    html! {
+        h1 { "Dashboard" }
+        p { "This account is not an educator account." }
+    }
+}

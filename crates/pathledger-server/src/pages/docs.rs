@@ -1,0 +1,39 @@
+//! The API page: every operation of the OpenAPI document, with who may call it.
+
+use maud::{html, Markup};
+use serde_json::Value;
+
+/// `doc` is the OpenAPI document.
+pub fn docs_page(doc: &Value) -> Markup {
+    let ops = doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .flat_map(|(path, ops)| {
+            ops.as_object()
+                .into_iter()
+                .flatten()
+                .map(move |(method, op)| (path, method, op))
+        });
+    html! {
+        h1 { "API" }
+        p {
+            "The machine-readable description is at " a href="/openapi.json" { "/openapi.json" }
+            " (OpenAPI 3.1). Errors are " code { "application/problem+json" } "."
+        }
+        table {
+            thead { tr { th { "Method" } th { "Path" } th { "What it does" } th { "Access" } } }
+            tbody {
+                @for (path, method, op) in ops {
+                    tr {
+                        td { code { (method.to_uppercase()) } }
+                        td { code { (path) } }
+                        td { (op.get("summary").and_then(Value::as_str).unwrap_or("")) }
+                        td { @if op.get("security").is_some() { "token" } @else { "public" } }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! Mentors endorse the qualities and adaptive skills they have observed.
+
+use maud::{html, Markup};
+use pathledger_core::{Category, Competency, Role};
+use serde_json::Value;
+
+/// The endorsement form. `educators` are (id, name); `competencies` the endorsable ones.
+pub fn endorse_page(
+    educators: &[(&str, &str)],
+    competencies: &[&Competency],
+    roles: &[Role],
+) -> Markup {
+    html! {
+        h1 { "Endorse an educator" }
+        p { "Mentors endorse qualities and adaptive skills they have observed. Some roles ask for endorsements from a master mentor or a teacher-leader." }
+        form method="post" action="/endorse" {
+            label for="educator" { "Educator" }
+            select #educator name="educator" required {
+                @for (id, name) in educators { option value=(id) { (name) } }
+            }
+            label for="competency" { "Competency" }
+            select #competency name="competency" required {
+                @for c in competencies {
+                    option value=(c.id.as_str()) {
+                        (c.name) " ("
+                        @if c.category == Category::Qualities { "quality" } @else { "adaptive skill" }
+                        ")"
+                    }
+                }
+            }
+            label for="endorser_role" { "You endorse as" }
+            select #endorser_role name="endorser_role" required {
+                @for r in roles { option value=(r.id.as_str()) { (r.name) } }
+            }
+            label for="comment" { "What you observed" }
+            textarea #comment name="comment" required style="min-height:5rem" {}
+            p { button type="submit" { "Endorse" } }
+        }
+    }
+}
+
+/// The signed endorsement credential just issued.
+pub fn endorsed_page(signed: &Value) -> Markup {
+    let comment = signed
+        .pointer("/credentialSubject/endorsementComment")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    html! {
+        h1 { "Endorsement recorded" }
+        p.card #notice role="status" { (comment) }
+        p { "The signed endorsement credential:" }
+        pre { (serde_json::to_string_pretty(signed).unwrap_or_default()) }
+        p { a href="/endorse" { "Endorse another" } }
+    }
+}

@@ -1,0 +1,64 @@
+//! The educator's evidence page: submit evidence for a micro-credential, follow submissions.
+
+use maud::{html, Markup};
+use pathledger_store::EvidenceSubmission;
+
+use super::format::{date, state_code, state_word};
+
+/// Everything the evidence page shows.
+pub struct EvidencePage<'a> {
+    /// The submission just sent, if the visitor came back from sending one.
+    pub just_submitted: bool,
+    /// Micro-credentials the educator may submit evidence for, as (id, name).
+    pub achievements: Vec<(&'a str, &'a str)>,
+    /// Assessors and mentors of the organization, as (user id, name).
+    pub assessors: Vec<(&'a str, &'a str)>,
+    /// The longest narrative accepted, in characters.
+    pub max_narrative: usize,
+    /// The educator's submissions, newest first, with the micro-credential's name.
+    pub submissions: Vec<(&'a EvidenceSubmission, String)>,
+}
+
+pub fn evidence_page(p: &EvidencePage<'_>) -> Markup {
+    html! {
+        h1 { "Evidence" }
+        @if p.just_submitted {
+            p.card #notice role="status" { "Your evidence was submitted. Your assessor will accept it or return it with comments." }
+        }
+        p { "Submit evidence for a micro-credential. When your assessor accepts it, the credential is issued to you at once." }
+        h2 { "Submit evidence" }
+        @if p.assessors.is_empty() {
+            p.card { "Your organization has no assessor or mentor yet, so evidence cannot be reviewed." }
+        } @else {
+            form method="post" action="/evidence" {
+                label for="achievement" { "Micro-credential" }
+                select #achievement name="achievement" required {
+                    @for (id, name) in &p.achievements { option value=(id) { (name) } }
+                }
+                label for="narrative" { "What you did and what it shows" }
+                textarea #narrative name="narrative" required maxlength=(p.max_narrative) {}
+                label for="url" { "Link to the artifact (optional)" }
+                input #url name="url" type="url" size="60" placeholder="https://";
+                label for="assessor" { "Assessor or mentor" }
+                select #assessor name="assessor" required {
+                    @for (id, name) in &p.assessors { option value=(id) { (name) } }
+                }
+                p { button type="submit" { "Submit evidence" } }
+            }
+        }
+        h2 { "Your submissions" }
+        table #submissions {
+            thead { tr { th { "Micro-credential" } th { "Submitted" } th { "State" } th { "Assessor's comment" } } }
+            tbody {
+                @for (s, achievement) in &p.submissions {
+                    tr data-submission=(s.id) data-state=(state_code(s.state)) {
+                        td { (achievement) }
+                        td { (date(s.created_ms)) }
+                        td { (state_word(s.state)) }
+                        td { (s.decision_comment.as_deref().unwrap_or("")) }
+                    }
+                }
+            }
+        }
+    }
+}
