@@ -9,6 +9,7 @@ mod bitset;
 pub mod case;
 mod definitions;
 mod educator;
+mod email;
 mod error;
 mod eval;
 mod graph;
@@ -19,6 +20,7 @@ pub mod schema;
 
 pub use definitions::{Definitions, DEFAULT_FILES, SECTIONS};
 pub use educator::{EducatorState, Endorsement, Holding};
+pub use email::{Email, EmailError, MAX_EMAIL_LEN};
 pub use error::{DefinitionError, DefinitionErrorKind, DefinitionErrors};
 pub use eval::{
     CategoryCount, CategoryGap, ConditionStatus, Evaluation, NodeStatus, RoleStatus, StackStatus,

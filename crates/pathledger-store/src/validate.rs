@@ -19,17 +19,12 @@ pub(crate) fn check_text(field: &str, value: &str, max: usize) -> Result<(), Sto
     Ok(())
 }
 
-/// Trims and lower-cases an email address, refusing what is not one (named `field`).
+/// An email address in its one normal form ([`pathledger_core::Email`]: trimmed, lower-cased,
+/// no whitespace or control character anywhere), or a refusal naming `field`.
 pub(crate) fn normalize_email(field: &str, e: &str) -> Result<String, StoreError> {
-    let e = e.trim().to_lowercase();
-    check_text(field, &e, 320)?;
-    match e.split_once('@') {
-        Some((l, d)) if !l.is_empty() && d.contains('.') && !e.contains(char::is_whitespace) => {
-            Ok(e)
-        }
-        _ => Err(StoreError::invalid(
-            field,
-            format!("{e:?} is not an email address"),
-        )),
-    }
+    // The one normalizer of the product (trim, lowercase, shape; no whitespace or control
+    // character anywhere), reported at `field`.
+    pathledger_core::Email::parse(e)
+        .map(pathledger_core::Email::into_string)
+        .map_err(|err| StoreError::invalid(field, err.to_string()))
 }

@@ -1111,3 +1111,48 @@ async fn postgres_keeps_credential_rows_inline() {
     c.close().await.ok();
     h.finish().await;
 }
+
+// One email normalizer: issuance, educator lookups and educator emails agree on what an email
+// is (issuance used to accept a tab inside an address that the rest refused) and on its form.
+both!(one_email_normal_form_everywhere, |h| {
+    let s = &h.store;
+    let f = fixture(s).await;
+    for bad in ["ana\tmaria@school.example", "ana@school\u{a0}example.org"] {
+        let r = s
+            .issue(
+                IssueRequest::new(
+                    &f.issuer.id,
+                    &f.achievement_id,
+                    Recipient::Email(bad.into()),
+                ),
+                build_credential,
+            )
+            .await;
+        assert!(
+            matches!(&r, Err(StoreError::InvalidInput { field, .. }) if field == "recipient"),
+            "{bad:?}: {r:?}"
+        );
+        let r = s.educator_by_email(bad).await;
+        assert!(
+            matches!(&r, Err(StoreError::InvalidInput { field, .. }) if field == "email"),
+            "{bad:?}: {r:?}"
+        );
+    }
+    let out = s
+        .issue(
+            IssueRequest::new(
+                &f.issuer.id,
+                &f.achievement_id,
+                Recipient::Email("  Ana.Maria@School.Example\n".into()),
+            ),
+            build_credential,
+        )
+        .await
+        .expect("issued");
+    let found = s
+        .educator_by_email("ana.maria@school.example")
+        .await
+        .expect("lookup")
+        .expect("the educator issuance created is found by the normal form");
+    assert_eq!(Some(found.id), out.credential.educator_id);
+});

@@ -19,6 +19,7 @@ use crate::model::{
 use crate::sql::{Backend, Stmt, Tx};
 use crate::status::allocation::{Alloc, Assigner};
 use crate::store::Store;
+use crate::validate::normalize_email;
 
 /// A batch's transaction between [`Store::open_batch`] and [`Store::close_batch`].
 pub(super) struct OpenBatch {
@@ -49,7 +50,10 @@ pub(super) enum Opened {
 /// are stored; a finer match would only let fewer batches overlap.
 pub(super) fn independent(a: &[(usize, IssueRequest)], b: &[(usize, IssueRequest)]) -> bool {
     let key = |r: &IssueRequest| match &r.recipient {
-        Recipient::Email(e) => format!("email:{}", e.trim().to_lowercase()),
+        Recipient::Email(e) => format!(
+            "email:{}",
+            normalize_email("recipient", e).unwrap_or_else(|_| e.clone())
+        ),
         Recipient::Educator(id) => format!("educator:{id}"),
     };
     let mut seen: HashSet<String> = HashSet::with_capacity(a.len() * 2);

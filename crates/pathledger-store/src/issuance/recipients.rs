@@ -8,22 +8,10 @@ use crate::error::StoreError;
 use crate::model::{IssueRequest, Recipient, RecipientIdentity};
 use crate::sql::{args, insert_statements, keyed_sql, Col, Keys, Stmt, Tx};
 use crate::store::Store;
-use crate::validate::check_text;
 
-/// A row's recipient email, trimmed and lower-cased; refused (as `recipient`) when it is not an
-/// address.
+/// A recipient's email in its one normal form ([`pathledger_core::Email`]), reported at `recipient`.
 pub(super) fn normalize_email(e: &str) -> Result<String, StoreError> {
-    let e = e.trim().to_lowercase();
-    check_text("recipient", &e, 320)?;
-    match e.split_once('@') {
-        Some((local, domain)) if !local.is_empty() && domain.contains('.') && !e.contains(' ') => {
-            Ok(e)
-        }
-        _ => Err(StoreError::invalid(
-            "recipient",
-            format!("{e:?} is not an email address"),
-        )),
-    }
+    crate::validate::normalize_email("recipient", e)
 }
 
 pub(super) struct EducatorInfo {
