@@ -1,7 +1,7 @@
 //! Who is acting: a signed-in user (by session or API token), and the access checks every rule
 //! makes with it. The server authenticates; the rules here decide.
 
-use pathledger_store::{Role, User};
+use pathledger_store::{AccessRole, User};
 
 use crate::{App, AppError};
 
@@ -20,7 +20,7 @@ impl Actor {
     }
 
     /// Refuses unless the actor holds `role` in `org_id` (or a containing organization).
-    pub async fn require(&self, app: &App, org_id: &str, role: Role) -> Result<(), AppError> {
+    pub async fn require(&self, app: &App, org_id: &str, role: AccessRole) -> Result<(), AppError> {
         if app.store().has_role(&self.user.id, org_id, role).await? {
             Ok(())
         } else {
@@ -34,8 +34,8 @@ impl Actor {
         &self,
         app: &App,
         org_id: &str,
-        roles: &[Role],
-    ) -> Result<Role, AppError> {
+        roles: &[AccessRole],
+    ) -> Result<AccessRole, AppError> {
         for r in roles {
             if app.store().has_role(&self.user.id, org_id, *r).await? {
                 return Ok(*r);
@@ -47,7 +47,7 @@ impl Actor {
 
     /// The first organization where the actor holds any of `roles` (for actions that name no
     /// organization: the actor's own is meant). Refused, and logged, if there is none.
-    pub async fn org_with_role(&self, app: &App, roles: &[Role]) -> Result<String, AppError> {
+    pub async fn org_with_role(&self, app: &App, roles: &[AccessRole]) -> Result<String, AppError> {
         app.store()
             .memberships(&self.user.id)
             .await?
@@ -72,7 +72,7 @@ impl Actor {
         if self.user.educator_id.as_deref() == Some(educator_id) {
             return Ok(());
         }
-        self.require_any(app, org_id, &[Role::OrgAdmin, Role::Issuer])
+        self.require_any(app, org_id, &[AccessRole::OrgAdmin, AccessRole::Issuer])
             .await
             .map(|_| ())
     }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use pathledger_badges as badges;
 use pathledger_signing::Cryptosuite;
-use pathledger_store::{Recipient, Role};
+use pathledger_store::{AccessRole, Recipient};
 use serde::Deserialize;
 
 use crate::{first_issuer, parse_suite, Actor, App, AppError, BulkIssued, IssueOptions};
@@ -71,7 +71,7 @@ pub async fn issue_rows(
     suite: Option<&str>,
     rows: Vec<BulkRow>,
 ) -> Result<Vec<Result<BulkIssued, AppError>>, AppError> {
-    let org = actor.org_with_role(app, &[Role::Issuer]).await?;
+    let org = actor.org_with_role(app, &[AccessRole::Issuer]).await?;
     if rows.len() > MAX_BULK_ROWS {
         return Err(AppError::invalid(
             "/rows",
@@ -191,7 +191,7 @@ pub async fn start_job(
     suite: Option<&str>,
     csv: &str,
 ) -> Result<String, AppError> {
-    let org = actor.org_with_role(app, &[Role::Issuer]).await?;
+    let org = actor.org_with_role(app, &[AccessRole::Issuer]).await?;
     let issuer = first_issuer(app, &org).await?;
     let suite = bulk_suite(suite)?;
     let parsed = parse_bulk_csv(csv)?;
@@ -262,7 +262,7 @@ pub async fn job(app: &App, actor: &Actor, id: &str) -> Result<BulkJob, AppError
         .lock()
         .map(|j| j.org.clone())
         .map_err(|_| AppError::internal("a bulk job's lock is poisoned"))?;
-    actor.require(app, &org, Role::Issuer).await?;
+    actor.require(app, &org, AccessRole::Issuer).await?;
     let snapshot = job
         .lock()
         .map(|j| j.clone())

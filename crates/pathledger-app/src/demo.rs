@@ -2,7 +2,7 @@
 //! staff in every role, and sample educators holding real signed credentials at several stages.
 
 use pathledger_core::Definitions;
-use pathledger_store::{NewEducator, Recipient, Role, StatusChange};
+use pathledger_store::{AccessRole, NewEducator, Recipient, StatusChange};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -93,8 +93,8 @@ pub struct DemoSeed {
     pub samples: Vec<(String, String)>,
 }
 
-fn parse_role(s: &str) -> Result<Role, AppError> {
-    Role::parse(s).map_err(AppError::from)
+fn parse_role(s: &str) -> Result<AccessRole, AppError> {
+    AccessRole::parse(s).map_err(AppError::from)
 }
 
 async fn staff(
@@ -147,7 +147,9 @@ async fn educators(
         let user = store
             .create_user(&e.email, &e.name, Some(&educator.id))
             .await?;
-        store.grant_role(&user.id, org_id, Role::Educator).await?;
+        store
+            .grant_role(&user.id, org_id, AccessRole::Educator)
+            .await?;
         let token = store.create_api_token(&user.id, "demo", None).await?;
         if e.years_experience > 0.0 {
             store

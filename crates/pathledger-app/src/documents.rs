@@ -8,7 +8,7 @@
 
 use pathledger_badges as badges;
 use pathledger_signing::{sign_document_to_string, Cryptosuite, ProofOptions};
-use pathledger_store::{DocumentContext, DocumentRequest, Role};
+use pathledger_store::{AccessRole, DocumentContext, DocumentRequest};
 use serde_json::{Map, Value};
 
 use crate::issuance::unwrap_build;
@@ -38,7 +38,7 @@ pub async fn issue_document(
     opts: DocumentOptions,
 ) -> Result<Issued, AppError> {
     let org = actor
-        .org_with_role(app, &[Role::Issuer, Role::OrgAdmin])
+        .org_with_role(app, &[AccessRole::Issuer, AccessRole::OrgAdmin])
         .await?;
     let issuer = first_issuer(app, &org).await?;
     let Value::Object(doc) = credential else {

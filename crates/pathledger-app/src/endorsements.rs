@@ -3,7 +3,7 @@
 
 use pathledger_badges as badges;
 use pathledger_core::Category;
-use pathledger_store::Role;
+use pathledger_store::AccessRole;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -33,7 +33,11 @@ pub async fn endorse(app: &App, actor: &Actor, input: EndorseInput) -> Result<Va
         .await
         .map_err(AppError::from)?;
     actor
-        .require_any(app, &educator.org_id, &[Role::Assessor, Role::OrgAdmin])
+        .require_any(
+            app,
+            &educator.org_id,
+            &[AccessRole::Assessor, AccessRole::OrgAdmin],
+        )
         .await?;
     if actor.user.educator_id.as_deref() == Some(educator.id.as_str()) {
         return Err(AppError::invalid("educator", "you cannot endorse yourself"));

@@ -2,7 +2,7 @@
 //! credential is issued, then whatever it completes) or returns it with comments.
 
 use pathledger_store::{
-    CredentialStatus, EvidenceSubmission, Recipient, Role, StatusChange, SubmissionState,
+    AccessRole, CredentialStatus, EvidenceSubmission, Recipient, StatusChange, SubmissionState,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -100,7 +100,7 @@ pub async fn submit_evidence(
     if assessor.is_empty()
         || !app
             .store()
-            .has_role(assessor, &educator.org_id, Role::Assessor)
+            .has_role(assessor, &educator.org_id, AccessRole::Assessor)
             .await
             .map_err(AppError::from)?
     {
@@ -157,7 +157,7 @@ pub async fn may_see_submission(
     {
         return Ok(());
     }
-    actor.require(app, &sub.org_id, Role::OrgAdmin).await
+    actor.require(app, &sub.org_id, AccessRole::OrgAdmin).await
 }
 
 /// The outcome of an assessor's decision.
@@ -191,7 +191,9 @@ pub async fn decide(
         tracing::warn!(user = %actor.user.id, submission = %sub.id, "decision refused: not the assigned assessor");
         return Err(AppError::forbidden());
     }
-    actor.require(app, &sub.org_id, Role::Assessor).await?;
+    actor
+        .require(app, &sub.org_id, AccessRole::Assessor)
+        .await?;
     if sub.state != SubmissionState::Submitted {
         return Err(AppError::conflict("This submission was already decided."));
     }

@@ -14,7 +14,8 @@ use crate::bitset::BitSet;
 use crate::error::{ptr_escape, DefinitionError, DefinitionErrorKind as K, DefinitionErrors};
 use crate::id::{AchievementId, CompetencyId, RoleId, StackId};
 use crate::model::{
-    Achievement, Category, Competency, Condition, Direction, Framework, Role, Stack, StackItem,
+    Achievement, CareerRole, Category, Competency, Condition, Direction, Framework, Stack,
+    StackItem,
 };
 use crate::schema::{self, SchemaKind};
 
@@ -45,7 +46,7 @@ pub(crate) enum Source {
     /// Awarded when a stack completes.
     Stack(usize),
     /// Awarded when a role is reached.
-    Role(usize),
+    CareerRole(usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,7 +130,7 @@ pub struct Definitions {
     framework: Framework,
     achievements: Vec<Achievement>,
     stacks: Vec<Stack>,
-    roles: Vec<Role>,
+    roles: Vec<CareerRole>,
     pub(crate) ix: Index,
 }
 
@@ -233,7 +234,7 @@ impl Definitions {
         let achievements: Vec<Achievement> =
             read_list(obj.get("achievements"), "achievements", &mut errs);
         let stacks: Vec<Stack> = read_list(obj.get("stacks"), "stacks", &mut errs);
-        let roles: Vec<Role> = read_list(obj.get("roles"), "roles", &mut errs);
+        let roles: Vec<CareerRole> = read_list(obj.get("roles"), "roles", &mut errs);
         match framework {
             Some(framework) if errs.is_empty() => Self::new(framework, achievements, stacks, roles),
             _ => Err(DefinitionErrors(errs)),
@@ -245,7 +246,7 @@ impl Definitions {
         framework: Framework,
         achievements: Vec<Achievement>,
         stacks: Vec<Stack>,
-        roles: Vec<Role>,
+        roles: Vec<CareerRole>,
     ) -> Result<Definitions, DefinitionErrors> {
         let mut errs = Vec::new();
         let refs = Refs::build(&framework, &achievements, &stacks, &roles, &mut errs);
@@ -277,7 +278,7 @@ impl Definitions {
         &self.stacks
     }
     /// All roles, in definition order.
-    pub fn roles(&self) -> &[Role] {
+    pub fn roles(&self) -> &[CareerRole] {
         &self.roles
     }
     /// An achievement by id.
@@ -292,7 +293,7 @@ impl Definitions {
         self.ix.stack_ix.get(id).and_then(|&i| self.stacks.get(i))
     }
     /// A role by id.
-    pub fn role(&self, id: &str) -> Option<&Role> {
+    pub fn role(&self, id: &str) -> Option<&CareerRole> {
         self.ix.role_ix.get(id).and_then(|&i| self.roles.get(i))
     }
     /// A competency by id.
@@ -361,7 +362,7 @@ impl Refs {
         fw: &Framework,
         achs: &[Achievement],
         stacks: &[Stack],
-        roles: &[Role],
+        roles: &[CareerRole],
         errs: &mut Vec<DefinitionError>,
     ) -> Refs {
         fn index<I: Clone + Eq + std::hash::Hash + std::fmt::Display>(
@@ -452,7 +453,7 @@ impl Refs {
             if let Some(a) = &r.awards {
                 award(
                     a,
-                    Source::Role(ri),
+                    Source::CareerRole(ri),
                     format!("role {:?}", r.id.as_str()),
                     format!("/roles/{ri}/awards"),
                 );
@@ -482,7 +483,7 @@ impl Refs {
         fw: &Framework,
         achs: &[Achievement],
         stacks: &[Stack],
-        roles: &[Role],
+        roles: &[CareerRole],
         errs: &mut Vec<DefinitionError>,
     ) {
         // Category policies.
@@ -828,7 +829,12 @@ impl Refs {
 
     /// A role depends on another when reaching it requires (directly or through stacks) an
     /// achievement that the other role awards. Such dependencies must not be circular.
-    fn check_role_cycles(&self, stacks: &[Stack], roles: &[Role], errs: &mut Vec<DefinitionError>) {
+    fn check_role_cycles(
+        &self,
+        stacks: &[Stack],
+        roles: &[CareerRole],
+        errs: &mut Vec<DefinitionError>,
+    ) {
         // Roles each stack depends on, computed in dependency order (stacks are acyclic here).
         let stack_adj: Vec<Vec<usize>> = stacks
             .iter()
@@ -922,7 +928,7 @@ impl Refs {
         out: &mut BTreeSet<usize>,
     ) {
         match self.ach.get(a).and_then(|&ai| self.source.get(ai)) {
-            Some(Source::Role(r)) => {
+            Some(Source::CareerRole(r)) => {
                 out.insert(*r);
             }
             Some(Source::Stack(s)) => {
@@ -1065,7 +1071,7 @@ fn compile(
     fw: &Framework,
     achs: &[Achievement],
     stacks: &[Stack],
-    roles: &[Role],
+    roles: &[CareerRole],
     refs: &Refs,
 ) -> Index {
     let ncomp = fw.competencies.len();

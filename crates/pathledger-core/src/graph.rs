@@ -12,7 +12,7 @@ use crate::model::{Condition, Direction, RoleKind};
 /// A role on the map.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RoleNode {
-    /// Role id.
+    /// Career role id.
     pub id: RoleId,
     /// Name.
     pub name: String,

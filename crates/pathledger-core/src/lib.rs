@@ -31,8 +31,8 @@ pub use id::{
     check_id, AchievementId, CompetencyId, FrameworkId, IdError, RoleId, StackId, MAX_ID_LEN,
 };
 pub use model::{
-    Achievement, AchievementType, AttesterKind, Category, CategoryPolicy, Competency, Condition,
-    Direction, EvidenceKind, Framework, Incentive, IncentiveKind, Period, RenewalRule, Role,
+    Achievement, AchievementType, AttesterKind, CareerRole, Category, CategoryPolicy, Competency,
+    Condition, Direction, EvidenceKind, Framework, Incentive, IncentiveKind, Period, RenewalRule,
     RoleKind, Stack, StackItem, Transition, Validity,
 };
 pub use plan::{Plan, PlanError, PlanOptions, RemainingRequirement, StackIncentive, Unlocks};

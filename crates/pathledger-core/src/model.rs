@@ -398,7 +398,7 @@ pub enum Condition {
     },
     /// Endorsements from `count` distinct holders of `role` (optionally about a competency/category).
     Endorsements {
-        /// Role of the endorsers.
+        /// Career role of the endorsers.
         role: RoleId,
         /// How many distinct endorsers.
         count: u32,
@@ -460,7 +460,7 @@ pub struct Transition {
 
 /// A role of the career lattice.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Role {
+pub struct CareerRole {
     /// Stable id.
     pub id: RoleId,
     /// Name.

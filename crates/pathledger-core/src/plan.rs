@@ -277,7 +277,7 @@ impl Need<'_, '_> {
         match self.defs.ix.ach_source.get(a) {
             Some(Source::Earnable) => BTreeSet::from([a]),
             Some(Source::Stack(s)) => self.stack(*s),
-            Some(Source::Role(r)) => self.role(*r),
+            Some(Source::CareerRole(r)) => self.role(*r),
             None => BTreeSet::new(),
         }
     }
@@ -952,7 +952,7 @@ impl Prover<'_, '_> {
             return;
         }
         match self.defs.ix.ach_source.get(a) {
-            Some(Source::Role(r)) => {
+            Some(Source::CareerRole(r)) => {
                 let r = *r;
                 let before = self.out.len();
                 self.prove_role(r);

@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use pathledger_core::PlanOptions;
 use pathledger_signing::Cryptosuite;
-use pathledger_store::{Role, StatusChange};
+use pathledger_store::{AccessRole, StatusChange};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -175,7 +175,7 @@ async fn issue(
     headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<IssueBody>,
 ) -> Result<Response, ApiError> {
-    let org = caller.org_with_role(&app, &[Role::Issuer]).await?;
+    let org = caller.org_with_role(&app, &[AccessRole::Issuer]).await?;
     let issuer = first_issuer(&app, &org).await?;
     let recipient = parse_recipient(&body.recipient)?;
     let valid_until = match body.valid_until.as_deref() {
@@ -253,7 +253,7 @@ pub(crate) async fn credential_for_issuer(
         .credential(id)
         .await
         .map_err(ApiError::from_store)?;
-    caller.require(app, &rec.org_id, Role::Issuer).await?;
+    caller.require(app, &rec.org_id, AccessRole::Issuer).await?;
     Ok(rec)
 }
 

@@ -12,7 +12,7 @@ use axum::{Form, Json, Router};
 use maud::Markup;
 use pathledger_badges as badges;
 use pathledger_core::Category;
-use pathledger_store::{EvidenceSubmission, Role, StatusChange, SubmissionState};
+use pathledger_store::{AccessRole, EvidenceSubmission, StatusChange, SubmissionState};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -88,7 +88,11 @@ async fn api_keys(
 ) -> Result<Json<Value>, ApiError> {
     let issuer = app.store().issuer(&id).await?;
     caller
-        .require_any(&app, &issuer.org_id, &[Role::OrgAdmin, Role::Issuer])
+        .require_any(
+            &app,
+            &issuer.org_id,
+            &[AccessRole::OrgAdmin, AccessRole::Issuer],
+        )
         .await?;
     let keys = app.store().issuer_keys(&issuer.id).await?;
     Ok(Json(json!({
@@ -105,7 +109,9 @@ async fn api_rotate_key(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let issuer = app.store().issuer(&id).await?;
-    caller.require(&app, &issuer.org_id, Role::OrgAdmin).await?;
+    caller
+        .require(&app, &issuer.org_id, AccessRole::OrgAdmin)
+        .await?;
     let k = app.rotate_issuer_key(&issuer.id).await?;
     tracing::info!(issuer = %issuer.id, by = %caller.user.id, "key rotation requested");
     Ok((StatusCode::CREATED, Json(key_json(&app, &k))).into_response())
@@ -114,7 +120,7 @@ async fn api_rotate_key(
 /// Recomputes the transparency log from its stored leaves and checks every signed head (an
 /// O(log size) read, so only org admins may start one; the CLI `audit` does the same).
 async fn api_audit(State(app): State<App>, caller: Caller) -> Result<Json<Value>, ApiError> {
-    caller.org_with_role(&app, &[Role::OrgAdmin]).await?;
+    caller.org_with_role(&app, &[AccessRole::OrgAdmin]).await?;
     let report = app.store().audit().await?;
     Ok(Json(json!({"ok": report.is_ok(), "report": report})))
 }
@@ -255,7 +261,7 @@ async fn evidence_page(
         .map_err(ApiError::from_store)?;
     let assessors = app
         .store()
-        .users_with_role(&educator.org_id, Role::Assessor)
+        .users_with_role(&educator.org_id, AccessRole::Assessor)
         .await
         .map_err(ApiError::from_store)?;
     let waiting: Vec<&str> = subs
@@ -405,7 +411,7 @@ async fn endorse_page(State(app): State<App>, caller: MaybeCaller) -> Result<Res
         return Ok(sign_in());
     };
     let org = match caller
-        .org_with_role(&app, &[Role::Assessor, Role::OrgAdmin])
+        .org_with_role(&app, &[AccessRole::Assessor, AccessRole::OrgAdmin])
         .await
     {
         Ok(o) => o,
@@ -457,7 +463,7 @@ async fn api_definitions_get(
     Query(q): Query<FormatQuery>,
 ) -> Result<Response, ApiError> {
     caller
-        .require_any(&app, &org, &[Role::OrgAdmin, Role::Issuer])
+        .require_any(&app, &org, &[AccessRole::OrgAdmin, AccessRole::Issuer])
         .await?;
     let defs = app.definitions(&org).await?;
     let doc = match q.format.as_deref() {
@@ -498,7 +504,7 @@ async fn api_definitions_put(
     Path(org): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require(&app, &org, Role::OrgAdmin).await?;
+    caller.require(&app, &org, AccessRole::OrgAdmin).await?;
     let doc = pathledger_signing::parse_strict(&body).map_err(|e| {
         ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
     })?;
@@ -587,7 +593,7 @@ async fn admin_page(
         return Ok(sign_in());
     };
     let org = match caller
-        .org_with_role(&app, &[Role::OrgAdmin, Role::Issuer])
+        .org_with_role(&app, &[AccessRole::OrgAdmin, AccessRole::Issuer])
         .await
     {
         Ok(o) => o,
@@ -595,7 +601,7 @@ async fn admin_page(
     };
     let store = app.store();
     let is_admin = store
-        .has_role(&caller.user.id, &org, Role::OrgAdmin)
+        .has_role(&caller.user.id, &org, AccessRole::OrgAdmin)
         .await
         .map_err(ApiError::from_store)?;
     let defs = app.definitions(&org).await?;
@@ -695,7 +701,7 @@ async fn admin_rotate_key(State(app): State<App>, caller: MaybeCaller) -> Respon
         return sign_in();
     };
     let result: Result<String, ApiError> = async {
-        let org = caller.org_with_role(&app, &[Role::OrgAdmin]).await?;
+        let org = caller.org_with_role(&app, &[AccessRole::OrgAdmin]).await?;
         let issuer = first_issuer(&app, &org).await?;
         let k = app.rotate_issuer_key(&issuer.id).await?;
         tracing::info!(issuer = %issuer.id, by = %caller.user.id, "key rotation requested");
@@ -722,7 +728,7 @@ async fn admin_definitions(State(app): State<App>, caller: MaybeCaller, mp: Mult
         return sign_in();
     };
     let result: Result<String, ApiError> = async {
-        let org = caller.org_with_role(&app, &[Role::OrgAdmin]).await?;
+        let org = caller.org_with_role(&app, &[AccessRole::OrgAdmin]).await?;
         let fields = multipart_fields(mp).await?;
         let (field, text) = fields
             .iter()

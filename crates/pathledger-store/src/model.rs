@@ -5,10 +5,11 @@ use serde::{Deserialize, Serialize};
 use crate::crypto::SigningKeyHandle;
 use crate::error::StoreError;
 
-/// A role a user holds in an organization.
+/// An access role: what a user may do in an organization (granted per organization; not a
+/// career role of the pathway lattice, which is `pathledger_core::CareerRole`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Role {
+pub enum AccessRole {
     /// Manages the organization, its members and issuers.
     OrgAdmin,
     /// Issues, renews, revokes credentials.
@@ -21,26 +22,26 @@ pub enum Role {
     Educator,
 }
 
-impl Role {
+impl AccessRole {
     /// Stored name.
     pub fn as_str(self) -> &'static str {
         match self {
-            Role::OrgAdmin => "org_admin",
-            Role::Issuer => "issuer",
-            Role::Assessor => "assessor",
-            Role::Verifier => "verifier",
-            Role::Educator => "educator",
+            AccessRole::OrgAdmin => "org_admin",
+            AccessRole::Issuer => "issuer",
+            AccessRole::Assessor => "assessor",
+            AccessRole::Verifier => "verifier",
+            AccessRole::Educator => "educator",
         }
     }
 
     /// Parses a stored name.
     pub fn parse(s: &str) -> Result<Self, StoreError> {
         Ok(match s {
-            "org_admin" => Role::OrgAdmin,
-            "issuer" => Role::Issuer,
-            "assessor" => Role::Assessor,
-            "verifier" => Role::Verifier,
-            "educator" => Role::Educator,
+            "org_admin" => AccessRole::OrgAdmin,
+            "issuer" => AccessRole::Issuer,
+            "assessor" => AccessRole::Assessor,
+            "verifier" => AccessRole::Verifier,
+            "educator" => AccessRole::Educator,
             other => {
                 return Err(StoreError::invalid(
                     "role",
@@ -88,8 +89,8 @@ pub struct Membership {
     pub user_id: String,
     /// Organization.
     pub org_id: String,
-    /// Role held there.
-    pub role: Role,
+    /// Access role held there.
+    pub role: AccessRole,
 }
 
 /// An API token as shown once at creation: the secret is not stored, only its SHA-256.
@@ -143,7 +144,7 @@ pub enum DefinitionKind {
     Achievement,
     /// Stack / certificate.
     Stack,
-    /// Role in the career lattice.
+    /// Career role in the lattice (a definition; not an access role).
     Role,
     /// Pathway (graph of roles).
     Pathway,

@@ -2,7 +2,7 @@
 
 use crate::crypto::{new_id, now_ms};
 use crate::error::StoreError;
-use crate::model::{Membership, Organization, Role, User};
+use crate::model::{AccessRole, Membership, Organization, User};
 use crate::rows::{row_to_membership, row_to_org, row_to_user};
 use crate::sql::args;
 use crate::store::Store;
@@ -75,7 +75,7 @@ impl Store {
         &self,
         user_id: &str,
         org_id: &str,
-        role: Role,
+        role: AccessRole,
     ) -> Result<(), StoreError> {
         let mut tx = self.db().begin().await?;
         if tx
@@ -105,7 +105,7 @@ impl Store {
         &self,
         user_id: &str,
         org_id: &str,
-        role: Role,
+        role: AccessRole,
     ) -> Result<(), StoreError> {
         let mut tx = self.db().begin().await?;
         tx.execute(
@@ -130,7 +130,11 @@ impl Store {
     }
 
     /// Users holding `role` directly in `org_id`, by name (e.g. the assessors a submission can go to).
-    pub async fn users_with_role(&self, org_id: &str, role: Role) -> Result<Vec<User>, StoreError> {
+    pub async fn users_with_role(
+        &self,
+        org_id: &str,
+        role: AccessRole,
+    ) -> Result<Vec<User>, StoreError> {
         self.db()
             .fetch_all(
                 "SELECT u.id, u.email, u.display_name, u.educator_id, u.created_ms FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.org_id = $1 AND m.role = $2 ORDER BY u.display_name, u.id",
@@ -148,7 +152,7 @@ impl Store {
         &self,
         user_id: &str,
         org_id: &str,
-        role: Role,
+        role: AccessRole,
     ) -> Result<bool, StoreError> {
         let mut org = Some(org_id.to_owned());
         let mut hops = 0;

@@ -5,8 +5,8 @@ use pathledger_log::SignedTreeHead;
 
 use crate::error::StoreError;
 use crate::model::{
-    status_list_url, CredentialRecord, CredentialStatus, Definition, DefinitionKind, Educator,
-    EvidenceSubmission, Fact, Issuer, IssuerKeyInfo, LogEntry, Membership, Organization, Role,
+    status_list_url, AccessRole, CredentialRecord, CredentialStatus, Definition, DefinitionKind,
+    Educator, EvidenceSubmission, Fact, Issuer, IssuerKeyInfo, LogEntry, Membership, Organization,
     StatusAssignment, StatusPurpose, SubmissionState, User,
 };
 use crate::sql::Row;
@@ -127,7 +127,7 @@ pub(crate) fn row_to_membership(r: &Row) -> Result<Membership, StoreError> {
     Ok(Membership {
         user_id: r.text("user_id")?,
         org_id: r.text("org_id")?,
-        role: Role::parse(&r.text("role")?)?,
+        role: AccessRole::parse(&r.text("role")?)?,
     })
 }
 

@@ -845,20 +845,20 @@ both!(orgs_users_tokens_evidence, |h| {
         s.create_user("admin@district.example", "Dup", None).await,
         Err(StoreError::Conflict { .. })
     ));
-    s.grant_role(&admin.id, &f.org.id, Role::OrgAdmin)
+    s.grant_role(&admin.id, &f.org.id, AccessRole::OrgAdmin)
         .await
         .unwrap();
-    s.grant_role(&admin.id, &f.org.id, Role::OrgAdmin)
+    s.grant_role(&admin.id, &f.org.id, AccessRole::OrgAdmin)
         .await
         .unwrap();
     assert!(
-        s.has_role(&admin.id, &school.id, Role::OrgAdmin)
+        s.has_role(&admin.id, &school.id, AccessRole::OrgAdmin)
             .await
             .unwrap(),
         "district admin covers schools"
     );
     assert!(!s
-        .has_role(&admin.id, &school.id, Role::Assessor)
+        .has_role(&admin.id, &school.id, AccessRole::Assessor)
         .await
         .unwrap());
     let other = s
@@ -866,7 +866,7 @@ both!(orgs_users_tokens_evidence, |h| {
         .await
         .unwrap();
     assert!(!s
-        .has_role(&admin.id, &other.id, Role::OrgAdmin)
+        .has_role(&admin.id, &other.id, AccessRole::OrgAdmin)
         .await
         .unwrap());
     assert_eq!(s.memberships(&admin.id).await.unwrap().len(), 1);
@@ -894,16 +894,19 @@ both!(orgs_users_tokens_evidence, |h| {
         .create_user("mentor@district.example", "Mentor", None)
         .await
         .unwrap();
-    s.grant_role(&assessor.id, &f.org.id, Role::Assessor)
+    s.grant_role(&assessor.id, &f.org.id, AccessRole::Assessor)
         .await
         .unwrap();
-    let assessors = s.users_with_role(&f.org.id, Role::Assessor).await.unwrap();
+    let assessors = s
+        .users_with_role(&f.org.id, AccessRole::Assessor)
+        .await
+        .unwrap();
     assert_eq!(
         assessors.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
         vec![assessor.id.as_str()]
     );
     assert!(s
-        .users_with_role(&other.id, Role::Assessor)
+        .users_with_role(&other.id, AccessRole::Assessor)
         .await
         .unwrap()
         .is_empty());

@@ -1,14 +1,14 @@
 //! Mentors endorse the qualities and adaptive skills they have observed.
 
 use maud::{html, Markup};
-use pathledger_core::{Category, Competency, Role};
+use pathledger_core::{CareerRole, Category, Competency};
 use serde_json::Value;
 
 /// The endorsement form. `educators` are (id, name); `competencies` the endorsable ones.
 pub fn endorse_page(
     educators: &[(&str, &str)],
     competencies: &[&Competency],
-    roles: &[Role],
+    roles: &[CareerRole],
 ) -> Markup {
     html! {
         h1 { "Endorse an educator" }
