@@ -69,7 +69,7 @@ impl App {
                 .replace_nanosecond(0)
                 .unwrap_or(OffsetDateTime::UNIX_EPOCH),
             valid_until: None,
-            subject: badges::Recipient::Hashed {
+            subject: badges::SubjectIdentifier::Hashed {
                 identity: email,
                 identity_type: "emailAddress".into(),
                 salt: educator.salt.clone(),

@@ -229,7 +229,7 @@ impl App {
         };
         let mut doc =
             badges::open_badge_credential(&input).map_err(|e| AppError::Build(e.to_string()))?;
-        if let badges::Recipient::Hashed { .. } = &input.recipient {
+        if let badges::SubjectIdentifier::Hashed { .. } = &input.recipient {
             put_identity_hash(&mut doc, ctx);
         }
         if opts.suspendable {

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use pathledger_badges as badges;
-use pathledger_store::StatusPurpose;
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -41,10 +40,7 @@ impl App {
             }
         }
         let issuer_did = self.issuer_did(&bits.issuer_id);
-        let purpose = match bits.purpose {
-            StatusPurpose::Revocation => badges::StatusPurpose::Revocation,
-            StatusPurpose::Suspension => badges::StatusPurpose::Suspension,
-        };
+        let purpose = bits.purpose;
         let unsigned = badges::status_list_credential(&badges::StatusListCredentialInput {
             id: &bits.list_url,
             issuer: &issuer_did,

@@ -11,16 +11,16 @@ use serde_json::{json, Value};
 use crate::*;
 
 /// How a credential names its recipient, from what the store resolved.
-pub(crate) fn recipient_of(ctx: &IssueContext<'_>) -> badges::Recipient {
+pub(crate) fn recipient_of(ctx: &IssueContext<'_>) -> badges::SubjectIdentifier {
     match (&ctx.recipient.shown_did, &ctx.recipient.shown_email) {
-        (Some(did), _) => badges::Recipient::Id(did.clone()),
-        (None, Some(email)) => badges::Recipient::Plain {
+        (Some(did), _) => badges::SubjectIdentifier::Id(did.clone()),
+        (None, Some(email)) => badges::SubjectIdentifier::Plain {
             identity: email.clone(),
             identity_type: "emailAddress".into(),
         },
         // The store computed the salted hash; the builder's own hash of this placeholder is
         // replaced (`put_identity_hash`), so the email itself never reaches the document.
-        (None, None) => badges::Recipient::Hashed {
+        (None, None) => badges::SubjectIdentifier::Hashed {
             identity: "hashed-by-store".into(),
             identity_type: ctx.recipient.identity_type.to_owned(),
             salt: ctx.recipient.salt.clone(),
@@ -179,7 +179,7 @@ pub(crate) fn personalize(
     subject.remove("identifier");
     let recipient = recipient_of(ctx);
     badges::recipient_fields(&recipient, subject).map_err(|e| AppError::Build(e.to_string()))?;
-    if let badges::Recipient::Hashed { .. } = recipient {
+    if let badges::SubjectIdentifier::Hashed { .. } = recipient {
         put_identity_hash(doc, ctx);
     }
     Ok(())

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use pathledger_badges::{
-    open_badge_credential, AchievementInput, Criteria, IssuerProfile, OpenBadgeInput, Recipient,
-    StaticFetcher, TrustList, Verifier,
+    open_badge_credential, AchievementInput, Criteria, IssuerProfile, OpenBadgeInput,
+    StaticFetcher, SubjectIdentifier, TrustList, Verifier,
 };
 use pathledger_signing::{
     sign_document, verify_document, Cryptosuite, DidKeyResolver, ProofOptions, SigningKey,
@@ -28,7 +28,7 @@ fn credential(key: &SigningKey, n: usize) -> Value {
         valid_until: None,
         name: String::new(),
         description: None,
-        recipient: Recipient::Id(format!("did:example:teacher-{n}")),
+        recipient: SubjectIdentifier::Id(format!("did:example:teacher-{n}")),
         achievement: AchievementInput {
             id: "https://example.org/achievements/fa".into(),
             name: "Formative Assessment".into(),

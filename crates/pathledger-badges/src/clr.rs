@@ -4,7 +4,7 @@
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 
-use crate::ob::{self, BuildError, IssuerProfile, Recipient, SCHEMA_VALIDATOR};
+use crate::ob::{self, BuildError, IssuerProfile, SubjectIdentifier, SCHEMA_VALIDATOR};
 use crate::text::clip;
 use crate::vc::is_uri;
 
@@ -91,7 +91,7 @@ pub struct ClrInput {
     /// End of validity.
     pub valid_until: Option<OffsetDateTime>,
     /// The educator.
-    pub subject: Recipient,
+    pub subject: SubjectIdentifier,
     /// Signed AchievementCredentials / OpenBadgeCredentials, embedded as received.
     pub credentials: Vec<Value>,
     /// Achievement relations (ids must be achievement ids of the embedded credentials).
@@ -164,7 +164,7 @@ pub fn clr_credential(input: &ClrInput) -> Result<Value, BuildError> {
     }
     let mut subject = Map::new();
     match &input.subject {
-        Recipient::Id(id) => {
+        SubjectIdentifier::Id(id) => {
             if !is_uri(id) {
                 return Err(BuildError::NotAUri {
                     field: "credentialSubject.id",
@@ -173,7 +173,7 @@ pub fn clr_credential(input: &ClrInput) -> Result<Value, BuildError> {
             }
             subject.insert("id".into(), json!(id));
         }
-        Recipient::Hashed {
+        SubjectIdentifier::Hashed {
             identity,
             identity_type,
             salt,
@@ -189,7 +189,7 @@ pub fn clr_credential(input: &ClrInput) -> Result<Value, BuildError> {
                 }]),
             );
         }
-        Recipient::Plain {
+        SubjectIdentifier::Plain {
             identity,
             identity_type,
         } => {

@@ -18,7 +18,7 @@ pub use clr::{clr_credential, stack_associations, Association, AssociationType, 
 pub use ob::{
     endorsement_credential, identity_hash, open_badge_credential, recipient_fields,
     AchievementInput, Alignment, BuildError, Criteria, EndorsementInput, EvidenceInput, Image,
-    IssuerProfile, OpenBadgeInput, Recipient,
+    IssuerProfile, OpenBadgeInput, SubjectIdentifier,
 };
 pub use schema::{SchemaError, SchemaKind};
 pub use status::{

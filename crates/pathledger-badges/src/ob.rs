@@ -183,10 +183,11 @@ pub struct AchievementInput {
     pub version: Option<String>,
 }
 
-/// How the credential names its recipient.
+/// How the credential names its recipient (`credentialSubject.id` or an `IdentityObject`); the
+/// request-side `pathledger_store::Recipient` says whom to issue to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Recipient {
+pub enum SubjectIdentifier {
     /// A DID or URI the educator chose to show.
     Id(String),
     /// An `IdentityObject` with a salted SHA-256 hash (the private default).
@@ -235,8 +236,8 @@ pub struct OpenBadgeInput {
     pub name: String,
     /// Credential description.
     pub description: Option<String>,
-    /// Recipient.
-    pub recipient: Recipient,
+    /// How the subject is named.
+    pub recipient: SubjectIdentifier,
     /// The achievement.
     pub achievement: AchievementInput,
     /// Evidence.
@@ -280,7 +281,7 @@ pub fn identity_hash(identity: &str, salt: &str) -> String {
     format!("sha256${}", hex::encode(h.finalize()))
 }
 
-/// A fresh random salt (16 bytes, hex) for [`Recipient::Hashed`].
+/// A fresh random salt (16 bytes, hex) for [`SubjectIdentifier::Hashed`].
 pub fn random_salt() -> Result<String, BuildError> {
     let mut buf = [0u8; 16];
     getrandom::getrandom(&mut buf)
@@ -418,13 +419,16 @@ pub fn achievement_json(a: &AchievementInput) -> Result<Value, BuildError> {
 
 /// Puts `r` into an `AchievementSubject` as [`open_badge_credential`] does: `id` for a DID or
 /// URI, else an `identifier` list with one `IdentityObject`.
-pub fn recipient_fields(r: &Recipient, subject: &mut Map<String, Value>) -> Result<(), BuildError> {
+pub fn recipient_fields(
+    r: &SubjectIdentifier,
+    subject: &mut Map<String, Value>,
+) -> Result<(), BuildError> {
     match r {
-        Recipient::Id(id) => {
+        SubjectIdentifier::Id(id) => {
             uri("credentialSubject.id", id)?;
             subject.insert("id".into(), json!(id));
         }
-        Recipient::Hashed {
+        SubjectIdentifier::Hashed {
             identity,
             identity_type,
             salt,
@@ -442,7 +446,7 @@ pub fn recipient_fields(r: &Recipient, subject: &mut Map<String, Value>) -> Resu
                 }]),
             );
         }
-        Recipient::Plain {
+        SubjectIdentifier::Plain {
             identity,
             identity_type,
         } => {

@@ -65,8 +65,10 @@ impl StatusError {
     }
 }
 
-/// What a set bit means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What a set bit means: the one status purpose type of the product (the store's lists, the
+/// documents and the verifier all use it; our own lists are for revocation and suspension).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum StatusPurpose {
     /// Permanently cancelled.

@@ -55,7 +55,7 @@ fn open_badge_shape() {
     // Without credentialSchema the extensions context is left out.
     let mut input = common::badge_input(&key, 2, None);
     input.include_schema = false;
-    input.recipient = Recipient::Id("did:example:teacher-123".into());
+    input.recipient = SubjectIdentifier::Id("did:example:teacher-123".into());
     let doc = open_badge_credential(&input).expect("build");
     assert_eq!(doc["@context"], json!([ob::VC_V2, ob::OB_CONTEXT]));
     assert!(doc.get("credentialSchema").is_none() && doc.get("credentialStatus").is_none());
@@ -99,7 +99,7 @@ fn build_errors() {
         ),
         (
             "bad recipient",
-            Box::new(|i| i.recipient = Recipient::Id("teacher".into())),
+            Box::new(|i| i.recipient = SubjectIdentifier::Id("teacher".into())),
         ),
     ];
     for (name, change) in cases {
@@ -180,7 +180,7 @@ fn clr_associations_must_name_embedded_achievements() {
         description: None,
         valid_from: datetime!(2024-03-01 0:00 UTC),
         valid_until: None,
-        subject: Recipient::Id("did:example:teacher-123".into()),
+        subject: SubjectIdentifier::Id("did:example:teacher-123".into()),
         credentials: vec![part],
         associations: stack_associations(
             "https://example.org/achievements/not-embedded",

@@ -98,7 +98,7 @@ impl World {
             description: Some("Credentials earned in the district.".into()),
             valid_from: datetime!(2024-03-01 0:00 UTC),
             valid_until: None,
-            subject: Recipient::Id("did:example:teacher-123".into()),
+            subject: SubjectIdentifier::Id("did:example:teacher-123".into()),
             credentials: vec![part, cert],
             associations: stack_associations(
                 "https://example.org/achievements/assessment-certificate",

@@ -302,31 +302,14 @@ pub struct EvidenceSubmission {
     pub decided_ms: Option<i64>,
 }
 
-/// Purpose of a status list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StatusPurpose {
-    /// Permanent.
-    Revocation,
-    /// Reversible.
-    Suspension,
-}
+/// Purpose of a status list: the one type, from the badges crate (documents, verifier and store
+/// agree on it). Our own lists hold revocation and suspension bits.
+pub use pathledger_badges::StatusPurpose;
 
-impl StatusPurpose {
-    /// Wire/stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StatusPurpose::Revocation => "revocation",
-            StatusPurpose::Suspension => "suspension",
-        }
-    }
-    pub(crate) fn parse(s: &str) -> Result<Self, StoreError> {
-        match s {
-            "revocation" => Ok(StatusPurpose::Revocation),
-            "suspension" => Ok(StatusPurpose::Suspension),
-            o => Err(StoreError::integrity(format!("unknown status purpose {o}"))),
-        }
-    }
+/// Reads a stored purpose; anything else is an integrity error (we write only these names).
+pub(crate) fn parse_purpose(s: &str) -> Result<StatusPurpose, StoreError> {
+    StatusPurpose::parse(s)
+        .map_err(|_| StoreError::integrity(format!("unknown status purpose {s}")))
 }
 
 /// A credential's entry in a status list.

@@ -74,7 +74,7 @@ pub fn badge_input(key: &SigningKey, n: u32, status: Option<StatusEntry>) -> Ope
         valid_until: Some(datetime!(2029-01-01 0:00 UTC)),
         name: "Formative Assessment Micro-credential".into(),
         description: Some("Awarded for formative assessment practice.".into()),
-        recipient: Recipient::Hashed {
+        recipient: SubjectIdentifier::Hashed {
             identity: "a@example.com".into(),
             identity_type: "emailAddress".into(),
             salt: "Kosher".into(),

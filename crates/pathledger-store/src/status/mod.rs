@@ -184,7 +184,7 @@ impl Store {
         Ok(StatusListBits {
             list_id: list_id.to_owned(),
             issuer_id: row.text("issuer_id")?,
-            purpose: StatusPurpose::parse(&row.text("purpose")?)?,
+            purpose: crate::model::parse_purpose(&row.text("purpose")?)?,
             list_url: self.list_url(list_id),
             version: row.i64("version")?,
             capacity,
@@ -204,7 +204,7 @@ impl Store {
             )
             .await?
             .iter()
-            .map(|r| Ok((r.text("id")?, StatusPurpose::parse(&r.text("purpose")?)?, r.i64("version")?)))
+            .map(|r| Ok((r.text("id")?, crate::model::parse_purpose(&r.text("purpose")?)?, r.i64("version")?)))
             .collect()
     }
 }
