@@ -151,6 +151,48 @@ impl VerificationReport {
     pub fn check(&self, name: CheckName) -> Option<&CheckResult> {
         self.checks.iter().find(|c| c.check == name)
     }
+
+    /// The report on input that is not a credential at all (not JSON, unreadable): verdict
+    /// `malformed`, with its one check, `well_formed`, failed with `PARSING_ERROR` and `message`.
+    pub fn malformed(message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self {
+            verdict: Verdict::Malformed,
+            checks: vec![CheckResult {
+                check: CheckName::WellFormed,
+                status: CheckStatus::Failed,
+                code: "PARSING_ERROR".into(),
+                message: message.clone(),
+            }],
+            message,
+            credentials: Vec::new(),
+        }
+    }
+}
+
+impl CheckName {
+    /// The wire name (`well_formed`, `schema`, `proof`, `issuer`, `validity`, `status`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::WellFormed => "well_formed",
+            Self::Schema => "schema",
+            Self::Proof => "proof",
+            Self::Issuer => "issuer",
+            Self::Validity => "validity",
+            Self::Status => "status",
+        }
+    }
+}
+
+impl CheckStatus {
+    /// The wire name (`passed`, `failed`, `not_checked`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::NotChecked => "not_checked",
+        }
+    }
 }
 
 /// Why a URL could not be fetched.

@@ -494,3 +494,33 @@ fn standards_4_6_credential_is_revoked_by_the_4_11_list() {
         assert_eq!(r.verdict, Verdict::CouldNotCheck);
     }
 }
+
+/// The typed report on unreadable input has the JSON shape the API, the pages and the CLI have
+/// always shown, and the wire names the pages read agree with the serialized ones.
+#[test]
+fn malformed_report_and_wire_names() {
+    use pathledger_badges::{CheckName, CheckStatus, VerificationReport};
+    let r = VerificationReport::malformed("This is not valid JSON: EOF.");
+    assert_eq!(
+        r.to_json(),
+        serde_json::json!({"verdict": "malformed", "message": "This is not valid JSON: EOF.", "checks": [
+            {"check": "well_formed", "status": "failed", "code": "PARSING_ERROR", "message": "This is not valid JSON: EOF."}]})
+    );
+    for c in [
+        CheckName::WellFormed,
+        CheckName::Schema,
+        CheckName::Proof,
+        CheckName::Issuer,
+        CheckName::Validity,
+        CheckName::Status,
+    ] {
+        assert_eq!(serde_json::to_value(c).unwrap(), c.code());
+    }
+    for s in [
+        CheckStatus::Passed,
+        CheckStatus::Failed,
+        CheckStatus::NotChecked,
+    ] {
+        assert_eq!(serde_json::to_value(s).unwrap(), s.code());
+    }
+}

@@ -7,6 +7,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use base64::Engine as _;
 use maud::Markup;
+use pathledger_badges::VerificationReport;
 use pathledger_core::PlanOptions;
 use serde::Deserialize;
 use serde_json::Value;
@@ -93,7 +94,7 @@ async fn verify_form(
             .await
             .map_err(ApiError::from_store)?;
         let doc: Value = serde_json::from_str(&rec.document).map_err(|_| ApiError::internal())?;
-        let report = app.verify(&doc).await.to_json();
+        let report = app.verify(&doc).await;
         return Ok(page(
             "Verify",
             &caller,
@@ -136,19 +137,14 @@ async fn verify_submit(
         .map(|(_, _, t)| t.clone())
         .unwrap_or_default();
     let report = match pathledger_signing::parse_strict(text.as_bytes()) {
-        Ok(doc) => app.verify(&doc).await.to_json(),
-        Err(e) => malformed_report(&format!("This is not valid JSON: {e}.")),
+        Ok(doc) => app.verify(&doc).await,
+        Err(e) => VerificationReport::malformed(format!("This is not valid JSON: {e}.")),
     };
     Ok(page(
         "Verify",
         &caller,
         pages::verify::verify_page(&text, Some(&report)),
     ))
-}
-
-fn malformed_report(message: &str) -> Value {
-    serde_json::json!({"verdict": "malformed", "message": message, "checks": [
-        {"check": "well_formed", "status": "failed", "code": "PARSING_ERROR", "message": message}]})
 }
 
 async fn bulk_form(caller: MaybeCaller) -> Html<String> {
@@ -276,19 +272,14 @@ async fn bulk_submit(
             Ok(doc) => {
                 let rep = reports
                     .next()
-                    .map(|x| x.to_json())
-                    .unwrap_or_else(|| malformed_report("not verified"));
+                    .unwrap_or_else(|| VerificationReport::malformed("not verified"));
                 let cred_name = doc
                     .get("name")
                     .and_then(Value::as_str)
                     .unwrap_or("")
                     .to_owned();
                 let name_from_doc = cred_name.clone();
-                (
-                    rep["verdict"].as_str().unwrap_or("malformed").to_owned(),
-                    rep["message"].as_str().unwrap_or("").to_owned(),
-                    name_from_doc,
-                )
+                (rep.verdict.code().to_owned(), rep.message, name_from_doc)
             }
             Err(e) => ("malformed".to_owned(), e.clone(), String::new()),
         };
@@ -579,7 +570,7 @@ async fn credential_page(
             .into_response());
     }
     let doc: Value = serde_json::from_str(&rec.document).map_err(|_| ApiError::internal())?;
-    let report = app.verify(&doc).await.to_json();
+    let report = app.verify(&doc).await;
     // The verify link of this credential, also as a QR code (the verify page opens it by id).
     let verify_link = format!(
         "{}/verify?id={}",

@@ -618,25 +618,26 @@ async fn verify(g: &Global, paths: &[PathBuf], as_json: bool) -> Result<ExitCode
     let mut out_json = Vec::new();
     for (f, r) in &parsed {
         let report = match r {
-            Ok(_) => reports.next().map(|r| r.to_json()).unwrap_or(Value::Null),
+            Ok(_) => reports
+                .next()
+                .unwrap_or_else(|| badges::VerificationReport::malformed("not verified")),
             Err(msg) => {
-                json!({"verdict": "malformed", "message": format!("{}: {msg}", f.display()),
-                "checks": [{"check": "well_formed", "status": "failed", "code": "PARSING_ERROR", "message": msg}]})
+                let mut rep = badges::VerificationReport::malformed(msg.clone());
+                rep.message = format!("{}: {msg}", f.display());
+                rep
             }
         };
-        worst = worst.max(verdict_exit(
-            report["verdict"].as_str().unwrap_or("malformed"),
-        ));
+        worst = worst.max(verdict_exit(report.verdict.code()));
         if as_json {
-            let mut rep = report.clone();
+            let mut rep = report.to_json();
             rep["file"] = json!(f.display().to_string());
             out_json.push(rep);
         } else {
             println!(
                 "{:<50} {:<16} {}",
                 f.display(),
-                report["verdict"].as_str().unwrap_or(""),
-                report["message"].as_str().unwrap_or("")
+                report.verdict.code(),
+                report.message
             );
         }
     }

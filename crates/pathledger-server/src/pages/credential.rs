@@ -32,7 +32,12 @@ pub fn qr_svg(url: &str) -> Option<Markup> {
 }
 
 /// The credential page: `doc` is the credential, `report` its verification just now.
-pub fn credential_page(id: &str, doc: &Value, report: &Value, verify_link: &str) -> Markup {
+pub fn credential_page(
+    id: &str,
+    doc: &Value,
+    report: &pathledger_badges::VerificationReport,
+    verify_link: &str,
+) -> Markup {
     let name = doc
         .get("name")
         .and_then(Value::as_str)

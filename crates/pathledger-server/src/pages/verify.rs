@@ -1,7 +1,7 @@
 //! The public verify page and verification reports: each check in plain words, one verdict.
 
 use maud::{html, Markup};
-use serde_json::Value;
+use pathledger_badges::VerificationReport;
 
 use super::format::{check_status, check_title, verdict_badge};
 
@@ -23,34 +23,22 @@ pub fn verdict_pill(code: &str, big: bool) -> Markup {
     }
 }
 
-/// Render one verification report (the shared JSON shape) as HTML.
-pub fn render_report(report: &Value) -> Markup {
-    let verdict = report
-        .get("verdict")
-        .and_then(Value::as_str)
-        .unwrap_or("malformed");
-    let message = report.get("message").and_then(Value::as_str).unwrap_or("");
-    let checks = report
-        .get("checks")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+/// Render one verification report as HTML.
+pub fn render_report(report: &VerificationReport) -> Markup {
     html! {
         section.card aria-live="polite" {
-            p { (verdict_pill(verdict, true)) }
-            p { (message) }
+            p { (verdict_pill(report.verdict.code(), true)) }
+            p { (report.message) }
             table {
                 thead { tr { th { "Check" } th { "Result" } th { "What it means" } } }
                 tbody {
-                    @for c in checks {
-                        @let name = c.get("check").and_then(Value::as_str).unwrap_or("");
-                        @let status = c.get("status").and_then(Value::as_str).unwrap_or("not_checked");
-                        @let msg = c.get("message").and_then(Value::as_str).unwrap_or("");
+                    @for c in &report.checks {
+                        @let status = c.status.code();
                         @let (icon, word) = check_status(status);
                         tr {
-                            th scope="row" { (check_title(name)) }
+                            th scope="row" { (check_title(c.check.code())) }
                             td class={ "check-" (status) } { span aria-hidden="true" { (icon) } " " (word) }
-                            td { (msg) }
+                            td { (c.message) }
                         }
                     }
                 }
@@ -60,7 +48,7 @@ pub fn render_report(report: &Value) -> Markup {
 }
 
 /// The verify form (paste or upload), optionally followed by a report.
-pub fn verify_page(prefill: &str, report: Option<&Value>) -> Markup {
+pub fn verify_page(prefill: &str, report: Option<&VerificationReport>) -> Markup {
     html! {
         h1 { "Verify a credential" }
         p { "Paste an Open Badges 3.0 credential, upload its file, or open a link to it. Every check is shown in plain words." }
