@@ -8,7 +8,8 @@
 use serde::Serialize;
 
 use crate::bitset::BitSet;
-use crate::definitions::{CItem, CNode, Definitions, Source};
+use crate::compiled::{CItem, CNode, Source};
+use crate::definitions::Definitions;
 use crate::educator::EducatorState;
 use crate::id::{AchievementId, CompetencyId, RoleId, StackId};
 use crate::model::{Category, Condition, Direction, StackItem};

@@ -7,6 +7,7 @@
 
 mod bitset;
 pub mod case;
+mod compiled;
 mod definitions;
 mod educator;
 mod email;
@@ -16,6 +17,7 @@ mod graph;
 mod id;
 mod model;
 mod plan;
+mod references;
 pub mod schema;
 
 pub use definitions::{Definitions, DEFAULT_FILES, SECTIONS};

@@ -27,7 +27,8 @@ use std::collections::{BTreeSet, HashSet};
 use serde::Serialize;
 
 use crate::bitset::BitSet;
-use crate::definitions::{CItem, CNode, Definitions, Source};
+use crate::compiled::{CItem, CNode, Source};
+use crate::definitions::Definitions;
 use crate::educator::{EducatorState, Endorsement};
 use crate::eval::{Ctx, Facts};
 use crate::id::{AchievementId, RoleId, StackId};
