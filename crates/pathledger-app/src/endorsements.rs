@@ -92,14 +92,7 @@ pub async fn endorse(app: &App, actor: &Actor, input: EndorseInput) -> Result<Va
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let input_doc = badges::EndorsementInput {
         id: format!("urn:uuid:{}", uuid::Uuid::new_v4()),
-        issuer: badges::IssuerProfile {
-            id: app.issuer_did(&issuer.id),
-            name: issuer.name.clone(),
-            url: Some(format!("{}/issuers/{}", app.public_url(), issuer.id)),
-            email: None,
-            description: None,
-            image: None,
-        },
+        issuer: app.issuer_profile(&issuer),
         name: format!("Mentor endorsement: {}", comp.name),
         valid_from: now,
         valid_until: None,

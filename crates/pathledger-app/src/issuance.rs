@@ -7,9 +7,7 @@ use crate::awards::cohort_states;
 use crate::templates::*;
 use pathledger_badges as badges;
 use pathledger_core::Definitions;
-use pathledger_signing::{
-    jcs, sign_document_to_string, Cryptosuite, JcsProofTemplate, ProofOptions,
-};
+use pathledger_signing::{sign_document_to_string, Cryptosuite, ProofOptions};
 use pathledger_store::{
     IssueContext, IssueOutcome, IssueRequest, Recipient, StatusChange, StatusChangeOutcome,
     StoreError,
@@ -55,7 +53,7 @@ impl App {
 
     /// [`App::build_credential`] for the rows of one bulk call: the first row of each
     /// [`TemplateKey`] builds the unsigned document, the others take its place with their own
-    /// id, recipient and status entries ([`personalize`]), the only parts that differ. Under
+    /// id, recipient and status entries ([`badges::personalize`]), the only parts that differ. Under
     /// eddsa-jcs-2022 they do not even copy it: they fill those parts into the template's
     /// canonical text and sign that ([`CanonicalTemplate`]).
     pub(crate) fn build_credential_from(
@@ -85,7 +83,8 @@ impl App {
                     return signed;
                 }
                 let mut doc = t.doc.clone();
-                personalize(&mut doc, ctx, opts)?;
+                badges::personalize(&mut doc, &personal_of(ctx, opts))
+                    .map_err(|e| AppError::Build(e.to_string()))?;
                 self.sign_credential(&doc, ctx, opts)
             }
             None => {
@@ -115,24 +114,9 @@ impl App {
         if opts.suite != Cryptosuite::EddsaJcs2022 {
             return None;
         }
-        let subject = doc.get("credentialSubject")?.as_object()?;
-        let (subject_member, subject_hole) = match (
-            subject.contains_key("id"),
-            subject.contains_key("identifier"),
-        ) {
-            (true, false) => ("id", "/credentialSubject/id"),
-            (false, true) => ("identifier", "/credentialSubject/identifier"),
-            _ => return None,
-        };
-        let holes = ["/id", "/credentialStatus", subject_hole];
-        let text = jcs::Template::new(doc, &holes).ok()??;
-        let proof =
-            JcsProofTemplate::new(doc.get("@context"), &self.proof_options(ctx, opts)).ok()?;
         let t = CanonicalTemplate {
-            text,
-            proof,
+            text: badges::CanonicalTemplate::new(doc, &self.proof_options(ctx, opts))?,
             key_id: ctx.key.key_id().to_owned(),
-            subject_member,
         };
         match t.sign(ctx, opts) {
             Some(Ok(s)) if s == signed => Some(t),
@@ -230,10 +214,10 @@ impl App {
         let mut doc =
             badges::open_badge_credential(&input).map_err(|e| AppError::Build(e.to_string()))?;
         if let badges::SubjectIdentifier::Hashed { .. } = &input.recipient {
-            put_identity_hash(&mut doc, ctx);
+            badges::put_identity_hash(&mut doc, &ctx.recipient.identity_hash);
         }
         if opts.suspendable {
-            doc["credentialStatus"] = suspendable_status(ctx);
+            doc["credentialStatus"] = personal_of(ctx, opts).status();
         }
         Ok(doc)
     }

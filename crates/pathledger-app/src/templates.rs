@@ -1,12 +1,14 @@
-//! Shared unsigned credentials of one bulk call, and their canonical text (eddsa-jcs-2022).
+//! Shared unsigned credentials of one bulk call, and their canonical text (eddsa-jcs-2022):
+//! the cache keyed by what the store resolved for each row. What a row's own parts are, and how
+//! they go into a copy or into canonical text, is document knowledge in the badges crate
+//! ([`badges::personal`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use pathledger_badges as badges;
-use pathledger_signing::{jcs, JcsProofTemplate};
 use pathledger_store::IssueContext;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::*;
 
@@ -19,7 +21,7 @@ pub(crate) fn recipient_of(ctx: &IssueContext<'_>) -> badges::SubjectIdentifier 
             identity_type: "emailAddress".into(),
         },
         // The store computed the salted hash; the builder's own hash of this placeholder is
-        // replaced (`put_identity_hash`), so the email itself never reaches the document.
+        // replaced (`Personal::identity_hash`), so the email itself never reaches the document.
         (None, None) => badges::SubjectIdentifier::Hashed {
             identity: "hashed-by-store".into(),
             identity_type: ctx.recipient.identity_type.to_owned(),
@@ -28,28 +30,25 @@ pub(crate) fn recipient_of(ctx: &IssueContext<'_>) -> badges::SubjectIdentifier 
     }
 }
 
-/// Puts the store's salted hash where the builder hashed the placeholder identity.
-pub(crate) fn put_identity_hash(doc: &mut Value, ctx: &IssueContext<'_>) {
-    if let Some(ident) = doc.pointer_mut("/credentialSubject/identifier/0/identityHash") {
-        *ident = Value::String(ctx.recipient.identity_hash.clone());
+/// The parts of `ctx`'s credential that are its own: id, status entries, recipient.
+pub(crate) fn personal_of<'a>(
+    ctx: &'a IssueContext<'_>,
+    opts: &IssueOptions,
+) -> badges::Personal<'a> {
+    badges::Personal {
+        id: &ctx.credential_id,
+        revocation: badges::StatusSlot {
+            list_url: &ctx.revocation.list_url,
+            index: ctx.revocation.index,
+        },
+        suspension: ctx.suspension.map(|s| badges::StatusSlot {
+            list_url: &s.list_url,
+            index: s.index,
+        }),
+        suspendable: opts.suspendable,
+        recipient: recipient_of(ctx),
+        identity_hash: Some(&ctx.recipient.identity_hash),
     }
-}
-
-/// The status entries of a suspendable credential: revocation, and suspension when allocated.
-pub(crate) fn suspendable_status(ctx: &IssueContext<'_>) -> Value {
-    let mut entries = vec![badges::StatusEntry::new(
-        &ctx.revocation.list_url,
-        badges::StatusPurpose::Revocation,
-        ctx.revocation.index,
-    )
-    .to_json()];
-    if let Some(s) = ctx.suspension {
-        entries.push(
-            badges::StatusEntry::new(&s.list_url, badges::StatusPurpose::Suspension, s.index)
-                .to_json(),
-        );
-    }
-    Value::Array(entries)
 }
 
 /// What the unsigned credentials of one bulk call share beyond the call's own settings: rows
@@ -99,23 +98,17 @@ pub(crate) struct Template {
     pub(crate) canonical: Option<CanonicalTemplate>,
 }
 
-/// A template credential's canonical text with holes where [`personalize`] puts a row's own
-/// values, and the proof its rows get but for the signature: a row is its few values
-/// canonicalized into the text, hashed and signed. Made only when it gives back the first
-/// row's credential byte for byte (see [`App::canonical_template`]).
+/// A template's canonical text, for the key its proof names (a row signed with another key
+/// signs its whole document). Made only when it gives back the first row's credential byte for
+/// byte (see [`App::canonical_template`]).
 pub(crate) struct CanonicalTemplate {
-    /// Holes, in this order: `id`, `credentialStatus`, the subject's `subject_member`.
-    pub(crate) text: jcs::Template,
-    pub(crate) proof: JcsProofTemplate,
-    /// The key the proof names; a row signed with another key signs its whole document.
+    pub(crate) text: badges::CanonicalTemplate,
     pub(crate) key_id: String,
-    /// `id` (a DID shown) or `identifier` (an identity object).
-    pub(crate) subject_member: &'static str,
 }
 
 impl CanonicalTemplate {
-    /// The signed credential of `ctx`, or `None` when this template does not fit the row (another
-    /// key, another kind of recipient): the caller then signs the whole document.
+    /// The signed credential of `ctx`, or `None` when this template does not fit the row
+    /// (another key, another kind of recipient): the caller then signs the whole document.
     pub(crate) fn sign(
         &self,
         ctx: &IssueContext<'_>,
@@ -124,63 +117,8 @@ impl CanonicalTemplate {
         if ctx.key.key_id() != self.key_id {
             return None;
         }
-        // The row's own values, made by the very code that personalizes a whole copy.
-        let mut own = json!({ "credentialSubject": {} });
-        if let Err(e) = personalize(&mut own, ctx, opts) {
-            return Some(Err(e));
-        }
-        let map = own.as_object_mut()?;
-        let subject = map
-            .get_mut("credentialSubject")?
-            .as_object_mut()?
-            .remove(self.subject_member)?;
-        let (id, status) = (map.get("id")?, map.get("credentialStatus")?);
-        let mut text = Vec::new();
-        if let Err(e) = self.text.fill(&[id, status, &subject], &mut text) {
-            return Some(Err(AppError::Build(e.to_string())));
-        }
-        Some(
-            self.proof
-                .sign(text, ctx.key.suite_key())
-                .map_err(|e| AppError::Build(e.to_string())),
-        )
+        self.text
+            .sign(&personal_of(ctx, opts), ctx.key.suite_key())
+            .map(|r| r.map_err(|e| AppError::Build(e.to_string())))
     }
-}
-
-/// Turns a copy of another row's unsigned credential (same [`TemplateKey`]) into `ctx`'s: the
-/// id, the recipient and the status entries are replaced, built as
-/// [`App::unsigned_credential`] builds them.
-pub(crate) fn personalize(
-    doc: &mut Value,
-    ctx: &IssueContext<'_>,
-    opts: &IssueOptions,
-) -> Result<(), AppError> {
-    let bad = || AppError::Build("credential template is not an object".into());
-    let map = doc.as_object_mut().ok_or_else(bad)?;
-    map.insert("id".into(), Value::String(ctx.credential_id.clone()));
-    map.insert(
-        "credentialStatus".into(),
-        if opts.suspendable {
-            suspendable_status(ctx)
-        } else {
-            badges::StatusEntry::new(
-                &ctx.revocation.list_url,
-                badges::StatusPurpose::Revocation,
-                ctx.revocation.index,
-            )
-            .to_json()
-        },
-    );
-    let subject = map
-        .get_mut("credentialSubject")
-        .and_then(Value::as_object_mut)
-        .ok_or_else(bad)?;
-    subject.remove("id");
-    subject.remove("identifier");
-    let recipient = recipient_of(ctx);
-    badges::recipient_fields(&recipient, subject).map_err(|e| AppError::Build(e.to_string()))?;
-    if let badges::SubjectIdentifier::Hashed { .. } = recipient {
-        put_identity_hash(doc, ctx);
-    }
-    Ok(())
 }

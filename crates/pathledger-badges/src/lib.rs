@@ -8,6 +8,7 @@
 pub mod clr;
 pub mod dates;
 pub mod ob;
+pub mod personal;
 pub mod schema;
 pub mod status;
 mod text;
@@ -19,6 +20,9 @@ pub use ob::{
     endorsement_credential, identity_hash, open_badge_credential, recipient_fields,
     AchievementInput, Alignment, BuildError, Criteria, EndorsementInput, EvidenceInput, Image,
     IssuerProfile, OpenBadgeInput, SubjectIdentifier,
+};
+pub use personal::{
+    personalize, put_identity_hash, CanonicalTemplate, Personal, StatusSlot, TemplateError,
 };
 pub use schema::{SchemaError, SchemaKind};
 pub use status::{

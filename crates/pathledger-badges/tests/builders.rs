@@ -197,3 +197,95 @@ fn clr_associations_must_name_embedded_achievements() {
     };
     assert!(clr_credential(&empty).is_err());
 }
+
+/// A copy of one person's credential, personalized for another, is the credential built for
+/// the other from scratch; its canonical template signs it to the same bytes as signing the
+/// whole document, for every way of naming the recipient.
+#[test]
+fn personalized_copies_equal_fresh_credentials() {
+    use pathledger_signing::{sign_document_to_string, Cryptosuite, ProofOptions};
+    let key = common::key(3);
+    let slot = |i: u64| StatusSlot {
+        list_url: common::LIST_URL,
+        index: i,
+    };
+    let recipients = [
+        SubjectIdentifier::Hashed {
+            identity: "b@example.com".into(),
+            identity_type: "emailAddress".into(),
+            salt: "Pepper".into(),
+        },
+        SubjectIdentifier::Id("did:example:teacher-9".into()),
+        SubjectIdentifier::Plain {
+            identity: "c@example.com".into(),
+            identity_type: "emailAddress".into(),
+        },
+    ];
+    for recipient in recipients {
+        // The first row: its own credential, and the template made from it.
+        let first = open_badge_credential(&common::badge_input(
+            &key,
+            1,
+            Some(StatusEntry::new(
+                common::LIST_URL,
+                StatusPurpose::Revocation,
+                7,
+            )),
+        ))
+        .expect("first");
+        // The second row, built from scratch.
+        let mut input = common::badge_input(
+            &key,
+            2,
+            Some(StatusEntry::new(
+                common::LIST_URL,
+                StatusPurpose::Revocation,
+                99,
+            )),
+        );
+        input.recipient = recipient.clone();
+        let fresh = open_badge_credential(&input).expect("fresh");
+        let id = input.id.clone();
+        let p = Personal {
+            id: &id,
+            revocation: slot(99),
+            suspension: None,
+            suspendable: false,
+            recipient: recipient.clone(),
+            identity_hash: None,
+        };
+        let mut copy = first.clone();
+        personalize(&mut copy, &p).expect("personalize");
+        assert_eq!(copy, fresh, "{recipient:?}");
+
+        // The template of a credential naming its recipient the same way signs the second row
+        // to exactly the bytes of signing the fresh document.
+        let mut opts = ProofOptions::assertion(
+            Cryptosuite::EddsaJcs2022,
+            format!("{}#key-1", key.public_key().did_key()),
+        );
+        opts.created = Some("2024-01-01T00:00:00Z".into());
+        let mut shaped = first.clone();
+        let mut first_p = p.clone();
+        first_p.id = "urn:uuid:2f1c9a52-6d0e-4f7e-9a43-000000000001";
+        first_p.revocation = slot(7);
+        personalize(&mut shaped, &first_p).expect("shape the first row alike");
+        let template = CanonicalTemplate::new(&shaped, &opts).expect("template");
+        let templated = template.sign(&p, &key).expect("fits").expect("signs");
+        let whole = sign_document_to_string(&fresh, &key, &opts).expect("sign");
+        assert_eq!(templated, whole, "{recipient:?}");
+    }
+    // Suspendable: both entries, as an array.
+    let p = Personal {
+        id: "urn:uuid:x",
+        revocation: slot(1),
+        suspension: Some(slot(2)),
+        suspendable: true,
+        recipient: SubjectIdentifier::Id("did:example:t".into()),
+        identity_hash: None,
+    };
+    let status = p.status();
+    assert_eq!(status[0]["statusPurpose"], "revocation");
+    assert_eq!(status[1]["statusPurpose"], "suspension");
+    assert_eq!(status[1]["statusListIndex"], "2");
+}
