@@ -68,13 +68,21 @@ impl Resp {
 /// One keep-alive connection to `addr`, opened on first use and again after the server closed it.
 pub struct HttpClient {
     addr: SocketAddr,
+    /// The `Host` header, made once.
+    host: HeaderValue,
     conn: Option<SendRequest<Full<Bytes>>>,
 }
 
 impl HttpClient {
     /// A client for the server at `addr` (nothing is connected yet).
     pub fn new(addr: SocketAddr) -> Self {
-        Self { addr, conn: None }
+        let host = HeaderValue::from_str(&addr.to_string())
+            .unwrap_or_else(|_| HeaderValue::from_static("127.0.0.1"));
+        Self {
+            addr,
+            host,
+            conn: None,
+        }
     }
 
     async fn connection(&mut self) -> std::io::Result<&mut SendRequest<Full<Bytes>>> {
@@ -110,10 +118,22 @@ impl HttpClient {
     ) -> std::io::Result<Resp> {
         let method = Method::from_bytes(method.as_bytes()).map_err(std::io::Error::other)?;
         let body = Bytes::copy_from_slice(body.unwrap_or_default());
+        self.send_bytes(method, path, token, body).await
+    }
+
+    /// [`HttpClient::send`] with a body the caller already holds as `Bytes` (shared, not
+    /// copied: the bench sends the same credential thousands of times).
+    pub async fn send_bytes(
+        &mut self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Bytes,
+    ) -> std::io::Result<Resp> {
         let mut req = Request::builder()
             .method(method.clone())
             .uri(path)
-            .header(header::HOST, self.addr.to_string());
+            .header(header::HOST, self.host.clone());
         if let Some(t) = token {
             req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
         }
@@ -137,12 +157,11 @@ impl HttpClient {
             .collect()
             .await
             .map_err(std::io::Error::other)?
-            .to_bytes()
-            .to_vec();
+            .to_bytes();
         Ok(Resp {
             status: parts.status,
             headers: parts.headers,
-            body,
+            body: Vec::from(body),
         })
     }
 }

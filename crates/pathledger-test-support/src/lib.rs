@@ -8,4 +8,6 @@ pub mod postgres;
 pub mod server;
 
 pub use http::{HttpClient, Resp};
+/// The body and method types of [`HttpClient::send_bytes`].
+pub use hyper::{body::Bytes, Method};
 pub use postgres::{postgres_url, ScratchDatabase};

@@ -15,7 +15,7 @@ use pathledger_signing::{
 };
 use pathledger_store::scratch::AdminConnection;
 use pathledger_store::{Kek, Recipient};
-use pathledger_test_support::HttpClient;
+use pathledger_test_support::{Bytes, HttpClient, Method};
 use serde_json::{json, Value};
 
 /// Environment variable naming a PostgreSQL server for `bulk_issue_postgres`.
@@ -398,8 +398,10 @@ where
 }
 
 /// POSTs `body` to `/api/v1/verify` on the client's keep-alive connection; status and body.
-async fn post_verify(c: &mut HttpClient, body: &[u8]) -> Result<(u16, Vec<u8>)> {
-    let r = c.send("POST", "/api/v1/verify", None, Some(body)).await?;
+async fn post_verify(c: &mut HttpClient, body: &Bytes) -> Result<(u16, Vec<u8>)> {
+    let r = c
+        .send_bytes(Method::POST, "/api/v1/verify", None, body.clone())
+        .await?;
     Ok((r.status.as_u16(), r.body))
 }
 
@@ -412,9 +414,10 @@ fn verdict_of(body: &[u8]) -> String {
 
 /// `total` verifications over HTTP from `clients` concurrent connections; requests per second.
 async fn http_verify(addr: SocketAddr, body: &[u8], total: usize, clients: usize) -> Result<f64> {
+    let body = Bytes::copy_from_slice(body);
     // One untimed request: the server is up and our credential verifies as valid over HTTP.
     let mut probe = HttpClient::new(addr);
-    let (status, reply) = post_verify(&mut probe, body).await?;
+    let (status, reply) = post_verify(&mut probe, &body).await?;
     let verdict = verdict_of(&reply);
     if status != 200 || verdict != "valid" {
         bail!("POST /api/v1/verify answered {status} with verdict {verdict:?}");
@@ -424,7 +427,7 @@ async fn http_verify(addr: SocketAddr, body: &[u8], total: usize, clients: usize
     let (r, ()) = timed(per * clients, async {
         let mut tasks = Vec::new();
         for _ in 0..clients {
-            let body = body.to_vec();
+            let body = body.clone();
             tasks.push(tokio::spawn(async move {
                 let mut c = HttpClient::new(addr);
                 for _ in 0..per {
