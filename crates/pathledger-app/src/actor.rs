@@ -1,7 +1,7 @@
 //! Who is acting: a signed-in user (by session or API token), and the access checks every rule
 //! makes with it. The server authenticates; the rules here decide.
 
-use pathledger_store::{AccessRole, User};
+use pathledger_store::{AccessRole, EducatorId, OrgId, User};
 
 use crate::{App, AppError};
 
@@ -20,7 +20,12 @@ impl Actor {
     }
 
     /// Refuses unless the actor holds `role` in `org_id` (or a containing organization).
-    pub async fn require(&self, app: &App, org_id: &str, role: AccessRole) -> Result<(), AppError> {
+    pub async fn require(
+        &self,
+        app: &App,
+        org_id: &OrgId,
+        role: AccessRole,
+    ) -> Result<(), AppError> {
         if app.store().has_role(&self.user.id, org_id, role).await? {
             Ok(())
         } else {
@@ -33,7 +38,7 @@ impl Actor {
     pub async fn require_any(
         &self,
         app: &App,
-        org_id: &str,
+        org_id: &OrgId,
         roles: &[AccessRole],
     ) -> Result<AccessRole, AppError> {
         for r in roles {
@@ -47,7 +52,7 @@ impl Actor {
 
     /// The first organization where the actor holds any of `roles` (for actions that name no
     /// organization: the actor's own is meant). Refused, and logged, if there is none.
-    pub async fn org_with_role(&self, app: &App, roles: &[AccessRole]) -> Result<String, AppError> {
+    pub async fn org_with_role(&self, app: &App, roles: &[AccessRole]) -> Result<OrgId, AppError> {
         app.store()
             .memberships(&self.user.id)
             .await?
@@ -66,10 +71,10 @@ impl Actor {
     pub async fn may_read_educator(
         &self,
         app: &App,
-        educator_id: &str,
-        org_id: &str,
+        educator_id: &EducatorId,
+        org_id: &OrgId,
     ) -> Result<(), AppError> {
-        if self.user.educator_id.as_deref() == Some(educator_id) {
+        if self.user.educator_id.as_ref() == Some(educator_id) {
             return Ok(());
         }
         self.require_any(app, org_id, &[AccessRole::OrgAdmin, AccessRole::Issuer])

@@ -91,7 +91,7 @@ impl App {
             .collect();
         let reports = self.verify_many(&docs).await;
         let mut state = EducatorState {
-            id: Some(educator.id.clone()),
+            id: Some(educator.id.to_string()),
             name: Some(educator.display_name.clone()),
             ..Default::default()
         };

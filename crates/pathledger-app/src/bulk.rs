@@ -146,7 +146,7 @@ async fn issue_parsed(
 #[derive(Debug, Clone, Default)]
 pub struct BulkJob {
     /// The organization whose issuer runs it.
-    pub org: String,
+    pub org: pathledger_store::OrgId,
     /// Rows in the upload.
     pub total: usize,
     /// Rows handled so far.

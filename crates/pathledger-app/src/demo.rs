@@ -108,7 +108,9 @@ async fn staff(
     for s in specs {
         let user = store.create_user(&s.email, &s.name, None).await?;
         for r in &s.roles {
-            store.grant_role(&user.id, org_id, parse_role(r)?).await?;
+            store
+                .grant_role(&user.id, &org_id.into(), parse_role(r)?)
+                .await?;
         }
         let token = store.create_api_token(&user.id, "demo", None).await?;
         out.push(DemoAccount {
@@ -118,7 +120,7 @@ async fn staff(
             token: token.secret,
             org_id: org_id.to_owned(),
             educator_id: None,
-            user_id: user.id.clone(),
+            user_id: user.id.to_string(),
         });
     }
     Ok(())
@@ -148,7 +150,7 @@ async fn educators(
             .create_user(&e.email, &e.name, Some(&educator.id))
             .await?;
         store
-            .grant_role(&user.id, org_id, AccessRole::Educator)
+            .grant_role(&user.id, &org_id.into(), AccessRole::Educator)
             .await?;
         let token = store.create_api_token(&user.id, "demo", None).await?;
         if e.years_experience > 0.0 {
@@ -176,11 +178,11 @@ async fn educators(
                 .issue(
                     issuer_id,
                     h,
-                    Recipient::Educator(educator.id.clone()),
+                    Recipient::Educator(educator.id.to_string()),
                     IssueOptions::default(),
                 )
                 .await?;
-            issued.push((educator.id.clone(), out.record.id));
+            issued.push((educator.id.to_string(), out.record.id));
         }
         out.push(DemoAccount {
             email: e.email.clone(),
@@ -188,8 +190,8 @@ async fn educators(
             roles: format!("educator at {org_name}"),
             token: token.secret,
             org_id: org_id.to_owned(),
-            educator_id: Some(educator.id),
-            user_id: user.id.clone(),
+            educator_id: Some(educator.id.to_string()),
+            user_id: user.id.to_string(),
         });
     }
     Ok(issued)
@@ -323,9 +325,9 @@ pub async fn seed_demo(app: &App) -> Result<Option<DemoSeed>, AppError> {
         }
     }
     Ok(Some(DemoSeed {
-        org_id: org.id,
+        org_id: org.id.into_string(),
         issuer_id: issuer.id,
-        other_org_id: other.id,
+        other_org_id: other.id.into_string(),
         other_issuer_id: other_issuer.id,
         accounts,
         samples,

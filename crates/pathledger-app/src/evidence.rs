@@ -100,7 +100,7 @@ pub async fn submit_evidence(
     if assessor.is_empty()
         || !app
             .store()
-            .has_role(assessor, &educator.org_id, AccessRole::Assessor)
+            .has_role(&assessor.into(), &educator.org_id, AccessRole::Assessor)
             .await
             .map_err(AppError::from)?
     {
@@ -138,7 +138,7 @@ pub async fn submit_evidence(
             &educator.id,
             ach.id.as_str(),
             &doc,
-            Some(assessor),
+            Some(&assessor.into()),
         )
         .await
         .map_err(AppError::from)?;
@@ -236,7 +236,7 @@ pub async fn decide(
             app.issue(
                 &issuer.id,
                 &sub.achievement_id,
-                Recipient::Educator(sub.educator_id.clone()),
+                Recipient::Educator(sub.educator_id.to_string()),
                 opts,
             )
             .await?,

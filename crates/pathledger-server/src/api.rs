@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use pathledger_core::PlanOptions;
 use pathledger_signing::Cryptosuite;
-use pathledger_store::{AccessRole, StatusChange};
+use pathledger_store::{AccessRole, OrgId, StatusChange};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -253,7 +253,9 @@ pub(crate) async fn credential_for_issuer(
         .credential(id)
         .await
         .map_err(ApiError::from_store)?;
-    caller.require(app, &rec.org_id, AccessRole::Issuer).await?;
+    caller
+        .require(app, &OrgId::from(&rec.org_id), AccessRole::Issuer)
+        .await?;
     Ok(rec)
 }
 

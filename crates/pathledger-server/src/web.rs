@@ -325,7 +325,7 @@ async fn page_org(app: &App, caller: &MaybeCaller, q: Option<&str>) -> Result<St
     }
     if let Some(eid) = caller.0.as_ref().and_then(|c| c.user.educator_id.clone()) {
         if let Ok(e) = app.store().educator(&eid).await {
-            return Ok(e.org_id);
+            return Ok(e.org_id.into_string());
         }
     }
     let orgs = app
@@ -335,7 +335,7 @@ async fn page_org(app: &App, caller: &MaybeCaller, q: Option<&str>) -> Result<St
         .map_err(ApiError::from_store)?;
     orgs.into_iter()
         .find(|o| o.parent_id.is_none())
-        .map(|o| o.id)
+        .map(|o| o.id.into_string())
         .ok_or_else(|| ApiError::not_found("No organization is set up yet."))
 }
 

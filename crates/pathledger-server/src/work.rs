@@ -12,7 +12,7 @@ use axum::{Form, Json, Router};
 use maud::Markup;
 use pathledger_badges as badges;
 use pathledger_core::Category;
-use pathledger_store::{AccessRole, EvidenceSubmission, StatusChange, SubmissionState};
+use pathledger_store::{AccessRole, EvidenceSubmission, OrgId, StatusChange, SubmissionState};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -459,7 +459,7 @@ async fn endorse_form(
 async fn api_definitions_get(
     State(app): State<App>,
     caller: Caller,
-    Path(org): Path<String>,
+    Path(org): Path<OrgId>,
     Query(q): Query<FormatQuery>,
 ) -> Result<Response, ApiError> {
     caller
@@ -501,7 +501,7 @@ struct FormatQuery {
 async fn api_definitions_put(
     State(app): State<App>,
     caller: Caller,
-    Path(org): Path<String>,
+    Path(org): Path<OrgId>,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&app, &org, AccessRole::OrgAdmin).await?;

@@ -66,13 +66,13 @@ async fn setup(store: &Store) -> Result<(String, String, String), StoreError> {
         .await?;
     let ed = store
         .create_educator(NewEducator {
-            org_id: org.id.clone(),
+            org_id: org.id.to_string(),
             display_name: "Bench".into(),
             emails: vec!["bench@example.org".into()],
             ..Default::default()
         })
         .await?;
-    Ok((issuer.id, ach.to_owned(), ed.id))
+    Ok((issuer.id, ach.to_owned(), ed.id.into_string()))
 }
 
 async fn bulk_rate(store: &Store, rows: usize) -> Result<f64, StoreError> {

@@ -29,8 +29,8 @@ impl Store {
             ));
         }
         let ed = Educator {
-            id: new_sorted_id("edu")?,
-            org_id: new.org_id.clone(),
+            id: new_sorted_id("edu")?.into(),
+            org_id: new.org_id.clone().into(),
             display_name: new.display_name.clone(),
             emails,
             did: new.did.clone(),

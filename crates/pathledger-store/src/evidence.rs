@@ -2,6 +2,7 @@
 
 use crate::crypto::{new_id, now_ms};
 use crate::error::StoreError;
+use crate::model::{EducatorId, OrgId, UserId};
 use crate::model::{EvidenceSubmission, SubmissionState};
 use crate::rows::{row_to_submission, SUB_COLS};
 use crate::sql::args;
@@ -12,11 +13,11 @@ impl Store {
     /// Submits evidence for a micro-credential, optionally assigned to an assessor.
     pub async fn submit_evidence(
         &self,
-        org_id: &str,
-        educator_id: &str,
+        org_id: &OrgId,
+        educator_id: &EducatorId,
         achievement_id: &str,
         document: &serde_json::Value,
-        assessor_user_id: Option<&str>,
+        assessor_user_id: Option<&UserId>,
     ) -> Result<EvidenceSubmission, StoreError> {
         check_text("achievement_id", achievement_id, 2048)?;
         let s = EvidenceSubmission {
@@ -25,7 +26,7 @@ impl Store {
             educator_id: educator_id.to_owned(),
             achievement_id: achievement_id.to_owned(),
             document: document.clone(),
-            assessor_user_id: assessor_user_id.map(str::to_owned),
+            assessor_user_id: assessor_user_id.cloned(),
             state: SubmissionState::Submitted,
             decision_comment: None,
             decided_by: None,
@@ -73,7 +74,7 @@ impl Store {
     pub async fn decide_evidence(
         &self,
         submission_id: &str,
-        assessor_user_id: &str,
+        assessor_user_id: &UserId,
         accept: bool,
         comment: Option<&str>,
     ) -> Result<EvidenceSubmission, StoreError> {

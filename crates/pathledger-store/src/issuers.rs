@@ -46,7 +46,7 @@ impl Store {
         check_text("name", name, 512)?;
         let issuer = Issuer {
             id: new_id("iss")?,
-            org_id: org_id.to_owned(),
+            org_id: org_id.into(),
             name: name.to_owned(),
             url: url.map(str::to_owned),
             created_ms: now_ms(),

@@ -5,6 +5,112 @@ use serde::{Deserialize, Serialize};
 use crate::crypto::SigningKeyHandle;
 use crate::error::StoreError;
 
+/// Declares a string id newtype: parsed nowhere (ids are opaque), but typed, so an organization
+/// id cannot be passed where an educator or user id is expected. Reads as `&str` (`Deref`).
+macro_rules! id_type {
+    ($(#[$m:meta])* $name:ident) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The id as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+            /// The id as owned text.
+            pub fn into_string(self) -> String {
+                self.0
+            }
+        }
+        impl std::ops::Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl From<String> for $name {
+            fn from(s: String) -> Self {
+                Self(s)
+            }
+        }
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                Self(s.to_owned())
+            }
+        }
+        impl From<&String> for $name {
+            fn from(s: &String) -> Self {
+                Self(s.clone())
+            }
+        }
+        impl From<&$name> for String {
+            fn from(id: &$name) -> String {
+                id.0.clone()
+            }
+        }
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+        impl PartialEq<String> for $name {
+            fn eq(&self, other: &String) -> bool {
+                &self.0 == other
+            }
+        }
+        impl PartialEq<$name> for String {
+            fn eq(&self, other: &$name) -> bool {
+                *self == other.0
+            }
+        }
+        impl PartialEq<$name> for str {
+            fn eq(&self, other: &$name) -> bool {
+                self == other.0
+            }
+        }
+    };
+}
+
+id_type!(
+    /// An organization's id.
+    OrgId
+);
+id_type!(
+    /// An educator record's id (one record per organization).
+    EducatorId
+);
+id_type!(
+    /// A user account's id.
+    UserId
+);
+
 /// An access role: what a user may do in an organization (granted per organization; not a
 /// career role of the pathway lattice, which is `pathledger_core::CareerRole`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -56,7 +162,7 @@ impl AccessRole {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Organization {
     /// Identifier.
-    pub id: String,
+    pub id: OrgId,
     /// Containing organization, if any.
     pub parent_id: Option<String>,
     /// Display name.
@@ -71,13 +177,13 @@ pub struct Organization {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     /// Identifier.
-    pub id: String,
+    pub id: UserId,
     /// Sign-in email (lower-cased).
     pub email: String,
     /// Display name.
     pub display_name: String,
     /// The educator record this user is, if any.
-    pub educator_id: Option<String>,
+    pub educator_id: Option<EducatorId>,
     /// Creation time.
     pub created_ms: i64,
 }
@@ -86,9 +192,9 @@ pub struct User {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Membership {
     /// User.
-    pub user_id: String,
+    pub user_id: UserId,
     /// Organization.
-    pub org_id: String,
+    pub org_id: OrgId,
     /// Access role held there.
     pub role: AccessRole,
 }
@@ -108,7 +214,7 @@ pub struct Issuer {
     /// Identifier.
     pub id: String,
     /// Owning organization.
-    pub org_id: String,
+    pub org_id: OrgId,
     /// Display name.
     pub name: String,
     /// Public URL, if any.
@@ -184,9 +290,9 @@ pub struct Definition {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Educator {
     /// Identifier.
-    pub id: String,
+    pub id: EducatorId,
     /// Home organization.
-    pub org_id: String,
+    pub org_id: OrgId,
     /// Display name.
     pub display_name: String,
     /// Emails (lower-cased); the first is the primary one used for the recipient hash.
@@ -281,21 +387,21 @@ pub struct EvidenceSubmission {
     /// Identifier.
     pub id: String,
     /// Organization reviewing it.
-    pub org_id: String,
+    pub org_id: OrgId,
     /// Educator.
-    pub educator_id: String,
+    pub educator_id: EducatorId,
     /// Micro-credential applied for.
     pub achievement_id: String,
     /// Evidence as JSON.
     pub document: serde_json::Value,
     /// Assigned assessor (user id).
-    pub assessor_user_id: Option<String>,
+    pub assessor_user_id: Option<UserId>,
     /// State.
     pub state: SubmissionState,
     /// Assessor's comment.
     pub decision_comment: Option<String>,
     /// Who decided.
-    pub decided_by: Option<String>,
+    pub decided_by: Option<UserId>,
     /// Submitted at.
     pub created_ms: i64,
     /// Decided at.

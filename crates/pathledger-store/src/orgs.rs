@@ -3,6 +3,7 @@
 use crate::crypto::{new_id, now_ms};
 use crate::error::StoreError;
 use crate::model::{AccessRole, Membership, Organization, User};
+use crate::model::{OrgId, UserId};
 use crate::rows::{row_to_membership, row_to_org, row_to_user};
 use crate::sql::args;
 use crate::store::Store;
@@ -19,7 +20,7 @@ impl Store {
         check_text("name", name, 512)?;
         check_text("kind", kind, 64)?;
         let org = Organization {
-            id: new_id("org")?,
+            id: new_id("org")?.into(),
             parent_id: parent_id.map(str::to_owned),
             name: name.to_owned(),
             kind: kind.to_owned(),
@@ -73,8 +74,8 @@ impl Store {
     /// Grants a role in an organization (granting twice is a no-op).
     pub async fn grant_role(
         &self,
-        user_id: &str,
-        org_id: &str,
+        user_id: &UserId,
+        org_id: &OrgId,
         role: AccessRole,
     ) -> Result<(), StoreError> {
         let mut tx = self.db().begin().await?;
@@ -103,8 +104,8 @@ impl Store {
     /// Removes a role.
     pub async fn revoke_role(
         &self,
-        user_id: &str,
-        org_id: &str,
+        user_id: &UserId,
+        org_id: &OrgId,
         role: AccessRole,
     ) -> Result<(), StoreError> {
         let mut tx = self.db().begin().await?;
@@ -148,13 +149,27 @@ impl Store {
 
     /// Whether the user holds `role` in `org_id` or in an organization containing it (a
     /// district admin administers its schools).
+    ///
+    /// The ids are typed, so they cannot be passed the wrong way round:
+    ///
+    /// ```no_run
+    /// # async fn f(store: &pathledger_store::Store, user: &pathledger_store::UserId, org: &pathledger_store::OrgId) {
+    /// let _ = store.has_role(user, org, pathledger_store::AccessRole::Issuer).await;
+    /// # }
+    /// ```
+    ///
+    /// ```compile_fail
+    /// # async fn f(store: &pathledger_store::Store, user: &pathledger_store::UserId, org: &pathledger_store::OrgId) {
+    /// let _ = store.has_role(org, user, pathledger_store::AccessRole::Issuer).await;
+    /// # }
+    /// ```
     pub async fn has_role(
         &self,
-        user_id: &str,
-        org_id: &str,
+        user_id: &UserId,
+        org_id: &OrgId,
         role: AccessRole,
     ) -> Result<bool, StoreError> {
-        let mut org = Some(org_id.to_owned());
+        let mut org = Some(org_id.to_string());
         let mut hops = 0;
         while let Some(o) = org {
             if self

@@ -64,7 +64,7 @@ pub(crate) fn parse_json(s: &str) -> Result<serde_json::Value, StoreError> {
 
 pub(crate) fn row_to_org(r: &Row) -> Result<Organization, StoreError> {
     Ok(Organization {
-        id: r.text("id")?,
+        id: r.text("id")?.into(),
         parent_id: r.opt_text("parent_id")?,
         name: r.text("name")?,
         kind: r.text("kind")?,
@@ -74,10 +74,10 @@ pub(crate) fn row_to_org(r: &Row) -> Result<Organization, StoreError> {
 
 pub(crate) fn row_to_user(r: &Row) -> Result<User, StoreError> {
     Ok(User {
-        id: r.text("id")?,
+        id: r.text("id")?.into(),
         email: r.text("email")?,
         display_name: r.text("display_name")?,
-        educator_id: r.opt_text("educator_id")?,
+        educator_id: r.opt_text("educator_id")?.map(Into::into),
         created_ms: r.i64("created_ms")?,
     })
 }
@@ -107,14 +107,14 @@ pub(crate) fn row_to_fact(r: &Row) -> Result<Fact, StoreError> {
 pub(crate) fn row_to_submission(r: &Row) -> Result<EvidenceSubmission, StoreError> {
     Ok(EvidenceSubmission {
         id: r.text("id")?,
-        org_id: r.text("org_id")?,
-        educator_id: r.text("educator_id")?,
+        org_id: r.text("org_id")?.into(),
+        educator_id: r.text("educator_id")?.into(),
         achievement_id: r.text("achievement_id")?,
         document: parse_json(&r.text("document")?)?,
-        assessor_user_id: r.opt_text("assessor_user_id")?,
+        assessor_user_id: r.opt_text("assessor_user_id")?.map(Into::into),
         state: SubmissionState::parse(&r.text("state")?)?,
         decision_comment: r.opt_text("decision_comment")?,
-        decided_by: r.opt_text("decided_by")?,
+        decided_by: r.opt_text("decided_by")?.map(Into::into),
         created_ms: r.i64("created_ms")?,
         decided_ms: r.opt_i64("decided_ms")?,
     })
@@ -125,8 +125,8 @@ pub(crate) const SUB_COLS: &str = "id, org_id, educator_id, achievement_id, docu
 
 pub(crate) fn row_to_membership(r: &Row) -> Result<Membership, StoreError> {
     Ok(Membership {
-        user_id: r.text("user_id")?,
-        org_id: r.text("org_id")?,
+        user_id: r.text("user_id")?.into(),
+        org_id: r.text("org_id")?.into(),
         role: AccessRole::parse(&r.text("role")?)?,
     })
 }
@@ -134,7 +134,7 @@ pub(crate) fn row_to_membership(r: &Row) -> Result<Membership, StoreError> {
 pub(crate) fn row_to_issuer(r: &Row) -> Result<Issuer, StoreError> {
     Ok(Issuer {
         id: r.text("id")?,
-        org_id: r.text("org_id")?,
+        org_id: r.text("org_id")?.into(),
         name: r.text("name")?,
         url: r.opt_text("url")?,
         created_ms: r.i64("created_ms")?,
@@ -164,8 +164,8 @@ pub(crate) fn row_to_educator(r: &Row, identifiers: &[Row]) -> Result<Educator, 
         }
     }
     Ok(Educator {
-        id: r.text("id")?,
-        org_id: r.text("org_id")?,
+        id: r.text("id")?.into(),
+        org_id: r.text("org_id")?.into(),
         display_name: r.text("display_name")?,
         emails,
         did,

@@ -78,6 +78,32 @@ impl From<Option<&str>> for Val {
         Val::OptText(v.map(str::to_owned))
     }
 }
+/// Typed ids bind as their text.
+macro_rules! id_val {
+    ($($t:ty),*) => {$(
+        impl From<&$t> for Val {
+            fn from(v: &$t) -> Self {
+                Val::from(v.as_str())
+            }
+        }
+        impl From<&Option<$t>> for Val {
+            fn from(v: &Option<$t>) -> Self {
+                Val::from(v.as_deref())
+            }
+        }
+        impl From<Option<&$t>> for Val {
+            fn from(v: Option<&$t>) -> Self {
+                Val::from(v.map(|x| x.as_str()))
+            }
+        }
+    )*};
+}
+id_val!(
+    crate::model::OrgId,
+    crate::model::EducatorId,
+    crate::model::UserId
+);
+
 impl From<&Option<String>> for Val {
     fn from(v: &Option<String>) -> Self {
         Val::OptText(v.clone())

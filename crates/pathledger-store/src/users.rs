@@ -19,10 +19,10 @@ impl Store {
         let email = normalize_email("email", email)?;
         check_text("display_name", display_name, 512)?;
         let user = User {
-            id: new_id("usr")?,
+            id: new_id("usr")?.into(),
             email,
             display_name: display_name.to_owned(),
-            educator_id: educator_id.map(str::to_owned),
+            educator_id: educator_id.map(Into::into),
             created_ms: now_ms(),
         };
         let mut tx = self.db().begin().await?;

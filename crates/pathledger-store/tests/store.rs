@@ -455,7 +455,7 @@ both!(renewal_expiry_and_award_once, |h| {
     // A renewal must be of the same achievement for the same educator.
     let other = s
         .create_educator(NewEducator {
-            org_id: f.org.id.clone(),
+            org_id: f.org.id.to_string(),
             display_name: "Bo".into(),
             emails: vec!["bo@example.org".into()],
             ..Default::default()
@@ -465,7 +465,7 @@ both!(renewal_expiry_and_award_once, |h| {
     let mut bad = IssueRequest::new(
         &f.issuer.id,
         &f.achievement_id,
-        Recipient::Educator(other.id.clone()),
+        Recipient::Educator(other.id.to_string()),
     );
     bad.previous_credential_id = Some(old.id.clone());
     assert!(matches!(
@@ -970,7 +970,7 @@ both!(orgs_users_tokens_evidence, |h| {
     ));
     assert!(matches!(
         s.create_educator(NewEducator {
-            org_id: f.org.id.clone(),
+            org_id: f.org.id.to_string(),
             display_name: "No id".into(),
             ..Default::default()
         })
@@ -1157,5 +1157,5 @@ both!(one_email_normal_form_everywhere, |h| {
         .await
         .expect("lookup")
         .expect("the educator issuance created is found by the normal form");
-    assert_eq!(Some(found.id), out.credential.educator_id);
+    assert_eq!(Some(found.id.to_string()), out.credential.educator_id);
 });

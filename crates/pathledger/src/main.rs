@@ -283,7 +283,7 @@ async fn default_org(app: &App, org: Option<String>) -> Result<String> {
     let orgs = app.store().organizations().await?;
     orgs.into_iter()
         .find(|o| o.parent_id.is_none())
-        .map(|o| o.id)
+        .map(|o| o.id.into_string())
         .context("no organization yet: run `pathledger init`")
 }
 

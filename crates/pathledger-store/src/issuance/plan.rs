@@ -246,7 +246,7 @@ mod tests {
         let (org, issuer) = issuer_with_achievement(store, "Plan", "ach-plan").await;
         let kept = store
             .create_educator(NewEducator {
-                org_id: org.id.clone(),
+                org_id: org.id.to_string(),
                 display_name: "Kept".into(),
                 emails: vec!["kept@example.org".into()],
                 ..Default::default()
@@ -255,7 +255,7 @@ mod tests {
             .unwrap();
         let private = store
             .create_educator(NewEducator {
-                org_id: org.id.clone(),
+                org_id: org.id.to_string(),
                 display_name: "Changes Mind".into(),
                 emails: vec!["shows@example.org".into()],
                 ..Default::default()
@@ -267,8 +267,8 @@ mod tests {
             (0, req(Recipient::Email("kept@example.org".into()))),
             (1, req(Recipient::Email("raced@example.org".into()))),
             (2, req(Recipient::Email("fresh@example.org".into()))),
-            (3, req(Recipient::Educator(private.id.clone()))),
-            (4, req(Recipient::Educator(kept.id.clone()))),
+            (3, req(Recipient::Educator(private.id.to_string()))),
+            (4, req(Recipient::Educator(kept.id.to_string()))),
         ];
         // A plan uses the issuer's open status list; the first credential opens it.
         assert!(store
@@ -284,7 +284,7 @@ mod tests {
             .unwrap()
             .is_none());
         store
-            .issue(req(Recipient::Educator(kept.id.clone())), echo)
+            .issue(req(Recipient::Educator(kept.id.to_string())), echo)
             .await
             .unwrap();
         let b = builder();

@@ -147,7 +147,7 @@ pub async fn fixture(store: &Store) -> Fixture {
         .expect("definition");
     let educator = store
         .create_educator(NewEducator {
-            org_id: org.id.clone(),
+            org_id: org.id.to_string(),
             display_name: "Ada Teacher".into(),
             emails: vec![format!("Ada.{}@Example.org", &org.id[4..12])],
             ..Default::default()
@@ -229,6 +229,6 @@ pub fn request(f: &Fixture) -> IssueRequest {
     IssueRequest::new(
         &f.issuer.id,
         &f.achievement_id,
-        Recipient::Educator(f.educator.id.clone()),
+        Recipient::Educator(f.educator.id.to_string()),
     )
 }
