@@ -139,7 +139,7 @@ impl App {
             }
         }
         for f in store.facts_for_educators(educator_ids).await? {
-            if let Some(state) = states.get_mut(&f.educator_id) {
+            if let Some(state) = states.get_mut(f.educator_id.as_str()) {
                 apply_fact(state, &f);
             }
         }

@@ -389,7 +389,7 @@ impl App {
         credential_id: &str,
         change: StatusChange,
         reason: Option<&str>,
-        actor: Option<&str>,
+        actor: Option<&pathledger_store::UserId>,
     ) -> Result<StatusChangeOutcome, AppError> {
         Ok(self
             .inner

@@ -2,7 +2,7 @@
 
 use crate::crypto::{new_id, now_ms};
 use crate::error::StoreError;
-use crate::model::Fact;
+use crate::model::{EducatorId, Fact, UserId};
 use crate::rows::row_to_fact;
 use crate::sql::{args, keyed_sql, Keys};
 use crate::store::Store;
@@ -12,10 +12,10 @@ impl Store {
     /// Records a fact (experience, rotation, endorsement …).
     pub async fn add_fact(
         &self,
-        educator_id: &str,
+        educator_id: &EducatorId,
         kind: &str,
         document: &serde_json::Value,
-        recorded_by: Option<&str>,
+        recorded_by: Option<&UserId>,
     ) -> Result<Fact, StoreError> {
         check_text("kind", kind, 64)?;
         let fact = Fact {
@@ -23,7 +23,7 @@ impl Store {
             educator_id: educator_id.to_owned(),
             kind: kind.to_owned(),
             document: document.clone(),
-            recorded_by: recorded_by.map(str::to_owned),
+            recorded_by: recorded_by.cloned(),
             created_ms: now_ms(),
         };
         let mut tx = self.db().begin().await?;

@@ -336,13 +336,13 @@ pub struct Fact {
     /// Identifier.
     pub id: String,
     /// Educator.
-    pub educator_id: String,
+    pub educator_id: EducatorId,
     /// `experience`, `rotation`, `endorsement`, …
     pub kind: String,
     /// Details as JSON.
     pub document: serde_json::Value,
     /// Who recorded it (user id).
-    pub recorded_by: Option<String>,
+    pub recorded_by: Option<UserId>,
     /// When.
     pub created_ms: i64,
 }

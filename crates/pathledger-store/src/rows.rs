@@ -96,10 +96,10 @@ pub(crate) fn row_to_key(r: &Row) -> Result<IssuerKeyInfo, StoreError> {
 pub(crate) fn row_to_fact(r: &Row) -> Result<Fact, StoreError> {
     Ok(Fact {
         id: r.text("id")?,
-        educator_id: r.text("educator_id")?,
+        educator_id: r.text("educator_id")?.into(),
         kind: r.text("kind")?,
         document: parse_json(&r.text("document")?)?,
-        recorded_by: r.opt_text("recorded_by")?,
+        recorded_by: r.opt_text("recorded_by")?.map(Into::into),
         created_ms: r.i64("created_ms")?,
     })
 }

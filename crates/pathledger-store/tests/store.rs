@@ -350,7 +350,7 @@ both!(revoke_suspend_reinstate, |h| {
             &c.id,
             StatusChange::Suspend,
             Some("under review"),
-            Some("usr_admin"),
+            Some(&UserId::from("usr_admin")),
         )
         .await
         .unwrap();

@@ -9,7 +9,7 @@ use crate::crypto::now_ms;
 use crate::error::StoreError;
 use crate::log::{document_hash_hex, LeafData, LogAppender};
 use crate::model::{
-    CredentialStatus, StatusChange, StatusChangeOutcome, StatusListBits, StatusPurpose,
+    CredentialStatus, StatusChange, StatusChangeOutcome, StatusListBits, StatusPurpose, UserId,
 };
 use crate::rows::{row_to_credential, CRED_COLS};
 use crate::sql::{args, Backend};
@@ -27,7 +27,7 @@ impl Store {
         credential_id: &str,
         change: StatusChange,
         reason: Option<&str>,
-        actor: Option<&str>,
+        actor: Option<&UserId>,
     ) -> Result<StatusChangeOutcome, StoreError> {
         if let Some(r) = reason {
             if r.len() > 4096 {
