@@ -4,6 +4,8 @@
 //! leaves as `application/problem+json` ([`error::ApiError`]).
 
 pub mod api;
+// The rules live in `pathledger-app`; reachable here as `crate::app` and `crate::demo` so the
+// handlers and the end-to-end tests name them in one way.
 pub use pathledger_app as app;
 pub mod auth;
 pub use pathledger_app::demo;
