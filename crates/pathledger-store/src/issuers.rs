@@ -15,6 +15,23 @@ use crate::validate::check_text;
 /// An issuer's organization and active key.
 const ISSUER_KEY_SQL: &str = "SELECT i.org_id, k.id AS key_id, k.sealed_seed FROM issuers i LEFT JOIN issuer_keys k ON k.issuer_id = i.id AND k.active WHERE i.id = $1";
 
+/// With the log locked (a rotation appends to the log, so the active key cannot change until
+/// this transaction commits): refuses, as a conflict the caller retries, when `key_id` read
+/// earlier is no longer the issuer's active key. `during` says what was being prepared.
+pub(crate) async fn ensure_still_active(
+    tx: &mut Tx,
+    issuer_id: &str,
+    key_id: &str,
+    during: &str,
+) -> Result<(), StoreError> {
+    if active_key_id(tx, issuer_id, false).await?.as_deref() != Some(key_id) {
+        return Err(StoreError::conflict(format!(
+            "the signing key of issuer {issuer_id} changed while {during}"
+        )));
+    }
+    Ok(())
+}
+
 /// The id of the issuer's active key, if it has one; with `lock`, its row is locked (PostgreSQL
 /// `FOR UPDATE`; SQLite's write transaction already holds the database).
 pub(crate) async fn active_key_id(

@@ -10,7 +10,7 @@ use super::prepare::{existing_by_key, AchievementCache, Prepared, RowResult};
 use super::write::{credential_statements, write_awards, NewRecord, RowCtx};
 use crate::crypto::{now_ms, SigningKeyHandle};
 use crate::error::StoreError;
-use crate::issuers::active_key_id;
+use crate::issuers::ensure_still_active;
 use crate::log::LogAppender;
 use crate::model::{
     CredentialRecord, IssueContext, IssueOutcome, IssueRequest, Recipient, StatusAssignment,
@@ -277,11 +277,7 @@ impl Store {
         // too, so with the log locked the active key cannot change until this commits: if it
         // already has, the batch's documents name a retired key and would follow the rotation
         // in the log. The batch fails and its rows are retried with the new key.
-        if active_key_id(&mut tx, issuer_id, false).await?.as_deref() != Some(key_id.as_str()) {
-            return Err(StoreError::conflict(format!(
-                "the signing key of issuer {issuer_id} changed while a batch was prepared"
-            )));
-        }
+        ensure_still_active(&mut tx, issuer_id, &key_id, "a batch was prepared").await?;
         log.reserve(prepared.len());
         // From here each statement is made while the one before it runs: the new educators are
         // written while the records and log leaves are made, each part of the credentials while

@@ -6,16 +6,17 @@
 use std::sync::Mutex;
 
 use super::build::BoxErr;
+use super::prepare::replay;
 use super::write::{credential_statements, NewRecord};
 use crate::crypto::{new_credential_id, now_ms, sha256};
 use crate::error::StoreError;
-use crate::issuers::active_key_id;
+use crate::issuers::ensure_still_active;
 use crate::log::{LeafData, LogAppender};
 use crate::model::{
     CredentialRecord, CredentialStatus, DocumentContext, DocumentRequest, IssueOutcome,
     StatusPurpose, NO_ACHIEVEMENT,
 };
-use crate::rows::{row_to_credential, CRED_COLS};
+use crate::rows::CRED_COLS;
 use crate::sql::args;
 use crate::status::allocation::Alloc;
 use crate::store::Store;
@@ -112,16 +113,7 @@ impl Store {
         else {
             return Ok(None);
         };
-        if row.bytes("request_hash")? != request_hash.to_vec() {
-            return Err(StoreError::conflict(format!(
-                "idempotency key {key:?} was already used with a different request"
-            )));
-        }
-        Ok(Some(IssueOutcome {
-            credential: row_to_credential(&row, self.status_base_url())?,
-            replayed: true,
-            new_educator: false,
-        }))
+        replay(&row, &request_hash, key, self.status_base_url()).map(Some)
     }
 
     async fn issue_document_once(
@@ -187,11 +179,13 @@ impl Store {
         let doc_hash = sha256(doc.as_bytes());
         let mut log = LogAppender::lock(&mut tx).await?;
         // As in a batch: with the log locked a rotation cannot commit in between any more.
-        if active_key_id(&mut tx, issuer_id, false).await?.as_deref() != Some(key.key_id()) {
-            return Err(StoreError::conflict(format!(
-                "the signing key of issuer {issuer_id} changed while the credential was signed"
-            )));
-        }
+        ensure_still_active(
+            &mut tx,
+            issuer_id,
+            key.key_id(),
+            "the credential was signed",
+        )
+        .await?;
         let mut leaf = LeafData::new("issue", now);
         leaf.credential_id = Some(&credential_id);
         leaf.credential_sha256 = Some(hex::encode(doc_hash));

@@ -27,6 +27,27 @@ fn request_hash(req: &IssueRequest) -> Result<[u8; 32], StoreError> {
     Ok(sha256(&bytes))
 }
 
+/// The answer to a request whose idempotency key is already stored in `row`: the stored
+/// credential, replayed, when it was issued from the same request (`request_hash`); otherwise
+/// a conflict. Stored rows always carry their request hash.
+pub(super) fn replay(
+    row: &Row,
+    request_hash: &[u8; 32],
+    key: &str,
+    status_base_url: &str,
+) -> Result<IssueOutcome, StoreError> {
+    if row.bytes("request_hash")? != request_hash.to_vec() {
+        return Err(StoreError::conflict(format!(
+            "idempotency key {key:?} was already used with a different request"
+        )));
+    }
+    Ok(IssueOutcome {
+        credential: row_to_credential(row, status_base_url)?,
+        replayed: true,
+        new_educator: false,
+    })
+}
+
 /// One row that passed validation and waits to be built.
 pub(super) struct Prepared {
     pub(super) pos: usize,
@@ -120,18 +141,8 @@ impl Store {
                 return fail(e);
             }
             if let Some(row) = existing.get(k) {
-                let same = row.bytes("request_hash")? == rh.to_vec();
-                return Ok(Err(RowResult::Done(Box::new(if same {
-                    row_to_credential(row, self.status_base_url()).map(|credential| IssueOutcome {
-                        credential,
-                        replayed: true,
-                        new_educator: false,
-                    })
-                } else {
-                    Err(StoreError::conflict(format!(
-                        "idempotency key {k:?} was already used with a different request"
-                    )))
-                }))));
+                let answer = replay(row, &rh, k, self.status_base_url());
+                return Ok(Err(RowResult::Done(Box::new(answer))));
             }
             if let Some(first) = keys_in_batch.get(k) {
                 return Ok(Err(RowResult::SameAs(*first, rh)));
