@@ -48,7 +48,7 @@ pub async fn issue_document(
     let credential_id =
         match doc.get("id") {
             None => None,
-            Some(Value::String(id)) if is_absolute_uri(id) => Some(id.clone()),
+            Some(Value::String(id)) if id.len() <= 2048 && badges::is_uri(id) => Some(id.clone()),
             Some(_) => return Err(AppError::invalid(
                 "/credential/id",
                 "must be an absolute URI such as urn:uuid:…, or left out for the ledger to assign",
@@ -122,23 +122,6 @@ fn check_document(doc: &Map<String, Value>) -> Result<(), AppError> {
         ));
     }
     Ok(())
-}
-
-/// A URI with a scheme (`urn:uuid:…`, `https://…`), with no spaces.
-fn is_absolute_uri(s: &str) -> bool {
-    let Some((scheme, rest)) = s.split_once(':') else {
-        return false;
-    };
-    !rest.is_empty()
-        && s.len() <= 2048
-        && !s.contains(char::is_whitespace)
-        && scheme
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic())
-        && scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
 impl App {

@@ -29,6 +29,7 @@ pub use status::{
     allocate_index, check_status, status_list_credential, StatusCheck, StatusEntry, StatusError,
     StatusList, StatusListCredentialInput, StatusPurpose,
 };
+pub use vc::is_uri;
 pub use verify::{
     CheckName, CheckResult, CheckStatus, FetchError, Fetcher, NoFetcher, StaticFetcher, TrustList,
     Verdict, VerificationReport, Verifier,

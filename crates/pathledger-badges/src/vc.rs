@@ -16,7 +16,7 @@ pub fn issuer_id(doc: &Value) -> Option<&str> {
 }
 
 /// Whether `s` has a URI scheme (`scheme:rest`), which is all JSON-LD needs to keep it an IRI.
-pub(crate) fn is_uri(s: &str) -> bool {
+pub fn is_uri(s: &str) -> bool {
     let Some((scheme, rest)) = s.split_once(':') else {
         return false;
     };
