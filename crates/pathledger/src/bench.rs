@@ -340,20 +340,11 @@ impl Round {
 
 /// `url` with its database name replaced by `name`.
 pub fn with_database(url: &str, name: &str) -> Result<String> {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").context("not a postgres:// URL")? + 3;
-    let path_start = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
-    let mut out = format!("{}/{name}", &base[..path_start]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
+    let base = url.split_once('?').map_or(url, |(b, _)| b);
+    if !base.contains("://") {
+        bail!("not a postgres:// URL");
     }
-    Ok(out)
+    Ok(pathledger_test_support::postgres::with_database(url, name))
 }
 
 /// A fresh database on the server at `url` for `rounds` bulk runs, each right after a bare
