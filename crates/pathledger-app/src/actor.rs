@@ -74,7 +74,7 @@ impl Actor {
         educator_id: &EducatorId,
         org_id: &OrgId,
     ) -> Result<(), AppError> {
-        if self.user.educator_id.as_ref() == Some(educator_id) {
+        if self.user.is_educator(educator_id.as_str()) {
             return Ok(());
         }
         self.require_any(app, org_id, &[AccessRole::OrgAdmin, AccessRole::Issuer])

@@ -32,7 +32,7 @@ impl App {
         let ids = [educator_id.to_owned()];
         for _ in 0..=defs.achievements().len() {
             let state = self
-                .award_states(&ids)
+                .award_states(&educator.org_id, &ids)
                 .await?
                 .remove(educator_id)
                 .unwrap_or_default();
@@ -84,7 +84,16 @@ impl App {
     > {
         let store = &self.inner.store;
         let educator = store.educator(educator_id).await?;
-        let creds = store.credentials_for_educator(educator_id).await?;
+        // What this organization issued to the record, and what the same person holds on
+        // their linked records from issuers it trusts; another organization's credential on
+        // this record (possible before tenant isolation) is not counted.
+        let mut creds: Vec<CredentialRecord> = store
+            .credentials_for_educator(educator_id)
+            .await?
+            .into_iter()
+            .filter(|c| c.org_id == educator.org_id.as_str())
+            .collect();
+        creds.extend(store.recognized_credentials(educator_id).await?);
         let docs: Vec<Value> = creds
             .iter()
             .map(|c| serde_json::from_str(&c.document).unwrap_or(Value::Null))
@@ -119,6 +128,7 @@ impl App {
     /// facts. A bulk cohort costs a few queries, not a verification per credential.
     pub(crate) async fn award_states(
         &self,
+        org_id: &str,
         educator_ids: &[String],
     ) -> Result<HashMap<String, EducatorState>, AppError> {
         let store = &self.inner.store;
@@ -132,8 +142,10 @@ impl App {
                 (id.clone(), s)
             })
             .collect();
-        let now = OffsetDateTime::now_utc().unix_timestamp() * 1000;
-        for (edu, ach) in store.active_holdings(educator_ids, now).await? {
+        // Milliseconds, as validUntil is stored: whole seconds would count a credential for up
+        // to a second after it expired.
+        let now = (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+        for (edu, ach) in store.active_holdings(org_id, educator_ids, now).await? {
             if let Some(state) = states.get_mut(&edu) {
                 add_holding(state, &ach);
             }
@@ -162,16 +174,57 @@ impl App {
     /// What a freshly issued credential completes (nothing for a replayed retry or a
     /// recipient who is not one of our educators), awarded quietly.
     pub async fn award_after(&self, issued: &Issued) -> Vec<Issued> {
-        match (&issued.record.educator_id, issued.replayed) {
-            (Some(edu), false) => self.award_quietly(edu).await,
-            _ => Vec::new(),
+        let (Some(edu), false) = (&issued.record.educator_id, issued.replayed) else {
+            return Vec::new();
+        };
+        let mut out = self.award_quietly(edu).await;
+        // The same person's records in organizations that trust this issuer may now have
+        // earned something too (recognition).
+        for other in self
+            .recognizing_records(edu, &issued.record.issuer_id)
+            .await
+        {
+            out.extend(self.award_quietly(&other).await);
         }
+        out
+    }
+
+    /// The other educator records of the person behind `educator_id` whose organizations trust
+    /// `issuer_id` (none when the record is not linked to an account). Failures are logged: the
+    /// next award run picks them up.
+    async fn recognizing_records(&self, educator_id: &str, issuer_id: &str) -> Vec<String> {
+        let store = &self.inner.store;
+        let user = match store.user_of_educator(educator_id).await {
+            Ok(Some(u)) => u,
+            Ok(None) => return Vec::new(),
+            Err(e) => {
+                tracing::warn!(educator = %educator_id, error = %e, "reading the educator's linked records failed");
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        for link in user
+            .educators
+            .iter()
+            .filter(|l| l.educator_id.as_str() != educator_id)
+        {
+            match store.trusted_issuers(&link.org_id).await {
+                Ok(t) if t.iter().any(|t| t.issuer_id == issuer_id) => {
+                    out.push(link.educator_id.to_string())
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(org = %link.org_id.as_str(), error = %e, "reading trusted issuers failed")
+                }
+            }
+        }
+        out
     }
 
     /// [`App::award_quietly`] for a cohort: one evaluation pass over all of them against
     /// `org_id`'s definitions, then the award path for those who earned something.
     pub async fn award_quietly_many(&self, org_id: &str, educator_ids: &[String]) -> Vec<Issued> {
-        match self.award_states(educator_ids).await {
+        match self.award_states(org_id, educator_ids).await {
             Ok(states) => self.award_quietly_among(org_id, states).await,
             Err(e) => {
                 tracing::warn!(org = %org_id, educators = educator_ids.len(), error = %e, "checking a cohort for earned credentials failed; will be retried on the next award run");

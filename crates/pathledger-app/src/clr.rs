@@ -31,7 +31,14 @@ impl App {
                 AppError::NotFound(format!("issuer of organization {}", educator.org_id))
             })?;
         let defs = self.definitions(&educator.org_id).await?;
-        let ach_url = |id: &str| format!("{}/achievements/{}", self.inner.public_url, id);
+        // Credentials issued before definition ids were scoped per organization name the
+        // achievement by its unscoped URL; the association uses whichever form was issued.
+        let ach_urls = |id: &str| {
+            [
+                self.achievement_url(&educator.org_id, id),
+                format!("{}/achievements/{}", self.inner.public_url, id),
+            ]
+        };
         let held: std::collections::BTreeSet<String> = credentials
             .iter()
             .filter_map(|c| {
@@ -43,19 +50,22 @@ impl App {
         let mut associations = Vec::new();
         for stack in defs.stacks() {
             let Some(cert) = &stack.awards else { continue };
-            let cert_url = ach_url(cert.as_str());
-            if !held.contains(&cert_url) {
+            let Some(cert_url) = ach_urls(cert.as_str())
+                .into_iter()
+                .find(|u| held.contains(u))
+            else {
                 continue;
-            }
+            };
             let parts: Vec<String> = stack
                 .required
                 .iter()
                 .chain(stack.electives.iter())
                 .filter_map(|i| match i {
-                    pathledger_core::StackItem::Achievement(a) => Some(ach_url(a.as_str())),
+                    pathledger_core::StackItem::Achievement(a) => {
+                        ach_urls(a.as_str()).into_iter().find(|u| held.contains(u))
+                    }
                     pathledger_core::StackItem::Stack(_) => None,
                 })
-                .filter(|u| held.contains(u))
                 .collect();
             associations.extend(badges::stack_associations(&cert_url, &parts));
         }

@@ -26,7 +26,7 @@ impl App {
         for a in defs.achievements() {
             let doc = serde_json::to_value(a).map_err(|e| AppError::Build(e.to_string()))?;
             let unchanged = match store
-                .definition(DefinitionKind::Achievement, a.id.as_str(), None)
+                .definition(org_id, DefinitionKind::Achievement, a.id.as_str(), None)
                 .await
             {
                 Ok(d) => d.document == doc,
@@ -68,7 +68,7 @@ impl App {
         let d = self
             .inner
             .store
-            .definition(DefinitionKind::Pathway, &bundle_id(org_id), None)
+            .definition(org_id, DefinitionKind::Pathway, &bundle_id(org_id), None)
             .await
             .map_err(|e| match e {
                 StoreError::NotFound { .. } => {

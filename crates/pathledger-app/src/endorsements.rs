@@ -39,7 +39,7 @@ pub async fn endorse(app: &App, actor: &Actor, input: EndorseInput) -> Result<Va
             &[AccessRole::Assessor, AccessRole::OrgAdmin],
         )
         .await?;
-    if actor.user.educator_id.as_deref() == Some(educator.id.as_str()) {
+    if actor.user.is_educator(educator.id.as_str()) {
         return Err(AppError::invalid("educator", "you cannot endorse yourself"));
     }
     let defs = app.definitions(&educator.org_id).await?;
@@ -96,7 +96,7 @@ pub async fn endorse(app: &App, actor: &Actor, input: EndorseInput) -> Result<Va
         name: format!("Mentor endorsement: {}", comp.name),
         valid_from: now,
         valid_until: None,
-        endorsed_id: format!("{}/competencies/{}", app.public_url(), comp.id.as_str()),
+        endorsed_id: app.competency_url(&educator.org_id, comp.id.as_str()),
         comment: Some(format!(
             "{} ({}) endorses {} for {}: {}",
             actor.user.display_name, role.name, educator.display_name, comp.name, comment

@@ -22,21 +22,35 @@ pub struct SubmitInput {
     pub url: Option<String>,
     /// The assessor (user id) asked to review it.
     pub assessor: String,
+    /// The organization whose record submits, for a person with records in several
+    /// (default: their first record).
+    #[serde(default)]
+    pub org: Option<String>,
 }
 
 /// Longest narrative or comment, in characters.
 pub const MAX_NARRATIVE: usize = 10_000;
 
-/// The actor's own educator record, or a refusal.
+/// The actor's own educator record (in `org`, else their first), or a refusal.
 pub async fn own_educator(
     app: &App,
     actor: &Actor,
+    org: Option<&str>,
 ) -> Result<pathledger_store::Educator, AppError> {
-    let Some(eid) = actor.user.educator_id.as_deref() else {
-        return Err(AppError::Forbidden {
-            code: "not_an_educator",
-            message: "Only an educator account can submit evidence.".into(),
-        });
+    let eid = match org.map(str::trim).filter(|o| !o.is_empty()) {
+        Some(o) => actor.user.educator_in(o).ok_or_else(|| {
+            AppError::invalid(
+                "org",
+                format!("you have no educator record in organization {o:?}"),
+            )
+        })?,
+        None => actor
+            .user
+            .primary_educator()
+            .ok_or_else(|| AppError::Forbidden {
+                code: "not_an_educator",
+                message: "Only an educator account can submit evidence.".into(),
+            })?,
     };
     app.store().educator(eid).await.map_err(AppError::from)
 }
@@ -46,7 +60,7 @@ pub async fn submit_evidence(
     actor: &Actor,
     input: SubmitInput,
 ) -> Result<EvidenceSubmission, AppError> {
-    let educator = own_educator(app, actor).await?;
+    let educator = own_educator(app, actor, input.org.as_deref()).await?;
     let defs = app.definitions(&educator.org_id).await?;
     let ach = defs.achievement(input.achievement.trim()).ok_or_else(|| {
         AppError::invalid(
@@ -152,7 +166,7 @@ pub async fn may_see_submission(
     actor: &Actor,
     sub: &EvidenceSubmission,
 ) -> Result<(), AppError> {
-    if actor.user.educator_id.as_deref() == Some(sub.educator_id.as_str())
+    if actor.user.is_educator(sub.educator_id.as_str())
         || sub.assessor_user_id.as_deref() == Some(actor.user.id.as_str())
     {
         return Ok(());

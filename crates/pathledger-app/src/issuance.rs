@@ -149,7 +149,7 @@ impl App {
             .filter_map(|c| defs.competency(c.as_str()))
             .map(|c| badges::Alignment {
                 target_name: c.name.clone(),
-                target_url: format!("{}/competencies/{}", self.inner.public_url, c.id.as_str()),
+                target_url: self.competency_url(ctx.org_id, c.id.as_str()),
                 target_type: Some("CFItem".into()),
                 target_code: c.code.clone(),
                 target_framework: Some(fw.name.clone()),
@@ -175,7 +175,7 @@ impl App {
             description: (!ach.description.is_empty()).then(|| ach.description.clone()),
             recipient,
             achievement: badges::AchievementInput {
-                id: format!("{}/achievements/{}", self.inner.public_url, ach_id),
+                id: self.achievement_url(ctx.org_id, ach_id),
                 name: ach.name.clone(),
                 description: if ach.description.is_empty() {
                     ach.name.clone()

@@ -18,6 +18,7 @@ mod issuance;
 mod keys;
 mod status_lists;
 mod templates;
+pub mod tenancy;
 mod verification;
 
 #[cfg(test)]
@@ -175,6 +176,22 @@ impl App {
     /// Public base URL.
     pub fn public_url(&self) -> &str {
         &self.inner.public_url
+    }
+
+    /// The public page of an organization's achievement (definition ids are per organization).
+    pub fn achievement_url(&self, org_id: &str, achievement_id: &str) -> String {
+        format!(
+            "{}/orgs/{org_id}/achievements/{achievement_id}",
+            self.inner.public_url
+        )
+    }
+
+    /// The public page of a competency of an organization's framework.
+    pub fn competency_url(&self, org_id: &str, competency_id: &str) -> String {
+        format!(
+            "{}/orgs/{org_id}/competencies/{competency_id}",
+            self.inner.public_url
+        )
     }
 
     /// The did:web of one of our issuers.

@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod pages;
+pub mod tenancy;
 pub mod web;
 pub mod work;
 
@@ -40,6 +41,7 @@ pub fn router(app: App) -> Router {
             .merge(api::routes())
             .merge(web::routes())
             .merge(work::routes())
+            .merge(tenancy::routes())
             .fallback(|| async { ApiError::not_found("No such page or endpoint.") })
             .with_state(app),
         REQUEST_TIMEOUT,

@@ -65,6 +65,11 @@ pub fn document() -> Value {
             "/api/v1/orgs/{org}/definitions": {
                 "get": op("Framework, achievements, stacks and pathways as JSON (?format=case for the framework as CASE 1.0)", "definitions", true),
                 "put": op("Replace the definitions with a new validated version (org admins); errors list their paths", "definitions", true)},
+            "/api/v1/me/educators": {"post": op("Link the caller's educator record in another organization {org} (the record carrying the caller's sign-in email) to their account; answers 201 {id, org}", "accounts", true)},
+            "/api/v1/orgs/{org}/trusted-issuers": {
+                "get": op("The other organizations' issuers whose credentials (on records the caller's educators linked) count toward this organization's pathways", "definitions", true),
+                "post": op("Trust another organization's issuer {issuer} (org admins)", "definitions", true)},
+            "/api/v1/orgs/{org}/trusted-issuers/{issuer}": {"delete": op("Withdraw trust in an issuer (org admins); answers 204", "definitions", true)},
             "/api/v1/educators/{id}/clr": {"get": op("The educator's valid credentials as a signed CLR 2.0 bundle", "pathways", true)},
             "/api/v1/issuers/{id}/keys": {"get": op("An issuer's public keys, current and retired", "keys", true)},
             "/api/v1/issuers/{id}/keys/rotate": {"post": op("Rotate an issuer's signing key (org admins); retired keys still verify", "keys", true)},

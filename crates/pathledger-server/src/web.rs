@@ -12,7 +12,7 @@ use pathledger_core::PlanOptions;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::app::App;
+use crate::app::{App, AppError};
 use crate::auth::{MaybeCaller, SESSION_COOKIE};
 use crate::error::ApiError;
 use crate::pages::bulk_verify::{bulk_verify_page, Outcome, VerifiedRow};
@@ -35,8 +35,10 @@ pub fn routes() -> Router<App> {
         .route("/logout", post(logout))
         .route("/log", get(log_page))
         .route("/credentials/{id}", get(credential_page))
-        .route("/competencies/{id}", get(competency))
-        .route("/achievements/{id}", get(achievement))
+        .route("/orgs/{org}/competencies/{id}", get(competency))
+        .route("/orgs/{org}/achievements/{id}", get(achievement))
+        .route("/competencies/{id}", get(legacy_competency))
+        .route("/achievements/{id}", get(legacy_achievement))
         .route("/issuers/{id}", get(issuer_profile))
         .route("/communities", get(communities))
         .route("/communities/{role}", get(community))
@@ -323,10 +325,8 @@ async fn page_org(app: &App, caller: &MaybeCaller, q: Option<&str>) -> Result<St
     if let Some(o) = q {
         return Ok(o.to_owned());
     }
-    if let Some(eid) = caller.0.as_ref().and_then(|c| c.user.educator_id.clone()) {
-        if let Ok(e) = app.store().educator(&eid).await {
-            return Ok(e.org_id.into_string());
-        }
+    if let Some(link) = caller.0.as_ref().and_then(|c| c.user.educators.first()) {
+        return Ok(link.org_id.to_string());
     }
     let orgs = app
         .store()
@@ -346,7 +346,12 @@ async fn pathway_map(
 ) -> Result<Html<String>, ApiError> {
     let org = page_org(&app, &caller, q.org.as_deref()).await?;
     let defs = app.definitions(&org).await?;
-    let eval = match caller.0.as_ref().and_then(|c| c.user.educator_id.clone()) {
+    // The signed-in person's progress, from their record in this organization (if any).
+    let eval = match caller
+        .0
+        .as_ref()
+        .and_then(|c| c.user.educator_in(&org).cloned())
+    {
         Some(eid) => Some(defs.evaluate(&app.educator_state(&eid).await?.0)),
         None => None,
     };
@@ -365,7 +370,11 @@ async fn dashboard(
     let Some(c) = caller.0.as_ref() else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let Some(eid) = c.user.educator_id.clone() else {
+    let mine = match q.org.as_deref() {
+        Some(o) => c.user.educator_in(o),
+        None => c.user.primary_educator(),
+    };
+    let Some(eid) = mine.cloned() else {
         return Ok(page("Dashboard", &caller, pages::dashboard::not_an_educator()).into_response());
     };
     let educator = app
@@ -582,10 +591,12 @@ async fn credential_page(
 }
 
 /// The definitions of the first organization that defines something `has` accepts.
-async fn definitions_with(
+/// The organizations whose definitions have `has` (for the unscoped legacy URLs).
+async fn orgs_defining(
     app: &App,
     has: impl Fn(&pathledger_core::Definitions) -> bool,
-) -> Result<Option<std::sync::Arc<pathledger_core::Definitions>>, ApiError> {
+) -> Result<Vec<String>, ApiError> {
+    let mut out = Vec::new();
     for org in app
         .store()
         .organizations()
@@ -594,23 +605,82 @@ async fn definitions_with(
     {
         if let Ok(defs) = app.definitions(&org.id).await {
             if has(&defs) {
-                return Ok(Some(defs));
+                out.push(org.id.into_string());
             }
         }
     }
-    Ok(None)
+    Ok(out)
+}
+
+/// An unscoped definition URL (credentials issued before definition ids were scoped per
+/// organization name `/achievements/{id}`): a permanent redirect to the one organization
+/// defining it, or 404 when none does or several do (the id alone does not say which).
+async fn legacy_definition(
+    app: &App,
+    what: &str,
+    id: &str,
+    has: impl Fn(&pathledger_core::Definitions) -> bool,
+    url: impl Fn(&str) -> String,
+) -> Result<Response, ApiError> {
+    match orgs_defining(app, has).await?.as_slice() {
+        [org] => Ok(Redirect::permanent(&url(org)).into_response()),
+        [] => Err(ApiError::not_found(format!("{what} {id} was not found."))),
+        several => Err(ApiError::not_found(format!(
+            "{what} {id} is defined by {} organizations; use /orgs/{{org}}/{what}s/{id}.",
+            several.len()
+        ))),
+    }
+}
+
+async fn legacy_competency(
+    State(app): State<App>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    legacy_definition(
+        &app,
+        "competency",
+        &id,
+        |d| d.competency(&id).is_some(),
+        |org| format!("/orgs/{org}/competencies/{id}"),
+    )
+    .await
+}
+
+async fn legacy_achievement(
+    State(app): State<App>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    legacy_definition(
+        &app,
+        "achievement",
+        &id,
+        |d| d.achievement(&id).is_some(),
+        |org| format!("/orgs/{org}/achievements/{id}"),
+    )
+    .await
+}
+
+/// An organization's definitions for a public page, or 404 naming what was asked.
+async fn org_definitions(
+    app: &App,
+    org: &str,
+    not_found: impl Fn() -> ApiError,
+) -> Result<std::sync::Arc<pathledger_core::Definitions>, ApiError> {
+    match app.definitions(org).await {
+        Ok(d) => Ok(d),
+        Err(AppError::NotFound(_)) => Err(not_found()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn competency(
     State(app): State<App>,
     caller: MaybeCaller,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Path((org, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let not_found = || ApiError::not_found(format!("competency {id} was not found."));
-    let defs = definitions_with(&app, |d| d.competency(&id).is_some())
-        .await?
-        .ok_or_else(not_found)?;
+    let defs = org_definitions(&app, &org, not_found).await?;
     let c = defs.competency(&id).ok_or_else(not_found)?;
     if wants_json(&headers) {
         return Ok(axum::Json(serde_json::to_value(c).unwrap_or(Value::Null)).into_response());
@@ -623,12 +693,10 @@ async fn achievement(
     State(app): State<App>,
     caller: MaybeCaller,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Path((org, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let not_found = || ApiError::not_found(format!("achievement {id} was not found."));
-    let defs = definitions_with(&app, |d| d.achievement(&id).is_some())
-        .await?
-        .ok_or_else(not_found)?;
+    let defs = org_definitions(&app, &org, not_found).await?;
     let a = defs.achievement(&id).ok_or_else(not_found)?;
     if wants_json(&headers) {
         return Ok(axum::Json(serde_json::to_value(a).unwrap_or(Value::Null)).into_response());

@@ -167,13 +167,15 @@ async fn api_evidence_list(
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
     let store = app.store();
-    let mine = match caller.user.educator_id.as_deref() {
-        Some(e) => store
-            .submissions_for_educator(e)
-            .await
-            .map_err(ApiError::from_store)?,
-        None => Vec::new(),
-    };
+    let mut mine = Vec::new();
+    for link in &caller.user.educators {
+        mine.extend(
+            store
+                .submissions_for_educator(&link.educator_id)
+                .await
+                .map_err(ApiError::from_store)?,
+        );
+    }
     let assigned = store
         .submissions_for_assessor(&caller.user.id)
         .await
@@ -238,6 +240,7 @@ async fn api_evidence_decide(
 #[derive(Deserialize)]
 struct Notice {
     done: Option<String>,
+    org: Option<String>,
 }
 
 async fn evidence_page(
@@ -248,7 +251,10 @@ async fn evidence_page(
     let Some(caller) = caller.0 else {
         return Ok(sign_in());
     };
-    let educator = match own_educator(&app, &caller).await.map_err(ApiError::from) {
+    let educator = match own_educator(&app, &caller, n.org.as_deref())
+        .await
+        .map_err(ApiError::from)
+    {
         Ok(e) => e,
         Err(e) => return Ok(error_page(&caller, "Evidence", &e, "/")),
     };
@@ -425,7 +431,7 @@ async fn endorse_page(State(app): State<App>, caller: MaybeCaller) -> Result<Res
         .map_err(ApiError::from_store)?;
     let educators: Vec<(&str, &str)> = educators
         .iter()
-        .filter(|(id, _)| caller.user.educator_id.as_deref() != Some(id.as_str()))
+        .filter(|(id, _)| !caller.user.is_educator(id))
         .map(|(id, name)| (id.as_str(), name.as_str()))
         .collect();
     let competencies: Vec<_> = defs

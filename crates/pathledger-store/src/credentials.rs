@@ -82,26 +82,75 @@ impl Store {
     /// Reads in chunks, so a whole bulk cohort costs a few queries.
     pub async fn active_holdings(
         &self,
+        org_id: &str,
         educator_ids: &[String],
         now_ms: i64,
     ) -> Result<Vec<(String, String)>, StoreError> {
         let mut out = Vec::new();
         for chunk in educator_ids.chunks(500) {
+            // Only what `org_id` itself issued counts here: a credential another organization
+            // wrote onto one of these records (possible before tenant isolation) does not.
             let (sql, a) = keyed_sql(
                 self.db().backend(),
                 "DISTINCT educator_id, achievement_id",
                 "credentials",
-                "status = 'active' AND (valid_until_ms IS NULL OR valid_until_ms > $1)",
+                "status = 'active' AND (valid_until_ms IS NULL OR valid_until_ms > $1) AND org_id = $2",
                 "educator_id",
                 Keys::Text(chunk),
                 "",
-                args![now_ms],
+                args![now_ms, org_id],
             );
             for r in self.db().fetch_all(&sql, a).await? {
                 out.push((r.text("educator_id")?, r.text("achievement_id")?));
             }
         }
+        // Credentials the same people hold on their linked records elsewhere, from issuers
+        // `org_id` trusts (recognition).
+        for chunk in educator_ids.chunks(500) {
+            let (sql, a) = keyed_sql(
+                self.db().backend(),
+                "educator_id, achievement_id",
+                "recognized_holdings",
+                "org_id = $1 AND (valid_until_ms IS NULL OR valid_until_ms > $2)",
+                "educator_id",
+                Keys::Text(chunk),
+                "",
+                args![org_id, now_ms],
+            );
+            for r in self.db().fetch_all(&sql, a).await? {
+                out.push((r.text("educator_id")?, r.text("achievement_id")?));
+            }
+        }
+        out.sort();
+        out.dedup();
         Ok(out)
+    }
+
+    /// Credentials held on the other educator records of the person behind `educator_id` (records
+    /// they linked to their account) whose issuers the record's organization trusts: they count
+    /// toward its pathways as if it had issued them. Newest first.
+    pub async fn recognized_credentials(
+        &self,
+        educator_id: &str,
+    ) -> Result<Vec<CredentialRecord>, StoreError> {
+        let cols = CRED_COLS
+            .split(", ")
+            .map(|c| format!("c.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {cols} FROM user_educators mine \
+             JOIN user_educators other ON other.user_id = mine.user_id AND other.educator_id <> mine.educator_id \
+             JOIN credentials c ON c.educator_id = other.educator_id \
+             JOIN org_trusted_issuers t ON t.org_id = mine.org_id AND t.issuer_id = c.issuer_id \
+             WHERE mine.educator_id = $1 ORDER BY c.issued_ms DESC, c.log_index DESC"
+        );
+        self.db()
+            .fetch_all(&sql, args![educator_id])
+            .await?
+            .iter()
+            .map(|r| row_to_credential(r, self.status_base_url()))
+            .collect()
     }
 
     /// Status history of a credential: (log index, event, reason, actor, time).

@@ -34,22 +34,12 @@ impl Store {
             }
             let row = tx
                 .fetch_optional(
-                    "SELECT org_id, version FROM definitions WHERE kind = $1 AND id = $2 ORDER BY version DESC LIMIT 1",
-                    args![kind.as_str(), id],
+                    "SELECT version FROM definitions WHERE org_id = $1 AND kind = $2 AND id = $3 ORDER BY version DESC LIMIT 1",
+                    args![org_id, kind.as_str(), id],
                 )
                 .await?;
             let version = match &row {
-                Some(r) => {
-                    if r.text("org_id")? != org_id {
-                        return Err(StoreError::Forbidden {
-                            message: format!(
-                                "{} {id} belongs to another organization",
-                                kind.as_str()
-                            ),
-                        });
-                    }
-                    r.i64("version")? + 1
-                }
+                Some(r) => r.i64("version")? + 1,
                 None => 1,
             };
             match tx
@@ -79,21 +69,23 @@ impl Store {
         )))
     }
 
-    /// A definition: the given version, or the latest.
+    /// An organization's definition: the given version, or the latest. Ids are scoped per
+    /// organization: two organizations may each define `ach-x`.
     pub async fn definition(
         &self,
+        org_id: &str,
         kind: DefinitionKind,
         id: &str,
         version: Option<i64>,
     ) -> Result<Definition, StoreError> {
         let row = match version {
             Some(v) => self.db().fetch_optional(
-                "SELECT kind, id, version, org_id, document, created_ms FROM definitions WHERE kind = $1 AND id = $2 AND version = $3",
-                args![kind.as_str(), id, v],
+                "SELECT kind, id, version, org_id, document, created_ms FROM definitions WHERE org_id = $1 AND kind = $2 AND id = $3 AND version = $4",
+                args![org_id, kind.as_str(), id, v],
             ).await?,
             None => self.db().fetch_optional(
-                "SELECT kind, id, version, org_id, document, created_ms FROM definitions WHERE kind = $1 AND id = $2 ORDER BY version DESC LIMIT 1",
-                args![kind.as_str(), id],
+                "SELECT kind, id, version, org_id, document, created_ms FROM definitions WHERE org_id = $1 AND kind = $2 AND id = $3 ORDER BY version DESC LIMIT 1",
+                args![org_id, kind.as_str(), id],
             ).await?,
         }
         .ok_or_else(|| StoreError::not_found("definition", id))?;
@@ -107,7 +99,7 @@ impl Store {
         org_id: Option<&str>,
     ) -> Result<Vec<Definition>, StoreError> {
         let rows = self.db().fetch_all(
-            "SELECT d.kind, d.id, d.version, d.org_id, d.document, d.created_ms FROM definitions d WHERE d.kind = $1 AND ($2 IS NULL OR d.org_id = $2) AND d.version = (SELECT MAX(version) FROM definitions m WHERE m.kind = d.kind AND m.id = d.id) ORDER BY d.id",
+            "SELECT d.kind, d.id, d.version, d.org_id, d.document, d.created_ms FROM definitions d WHERE d.kind = $1 AND ($2 IS NULL OR d.org_id = $2) AND d.version = (SELECT MAX(version) FROM definitions m WHERE m.org_id = d.org_id AND m.kind = d.kind AND m.id = d.id) ORDER BY d.org_id, d.id",
             args![kind.as_str(), org_id],
         ).await?;
         rows.iter().map(|r| row_to_definition(kind, r)).collect()

@@ -58,19 +58,19 @@ impl Store {
         .await?;
         for (i, e) in ed.emails.iter().enumerate() {
             tx.execute(
-                "INSERT INTO educator_identifiers (kind, value, educator_id, is_primary) VALUES ('email', $1, $2, $3)",
-                args![e.as_str(), ed.id.as_str(), i == 0],
+                "INSERT INTO educator_identifiers (kind, value, educator_id, is_primary, org_id) VALUES ('email', $1, $2, $3, $4)",
+                args![e.as_str(), ed.id.as_str(), i == 0, ed.org_id.as_str()],
             )
             .await
-            .map_err(dup("an educator with this email"))?;
+            .map_err(dup("an educator of this organization with this email"))?;
         }
         if let Some(d) = &ed.did {
             tx.execute(
-                "INSERT INTO educator_identifiers (kind, value, educator_id, is_primary) VALUES ('did', $1, $2, $3)",
-                args![d.as_str(), ed.id.as_str(), true],
+                "INSERT INTO educator_identifiers (kind, value, educator_id, is_primary, org_id) VALUES ('did', $1, $2, $3, $4)",
+                args![d.as_str(), ed.id.as_str(), true, ed.org_id.as_str()],
             )
             .await
-            .map_err(dup("an educator with this DID"))?;
+            .map_err(dup("an educator of this organization with this DID"))?;
         }
         tx.commit().await?;
         Ok(ed)
@@ -112,20 +112,43 @@ impl Store {
             .collect()
     }
 
-    /// The educator having this email, if any.
-    pub async fn educator_by_email(&self, email: &str) -> Result<Option<Educator>, StoreError> {
+    /// The educator of `org_id` having this email, if any (each organization keeps its own
+    /// records: the same email elsewhere is another organization's educator).
+    pub async fn educator_by_email(
+        &self,
+        org_id: &str,
+        email: &str,
+    ) -> Result<Option<Educator>, StoreError> {
         let email = normalize_email("email", email)?;
         let r = self
             .db()
             .fetch_optional(
-                "SELECT educator_id FROM educator_identifiers WHERE kind = 'email' AND value = $1",
-                args![email.as_str()],
+                "SELECT educator_id FROM educator_identifiers WHERE org_id = $1 AND kind = 'email' AND value = $2",
+                args![org_id, email.as_str()],
             )
             .await?;
         match r {
             Some(r) => Ok(Some(self.educator(&r.text("educator_id")?).await?)),
             None => Ok(None),
         }
+    }
+
+    /// Every organization's educator record having this email (one per organization at most),
+    /// oldest first: for the operator's command line, which spans organizations.
+    pub async fn educators_with_email(&self, email: &str) -> Result<Vec<Educator>, StoreError> {
+        let email = normalize_email("email", email)?;
+        let rows = self
+            .db()
+            .fetch_all(
+                "SELECT i.educator_id FROM educator_identifiers i JOIN educators e ON e.id = i.educator_id WHERE i.kind = 'email' AND i.value = $1 ORDER BY e.created_ms, e.id",
+                args![email.as_str()],
+            )
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(self.educator(&r.text("educator_id")?).await?);
+        }
+        Ok(out)
     }
 
     /// Adds an email to an educator.
@@ -136,19 +159,20 @@ impl Store {
     ) -> Result<(), StoreError> {
         let email = normalize_email("email", email)?;
         let mut tx = self.db().begin().await?;
-        if tx
-            .fetch_optional("SELECT id FROM educators WHERE id = $1", args![educator_id])
+        let org = tx
+            .fetch_optional(
+                "SELECT org_id FROM educators WHERE id = $1",
+                args![educator_id],
+            )
             .await?
-            .is_none()
-        {
-            return Err(StoreError::not_found("educator", educator_id));
-        }
+            .ok_or_else(|| StoreError::not_found("educator", educator_id))?
+            .text("org_id")?;
         tx.execute(
-            "INSERT INTO educator_identifiers (kind, value, educator_id, is_primary) VALUES ('email', $1, $2, $3)",
-            args![email.as_str(), educator_id, false],
+            "INSERT INTO educator_identifiers (kind, value, educator_id, is_primary, org_id) VALUES ('email', $1, $2, $3, $4)",
+            args![email.as_str(), educator_id, false, org.as_str()],
         )
         .await
-        .map_err(dup("an educator with this email"))?;
+        .map_err(dup("an educator of this organization with this email"))?;
         tx.commit().await
     }
 

@@ -28,6 +28,7 @@ mod status;
 mod store;
 #[cfg(test)]
 mod testutil;
+mod trust;
 mod users;
 mod validate;
 
@@ -38,3 +39,4 @@ pub use model::*;
 pub use pathledger_log::{Hash, SignedTreeHead};
 pub use sql::Backend;
 pub use store::{Store, StoreConfig};
+pub use trust::TrustedIssuer;

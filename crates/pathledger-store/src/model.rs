@@ -182,10 +182,42 @@ pub struct User {
     pub email: String,
     /// Display name.
     pub display_name: String,
-    /// The educator record this user is, if any.
-    pub educator_id: Option<EducatorId>,
+    /// The educator records this user is, at most one per organization, oldest link first.
+    /// Records of different organizations are joined only by the person linking them.
+    pub educators: Vec<EducatorLink>,
     /// Creation time.
     pub created_ms: i64,
+}
+
+/// One of a user's educator records and the organization it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EducatorLink {
+    /// The educator record.
+    pub educator_id: EducatorId,
+    /// Its organization.
+    pub org_id: OrgId,
+}
+
+impl User {
+    /// The user's educator record in `org`, if any.
+    pub fn educator_in(&self, org: &str) -> Option<&EducatorId> {
+        self.educators
+            .iter()
+            .find(|l| l.org_id.as_str() == org)
+            .map(|l| &l.educator_id)
+    }
+
+    /// Whether `educator_id` is one of this user's records.
+    pub fn is_educator(&self, educator_id: &str) -> bool {
+        self.educators
+            .iter()
+            .any(|l| l.educator_id.as_str() == educator_id)
+    }
+
+    /// The first record linked (the one a dashboard opens on).
+    pub fn primary_educator(&self) -> Option<&EducatorId> {
+        self.educators.first().map(|l| &l.educator_id)
+    }
 }
 
 /// A (user, organization, role) grant.

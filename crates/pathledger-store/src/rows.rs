@@ -77,7 +77,7 @@ pub(crate) fn row_to_user(r: &Row) -> Result<User, StoreError> {
         id: r.text("id")?.into(),
         email: r.text("email")?,
         display_name: r.text("display_name")?,
-        educator_id: r.opt_text("educator_id")?.map(Into::into),
+        educators: Vec::new(),
         created_ms: r.i64("created_ms")?,
     })
 }

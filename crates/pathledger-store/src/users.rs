@@ -2,14 +2,14 @@
 
 use crate::crypto::{new_id, now_ms, random_bytes, sha256};
 use crate::error::{dup, StoreError};
-use crate::model::{NewApiToken, User};
+use crate::model::{EducatorLink, NewApiToken, User};
 use crate::rows::row_to_user;
 use crate::sql::args;
 use crate::store::Store;
 use crate::validate::{check_text, normalize_email};
 
 impl Store {
-    /// Creates a user (email unique, lower-cased).
+    /// Creates a user (email unique, lower-cased), linked to `educator_id` when given.
     pub async fn create_user(
         &self,
         email: &str,
@@ -22,18 +22,92 @@ impl Store {
             id: new_id("usr")?.into(),
             email,
             display_name: display_name.to_owned(),
-            educator_id: educator_id.map(Into::into),
+            educators: Vec::new(),
             created_ms: now_ms(),
         };
         let mut tx = self.db().begin().await?;
         tx.execute(
-            "INSERT INTO users (id, email, display_name, educator_id, created_ms) VALUES ($1, $2, $3, $4, $5)",
-            args![user.id.as_str(), user.email.as_str(), display_name, &user.educator_id, user.created_ms],
+            "INSERT INTO users (id, email, display_name, created_ms) VALUES ($1, $2, $3, $4)",
+            args![
+                user.id.as_str(),
+                user.email.as_str(),
+                display_name,
+                user.created_ms
+            ],
         )
         .await
         .map_err(dup("a user with this email"))?;
+        let mut user = user;
+        if let Some(eid) = educator_id {
+            user.educators
+                .push(insert_link(&mut tx, user.id.as_str(), eid, user.created_ms).await?);
+        }
         tx.commit().await?;
         Ok(user)
+    }
+
+    /// Links an educator record to a user (the person saying "this record is me"). A user has at
+    /// most one record per organization and a record belongs to at most one user. The caller
+    /// decides who may link (the app: the person, by an email the record carries).
+    pub async fn link_educator(
+        &self,
+        user_id: &str,
+        educator_id: &str,
+    ) -> Result<EducatorLink, StoreError> {
+        let mut tx = self.db().begin().await?;
+        if tx
+            .fetch_optional("SELECT id FROM users WHERE id = $1", args![user_id])
+            .await?
+            .is_none()
+        {
+            return Err(StoreError::not_found("user", user_id));
+        }
+        let link = insert_link(&mut tx, user_id, educator_id, now_ms()).await?;
+        tx.commit().await?;
+        Ok(link)
+    }
+
+    /// The user's educator records, oldest link first.
+    pub async fn educator_links(&self, user_id: &str) -> Result<Vec<EducatorLink>, StoreError> {
+        self.db()
+            .fetch_all(
+                "SELECT educator_id, org_id FROM user_educators WHERE user_id = $1 ORDER BY created_ms, educator_id",
+                args![user_id],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(EducatorLink {
+                    educator_id: r.text("educator_id")?.into(),
+                    org_id: r.text("org_id")?.into(),
+                })
+            })
+            .collect()
+    }
+
+    /// The user linked to an educator record, if any.
+    pub async fn user_of_educator(&self, educator_id: &str) -> Result<Option<User>, StoreError> {
+        let r = self
+            .db()
+            .fetch_optional(
+                "SELECT user_id FROM user_educators WHERE educator_id = $1",
+                args![educator_id],
+            )
+            .await?;
+        match r {
+            Some(r) => Ok(Some(self.user(&r.text("user_id")?).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn with_links(&self, user: Option<User>) -> Result<Option<User>, StoreError> {
+        match user {
+            Some(mut u) => {
+                u.educators = self.educator_links(u.id.as_str()).await?;
+                Ok(Some(u))
+            }
+            None => Ok(None),
+        }
     }
 
     /// A user by id.
@@ -41,12 +115,13 @@ impl Store {
         let r = self
             .db()
             .fetch_optional(
-                "SELECT id, email, display_name, educator_id, created_ms FROM users WHERE id = $1",
+                "SELECT id, email, display_name, created_ms FROM users WHERE id = $1",
                 args![id],
             )
             .await?
             .ok_or_else(|| StoreError::not_found("user", id))?;
-        row_to_user(&r)
+        let u = self.with_links(Some(row_to_user(&r)?)).await?;
+        u.ok_or_else(|| StoreError::not_found("user", id))
     }
 
     /// A user by email.
@@ -55,12 +130,13 @@ impl Store {
         let r = self
             .db()
             .fetch_optional(
-                "SELECT id, email, display_name, educator_id, created_ms FROM users WHERE email = $1",
+                "SELECT id, email, display_name, created_ms FROM users WHERE email = $1",
                 args![email.as_str()],
             )
             .await?
-            .ok_or_else(|| StoreError::not_found("user", email))?;
-        row_to_user(&r)
+            .ok_or_else(|| StoreError::not_found("user", email.clone()))?;
+        let u = self.with_links(Some(row_to_user(&r)?)).await?;
+        u.ok_or_else(|| StoreError::not_found("user", email))
     }
 
     /// Creates an API token; the secret is returned once and only its SHA-256 is stored.
@@ -95,11 +171,12 @@ impl Store {
         let r = self
             .db()
             .fetch_optional(
-                "SELECT u.id, u.email, u.display_name, u.educator_id, u.created_ms FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_ms IS NULL AND (t.expires_ms IS NULL OR t.expires_ms > $2)",
+                "SELECT u.id, u.email, u.display_name, u.created_ms FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_ms IS NULL AND (t.expires_ms IS NULL OR t.expires_ms > $2)",
                 args![sha256(secret.as_bytes()).to_vec(), now_ms()],
             )
             .await?;
-        r.map(|r| row_to_user(&r)).transpose()
+        let user = r.map(|r| row_to_user(&r)).transpose()?;
+        self.with_links(user).await
     }
 
     /// Revokes a token by id.
@@ -143,11 +220,12 @@ impl Store {
         let r = self
             .db()
             .fetch_optional(
-                "SELECT u.id, u.email, u.display_name, u.educator_id, u.created_ms FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_ms > $2",
+                "SELECT u.id, u.email, u.display_name, u.created_ms FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_ms > $2",
                 args![sha256(secret.as_bytes()).to_vec(), now_ms()],
             )
             .await?;
-        r.map(|r| row_to_user(&r)).transpose()
+        let user = r.map(|r| row_to_user(&r)).transpose()?;
+        self.with_links(user).await
     }
 
     /// Ends a session.
@@ -160,4 +238,50 @@ impl Store {
         .await?;
         tx.commit().await
     }
+}
+
+/// Inserts one user-educator link inside `tx`, naming what clashes.
+async fn insert_link(
+    tx: &mut crate::sql::Tx,
+    user_id: &str,
+    educator_id: &str,
+    now: i64,
+) -> Result<EducatorLink, StoreError> {
+    let org = tx
+        .fetch_optional(
+            "SELECT org_id FROM educators WHERE id = $1",
+            args![educator_id],
+        )
+        .await?
+        .ok_or_else(|| StoreError::not_found("educator", educator_id))?
+        .text("org_id")?;
+    if let Some(r) = tx
+        .fetch_optional(
+            "SELECT user_id, educator_id FROM user_educators WHERE educator_id = $1 OR (user_id = $2 AND org_id = $3)",
+            args![educator_id, user_id, org.as_str()],
+        )
+        .await?
+    {
+        let (u, e) = (r.text("user_id")?, r.text("educator_id")?);
+        return Err(if u == user_id && e == educator_id {
+            StoreError::conflict(format!("educator {educator_id} is already linked to you"))
+        } else if e == educator_id {
+            StoreError::conflict(format!(
+                "educator {educator_id} is already linked to another account"
+            ))
+        } else {
+            StoreError::conflict(format!(
+                "you already have an educator record in organization {org} ({e})"
+            ))
+        });
+    }
+    tx.execute(
+        "INSERT INTO user_educators (user_id, educator_id, org_id, created_ms) VALUES ($1, $2, $3, $4)",
+        args![user_id, educator_id, org.as_str(), now],
+    )
+    .await?;
+    Ok(EducatorLink {
+        educator_id: educator_id.into(),
+        org_id: org.into(),
+    })
 }

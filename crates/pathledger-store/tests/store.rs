@@ -173,7 +173,7 @@ both!(bulk_issue_reports_bad_rows, |h| {
     }
     // Unknown emails became educators; a known one is reused.
     let e = s
-        .educator_by_email("teacher5@school.example")
+        .educator_by_email(&f.org.id, "teacher5@school.example")
         .await
         .unwrap()
         .unwrap();
@@ -223,7 +223,7 @@ both!(bulk_batches_sharing_recipients_and_keys, |h| {
         ok[10].credential.educator_id
     );
     let e = s
-        .educator_by_email("cohort10@school.example")
+        .educator_by_email(&f.org.id, "cohort10@school.example")
         .await
         .unwrap()
         .unwrap();
@@ -529,7 +529,12 @@ both!(definitions_are_versioned, |h| {
         1
     );
     let d1 = s
-        .definition(DefinitionKind::Achievement, &f.achievement_id, Some(1))
+        .definition(
+            &f.org.id,
+            DefinitionKind::Achievement,
+            &f.achievement_id,
+            Some(1),
+        )
         .await
         .unwrap();
     assert_eq!(d1.document["name"], "Data Practices");
@@ -539,21 +544,40 @@ both!(definitions_are_versioned, |h| {
         .unwrap();
     assert_eq!(latest.len(), 1);
     assert_eq!(latest[0].version, 2);
-    // Another organization cannot overwrite it.
+    // Another organization's definition of the same id is its own (version 1), and leaves
+    // this one as it was.
     let other = s
         .create_organization("Other", "district", None)
         .await
         .unwrap();
-    assert!(matches!(
-        s.put_definition(
+    let theirs = s
+        .put_definition(
             &other.id,
             DefinitionKind::Achievement,
             &f.achievement_id,
-            &json!({})
+            &json!({"name": "theirs"}),
         )
-        .await,
-        Err(StoreError::Forbidden { .. })
-    ));
+        .await
+        .unwrap();
+    assert_eq!(theirs.version, 1);
+    let ours = s
+        .definition(
+            &f.org.id,
+            DefinitionKind::Achievement,
+            &f.achievement_id,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(ours.version, 2);
+    assert_ne!(ours.document, json!({"name": "theirs"}));
+    assert_eq!(
+        s.definitions(DefinitionKind::Achievement, Some(&other.id))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 });
 
 both!(key_rotation_keeps_retired_keys, |h| {
@@ -809,7 +833,7 @@ both!(privacy_export_and_erase, |h| {
         Err(StoreError::NotFound { .. })
     ));
     assert!(s
-        .educator_by_email(&f.educator.emails[0])
+        .educator_by_email(&f.org.id, &f.educator.emails[0])
         .await
         .unwrap()
         .is_none());
@@ -1135,7 +1159,7 @@ both!(one_email_normal_form_everywhere, |h| {
             matches!(&r, Err(StoreError::InvalidInput { field, .. }) if field == "recipient"),
             "{bad:?}: {r:?}"
         );
-        let r = s.educator_by_email(bad).await;
+        let r = s.educator_by_email(&f.org.id, bad).await;
         assert!(
             matches!(&r, Err(StoreError::InvalidInput { field, .. }) if field == "email"),
             "{bad:?}: {r:?}"
@@ -1153,9 +1177,139 @@ both!(one_email_normal_form_everywhere, |h| {
         .await
         .expect("issued");
     let found = s
-        .educator_by_email("ana.maria@school.example")
+        .educator_by_email(&f.org.id, "ana.maria@school.example")
         .await
         .expect("lookup")
         .expect("the educator issuance created is found by the normal form");
     assert_eq!(Some(found.id.to_string()), out.credential.educator_id);
+});
+
+// Tenant isolation in the store: an issuer reaches only its own organization's educators (an id
+// of another organization's record is "not found", its email becomes a record of the issuing
+// organization); identifiers are unique per organization; a person's records are joined only by
+// links (one per organization, each record linked to one user); holdings count only what the
+// record's own organization issued, plus trusted issuers' credentials on linked records.
+both!(organizations_keep_their_own_records, |h| {
+    let s = &h.store;
+    let a = fixture(s).await;
+    let b = fixture(s).await;
+    let email = a.educator.emails[0].clone();
+    // B names A's record by id: not found, nothing written.
+    let size = s.log_size().await.unwrap();
+    let r = s
+        .issue(
+            IssueRequest::new(
+                &b.issuer.id,
+                &b.achievement_id,
+                Recipient::Educator(a.educator.id.to_string()),
+            ),
+            build_credential,
+        )
+        .await;
+    assert!(matches!(r, Err(StoreError::NotFound { .. })), "{r:?}");
+    assert_eq!(s.log_size().await.unwrap(), size);
+    // B's achievement id is not A's to issue either.
+    let r = s
+        .issue(
+            IssueRequest::new(
+                &a.issuer.id,
+                &b.achievement_id,
+                Recipient::Educator(a.educator.id.to_string()),
+            ),
+            build_credential,
+        )
+        .await;
+    assert!(matches!(r, Err(StoreError::NotFound { .. })), "{r:?}");
+    // B names A's educator by email: B gets its own record of that person.
+    let out = s
+        .issue(
+            IssueRequest::new(
+                &b.issuer.id,
+                &b.achievement_id,
+                Recipient::Email(email.clone()),
+            ),
+            build_credential,
+        )
+        .await
+        .unwrap();
+    let theirs = out.credential.educator_id.clone().expect("educator");
+    assert_ne!(theirs, a.educator.id.to_string());
+    assert_eq!(s.educator(&theirs).await.unwrap().org_id, b.org.id);
+    assert!(s
+        .credentials_for_educator(&a.educator.id)
+        .await
+        .unwrap()
+        .is_empty());
+    let by_a = s
+        .educator_by_email(&a.org.id, &email)
+        .await
+        .unwrap()
+        .unwrap();
+    let by_b = s
+        .educator_by_email(&b.org.id, &email)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_a.id, a.educator.id);
+    assert_eq!(by_b.id.as_str(), theirs);
+    assert_eq!(s.educators_with_email(&email).await.unwrap().len(), 2);
+
+    // Links: one user, one record per organization, a record to one user.
+    let user = s
+        .create_user(&email, "Ada", Some(&a.educator.id))
+        .await
+        .unwrap();
+    assert_eq!(user.educators.len(), 1);
+    assert!(matches!(
+        s.link_educator(&user.id, &a.educator.id).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    let other_user = s
+        .create_user("someone@else.example", "S", None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.link_educator(&other_user.id, &a.educator.id).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    s.link_educator(&user.id, &theirs).await.unwrap();
+    let user = s.user(&user.id).await.unwrap();
+    assert_eq!(user.educators.len(), 2);
+    assert_eq!(
+        user.educator_in(&b.org.id).map(|e| e.as_str()),
+        Some(theirs.as_str())
+    );
+
+    // Holdings: B's credential counts for A's record only once A trusts B's issuer.
+    let holdings =
+        |org: String, edu: String| async move { s.active_holdings(&org, &[edu], 0).await.unwrap() };
+    assert!(holdings(a.org.id.to_string(), a.educator.id.to_string())
+        .await
+        .is_empty());
+    assert_eq!(
+        holdings(b.org.id.to_string(), theirs.clone()).await.len(),
+        1
+    );
+    s.trust_issuer(&a.org.id, &b.issuer.id, &user.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        holdings(a.org.id.to_string(), a.educator.id.to_string()).await,
+        vec![(a.educator.id.to_string(), b.achievement_id.clone())]
+    );
+    assert_eq!(
+        s.recognized_credentials(&a.educator.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(matches!(
+        s.trust_issuer(&a.org.id, &a.issuer.id, &user.id).await,
+        Err(StoreError::InvalidInput { .. })
+    ));
+    s.distrust_issuer(&a.org.id, &b.issuer.id).await.unwrap();
+    assert!(holdings(a.org.id.to_string(), a.educator.id.to_string())
+        .await
+        .is_empty());
 });

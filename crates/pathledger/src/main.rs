@@ -822,10 +822,21 @@ async fn bulk_issue(
 async fn wallet(g: &Global, educator: &str, out: &Path) -> Result<ExitCode> {
     let app = g.app(None).await?;
     let e = if educator.contains('@') {
-        app.store()
-            .educator_by_email(educator)
-            .await?
-            .with_context(|| format!("no educator with email {educator}"))?
+        // Each organization keeps its own record of a person; an email names one only when a
+        // single organization has it.
+        let mut found = app.store().educators_with_email(educator).await?;
+        match found.len() {
+            0 => anyhow::bail!("no educator with email {educator}"),
+            1 => found.remove(0),
+            n => anyhow::bail!(
+                "{n} organizations have an educator with email {educator} ({}); pass the educator id instead",
+                found
+                    .iter()
+                    .map(|e| format!("{} in {}", e.id, e.org_id))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
     } else {
         app.store().educator(educator).await?
     };

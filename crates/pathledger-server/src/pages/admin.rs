@@ -52,7 +52,7 @@ pub fn admin_page(p: &AdminPage<'_>) -> Markup {
                         @let aligned: Vec<&str> = a.alignments.iter().filter_map(|c| defs.competency(c.as_str()).map(|c| c.name.as_str())).collect();
                         tr {
                             td { code { (a.id.as_str()) } }
-                            td { a href={ "/achievements/" (a.id.as_str()) } { (a.name) } }
+                            td { a href={ "/orgs/" (org) "/achievements/" (a.id.as_str()) } { (a.name) } }
                             td { (kind(&a.achievement_type)) }
                             td { (aligned.join(", ")) }
                         }

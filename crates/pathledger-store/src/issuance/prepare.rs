@@ -219,12 +219,12 @@ impl Store {
             None => {
                 let row = match req.achievement_version {
                     Some(v) => tx.fetch_optional(
-                        "SELECT version, document FROM definitions WHERE kind = 'achievement' AND id = $1 AND version = $2",
-                        args![req.achievement_id.as_str(), v],
+                        "SELECT version, document FROM definitions WHERE org_id = $1 AND kind = 'achievement' AND id = $2 AND version = $3",
+                        args![org_id, req.achievement_id.as_str(), v],
                     ).await?,
                     None => tx.fetch_optional(
-                        "SELECT version, document FROM definitions WHERE kind = 'achievement' AND id = $1 ORDER BY version DESC LIMIT 1",
-                        args![req.achievement_id.as_str()],
+                        "SELECT version, document FROM definitions WHERE org_id = $1 AND kind = 'achievement' AND id = $2 ORDER BY version DESC LIMIT 1",
+                        args![org_id, req.achievement_id.as_str()],
                     ).await?,
                 };
                 let Some(row) = row else {

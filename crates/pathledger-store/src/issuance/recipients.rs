@@ -1,5 +1,8 @@
 //! The recipients of a batch: educators named by id or by email, read in bulk, and unknown emails
 //! planned (and, in the transaction, created) as new educators of the issuing organization.
+//!
+//! Every lookup is scoped to the issuing organization: another organization's educator (by id or
+//! by email) is never a recipient; the same email there becomes this organization's own record.
 
 use std::collections::HashMap;
 
@@ -96,11 +99,11 @@ impl Store {
                 tx.backend(),
                 "value, educator_id",
                 "educator_identifiers",
-                "kind = 'email'",
+                "org_id = $1 AND kind = 'email'",
                 "value",
                 Keys::Text(chunk),
                 "",
-                Vec::new(),
+                args![org_id],
             );
             for r in tx.fetch_all(&sql, a).await? {
                 email_to_id.insert(r.text("value")?, r.text("educator_id")?);
@@ -147,7 +150,7 @@ impl Store {
                     false,
                     now
                 ]);
-                id_rows.push(args!["email", e.as_str(), id.as_str(), true]);
+                id_rows.push(args!["email", e.as_str(), id.as_str(), true, org_id]);
             }
             email_to_id.insert(e.clone(), id);
         }
@@ -175,6 +178,7 @@ impl Store {
                 ("value", Col::Text),
                 ("educator_id", Col::Text),
                 ("is_primary", Col::Bool),
+                ("org_id", Col::Text),
             ],
             id_rows,
             200,
@@ -190,11 +194,13 @@ impl Store {
                 tx.backend(),
                 "id, salt, show_email, show_did",
                 "educators",
-                "",
+                // Only the issuing organization's own educators: an id from another organization
+                // is reported as not found, as an unknown one is.
+                "org_id = $1",
                 "id",
                 Keys::Text(chunk),
                 "",
-                Vec::new(),
+                args![org_id],
             );
             for r in tx.fetch_all(&sql, a).await? {
                 let id = r.text("id")?;
