@@ -130,7 +130,8 @@ impl Store {
             .collect()
     }
 
-    /// Users holding `role` directly in `org_id`, by name (e.g. the assessors a submission can go to).
+    /// Users holding `role` directly in `org_id`, by name (e.g. the assessors a submission can go
+    /// to). Their educator links are not read (`educators` is empty).
     pub async fn users_with_role(
         &self,
         org_id: &str,
@@ -138,7 +139,7 @@ impl Store {
     ) -> Result<Vec<User>, StoreError> {
         self.db()
             .fetch_all(
-                "SELECT u.id, u.email, u.display_name, u.educator_id, u.created_ms FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.org_id = $1 AND m.role = $2 ORDER BY u.display_name, u.id",
+                "SELECT u.id, u.email, u.display_name, u.created_ms FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.org_id = $1 AND m.role = $2 ORDER BY u.display_name, u.id",
                 args![org_id, role.as_str()],
             )
             .await?

@@ -71,7 +71,7 @@ impl Store {
         )
         .await?;
         tx.execute(
-            "UPDATE users SET educator_id = NULL WHERE educator_id = $1",
+            "DELETE FROM user_educators WHERE educator_id = $1",
             args![educator_id],
         )
         .await?;

@@ -1312,4 +1312,20 @@ both!(organizations_keep_their_own_records, |h| {
     assert!(holdings(a.org.id.to_string(), a.educator.id.to_string())
         .await
         .is_empty());
+    // Erasing a record removes its link, and nothing else of the account.
+    s.delete_educator(&theirs).await.unwrap();
+    let user = s.user(&user.id).await.unwrap();
+    assert_eq!(user.educators.len(), 1);
+    assert_eq!(user.primary_educator(), Some(&a.educator.id));
+    // Users listed by role come without links, and without failing.
+    s.grant_role(&user.id, &a.org.id, AccessRole::Assessor)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.users_with_role(&a.org.id, AccessRole::Assessor)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 });
