@@ -105,10 +105,7 @@ fn request_site(headers: &HeaderMap, ours: &str) -> Site {
             _ => Site::Cross(format!("Origin: {o}")),
         };
     }
-    match headers
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-    {
+    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         Some("same-origin" | "none") => Site::Same,
         Some(other) => Site::Cross(format!("Sec-Fetch-Site: {other}")),
         None => Site::Unknown,

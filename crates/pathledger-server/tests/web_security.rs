@@ -64,7 +64,12 @@ fn with_header(mut req: Request<Body>, name: &'static str, value: &str) -> Reque
 }
 
 async fn status_of(env: &TestEnv, id: &str) -> CredentialStatus {
-    env.app.store().credential(id).await.expect("credential").status
+    env.app
+        .store()
+        .credential(id)
+        .await
+        .expect("credential")
+        .status
 }
 
 async fn key_count(env: &TestEnv) -> usize {
@@ -153,7 +158,10 @@ async fn a_same_origin_session_post_needs_the_sessions_form_token() {
         format!("_csrf={}&action=revoke&reason=x", other.token),
         format!("action=revoke&reason=x&_csrf={}", &admin.token[..40]),
     ] {
-        let p = env.call(plain(body.clone())).await.problem(StatusCode::FORBIDDEN);
+        let p = env
+            .call(plain(body.clone()))
+            .await
+            .problem(StatusCode::FORBIDDEN);
         assert_eq!(p["code"], "csrf_token", "{body}: {p}");
         assert_eq!(p["field"], "_csrf", "{body}: {p}");
     }
@@ -243,7 +251,10 @@ async fn cookie_authenticated_api_writes_need_the_token_and_a_json_body() {
         }
         b.body(Body::empty()).expect("request")
     };
-    let p = env.call(text_plain(None)).await.problem(StatusCode::FORBIDDEN);
+    let p = env
+        .call(text_plain(None))
+        .await
+        .problem(StatusCode::FORBIDDEN);
     assert_eq!(p["field"], "X-CSRF-Token", "{p}");
     let p = env
         .call(text_plain(Some(admin.token.as_str())))
@@ -400,7 +411,10 @@ fn assert_secure_html(r: &Resp, page: &str, https: bool) {
     for name in ["script-src", "default-src", "style-src", "script-src-elem"] {
         if let Some(sources) = directive(name) {
             for bad in ["'unsafe-inline'", "'unsafe-eval'", "*", "data:"] {
-                assert!(!sources.iter().any(|s| s == bad), "{page}: {name} allows {bad}");
+                assert!(
+                    !sources.iter().any(|s| s == bad),
+                    "{page}: {name} allows {bad}"
+                );
             }
         }
     }
@@ -415,8 +429,12 @@ fn assert_secure_html(r: &Resp, page: &str, https: bool) {
     );
     assert_eq!(h("x-content-type-options"), "nosniff", "{page}");
     assert!(
-        ["same-origin", "strict-origin-when-cross-origin", "no-referrer"]
-            .contains(&h("referrer-policy").as_str()),
+        [
+            "same-origin",
+            "strict-origin-when-cross-origin",
+            "no-referrer"
+        ]
+        .contains(&h("referrer-policy").as_str()),
         "{page}"
     );
     assert_eq!(
@@ -429,8 +447,17 @@ fn assert_secure_html(r: &Resp, page: &str, https: bool) {
     assert!(!html.contains("<script"), "{page} has a script");
     assert!(!html.contains(" style="), "{page} has an inline style");
     assert!(!html.contains("<style"), "{page} has a style element");
-    for handler in [" onclick=", " onload=", " onsubmit=", " onerror=", " onchange="] {
-        assert!(!html.contains(handler), "{page} has an event handler attribute");
+    for handler in [
+        " onclick=",
+        " onload=",
+        " onsubmit=",
+        " onerror=",
+        " onchange=",
+    ] {
+        assert!(
+            !html.contains(handler),
+            "{page} has an event handler attribute"
+        );
     }
 }
 
@@ -506,7 +533,9 @@ async fn an_https_deployment_uses_a_secure_host_cookie_and_hsts() {
         assert!(attrs.contains(&want), "{want} missing: {set}");
     }
     assert!(
-        !attrs.iter().any(|a| a.to_ascii_lowercase().starts_with("domain")),
+        !attrs
+            .iter()
+            .any(|a| a.to_ascii_lowercase().starts_with("domain")),
         "{set}"
     );
     let cookie = attrs[0].to_owned();
@@ -533,7 +562,10 @@ async fn an_https_deployment_uses_a_secure_host_cookie_and_hsts() {
                 .expect("request"),
         )
         .await;
-    assert!(r.status.is_redirection(), "plain cookie name accepted over https");
+    assert!(
+        r.status.is_redirection(),
+        "plain cookie name accepted over https"
+    );
     // The origin check knows the scheme: http://ledger.example is another origin.
     let valid = env.sample("valid");
     let session = Session { cookie, token };
@@ -632,7 +664,10 @@ async fn repeated_failed_sign_ins_are_throttled_per_address_and_the_lockout_ends
     assert!(r.content_type().starts_with("text/html"));
     assert!(r.text().contains("Too many failed sign-ins"));
     let wait = retry_after(&r);
-    assert!((1..=2).contains(&wait), "Retry-After {wait} within the window");
+    assert!(
+        (1..=2).contains(&wait),
+        "Retry-After {wait} within the window"
+    );
     assert!(r.headers.get(header::SET_COOKIE).is_none());
     let events = logs.take();
     assert!(
