@@ -189,6 +189,9 @@ fn make_room(
         .filter_map(|(k, l)| l.back().map(|t| (*t, *k)))
         .collect();
     let evict = (max / 8).max(1).min(latest.len());
+    if evict == 0 {
+        return;
+    }
     latest.select_nth_unstable_by_key(evict - 1, |(t, _)| *t);
     for (_, k) in &latest[..evict] {
         map.remove(k);
@@ -252,6 +255,13 @@ mod tests {
             t.failed(addr(i));
             assert!(t.tracked() <= 64);
         }
+        // Even a zero bound is a bound (nothing to evict is not a panic).
+        let none = SignInThrottle::new(ThrottleConfig {
+            max_tracked: 0,
+            ..ThrottleConfig::default()
+        });
+        none.failed(addr(1));
+        assert!(none.tracked() <= 1);
         // The newest addresses are still counted.
         for _ in 0..4 {
             t.failed(addr(9_999));
