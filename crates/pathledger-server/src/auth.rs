@@ -2,25 +2,62 @@
 //! the checks every protected handler makes with it.
 
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
 use pathledger_app::Actor;
 
 use crate::app::App;
 use crate::error::ApiError;
+use crate::throttle::{client_key, SignInThrottle};
 
-/// Name of the session cookie.
+/// Name of the session cookie over plain http (development, tests).
 pub const SESSION_COOKIE: &str = "pathledger_session";
+
+/// Name of the session cookie when the public URL is https: the `__Host-` prefix makes browsers
+/// accept it only with `Secure`, `Path=/` and no `Domain`, so a sibling host cannot plant one.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-pathledger_session";
+
+/// Whether this deployment is served over https (its configured public URL says so).
+pub fn is_https(app: &App) -> bool {
+    app.public_url()
+        .get(..8)
+        .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+}
+
+/// The session cookie's name for this deployment: only the `__Host-` name over https, only the
+/// plain name over http.
+pub fn session_cookie_name(app: &App) -> &'static str {
+    if is_https(app) {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
+
+/// The `Set-Cookie` value that starts a session (`secret`) or ends it (`None`).
+pub fn session_set_cookie(app: &App, secret: Option<&str>) -> String {
+    let name = session_cookie_name(app);
+    let secure = if is_https(app) { "; Secure" } else { "" };
+    match secret {
+        Some(s) => format!("{name}={s}; HttpOnly{secure}; SameSite=Lax; Path=/; Max-Age=28800"),
+        None => format!("{name}=; HttpOnly{secure}; SameSite=Lax; Path=/; Max-Age=0"),
+    }
+}
 
 /// An authenticated caller: the app's [`Actor`], reached through `Deref` (`caller.user`,
 /// `caller.require(…)`), and passed to the app's rules as `&caller`.
 #[derive(Debug, Clone)]
-pub struct Caller(pub Actor);
+pub struct Caller {
+    pub actor: Actor,
+    /// The session's form token, which every form the caller is shown carries (`_csrf`); `None`
+    /// when the caller authenticated with an API token (no ambient credential, no forms).
+    pub form_token: Option<String>,
+}
 
 impl std::ops::Deref for Caller {
     type Target = Actor;
     fn deref(&self) -> &Actor {
-        &self.0
+        &self.actor
     }
 }
 
@@ -28,45 +65,72 @@ impl std::ops::Deref for Caller {
 #[derive(Debug, Clone)]
 pub struct MaybeCaller(pub Option<Caller>);
 
-fn bearer(parts: &Parts) -> Option<String> {
-    let v = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+impl MaybeCaller {
+    /// The form token of the signed-in caller's session, if any.
+    pub fn form_token(&self) -> Option<&str> {
+        self.0.as_ref().and_then(|c| c.form_token.as_deref())
+    }
+}
+
+/// The bearer token of the `Authorization` header, if it has one.
+pub fn bearer(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
         .then(|| token.trim().to_owned())
 }
 
-/// The session secret from the cookie header, if any.
-pub fn session_cookie(parts: &Parts) -> Option<String> {
-    let cookies = parts.headers.get(header::COOKIE)?.to_str().ok()?;
-    cookies.split(';').find_map(|c| {
-        let (k, v) = c.trim().split_once('=')?;
-        (k == SESSION_COOKIE).then(|| v.to_owned())
-    })
+/// The session secret from the cookie named `name`, if any.
+pub fn session_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|c| c.split(';'))
+        .find_map(|c| {
+            let (k, v) = c.trim().split_once('=')?;
+            (k == name && !v.is_empty()).then(|| v.to_owned())
+        })
 }
 
 async fn authenticate(parts: &Parts, app: &App) -> Result<Option<Caller>, ApiError> {
     let store = app.store();
-    if let Some(token) = bearer(parts) {
+    if let Some(token) = bearer(&parts.headers) {
+        // Failed tokens count against the client's address like failed sign-ins.
+        let throttle = parts.extensions.get::<SignInThrottle>();
+        let client = client_key(parts);
+        if let Some(t) = throttle {
+            t.check(client)?;
+        }
         return match store
             .authenticate_token(&token)
             .await
             .map_err(ApiError::from_store)?
         {
-            Some(user) => Ok(Some(Caller(Actor::new(user)))),
+            Some(user) => Ok(Some(Caller {
+                actor: Actor::new(user),
+                form_token: None,
+            })),
             None => {
-                tracing::warn!("rejected an invalid or revoked API token");
+                tracing::warn!(client = %client, "rejected an invalid or revoked API token");
+                if let Some(t) = throttle {
+                    t.failed(client);
+                }
                 Err(ApiError::unauthorized())
             }
         };
     }
-    if let Some(secret) = session_cookie(parts) {
+    if let Some(secret) = session_cookie(&parts.headers, session_cookie_name(app)) {
         if let Some(user) = store
             .session_user(&secret)
             .await
             .map_err(ApiError::from_store)?
         {
-            return Ok(Some(Caller(Actor::new(user))));
+            return Ok(Some(Caller {
+                actor: Actor::new(user),
+                form_token: Some(crate::csrf::form_token(&secret)),
+            }));
         }
     }
     Ok(None)

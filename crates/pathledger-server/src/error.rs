@@ -15,6 +15,8 @@ pub struct ApiError {
     pub field: Option<String>,
     /// Whether retrying the same request later may succeed (e.g. a dropped database connection).
     pub retryable: bool,
+    /// Seconds for the `Retry-After` header when retrying later may succeed (default 1).
+    pub retry_after: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -39,6 +41,7 @@ impl ApiError {
             detail: detail.into(),
             field: None,
             retryable: false,
+            retry_after: None,
         }
     }
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
@@ -104,8 +107,10 @@ impl IntoResponse for ApiError {
             header::HeaderValue::from_static("application/problem+json"),
         );
         if self.retryable {
-            resp.headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(self.retry_after.unwrap_or(1)),
+            );
         }
         resp
     }

@@ -8,12 +8,15 @@ pub mod api;
 // handlers and the end-to-end tests name them in one way.
 pub use pathledger_app as app;
 pub mod auth;
+pub mod csrf;
 pub use pathledger_app::demo;
 pub mod error;
 pub mod extract;
+pub mod headers;
 pub mod openapi;
 pub mod pages;
 pub mod tenancy;
+pub mod throttle;
 pub mod web;
 pub mod work;
 
@@ -34,8 +37,24 @@ pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// How long one request may take before it is answered 503 (problem+json, retryable).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The whole router: API, public documents and pages.
+/// What the HTTP layer is configured with beyond the application's own configuration.
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    /// Sign-in throttling (failed sign-ins and API tokens per client address).
+    pub sign_in_throttle: throttle::ThrottleConfig,
+}
+
+/// The whole router: API, public documents and pages, with the default [`WebConfig`].
 pub fn router(app: App) -> Router {
+    router_with(app, WebConfig::default())
+}
+
+/// The whole router with `config`. Its sign-in throttle lives as long as the router (and its
+/// clones): one per serving process.
+pub fn router_with(app: App, config: WebConfig) -> Router {
+    let https = auth::is_https(&app);
+    let guard = csrf::Guard::new(&app);
+    let throttle = throttle::SignInThrottle::new(config.sign_in_throttle);
     harden(
         Router::new()
             .merge(api::routes())
@@ -43,9 +62,17 @@ pub fn router(app: App) -> Router {
             .merge(work::routes())
             .merge(tenancy::routes())
             .fallback(|| async { ApiError::not_found("No such page or endpoint.") })
+            // Inside `harden`, so the body limit bounds what the CSRF layer reads of a form.
+            .layer(axum::middleware::from_fn_with_state(guard, csrf::guard))
+            .layer(axum::Extension(throttle))
             .with_state(app),
         REQUEST_TIMEOUT,
     )
+    // Outermost: every answer, the refusals of the layers inside included, gets the headers.
+    .layer(axum::middleware::map_response_with_state(
+        https,
+        headers::security_headers,
+    ))
 }
 
 /// The layers every deployment runs behind: body limit, request timeout (503), problem+json for
@@ -145,5 +172,19 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<(tokio::net::TcpListener,
 
 /// Serves `app` on `listener` until the process ends.
 pub async fn serve(listener: tokio::net::TcpListener, app: App) -> std::io::Result<()> {
-    axum::serve(listener, router(app)).await
+    serve_with(listener, app, WebConfig::default()).await
+}
+
+/// [`serve`] with `config`. Handlers see each connection's peer address (`ConnectInfo`), which
+/// sign-in throttling counts by.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    app: App,
+    config: WebConfig,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router_with(app, config).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
 }

@@ -1,6 +1,6 @@
 //! Web page routes: server-rendered HTML, forms that work without JavaScript.
 
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Extension, Multipart, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -13,13 +13,14 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::app::{App, AppError};
-use crate::auth::{MaybeCaller, SESSION_COOKIE};
+use crate::auth::{session_cookie, session_cookie_name, session_set_cookie, MaybeCaller};
 use crate::error::ApiError;
 use crate::pages::bulk_verify::{bulk_verify_page, Outcome, VerifiedRow};
 use crate::pages::communities::Member;
 use crate::pages::dashboard::{Dashboard, EndorsementProof, EndorsementRow, HeldRow};
 use crate::pages::log::Lookup;
 use crate::pages::{self, layout};
+use crate::throttle::{retry_after_secs, ClientKey, SignInThrottle};
 
 /// Page routes.
 pub fn routes() -> Router<App> {
@@ -49,6 +50,7 @@ fn page(title: &str, caller: &MaybeCaller, body: Markup) -> Html<String> {
         layout(
             title,
             caller.0.as_ref().map(|c| c.user.display_name.as_str()),
+            caller.form_token(),
             body,
         )
         .into_string(),
@@ -100,13 +102,13 @@ async fn verify_form(
         return Ok(page(
             "Verify",
             &caller,
-            pages::verify::verify_page(&rec.document, Some(&report)),
+            pages::verify::verify_page(&rec.document, Some(&report), caller.form_token()),
         ));
     }
     Ok(page(
         "Verify",
         &caller,
-        pages::verify::verify_page("", None),
+        pages::verify::verify_page("", None, caller.form_token()),
     ))
 }
 
@@ -145,12 +147,16 @@ async fn verify_submit(
     Ok(page(
         "Verify",
         &caller,
-        pages::verify::verify_page(&text, Some(&report)),
+        pages::verify::verify_page(&text, Some(&report), caller.form_token()),
     ))
 }
 
 async fn bulk_form(caller: MaybeCaller) -> Html<String> {
-    page("Bulk verify", &caller, bulk_verify_page(Outcome::Form))
+    page(
+        "Bulk verify",
+        &caller,
+        bulk_verify_page(Outcome::Form, caller.form_token()),
+    )
 }
 
 /// Neutralizes spreadsheet formulas in exported cells (`=cmd…` becomes `'=cmd…`).
@@ -259,7 +265,7 @@ async fn bulk_submit(
         return Ok(page(
             "Bulk verify",
             &caller,
-            bulk_verify_page(Outcome::Nothing),
+            bulk_verify_page(Outcome::Nothing, caller.form_token()),
         ));
     }
     let docs: Vec<Value> = rows
@@ -310,7 +316,7 @@ async fn bulk_submit(
     Ok(page(
         "Bulk verify",
         &caller,
-        bulk_verify_page(Outcome::Results(&table, &b64)),
+        bulk_verify_page(Outcome::Results(&table, &b64), caller.form_token()),
     ))
 }
 
@@ -466,7 +472,11 @@ async fn dashboard(
 }
 
 async fn login_form(caller: MaybeCaller) -> Html<String> {
-    page("Sign in", &caller, pages::login::login_page())
+    page(
+        "Sign in",
+        &caller,
+        pages::login::login_page(caller.form_token()),
+    )
 }
 
 #[derive(Deserialize)]
@@ -474,18 +484,39 @@ struct LoginForm {
     token: String,
 }
 
+/// The sign-in page's answer to a locked-out address: 429 with `Retry-After`, as a page.
+fn sign_in_throttled(retry_after: std::time::Duration) -> Response {
+    let secs = retry_after_secs(retry_after);
+    let body = layout("Sign in", None, None, pages::login::login_throttled(secs));
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, secs.to_string())],
+        Html(body.into_string()),
+    )
+        .into_response()
+}
+
+/// Signs in with an API token. Failures count against the client's address
+/// ([`crate::throttle`]); a locked-out address is answered 429 whatever it sends.
 async fn login_submit(
     State(app): State<App>,
+    Extension(throttle): Extension<SignInThrottle>,
+    client: ClientKey,
     axum::Form(f): axum::Form<LoginForm>,
 ) -> Result<Response, ApiError> {
+    if let Some(d) = throttle.locked_for(client) {
+        tracing::warn!(client = %client, "sign-in refused: too many failures from this address");
+        return Ok(sign_in_throttled(d));
+    }
     let Some(user) = app
         .store()
         .authenticate_token(f.token.trim())
         .await
         .map_err(ApiError::from_store)?
     else {
-        tracing::warn!("failed sign-in");
-        let body = layout("Sign in", None, pages::login::login_refused());
+        tracing::warn!(client = %client, "failed sign-in");
+        throttle.failed(client);
+        let body = layout("Sign in", None, None, pages::login::login_refused());
         return Ok((StatusCode::UNAUTHORIZED, Html(body.into_string())).into_response());
     };
     let secret = app
@@ -493,22 +524,15 @@ async fn login_submit(
         .create_session(&user.id, 8 * 3600 * 1000)
         .await
         .map_err(ApiError::from_store)?;
-    let cookie =
-        format!("{SESSION_COOKIE}={secret}; HttpOnly; SameSite=Lax; Path=/; Max-Age=28800");
+    let cookie = session_set_cookie(&app, Some(&secret));
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/dashboard")).into_response())
 }
 
 async fn logout(State(app): State<App>, headers: HeaderMap) -> Response {
-    if let Some(c) = headers.get(header::COOKIE).and_then(|v| v.to_str().ok()) {
-        for part in c.split(';') {
-            if let Some((k, v)) = part.trim().split_once('=') {
-                if k == SESSION_COOKIE {
-                    let _ = app.store().delete_session(v).await;
-                }
-            }
-        }
+    if let Some(secret) = session_cookie(&headers, session_cookie_name(&app)) {
+        let _ = app.store().delete_session(&secret).await;
     }
-    let cookie = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0");
+    let cookie = session_set_cookie(&app, None);
     ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
 }
 

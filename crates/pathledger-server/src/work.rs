@@ -126,7 +126,15 @@ async fn api_audit(State(app): State<App>, caller: Caller) -> Result<Json<Value>
 }
 
 fn page(title: &str, caller: &Caller, body: Markup) -> Html<String> {
-    Html(layout(title, Some(&caller.user.display_name), body).into_string())
+    Html(
+        layout(
+            title,
+            Some(&caller.user.display_name),
+            caller.form_token.as_deref(),
+            body,
+        )
+        .into_string(),
+    )
 }
 
 /// A page that explains a refusal in words, with the problem's status code.
@@ -297,6 +305,7 @@ async fn evidence_page(
             .rev()
             .map(|s| (s, pages::format::achievement_name(&defs, &s.achievement_id)))
             .collect(),
+        form_token: caller.form_token.as_deref(),
     });
     Ok(page("Evidence", &caller, body).into_response())
 }
@@ -365,7 +374,7 @@ async fn review_page(
         Some(_) => Some(Decided::Returned),
         None => None,
     };
-    let body = pages::review::review_page(&assigned, decided);
+    let body = pages::review::review_page(&assigned, decided, caller.form_token.as_deref());
     Ok(page("Review evidence", &caller, body).into_response())
 }
 
@@ -440,7 +449,12 @@ async fn endorse_page(State(app): State<App>, caller: MaybeCaller) -> Result<Res
         .iter()
         .filter(|c| matches!(c.category, Category::Qualities | Category::AdaptiveSkills))
         .collect();
-    let body = pages::endorse::endorse_page(&educators, &competencies, defs.roles());
+    let body = pages::endorse::endorse_page(
+        &educators,
+        &competencies,
+        defs.roles(),
+        caller.form_token.as_deref(),
+    );
     Ok(page("Endorse", &caller, body).into_response())
 }
 
@@ -637,6 +651,7 @@ async fn admin_page(
         defs_json: serde_json::to_string_pretty(&defs.to_value()).unwrap_or_default(),
         credentials: &credentials,
         keys,
+        form_token: caller.form_token.as_deref(),
     });
     Ok(page("Issuer admin", &caller, body).into_response())
 }

@@ -195,7 +195,7 @@ async fn a_verifier_cannot_issue_or_change_status_by_token_or_session() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let size = env.tree_size().await;
-    let cookie = login(&env, HR).await;
+    let session = sign_in(&env, HR).await;
     let issue = json!({"achievement": "mc-tools-1", "recipient": "x@example.org"});
     let vc = json!({"credential": {"@context": ["https://www.w3.org/ns/credentials/v2"],
         "type": ["VerifiableCredential"], "credentialSubject": {"id": "did:example:x"}}});
@@ -215,18 +215,9 @@ async fn a_verifier_cannot_issue_or_change_status_by_token_or_session() {
             .call(json_req(Method::POST, uri, Some(&env.token(HR)), body))
             .await;
         r.problem(StatusCode::FORBIDDEN);
-        // By the verifier's browser session (no token).
-        let r = env
-            .call(
-                Request::builder()
-                    .method(Method::POST)
-                    .uri(uri.as_str())
-                    .header(header::CONTENT_TYPE, "application/json")
-                    .header(header::COOKIE, &cookie)
-                    .body(Body::from(body.to_string()))
-                    .expect("request"),
-            )
-            .await;
+        // By the verifier's browser session (no API token; the session's form token, so the
+        // refusal is the role's, not the CSRF layer's).
+        let r = env.call(session.json(Method::POST, uri, body)).await;
         assert!(
             matches!(r.status, StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED),
             "{uri} by session: {} {}",

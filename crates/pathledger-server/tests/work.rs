@@ -511,20 +511,15 @@ async fn mentor_endorsements_on_postgres() {
     endorsement_flow(&env).await;
 }
 
-fn form(uri: &str, cookie: &str, body: &str) -> Request<Body> {
-    Request::builder()
-        .method(Method::POST)
-        .uri(uri)
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body.to_owned()))
-        .expect("request")
+/// A form post as the signed-in page sends it (same site, with the session's form token).
+fn form(uri: &str, session: &Session, body: &str) -> Request<Body> {
+    session.form(uri, body)
 }
 
-fn with_cookie(mut req: Request<Body>, cookie: &str) -> Request<Body> {
+fn with_cookie(mut req: Request<Body>, session: &Session) -> Request<Body> {
     req.headers_mut().insert(
         header::COOKIE,
-        header::HeaderValue::from_str(cookie).expect("cookie"),
+        header::HeaderValue::from_str(&session.cookie).expect("cookie"),
     );
     req
 }
@@ -546,7 +541,7 @@ async fn evidence_and_review_pages_issue_on_acceptance() {
     let env = sqlite_env().await;
     let jordan = env.educator_id(JORDAN);
     let_expire(&env).await;
-    let ej = login(&env, JORDAN).await;
+    let ej = sign_in(&env, JORDAN).await;
     let page = env.call(with_cookie(get("/evidence"), &ej)).await;
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
@@ -586,7 +581,7 @@ async fn evidence_and_review_pages_issue_on_acceptance() {
     assert!(notice.contains("id=\"notice\""));
     assert!(notice.contains("data-state=\"submitted\""));
 
-    let em = login(&env, MENTOR).await;
+    let em = sign_in(&env, MENTOR).await;
     let review = env.call(with_cookie(get("/review"), &em)).await.text();
     assert!(review.contains("Calm-down corner"));
     let sub_id = review
@@ -627,7 +622,7 @@ async fn evidence_and_review_pages_issue_on_acceptance() {
 async fn issuer_admin_pages_and_api() {
     let env = sqlite_env().await;
     let org = env.seed.org_id.clone();
-    let ea = login(&env, ADMIN).await;
+    let ea = sign_in(&env, ADMIN).await;
     let admin = env.call(with_cookie(get("/admin"), &ea)).await;
     assert_eq!(admin.status, StatusCode::OK);
     let html = admin.text();
@@ -642,7 +637,7 @@ async fn issuer_admin_pages_and_api() {
         assert!(html.contains(needle), "{needle} missing");
     }
     // Verifiers and educators have no admin page.
-    let eh = login(&env, HR).await;
+    let eh = sign_in(&env, HR).await;
     let r = env.call(with_cookie(get("/admin"), &eh)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 
@@ -717,17 +712,11 @@ async fn issuer_admin_pages_and_api() {
         Some("Renamed by the admin")
     );
     // The page form: a bad paste is refused with its path, nothing changes.
-    let (ct, body) = multipart(&[("definitions", None, "{\"framework\": 1}")]);
     let r = env
-        .call(
-            Request::builder()
-                .method(Method::POST)
-                .uri("/admin/definitions")
-                .header(header::COOKIE, &ea)
-                .header(header::CONTENT_TYPE, ct)
-                .body(Body::from(body))
-                .expect("request"),
-        )
+        .call(ea.multipart(
+            "/admin/definitions",
+            &[("definitions", None, "{\"framework\": 1}")],
+        ))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert!(r.text().contains("role=\"alert\""));
@@ -764,20 +753,14 @@ async fn issuer_admin_pages_and_api() {
 
     // Bulk issue through the page: a CSV with a bad line, progress page, per-line results.
     let csv = "achievement,recipient\nmc-tools-1,page.one@riverside.example\nmc-tools-1,\nmc-goal-setting-1,page.two@riverside.example\n";
-    let (ct, body) = multipart(&[
-        ("rows", Some("rows.csv"), csv),
-        ("suite", None, "eddsa-jcs-2022"),
-    ]);
     let r = env
-        .call(
-            Request::builder()
-                .method(Method::POST)
-                .uri("/admin/bulk")
-                .header(header::COOKIE, &ea)
-                .header(header::CONTENT_TYPE, ct)
-                .body(Body::from(body))
-                .expect("request"),
-        )
+        .call(ea.multipart(
+            "/admin/bulk",
+            &[
+                ("rows", Some("rows.csv"), csv),
+                ("suite", None, "eddsa-jcs-2022"),
+            ],
+        ))
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let job = r.headers[header::LOCATION]
@@ -799,7 +782,7 @@ async fn issuer_admin_pages_and_api() {
     );
     assert!(page.contains("achievement and recipient are both required"));
     // Another organization's admin cannot watch it.
-    let eh2 = login(&env, HILLCREST_ADMIN).await;
+    let eh2 = sign_in(&env, HILLCREST_ADMIN).await;
     let r = env.call(with_cookie(get(&job), &eh2)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 
@@ -1016,7 +999,7 @@ async fn verifiers_search_opted_in_educators_by_role_or_credential() {
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("no result count: {html}"))
     };
-    let eh = login(&env, HR).await;
+    let eh = sign_in(&env, HR).await;
     let html = env
         .call(with_cookie(
             get("/communities?role=role-integrator-specialist&credential="),

@@ -335,6 +335,94 @@ pub async fn login(env: &TestEnv, who: &str) -> String {
     set.split(';').next().expect("cookie pair").to_owned()
 }
 
+/// The session's form token (CSRF) as a page shows it to the signed-in browser: the `_csrf`
+/// field of the sign-out form on the home page.
+pub async fn form_token(env: &TestEnv, cookie: &str) -> String {
+    let r = env
+        .call(
+            Request::builder()
+                .uri("/")
+                .header(header::COOKIE, cookie)
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    form_token_in(&r.text()).unwrap_or_else(|| panic!("no _csrf field on the page: {}", r.text()))
+}
+
+/// The value of the first `_csrf` hidden field of a page, if it has one.
+pub fn form_token_in(html: &str) -> Option<String> {
+    html.split("name=\"_csrf\" value=\"")
+        .nth(1)?
+        .split('"')
+        .next()
+        .map(str::to_owned)
+}
+
+/// A signed-in browser: its `Cookie` header and the form token its pages carry.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub cookie: String,
+    pub token: String,
+}
+
+/// Signs in through the login form and reads the session's form token from a page.
+pub async fn sign_in(env: &TestEnv, who: &str) -> Session {
+    let cookie = login(env, who).await;
+    let token = form_token(env, &cookie).await;
+    Session { cookie, token }
+}
+
+impl Session {
+    /// A GET with the session cookie.
+    pub fn get(&self, uri: &str) -> Request<Body> {
+        Request::builder()
+            .uri(uri)
+            .header(header::COOKIE, &self.cookie)
+            .body(Body::empty())
+            .expect("request")
+    }
+
+    /// An urlencoded form post as the page sends it (with its `_csrf` field).
+    pub fn form(&self, uri: &str, body: &str) -> Request<Body> {
+        let sep = if body.is_empty() { "" } else { "&" };
+        Request::builder()
+            .method(Method::POST)
+            .uri(uri)
+            .header(header::COOKIE, &self.cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("_csrf={}{sep}{body}", self.token)))
+            .expect("request")
+    }
+
+    /// A multipart form post as the page sends it (its `_csrf` field first).
+    pub fn multipart(&self, uri: &str, parts: &[(&str, Option<&str>, &str)]) -> Request<Body> {
+        let mut all = vec![("_csrf", None, self.token.as_str())];
+        all.extend_from_slice(parts);
+        let mut req = multipart_req(uri, &all);
+        req.headers_mut().insert(
+            header::COOKIE,
+            header::HeaderValue::from_str(&self.cookie).expect("cookie"),
+        );
+        req
+    }
+
+    /// A JSON API call with the session cookie and its token in `X-CSRF-Token`.
+    pub fn json(&self, method: Method, uri: &str, body: &Value) -> Request<Body> {
+        let mut req = json_req(method, uri, None, body);
+        let h = req.headers_mut();
+        h.insert(
+            header::COOKIE,
+            header::HeaderValue::from_str(&self.cookie).expect("cookie"),
+        );
+        h.insert(
+            "x-csrf-token",
+            header::HeaderValue::from_str(&self.token).expect("token"),
+        );
+        req
+    }
+}
+
 impl TestEnv {
     /// The PostgreSQL URL of this environment's own database, if it runs on PostgreSQL.
     pub fn postgres_url(&self) -> Option<&str> {

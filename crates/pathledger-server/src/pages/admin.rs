@@ -26,6 +26,8 @@ pub struct AdminPage<'a> {
     pub defs_json: String,
     pub credentials: &'a [CredentialRecord],
     pub keys: Vec<KeyRow>,
+    /// The session's form token.
+    pub form_token: Option<&'a str>,
 }
 
 pub fn admin_page(p: &AdminPage<'_>) -> Markup {
@@ -94,6 +96,7 @@ pub fn admin_page(p: &AdminPage<'_>) -> Markup {
         @if p.is_admin {
             h3 { "Import or edit" }
             form method="post" action="/admin/definitions" enctype="multipart/form-data" {
+                (super::csrf_field(p.form_token))
                 label for="definitions-file" { "Upload a definitions JSON file" }
                 input #definitions-file type="file" name="file" accept=".json,application/json";
                 label for="definitions" { "…or edit them here" }
@@ -105,6 +108,7 @@ pub fn admin_page(p: &AdminPage<'_>) -> Markup {
         }
         h2 { "Bulk issue" }
         form method="post" action="/admin/bulk" enctype="multipart/form-data" {
+            (super::csrf_field(p.form_token))
             label for="rows" {
                 "CSV with columns " code { "achievement,recipient" } " (and optionally "
                 code { "valid_until" } "); recipient is an email or " code { "educator:<id>" }
@@ -129,11 +133,11 @@ pub fn admin_page(p: &AdminPage<'_>) -> Markup {
                         td { (status) }
                         td {
                             @if status == "active" {
-                                (status_form(&c.id, "revoke", "Revoke"))
-                                @if c.suspension.is_some() { (status_form(&c.id, "suspend", "Suspend")) }
+                                (status_form(p.form_token, &c.id, "revoke", "Revoke"))
+                                @if c.suspension.is_some() { (status_form(p.form_token, &c.id, "suspend", "Suspend")) }
                             } @else if status == "suspended" {
-                                (status_form(&c.id, "reinstate", "Reinstate"))
-                                (status_form(&c.id, "revoke", "Revoke"))
+                                (status_form(p.form_token, &c.id, "reinstate", "Reinstate"))
+                                (status_form(p.form_token, &c.id, "revoke", "Revoke"))
                             }
                         }
                     }
@@ -150,15 +154,19 @@ pub fn admin_page(p: &AdminPage<'_>) -> Markup {
             }
         }
         @if p.is_admin {
-            form method="post" action="/admin/keys/rotate" { button type="submit" { "Rotate the signing key" } }
+            form method="post" action="/admin/keys/rotate" {
+                (super::csrf_field(p.form_token))
+                button type="submit" { "Rotate the signing key" }
+            }
         }
     }
 }
 
 /// One status action on one credential (a reason is asked for all but reinstatement).
-fn status_form(id: &str, action: &str, label: &str) -> Markup {
+fn status_form(form_token: Option<&str>, id: &str, action: &str, label: &str) -> Markup {
     html! {
-        form method="post" action={ "/admin/credentials/" (id) "/status" } style="display:inline-block;margin:.1rem" {
+        form.status-action method="post" action={ "/admin/credentials/" (id) "/status" } {
+            (super::csrf_field(form_token))
             input type="hidden" name="action" value=(action);
             @if action != "reinstate" {
                 input name="reason" aria-label={ "Reason to " (label) } placeholder="Reason" required size="18";

@@ -28,7 +28,7 @@ pub enum Outcome<'a> {
     Results(&'a [VerifiedRow], &'a str),
 }
 
-pub fn bulk_verify_page(outcome: Outcome<'_>) -> Markup {
+pub fn bulk_verify_page(outcome: Outcome<'_>, form_token: Option<&str>) -> Markup {
     html! {
         h1 { "District bulk verify" }
         p {
@@ -41,6 +41,7 @@ pub fn bulk_verify_page(outcome: Outcome<'_>) -> Markup {
             Outcome::Results(rows, csv_b64) => (results(rows, csv_b64)),
         }
         form method="post" action="/verify/bulk" enctype="multipart/form-data" {
+            (super::csrf_field(form_token))
             label for="roster" { "CSV roster" }
             input #roster type="file" name="roster" accept=".csv,text/csv";
             label for="files" { "…or credential files" }

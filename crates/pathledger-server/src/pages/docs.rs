@@ -22,6 +22,13 @@ pub fn docs_page(doc: &Value) -> Markup {
             "The machine-readable description is at " a href="/openapi.json" { "/openapi.json" }
             " (OpenAPI 3.1). Errors are " code { "application/problem+json" } "."
         }
+        p {
+            "Scripts authenticate with " code { "Authorization: Bearer <token>" } ". A call "
+            "authenticated by the browser's session cookie instead must also send the session's "
+            "form token in " code { "X-CSRF-Token" } " and a JSON body; failed tokens and sign-ins "
+            "from one address are answered " code { "429" } " with " code { "Retry-After" }
+            " for a while."
+        }
         table {
             thead { tr { th { "Method" } th { "Path" } th { "What it does" } th { "Access" } } }
             tbody {

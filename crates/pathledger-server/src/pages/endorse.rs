@@ -9,11 +9,13 @@ pub fn endorse_page(
     educators: &[(&str, &str)],
     competencies: &[&Competency],
     roles: &[CareerRole],
+    form_token: Option<&str>,
 ) -> Markup {
     html! {
         h1 { "Endorse an educator" }
         p { "Mentors endorse qualities and adaptive skills they have observed. Some roles ask for endorsements from a master mentor or a teacher-leader." }
         form method="post" action="/endorse" {
+            (super::csrf_field(form_token))
             label for="educator" { "Educator" }
             select #educator name="educator" required {
                 @for (id, name) in educators { option value=(id) { (name) } }
@@ -33,7 +35,7 @@ pub fn endorse_page(
                 @for r in roles { option value=(r.id.as_str()) { (r.name) } }
             }
             label for="comment" { "What you observed" }
-            textarea #comment name="comment" required style="min-height:5rem" {}
+            textarea.short #comment name="comment" required {}
             p { button type="submit" { "Endorse" } }
         }
     }

@@ -17,6 +17,8 @@ pub struct EvidencePage<'a> {
     pub max_narrative: usize,
     /// The educator's submissions, newest first, with the micro-credential's name.
     pub submissions: Vec<(&'a EvidenceSubmission, String)>,
+    /// The session's form token.
+    pub form_token: Option<&'a str>,
 }
 
 pub fn evidence_page(p: &EvidencePage<'_>) -> Markup {
@@ -31,6 +33,7 @@ pub fn evidence_page(p: &EvidencePage<'_>) -> Markup {
             p.card { "Your organization has no assessor or mentor yet, so evidence cannot be reviewed." }
         } @else {
             form method="post" action="/evidence" {
+                (super::csrf_field(p.form_token))
                 label for="achievement" { "Micro-credential" }
                 select #achievement name="achievement" required {
                     @for (id, name) in &p.achievements { option value=(id) { (name) } }

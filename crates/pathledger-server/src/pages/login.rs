@@ -2,10 +2,12 @@
 
 use maud::{html, Markup};
 
-pub fn login_page() -> Markup {
+/// The sign-in form; `form_token` when a session is already signed in.
+pub fn login_page(form_token: Option<&str>) -> Markup {
     html! {
         h1 { "Sign in" }
         form method="post" action="/login" {
+            (super::csrf_field(form_token))
             label for="token" { "Access token" }
             input #token name="token" type="password" autocomplete="current-password" required size="60";
             p { button type="submit" { "Sign in" } }
@@ -20,5 +22,17 @@ pub fn login_refused() -> Markup {
         h1 { "Sign in" }
         p role="alert" { "That token is not valid." }
         p { a href="/login" { "Try again" } }
+    }
+}
+
+/// The answer while the visitor's address is locked out after too many failed sign-ins.
+pub fn login_throttled(retry_after_secs: u64) -> Markup {
+    let minutes = retry_after_secs.div_ceil(60);
+    html! {
+        h1 { "Sign in" }
+        p role="alert" #throttled {
+            "Too many failed sign-ins from your address. Try again in "
+            (minutes) @if minutes == 1 { " minute." } @else { " minutes." }
+        }
     }
 }

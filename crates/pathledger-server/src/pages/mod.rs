@@ -28,8 +28,24 @@ use maud::{html, Markup, DOCTYPE};
 
 pub const STYLE_CSS: &str = include_str!("../../assets/style.css");
 
-/// The page frame shared by every page.
-pub fn layout(title: &str, signed_in_as: Option<&str>, body: Markup) -> Markup {
+/// The hidden field that carries the session's form token (CSRF defence, [`crate::csrf`]) in
+/// every form that posts; nothing when nobody is signed in (such forms need no token).
+pub fn csrf_field(form_token: Option<&str>) -> Markup {
+    html! {
+        @if let Some(t) = form_token {
+            input type="hidden" name="_csrf" value=(t);
+        }
+    }
+}
+
+/// The page frame shared by every page. `form_token` is the signed-in session's (for the
+/// sign-out form).
+pub fn layout(
+    title: &str,
+    signed_in_as: Option<&str>,
+    form_token: Option<&str>,
+    body: Markup,
+) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -55,10 +71,11 @@ pub fn layout(title: &str, signed_in_as: Option<&str>, body: Markup) -> Markup {
                         a href="/admin" { "Issuer admin" } " · "
                         a href="/docs" { "API" }
                     }
-                    span style="margin-left:auto" {
+                    span.account {
                         @if let Some(name) = signed_in_as {
                             span { "Signed in as " (name) } " "
-                            form method="post" action="/logout" style="display:inline" {
+                            form.inline method="post" action="/logout" {
+                                (csrf_field(form_token))
                                 button type="submit" { "Sign out" }
                             }
                         } @else {

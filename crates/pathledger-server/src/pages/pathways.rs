@@ -137,8 +137,11 @@ pub fn progress_section(defs: &Definitions, eval: &Evaluation) -> Markup {
                         th scope="row" { (name) }
                         td { (role_state(r.met)) }
                         td {
-                            span.progress role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=(pct) aria-label={ "Progress toward " (name) } {
-                                span style={ "width:" (pct) "%" } {}
+                            // An SVG bar: its width is an attribute, not an inline style (the CSP
+                            // allows no inline styles).
+                            svg.progress role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=(pct) aria-label={ "Progress toward " (name) }
+                                viewBox="0 0 100 1" preserveAspectRatio="none" {
+                                rect width=(pct) height="1" {}
                             }
                             " " (pct) "%"
                         }

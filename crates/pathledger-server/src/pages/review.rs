@@ -24,7 +24,11 @@ pub enum Decided {
     Returned,
 }
 
-pub fn review_page(assigned: &[Assigned<'_>], decided: Option<Decided>) -> Markup {
+pub fn review_page(
+    assigned: &[Assigned<'_>],
+    decided: Option<Decided>,
+    form_token: Option<&str>,
+) -> Markup {
     let open: Vec<_> = assigned
         .iter()
         .filter(|a| a.submission.state == SubmissionState::Submitted)
@@ -44,7 +48,7 @@ pub fn review_page(assigned: &[Assigned<'_>], decided: Option<Decided>) -> Marku
         p { "Submissions assigned to you. Accepting issues the credential to the educator." }
         h2 { "Waiting for you" }
         section #open {
-            @for a in &open { (open_card(a)) }
+            @for a in &open { (open_card(a, form_token)) }
             @if open.is_empty() {
                 p.muted #nothing-open { "Nothing is waiting for your review." }
             }
@@ -68,7 +72,7 @@ pub fn review_page(assigned: &[Assigned<'_>], decided: Option<Decided>) -> Marku
     }
 }
 
-fn open_card(a: &Assigned<'_>) -> Markup {
+fn open_card(a: &Assigned<'_>, form_token: Option<&str>) -> Markup {
     let s = a.submission;
     let id = &s.id;
     let narrative = s
@@ -86,12 +90,13 @@ fn open_card(a: &Assigned<'_>) -> Markup {
                 p { "Artifact: " a href=(u) rel="noopener noreferrer nofollow" { (u) } }
             }
             form method="post" action={ "/review/" (id) } {
+                (super::csrf_field(form_token))
                 label for=(comment_id) { "Comment for the educator" }
-                textarea id=(comment_id) name="comment" style="min-height:5rem" {}
+                textarea.short id=(comment_id) name="comment" {}
                 p {
                     button type="submit" name="decision" value="accept" { "Accept and issue the credential" }
                     " "
-                    button type="submit" name="decision" value="return" style="background:#57606a" { "Return with comments" }
+                    button.secondary type="submit" name="decision" value="return" { "Return with comments" }
                 }
             }
         }

@@ -48,12 +48,17 @@ pub fn render_report(report: &VerificationReport) -> Markup {
 }
 
 /// The verify form (paste or upload), optionally followed by a report.
-pub fn verify_page(prefill: &str, report: Option<&VerificationReport>) -> Markup {
+pub fn verify_page(
+    prefill: &str,
+    report: Option<&VerificationReport>,
+    form_token: Option<&str>,
+) -> Markup {
     html! {
         h1 { "Verify a credential" }
         p { "Paste an Open Badges 3.0 credential, upload its file, or open a link to it. Every check is shown in plain words." }
         @if let Some(r) = report { (render_report(r)) }
         form method="post" action="/verify" enctype="multipart/form-data" {
+            (super::csrf_field(form_token))
             label for="credential" { "Credential JSON" }
             textarea #credential name="credential" { (prefill) }
             label for="file" { "…or upload a credential file" }
