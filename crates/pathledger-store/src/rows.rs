@@ -6,8 +6,9 @@ use pathledger_log::SignedTreeHead;
 use crate::error::StoreError;
 use crate::model::{
     status_list_url, AccessRole, CommunityVisibility, CredentialRecord, CredentialStatus,
-    Definition, DefinitionKind, Educator, EndorserGrant, EvidenceSubmission, Fact, Issuer, IssuerKeyInfo, LogEntry, Membership, Organization,
-    StatusAssignment, StatusPurpose, SubmissionState, User,
+    Definition, DefinitionKind, Educator, EndorserGrant, EvidenceSubmission, Fact, Issuer,
+    IssuerKeyInfo, LogEntry, Membership, Organization, StatusAssignment, StatusPurpose,
+    SubmissionState, User,
 };
 use crate::sql::Row;
 

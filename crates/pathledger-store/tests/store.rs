@@ -69,9 +69,18 @@ both!(issue_store_and_prove, |h| {
 both!(endorser_grants_are_stored_revocable_and_logged, |h| {
     let s = &h.store;
     let f = fixture(s).await;
-    let other = s.create_organization("Hillcrest", "program", None).await.unwrap();
-    let mentor = s.create_user("mentor@example.org", "Priya", None).await.unwrap();
-    let admin = s.create_user("admin@example.org", "Dana", None).await.unwrap();
+    let other = s
+        .create_organization("Hillcrest", "program", None)
+        .await
+        .unwrap();
+    let mentor = s
+        .create_user("mentor@example.org", "Priya", None)
+        .await
+        .unwrap();
+    let admin = s
+        .create_user("admin@example.org", "Dana", None)
+        .await
+        .unwrap();
     let size = s.log_size().await.unwrap();
     let g = s
         .grant_endorser(&f.org.id, &mentor.id, "role-master-mentor", Some(&admin.id))
@@ -91,11 +100,13 @@ both!(endorser_grants_are_stored_revocable_and_logged, |h| {
     assert!(!entry.data.contains("Priya") && !entry.data.contains("mentor@"));
     // Granting the same role twice is a conflict and logs nothing; unknown users are not found.
     assert!(matches!(
-        s.grant_endorser(&f.org.id, &mentor.id, "role-master-mentor", None).await,
+        s.grant_endorser(&f.org.id, &mentor.id, "role-master-mentor", None)
+            .await,
         Err(StoreError::Conflict { .. })
     ));
     assert!(matches!(
-        s.grant_endorser(&f.org.id, &"usr_nope".into(), "role-master-mentor", None).await,
+        s.grant_endorser(&f.org.id, &"usr_nope".into(), "role-master-mentor", None)
+            .await,
         Err(StoreError::NotFound { .. })
     ));
     assert_eq!(s.log_size().await.unwrap(), size + 1);
@@ -105,18 +116,31 @@ both!(endorser_grants_are_stored_revocable_and_logged, |h| {
     expect.log_index = None;
     assert_eq!(listed, vec![expect]);
     assert!(s.endorser_grants(&other.id).await.unwrap().is_empty());
-    assert_eq!(s.endorser_grants_of_user(&mentor.id).await.unwrap().len(), 1);
+    assert_eq!(
+        s.endorser_grants_of_user(&mentor.id).await.unwrap().len(),
+        1
+    );
     // Revoking through another organization finds nothing; through its own it is logged.
     assert!(matches!(
         s.revoke_endorser(&other.id, &g.id, None).await,
         Err(StoreError::NotFound { .. })
     ));
-    let r = s.revoke_endorser(&f.org.id, &g.id, Some(&admin.id)).await.unwrap();
+    let r = s
+        .revoke_endorser(&f.org.id, &g.id, Some(&admin.id))
+        .await
+        .unwrap();
     assert!(r.revoked_ms.is_some());
     assert_eq!(r.log_index, Some(size + 1));
-    assert_eq!(s.log_entry(size + 1).await.unwrap().event, "endorser_revoke");
+    assert_eq!(
+        s.log_entry(size + 1).await.unwrap().event,
+        "endorser_revoke"
+    );
     assert!(s.endorser_grants(&f.org.id).await.unwrap().is_empty());
-    assert!(s.endorser_grants_of_user(&mentor.id).await.unwrap().is_empty());
+    assert!(s
+        .endorser_grants_of_user(&mentor.id)
+        .await
+        .unwrap()
+        .is_empty());
     assert!(matches!(
         s.revoke_endorser(&f.org.id, &g.id, None).await,
         Err(StoreError::NotFound { .. })
@@ -1023,9 +1047,20 @@ both!(orgs_users_tokens_evidence, |h| {
         s.community_educators(&f.org.id, true).await.unwrap(),
         vec![ed.id.to_string()]
     );
-    assert!(s.community_educators(&f.org.id, false).await.unwrap().is_empty());
-    let elsewhere = s.create_organization("Elsewhere", "district", None).await.unwrap();
-    assert!(s.community_educators(&elsewhere.id, true).await.unwrap().is_empty());
+    assert!(s
+        .community_educators(&f.org.id, false)
+        .await
+        .unwrap()
+        .is_empty());
+    let elsewhere = s
+        .create_organization("Elsewhere", "district", None)
+        .await
+        .unwrap();
+    assert!(s
+        .community_educators(&elsewhere.id, true)
+        .await
+        .unwrap()
+        .is_empty());
     s.set_educator_preferences(&ed.id, false, false, CommunityVisibility::Public)
         .await
         .unwrap();
@@ -1033,11 +1068,19 @@ both!(orgs_users_tokens_evidence, |h| {
         s.community_educators(&f.org.id, false).await.unwrap(),
         vec![ed.id.to_string()]
     );
-    assert!(s.community_educators(&elsewhere.id, false).await.unwrap().is_empty());
+    assert!(s
+        .community_educators(&elsewhere.id, false)
+        .await
+        .unwrap()
+        .is_empty());
     s.set_educator_preferences(&ed.id, false, false, CommunityVisibility::Hidden)
         .await
         .unwrap();
-    assert!(s.community_educators(&f.org.id, true).await.unwrap().is_empty());
+    assert!(s
+        .community_educators(&f.org.id, true)
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(
         s.educator(&ed.id).await.unwrap().community_visibility,
         CommunityVisibility::Hidden
