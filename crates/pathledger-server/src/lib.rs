@@ -3,12 +3,14 @@
 //! Handlers are thin: parse the request, call [`app::App`], render JSON or HTML. Every error
 //! leaves as `application/problem+json` ([`error::ApiError`]).
 
+pub mod account;
 pub mod api;
 // The rules live in `pathledger-app`; reachable here as `crate::app` and `crate::demo` so the
 // handlers and the end-to-end tests name them in one way.
 pub use pathledger_app as app;
 pub mod auth;
 pub use pathledger_app::demo;
+pub mod endorsers;
 pub mod error;
 pub mod extract;
 pub mod openapi;
@@ -40,6 +42,8 @@ pub fn router(app: App) -> Router {
             .merge(api::routes())
             .merge(web::routes())
             .merge(work::routes())
+            .merge(account::routes())
+            .merge(endorsers::routes())
             .fallback(|| async { ApiError::not_found("No such page or endpoint.") })
             .with_state(app),
         REQUEST_TIMEOUT,
