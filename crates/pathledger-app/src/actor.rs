@@ -1,7 +1,7 @@
 //! Who is acting: a signed-in user (by session or API token), and the access checks every rule
 //! makes with it. The server authenticates; the rules here decide.
 
-use pathledger_store::{AccessRole, EducatorId, OrgId, User};
+use pathledger_store::{AccessRole, Educator, EducatorId, OrgId, User};
 
 use crate::{App, AppError};
 
@@ -80,5 +80,60 @@ impl Actor {
         self.require_any(app, org_id, &[AccessRole::OrgAdmin, AccessRole::Issuer])
             .await
             .map(|_| ())
+    }
+
+    /// The actor's own educator records (one per organization they are an educator in). Every
+    /// rule that asks "which educator is this user" goes through here or [`Actor::educator_in`].
+    pub async fn educators(&self, app: &App) -> Result<Vec<Educator>, AppError> {
+        let mut out = Vec::with_capacity(self.user.educators.len());
+        for link in &self.user.educators {
+            match app.store().educator(&link.educator_id).await {
+                Ok(e) => out.push(e),
+                Err(pathledger_store::StoreError::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The actor's educator record in `org_id`, if they have one there.
+    pub async fn educator_in(
+        &self,
+        app: &App,
+        org_id: &OrgId,
+    ) -> Result<Option<Educator>, AppError> {
+        match self.user.educator_in(org_id) {
+            Some(id) => match app.store().educator(id).await {
+                Ok(e) => Ok(Some(e)),
+                Err(pathledger_store::StoreError::NotFound { .. }) => Ok(None),
+                Err(e) => Err(e.into()),
+            },
+            None => Ok(None),
+        }
+    }
+
+    /// Whether the actor belongs to `org_id`: holds any access role there or in an organization
+    /// containing it, or has an educator record there. Members see what the organization keeps
+    /// to itself (e.g. educators visible to their organization in communities of practice).
+    pub async fn belongs_to(&self, app: &App, org_id: &OrgId) -> Result<bool, AppError> {
+        let store = app.store();
+        let memberships = store.memberships(&self.user.id).await?;
+        let mut org = Some(org_id.clone());
+        let mut hops = 0;
+        while let Some(o) = org {
+            if memberships.iter().any(|m| m.org_id == o) {
+                return Ok(true);
+            }
+            hops += 1;
+            if hops > 32 {
+                break;
+            }
+            org = match store.organization(&o).await {
+                Ok(found) => found.parent_id.map(Into::into),
+                Err(pathledger_store::StoreError::NotFound { .. }) => None,
+                Err(e) => return Err(e.into()),
+            };
+        }
+        Ok(self.educator_in(app, org_id).await?.is_some())
     }
 }

@@ -2,7 +2,7 @@
 //! staff in every role, and sample educators holding real signed credentials at several stages.
 
 use pathledger_core::Definitions;
-use pathledger_store::{AccessRole, NewEducator, Recipient, StatusChange};
+use pathledger_store::{AccessRole, CommunityVisibility, NewEducator, Recipient, StatusChange};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -31,6 +31,9 @@ struct StaffSpec {
     email: String,
     name: String,
     roles: Vec<String>,
+    /// Career roles an org admin granted this account to endorse as (e.g. the mentor's).
+    #[serde(default)]
+    endorser_roles: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -38,7 +41,7 @@ struct EducatorSpec {
     email: String,
     name: String,
     #[serde(default)]
-    community_opt_in: bool,
+    community_visibility: CommunityVisibility,
     holdings: Vec<String>,
     #[serde(default)]
     years_experience: f64,
@@ -112,11 +115,19 @@ async fn staff(
                 .grant_role(&user.id, &org_id.into(), parse_role(r)?)
                 .await?;
         }
+        for r in &s.endorser_roles {
+            crate::endorsers::record_grant(app, &org_id.into(), &user.id, r, None).await?;
+        }
         let token = store.create_api_token(&user.id, "demo", None).await?;
+        let endorses = if s.endorser_roles.is_empty() {
+            String::new()
+        } else {
+            format!(" (endorses as {})", s.endorser_roles.join(", "))
+        };
         out.push(DemoAccount {
             email: s.email.clone(),
             name: s.name.clone(),
-            roles: format!("{} at {org_name}", s.roles.join(", ")),
+            roles: format!("{} at {org_name}{endorses}", s.roles.join(", ")),
             token: token.secret,
             org_id: org_id.to_owned(),
             educator_id: None,
@@ -142,7 +153,7 @@ async fn educators(
                 org_id: org_id.to_owned(),
                 display_name: e.name.clone(),
                 emails: vec![e.email.clone()],
-                community_opt_in: e.community_opt_in,
+                community_visibility: e.community_visibility,
                 ..Default::default()
             })
             .await?;

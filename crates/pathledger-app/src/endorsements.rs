@@ -7,6 +7,7 @@ use pathledger_store::AccessRole;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::endorsers::endorsing_role;
 use crate::evidence::MAX_NARRATIVE;
 use crate::{first_issuer, Actor, App, AppError};
 
@@ -18,8 +19,11 @@ pub struct EndorseInput {
     pub educator: String,
     /// Competency id (qualities or adaptive skills).
     pub competency: String,
-    /// The pathway role the mentor endorses from (e.g. role-master-mentor).
-    pub endorser_role: String,
+    /// The career role the mentor endorses as (e.g. role-master-mentor): one they hold in the
+    /// educator's organization (reached, or granted by an org admin). Optional when they hold
+    /// exactly one.
+    #[serde(default)]
+    pub endorser_role: Option<String>,
     /// What the mentor saw.
     pub comment: String,
 }
@@ -58,12 +62,8 @@ pub async fn endorse(app: &App, actor: &Actor, input: EndorseInput) -> Result<Va
             "mentors endorse qualities and adaptive skills; technical skills and mindset are shown by micro-credentials",
         ));
     }
-    let role = defs.role(input.endorser_role.trim()).ok_or_else(|| {
-        AppError::invalid(
-            "endorser_role",
-            format!("unknown role {:?}", input.endorser_role),
-        )
-    })?;
+    // What the endorser verifiably is in this organization, never what the request says.
+    let role = endorsing_role(app, actor, &educator.org_id, input.endorser_role.as_deref()).await?;
     let comment = input.comment.trim();
     if comment.is_empty() || comment.chars().count() > MAX_NARRATIVE {
         return Err(AppError::invalid(
@@ -108,7 +108,7 @@ pub async fn endorse(app: &App, actor: &Actor, input: EndorseInput) -> Result<Va
     let signed = app.sign_as_issuer(&issuer.id, &doc).await?;
     let fact = json!({
         "endorser": format!("user:{}", actor.user.id),
-        "endorser_role": role.id.as_str(),
+        "endorser_role": role.role.as_str(),
         "category": comp.category,
         "competency": comp.id.as_str(),
         "comment": comment,

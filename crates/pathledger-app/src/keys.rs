@@ -17,6 +17,15 @@ impl App {
                 let did = self.issuer_did(&issuer.id);
                 let mut doc =
                     DidWebDocument::new(did.clone()).map_err(|e| AppError::Build(e.to_string()))?;
+                let mut host = (self.inner.host_issuer.as_deref() == Some(issuer.id.as_str()))
+                    .then(|| {
+                        DidWebDocument::new(format!(
+                            "did:web:{}",
+                            did_web_host(&self.inner.public_url)
+                        ))
+                    })
+                    .transpose()
+                    .map_err(|e| AppError::Build(e.to_string()))?;
                 for k in self.inner.store.issuer_keys(&issuer.id).await? {
                     let pk = PublicKey::from_bytes(k.public_key)
                         .map_err(|e| AppError::Build(e.to_string()))?;
@@ -25,11 +34,20 @@ impl App {
                     } else {
                         KeyStatus::Retired
                     };
+                    if let Some(h) = host.as_mut() {
+                        h.add_key(k.id.clone(), pk, status);
+                    }
                     doc.add_key(k.id.clone(), pk, status);
+                }
+                if let Some(h) = host {
+                    ring.host_document = Some(h.to_json());
                 }
                 ring.did_documents.insert(issuer.id.clone(), doc.to_json());
                 ring.issuer_dids.insert(issuer.id.clone(), did);
             }
+        }
+        if let (Some(h), None) = (&self.inner.host_issuer, &ring.host_document) {
+            tracing::warn!(issuer = %h, "the configured host issuer does not exist; /.well-known/did.json answers 404");
         }
         if let Ok(mut w) = self.inner.keys.write() {
             *w = Arc::new(ring);

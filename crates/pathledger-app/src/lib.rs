@@ -12,10 +12,12 @@ mod definitions;
 pub mod demo;
 pub mod documents;
 pub mod endorsements;
+pub mod endorsers;
 mod error;
 pub mod evidence;
 mod issuance;
 mod keys;
+pub mod me;
 mod status_lists;
 mod templates;
 pub mod tenancy;
@@ -48,6 +50,10 @@ pub struct AppConfig {
     pub public_url: String,
     /// Extra trusted issuer ids (DIDs or URLs) besides our own issuers.
     pub trusted_issuers: Vec<String>,
+    /// The issuer (id) whose keys the deployment's own host DID (`did:web:<public host>`, served
+    /// at `/.well-known/did.json`) carries. `None`: the host has no DID, and that URL is 404;
+    /// the host never speaks for whichever organization's issuer happens to come first.
+    pub host_issuer: Option<String>,
 }
 
 /// Cheap to clone; shared by every request.
@@ -60,6 +66,7 @@ struct Inner {
     store: Store,
     public_url: String,
     trusted: Vec<String>,
+    host_issuer: Option<String>,
     /// Definitions per organization, loaded from the store.
     defs: RwLock<HashMap<String, Arc<Definitions>>>,
     /// Our issuers' keys (all, retired included), rebuilt when keys change.
@@ -77,6 +84,8 @@ pub struct KeyRing {
     pub did_documents: BTreeMap<String, Value>,
     /// Issuer id → its DID.
     pub issuer_dids: BTreeMap<String, String>,
+    /// The host's own did:web document (`AppConfig::host_issuer`'s keys), if one is configured.
+    pub host_document: Option<Value>,
 }
 
 /// A credential as returned to callers.
@@ -158,6 +167,7 @@ impl App {
                 store,
                 public_url,
                 trusted: config.trusted_issuers,
+                host_issuer: config.host_issuer,
                 defs: RwLock::new(HashMap::new()),
                 keys: RwLock::new(Arc::new(KeyRing::default())),
                 lists: RwLock::new(HashMap::new()),

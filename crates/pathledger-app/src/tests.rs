@@ -131,6 +131,7 @@ async fn templated_credentials_equal_fresh_ones() {
         kek: Kek::generate().unwrap(),
         public_url: "http://127.0.0.1:8080".into(),
         trusted_issuers: Vec::new(),
+        host_issuer: None,
     })
     .await
     .unwrap();

@@ -462,14 +462,14 @@ async fn issuer_did(
 }
 
 /// The host-level did:web document lists every issuer's keys (the first issuer's as the DID subject).
+/// The host's own did:web document, only when the deployment names the issuer it speaks for
+/// (`AppConfig::host_issuer`); otherwise 404, never some organization's issuer.
 async fn well_known_did(State(app): State<App>) -> Result<Json<Value>, ApiError> {
     app.key_ring()
-        .did_documents
-        .values()
-        .next()
-        .cloned()
+        .host_document
+        .clone()
         .map(Json)
-        .ok_or_else(|| ApiError::not_found("No issuer is configured yet."))
+        .ok_or_else(|| ApiError::not_found("This deployment has no host DID; each issuer's DID document is at /issuers/{id}/did.json."))
 }
 
 fn check_name(c: pathledger_badges::CheckName) -> Value {

@@ -3,6 +3,7 @@
 //! Handlers are thin: parse the request, call [`app::App`], render JSON or HTML. Every error
 //! leaves as `application/problem+json` ([`error::ApiError`]).
 
+pub mod account;
 pub mod api;
 // The rules live in `pathledger-app`; reachable here as `crate::app` and `crate::demo` so the
 // handlers and the end-to-end tests name them in one way.
@@ -10,6 +11,7 @@ pub use pathledger_app as app;
 pub mod auth;
 pub mod csrf;
 pub use pathledger_app::demo;
+pub mod endorsers;
 pub mod error;
 pub mod extract;
 pub mod headers;
@@ -61,6 +63,8 @@ pub fn router_with(app: App, config: WebConfig) -> Router {
             .merge(web::routes())
             .merge(work::routes())
             .merge(tenancy::routes())
+            .merge(account::routes())
+            .merge(endorsers::routes())
             .fallback(|| async { ApiError::not_found("No such page or endpoint.") })
             // Inside `harden`, so the body limit bounds what the CSRF layer reads of a form.
             .layer(axum::middleware::from_fn_with_state(guard, csrf::guard))

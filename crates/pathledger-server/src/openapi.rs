@@ -61,7 +61,13 @@ pub fn document() -> Value {
                 "post": op("Submit evidence {achievement, narrative, url?, assessor} (educators)", "evidence", true)},
             "/api/v1/evidence/{id}": {"get": op("One submission (the educator, the assigned assessor, an org admin)", "evidence", true)},
             "/api/v1/evidence/{id}/decision": {"post": op("Decide {decision: accept|return, comment?}: acceptance issues the credential and awards what it completes", "evidence", true)},
-            "/api/v1/endorsements": {"post": op("Mentor endorsement {educator, competency, endorser_role, comment}: returns the signed EndorsementCredential", "evidence", true)},
+            "/api/v1/endorsements": {"post": op("Mentor endorsement {educator, competency, endorser_role?, comment}: returns the signed EndorsementCredential. endorser_role must be a career role the caller holds in the educator's organization (reached, or granted by an org admin): 403 endorser_role_not_held / not_an_endorser otherwise; optional when they hold exactly one, 422 listing the choices when several", "evidence", true)},
+            "/api/v1/orgs/{org}/endorsers": {
+                "get": op("The organization's active endorser grants [{id, org, user, role, granted_by, granted_ms}] (org admins of that organization)", "endorsers", true),
+                "post": op("Grant {user: user id or sign-in email of a member, role: career role id}: the user endorses as that role in this organization; logged (answer carries log_index). 201; 409 if already granted (org admins of that organization)", "endorsers", true)},
+            "/api/v1/orgs/{org}/endorsers/{grant}": {"delete": op("Revoke an endorser grant; logged (org admins of that organization)", "endorsers", true)},
+            "/api/v1/me": {"get": op("The caller (token or session): {user: {id, email, display_name}, memberships: [{org: {id, name}, roles: [access role]}], endorser_roles: [{org: {id, name}, roles: [{role, name, source: reached|grant, grant?}]}], educators: [{id, org: {id, name}}]}", "account", true)},
+            "/api/v1/educators/{id}/community": {"put": op("The educator's own choice of who sees them in communities of practice {visibility: hidden|organization|public} (the educator only)", "account", true)},
             "/api/v1/orgs/{org}/definitions": {
                 "get": op("Framework, achievements, stacks and pathways as JSON (?format=case for the framework as CASE 1.0)", "definitions", true),
                 "put": op("Replace the definitions with a new validated version (org admins); errors list their paths", "definitions", true)},
@@ -75,7 +81,7 @@ pub fn document() -> Value {
             "/api/v1/issuers/{id}/keys/rotate": {"post": op("Rotate an issuer's signing key (org admins); retired keys still verify", "keys", true)},
             "/api/v1/log/audit": {"get": op("Recompute the log from its leaves and check every signed head (org admins)", "log", true)},
             "/status/{list_id}": {"get": op("Bitstring status list credential", "public", false)},
-            "/.well-known/did.json": {"get": op("did:web document of the host", "public", false)},
+            "/.well-known/did.json": {"get": op("did:web document of the host itself, when the deployment configures the issuer it speaks for (--host-issuer); 404 otherwise", "public", false)},
             "/issuers/{id}/did.json": {"get": op("did:web document of an issuer (current and retired keys)", "public", false)}
         }
     })

@@ -459,6 +459,7 @@ async fn dashboard(
         .plan(&state, &target, &PlanOptions::default())
         .map_err(|e| e.to_string());
     let body = pages::dashboard::dashboard_page(&Dashboard {
+        form_token: caller.form_token(),
         name: &educator.display_name,
         educator_id: &eid,
         held,
@@ -467,6 +468,7 @@ async fn dashboard(
         eval: &eval,
         target: &target,
         plan,
+        community: educator.community_visibility,
     });
     Ok(page("Dashboard", &caller, body).into_response())
 }
@@ -750,27 +752,26 @@ async fn issuer_profile(
 #[derive(Deserialize)]
 struct CommunityQuery {
     org: Option<String>,
-    /// Search: opted-in educators who reached this role …
+    /// Search: visible educators who reached this role …
     role: Option<String>,
     /// … and/or hold a valid credential of this achievement.
     credential: Option<String>,
 }
 
-/// Opted-in educators of `org` with their evaluation and valid credentials, filtered by role
-/// and/or achievement (either may be empty).
+/// Educators of `org` the caller may see in communities of practice (public ones; for members
+/// of `org`, also those visible within it) with their valid credentials, filtered by role and/or
+/// achievement (either may be empty).
 async fn community_members(
     app: &App,
+    caller: &MaybeCaller,
+    org: &str,
     defs: &pathledger_core::Definitions,
     role: Option<&str>,
     credential: Option<&str>,
 ) -> Result<Vec<Member>, ApiError> {
+    let viewer = caller.0.as_ref().map(|c| &c.actor);
     let mut rows = Vec::new();
-    for eid in app
-        .store()
-        .community_educators()
-        .await
-        .map_err(ApiError::from_store)?
-    {
+    for eid in pathledger_app::me::community_educators(app, viewer, &org.into()).await? {
         let Ok(e) = app.store().educator(&eid).await else {
             continue;
         };
@@ -837,7 +838,7 @@ async fn communities(
         }
     }
     let results = if role.is_some() || cred.is_some() {
-        Some(community_members(&app, &defs, role, cred).await?)
+        Some(community_members(&app, &caller, &org, &defs, role, cred).await?)
     } else {
         None
     };
@@ -859,7 +860,7 @@ async fn community(
     let role_def = defs
         .role(&role)
         .ok_or_else(|| ApiError::not_found(format!("role {role} was not found.")))?;
-    let rows = community_members(&app, &defs, Some(&role), None).await?;
+    let rows = community_members(&app, &caller, &org, &defs, Some(&role), None).await?;
     Ok(page(
         &role_def.name,
         &caller,

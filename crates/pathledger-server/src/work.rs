@@ -20,7 +20,7 @@ use crate::app::{App, BulkIssued};
 use crate::auth::{Caller, MaybeCaller};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::pages::admin::{AdminPage, KeyRow};
+use crate::pages::admin::{AdminPage, EndorserRow, KeyRow};
 use crate::pages::bulk_issue::{bulk_issue_page, Run};
 use crate::pages::evidence::EvidencePage;
 use crate::pages::format::state_code;
@@ -449,10 +449,11 @@ async fn endorse_page(State(app): State<App>, caller: MaybeCaller) -> Result<Res
         .iter()
         .filter(|c| matches!(c.category, Category::Qualities | Category::AdaptiveSkills))
         .collect();
+    let held = pathledger_app::endorsers::endorser_roles(&app, &caller, &org).await?;
     let body = pages::endorse::endorse_page(
         &educators,
         &competencies,
-        defs.roles(),
+        &held,
         caller.form_token.as_deref(),
     );
     Ok(page("Endorse", &caller, body).into_response())
@@ -643,6 +644,11 @@ async fn admin_page(
             });
         }
     }
+    let endorsers = if is_admin {
+        endorser_rows(&app, &org).await?
+    } else {
+        Vec::new()
+    };
     let body = pages::admin::admin_page(&AdminPage {
         org: &org,
         is_admin,
@@ -652,8 +658,24 @@ async fn admin_page(
         credentials: &credentials,
         keys,
         form_token: caller.form_token.as_deref(),
+        endorsers,
     });
     Ok(page("Issuer admin", &caller, body).into_response())
+}
+
+/// The organization's endorser grants as the admin page lists them (names, not only ids).
+async fn endorser_rows(app: &App, org: &OrgId) -> Result<Vec<EndorserRow>, ApiError> {
+    let store = app.store();
+    let mut rows = Vec::new();
+    for g in store.endorser_grants(org).await? {
+        let user = store.user(&g.user_id).await?;
+        rows.push(EndorserRow {
+            grant: g.id,
+            user: format!("{} <{}>", user.display_name, user.email),
+            role: g.role_id,
+        });
+    }
+    Ok(rows)
 }
 
 /// Back to the admin page with a notice, or a page explaining the refusal.

@@ -171,6 +171,7 @@ async fn sqlite_read_only_database() {
         kek: env.kek.clone(),
         public_url: PUBLIC_URL.into(),
         trusted_issuers: Vec::new(),
+        host_issuer: None,
     })
     .await;
     match ro {

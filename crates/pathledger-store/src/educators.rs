@@ -2,7 +2,7 @@
 
 use crate::crypto::{new_sorted_id, now_ms, random_bytes};
 use crate::error::{dup, StoreError};
-use crate::model::{Educator, NewEducator};
+use crate::model::{CommunityVisibility, Educator, NewEducator, OrgId};
 use crate::rows::row_to_educator;
 use crate::sql::args;
 use crate::store::Store;
@@ -37,7 +37,7 @@ impl Store {
             salt: hex::encode(random_bytes::<16>()?),
             show_email: new.show_email,
             show_did: new.show_did,
-            community_opt_in: new.community_opt_in,
+            community_visibility: new.community_visibility,
             created_ms: now_ms(),
         };
         let mut tx = self.db().begin().await?;
@@ -52,8 +52,8 @@ impl Store {
             return Err(StoreError::not_found("organization", ed.org_id.clone()));
         }
         tx.execute(
-            "INSERT INTO educators (id, org_id, display_name, salt, show_email, show_did, community_opt_in, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            args![ed.id.as_str(), ed.org_id.as_str(), ed.display_name.as_str(), ed.salt.as_str(), ed.show_email, ed.show_did, ed.community_opt_in, ed.created_ms],
+            "INSERT INTO educators (id, org_id, display_name, salt, show_email, show_did, community_opt_in, community_visibility, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            args![ed.id.as_str(), ed.org_id.as_str(), ed.display_name.as_str(), ed.salt.as_str(), ed.show_email, ed.show_did, ed.community_visibility != CommunityVisibility::Hidden, ed.community_visibility.as_str(), ed.created_ms],
         )
         .await?;
         for (i, e) in ed.emails.iter().enumerate() {
@@ -81,7 +81,7 @@ impl Store {
         let r = self
             .db()
             .fetch_optional(
-                "SELECT id, org_id, display_name, salt, show_email, show_did, community_opt_in, created_ms FROM educators WHERE id = $1",
+                "SELECT id, org_id, display_name, salt, show_email, show_did, community_visibility, created_ms FROM educators WHERE id = $1",
                 args![id],
             )
             .await?
@@ -176,19 +176,20 @@ impl Store {
         tx.commit().await
     }
 
-    /// Updates the opt-in flags.
+    /// Updates the privacy choices: what credentials show, and who sees the educator in
+    /// communities of practice.
     pub async fn set_educator_preferences(
         &self,
         educator_id: &str,
         show_email: bool,
         show_did: bool,
-        community_opt_in: bool,
+        community: CommunityVisibility,
     ) -> Result<(), StoreError> {
         let mut tx = self.db().begin().await?;
         let n = tx
             .execute(
-                "UPDATE educators SET show_email = $1, show_did = $2, community_opt_in = $3 WHERE id = $4",
-                args![show_email, show_did, community_opt_in, educator_id],
+                "UPDATE educators SET show_email = $1, show_did = $2, community_opt_in = $3, community_visibility = $4 WHERE id = $5",
+                args![show_email, show_did, community != CommunityVisibility::Hidden, community.as_str(), educator_id],
             )
             .await?;
         if n == 0 {
@@ -197,13 +198,21 @@ impl Store {
         tx.commit().await
     }
 
-    /// Ids of educators who opted in to communities of practice.
-    pub async fn community_educators(&self) -> Result<Vec<String>, StoreError> {
+    /// Ids of `org_id`'s educators listed in communities of practice to a viewer: those who made
+    /// themselves public, plus, when the viewer belongs to the organization (`member`), those
+    /// visible within it. Other organizations' educators are never listed here.
+    pub async fn community_educators(
+        &self,
+        org_id: &OrgId,
+        member: bool,
+    ) -> Result<Vec<String>, StoreError> {
+        let sql = if member {
+            "SELECT id FROM educators WHERE org_id = $1 AND community_visibility IN ('organization', 'public') ORDER BY display_name, id"
+        } else {
+            "SELECT id FROM educators WHERE org_id = $1 AND community_visibility = 'public' ORDER BY display_name, id"
+        };
         self.db()
-            .fetch_all(
-                "SELECT id FROM educators WHERE community_opt_in ORDER BY display_name, id",
-                args![],
-            )
+            .fetch_all(sql, args![org_id])
             .await?
             .iter()
             .map(|r| r.text("id"))

@@ -11,6 +11,7 @@ mod credentials;
 mod crypto;
 mod definitions;
 mod educators;
+mod endorsers;
 mod error;
 mod evidence;
 mod facts;

@@ -64,6 +64,18 @@ pub(crate) struct LeafData<'a> {
     pub status_index: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_id: Option<&'a str>,
+    /// Endorser grants (`endorser_grant`, `endorser_revoke`): the grant, its organization, the
+    /// endorser's user id, the career role, and the org admin who acted (ids, never names).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<&'a str>,
     pub timestamp_ms: i64,
 }
 
@@ -81,6 +93,11 @@ impl<'a> LeafData<'a> {
             status_list_id: None,
             status_index: None,
             previous_id: None,
+            grant_id: None,
+            org_id: None,
+            user_id: None,
+            role_id: None,
+            by: None,
             timestamp_ms,
         }
     }

@@ -337,8 +337,8 @@ pub struct Educator {
     pub show_email: bool,
     /// Show the DID in credentials.
     pub show_did: bool,
-    /// Listed in communities of practice.
-    pub community_opt_in: bool,
+    /// Who sees this educator in communities of practice.
+    pub community_visibility: CommunityVisibility,
     /// Creation time.
     pub created_ms: i64,
 }
@@ -358,8 +358,70 @@ pub struct NewEducator {
     pub show_email: bool,
     /// Opt-in flags.
     pub show_did: bool,
-    /// Opt-in flags.
-    pub community_opt_in: bool,
+    /// Who sees the educator in communities of practice (within the organization by default).
+    pub community_visibility: CommunityVisibility,
+}
+
+/// Who sees an educator in communities of practice: the educator's choice.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommunityVisibility {
+    /// Not listed.
+    Hidden,
+    /// Listed to members of the educator's own organization (the default).
+    #[default]
+    Organization,
+    /// Listed to anyone, signed in or not (only when the educator opts in).
+    Public,
+}
+
+impl CommunityVisibility {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Hidden => "hidden",
+            Self::Organization => "organization",
+            Self::Public => "public",
+        }
+    }
+
+    /// Parses a stored (or requested) name; errors are reported at `field`.
+    pub fn parse(field: &str, s: &str) -> Result<Self, StoreError> {
+        match s {
+            "hidden" => Ok(Self::Hidden),
+            "organization" => Ok(Self::Organization),
+            "public" => Ok(Self::Public),
+            other => Err(StoreError::invalid(
+                field,
+                format!("unknown visibility {other:?}; use hidden, organization or public"),
+            )),
+        }
+    }
+}
+
+/// An org admin's grant that a user endorses as a career role in the organization (revocable;
+/// granting and revoking are logged).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndorserGrant {
+    /// Identifier.
+    pub id: String,
+    /// Organization the grant holds in.
+    pub org_id: OrgId,
+    /// The endorser.
+    pub user_id: UserId,
+    /// Career role id (`pathledger_core::CareerRole`).
+    pub role_id: String,
+    /// The org admin who granted it (`None`: the operator, e.g. the CLI or the demo seed).
+    pub granted_by: Option<UserId>,
+    /// When.
+    pub granted_ms: i64,
+    /// Who revoked it, if revoked.
+    pub revoked_by: Option<UserId>,
+    /// When it was revoked.
+    pub revoked_ms: Option<i64>,
+    /// Index of the log entry that recorded the grant (or, once revoked, the revocation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_index: Option<u64>,
 }
 
 /// A non-credential fact about an educator (years of experience, a residency rotation, an endorsement).

@@ -5,9 +5,10 @@ use pathledger_log::SignedTreeHead;
 
 use crate::error::StoreError;
 use crate::model::{
-    status_list_url, AccessRole, CredentialRecord, CredentialStatus, Definition, DefinitionKind,
-    Educator, EvidenceSubmission, Fact, Issuer, IssuerKeyInfo, LogEntry, Membership, Organization,
-    StatusAssignment, StatusPurpose, SubmissionState, User,
+    status_list_url, AccessRole, CommunityVisibility, CredentialRecord, CredentialStatus,
+    Definition, DefinitionKind, Educator, EndorserGrant, EvidenceSubmission, Fact, Issuer,
+    IssuerKeyInfo, LogEntry, Membership, Organization, StatusAssignment, StatusPurpose,
+    SubmissionState, User,
 };
 use crate::sql::Row;
 
@@ -172,8 +173,28 @@ pub(crate) fn row_to_educator(r: &Row, identifiers: &[Row]) -> Result<Educator, 
         salt: r.text("salt")?,
         show_email: r.bool("show_email")?,
         show_did: r.bool("show_did")?,
-        community_opt_in: r.bool("community_opt_in")?,
+        community_visibility: CommunityVisibility::parse(
+            "community_visibility",
+            &r.text("community_visibility")?,
+        )?,
         created_ms: r.i64("created_ms")?,
+    })
+}
+
+pub(crate) const GRANT_COLS: &str =
+    "id, org_id, user_id, role_id, granted_by, granted_ms, revoked_by, revoked_ms";
+
+pub(crate) fn row_to_grant(r: &Row) -> Result<EndorserGrant, StoreError> {
+    Ok(EndorserGrant {
+        id: r.text("id")?,
+        org_id: r.text("org_id")?.into(),
+        user_id: r.text("user_id")?.into(),
+        role_id: r.text("role_id")?,
+        granted_by: r.opt_text("granted_by")?.map(Into::into),
+        granted_ms: r.i64("granted_ms")?,
+        revoked_by: r.opt_text("revoked_by")?.map(Into::into),
+        revoked_ms: r.opt_i64("revoked_ms")?,
+        log_index: None,
     })
 }
 

@@ -66,6 +66,92 @@ both!(issue_store_and_prove, |h| {
     assert!(s.audit().await.unwrap().is_ok());
 });
 
+both!(endorser_grants_are_stored_revocable_and_logged, |h| {
+    let s = &h.store;
+    let f = fixture(s).await;
+    let other = s
+        .create_organization("Hillcrest", "program", None)
+        .await
+        .unwrap();
+    let mentor = s
+        .create_user("mentor@example.org", "Priya", None)
+        .await
+        .unwrap();
+    let admin = s
+        .create_user("admin@example.org", "Dana", None)
+        .await
+        .unwrap();
+    let size = s.log_size().await.unwrap();
+    let g = s
+        .grant_endorser(&f.org.id, &mentor.id, "role-master-mentor", Some(&admin.id))
+        .await
+        .unwrap();
+    assert_eq!(g.log_index, Some(size));
+    assert_eq!(s.log_size().await.unwrap(), size + 1);
+    let entry = s.log_entry(size).await.unwrap();
+    assert_eq!(entry.event, "endorser_grant");
+    let leaf: Value = serde_json::from_str(&entry.data).unwrap();
+    assert_eq!(leaf["grant_id"], g.id.as_str());
+    assert_eq!(leaf["org_id"], f.org.id.as_str());
+    assert_eq!(leaf["user_id"], mentor.id.as_str());
+    assert_eq!(leaf["role_id"], "role-master-mentor");
+    assert_eq!(leaf["by"], admin.id.as_str());
+    // Ids only: no name or email in the log.
+    assert!(!entry.data.contains("Priya") && !entry.data.contains("mentor@"));
+    // Granting the same role twice is a conflict and logs nothing; unknown users are not found.
+    assert!(matches!(
+        s.grant_endorser(&f.org.id, &mentor.id, "role-master-mentor", None)
+            .await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert!(matches!(
+        s.grant_endorser(&f.org.id, &"usr_nope".into(), "role-master-mentor", None)
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(s.log_size().await.unwrap(), size + 1);
+    let mut listed = s.endorser_grants(&f.org.id).await.unwrap();
+    listed.iter_mut().for_each(|x| x.log_index = None);
+    let mut expect = g.clone();
+    expect.log_index = None;
+    assert_eq!(listed, vec![expect]);
+    assert!(s.endorser_grants(&other.id).await.unwrap().is_empty());
+    assert_eq!(
+        s.endorser_grants_of_user(&mentor.id).await.unwrap().len(),
+        1
+    );
+    // Revoking through another organization finds nothing; through its own it is logged.
+    assert!(matches!(
+        s.revoke_endorser(&other.id, &g.id, None).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let r = s
+        .revoke_endorser(&f.org.id, &g.id, Some(&admin.id))
+        .await
+        .unwrap();
+    assert!(r.revoked_ms.is_some());
+    assert_eq!(r.log_index, Some(size + 1));
+    assert_eq!(
+        s.log_entry(size + 1).await.unwrap().event,
+        "endorser_revoke"
+    );
+    assert!(s.endorser_grants(&f.org.id).await.unwrap().is_empty());
+    assert!(s
+        .endorser_grants_of_user(&mentor.id)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(matches!(
+        s.revoke_endorser(&f.org.id, &g.id, None).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    // Once revoked, the role can be granted again.
+    s.grant_endorser(&f.org.id, &mentor.id, "role-master-mentor", None)
+        .await
+        .unwrap();
+    assert!(s.audit().await.unwrap().is_ok());
+});
+
 both!(idempotency_returns_first_result, |h| {
     let s = &h.store;
     let f = fixture(s).await;
@@ -977,12 +1063,52 @@ both!(orgs_users_tokens_evidence, |h| {
         Some("add a reflection")
     );
 
+    // Communities: visible within the organization by default, public only by choice, and
+    // never listed under another organization.
     let ed = s.educator(&f.educator.id).await.unwrap();
-    assert!(!ed.community_opt_in);
-    s.set_educator_preferences(&ed.id, false, false, true)
+    assert_eq!(ed.community_visibility, CommunityVisibility::Organization);
+    assert_eq!(
+        s.community_educators(&f.org.id, true).await.unwrap(),
+        vec![ed.id.to_string()]
+    );
+    assert!(s
+        .community_educators(&f.org.id, false)
+        .await
+        .unwrap()
+        .is_empty());
+    let elsewhere = s
+        .create_organization("Elsewhere", "district", None)
         .await
         .unwrap();
-    assert_eq!(s.community_educators().await.unwrap(), vec![ed.id.clone()]);
+    assert!(s
+        .community_educators(&elsewhere.id, true)
+        .await
+        .unwrap()
+        .is_empty());
+    s.set_educator_preferences(&ed.id, false, false, CommunityVisibility::Public)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.community_educators(&f.org.id, false).await.unwrap(),
+        vec![ed.id.to_string()]
+    );
+    assert!(s
+        .community_educators(&elsewhere.id, false)
+        .await
+        .unwrap()
+        .is_empty());
+    s.set_educator_preferences(&ed.id, false, false, CommunityVisibility::Hidden)
+        .await
+        .unwrap();
+    assert!(s
+        .community_educators(&f.org.id, true)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        s.educator(&ed.id).await.unwrap().community_visibility,
+        CommunityVisibility::Hidden
+    );
     s.add_educator_email(&ed.id, "ada.two@example.org")
         .await
         .unwrap();

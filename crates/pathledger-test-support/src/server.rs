@@ -119,6 +119,7 @@ async fn open_seeded(
         kek: kek.clone(),
         public_url,
         trusted_issuers: Vec::new(),
+        host_issuer: None,
     })
     .await
     .expect("open app");

@@ -280,6 +280,7 @@ async fn open_app(database_url: &str, public_url: &str) -> Result<App> {
         kek: Kek::generate()?,
         public_url: public_url.to_owned(),
         trusted_issuers: Vec::new(),
+        host_issuer: None,
     })
     .await
     .with_context(|| format!("opening {database_url}"))

@@ -51,6 +51,10 @@ struct Global {
     /// Public base URL used in credentials, status lists and did:web (default: from the bind address).
     #[arg(long, env = "PATHLEDGER_PUBLIC_URL", global = true)]
     public_url: Option<String>,
+    /// The issuer (id) whose keys this deployment's host DID (`did:web:<public host>`, at
+    /// `/.well-known/did.json`) carries; without it that URL answers 404.
+    #[arg(long, env = "PATHLEDGER_HOST_ISSUER", global = true)]
+    host_issuer: Option<String>,
     /// Log level filter (e.g. info, debug, pathledger_server=debug).
     #[arg(long, env = "PATHLEDGER_LOG", global = true, default_value = "info")]
     log_level: String,
@@ -76,6 +80,12 @@ enum Command {
     Keys {
         #[command(subcommand)]
         action: KeysAction,
+    },
+    /// Career roles users endorse as, granted by the operator (org admins also grant them on
+    /// the admin page and through the API). Granting and revoking are logged.
+    Endorser {
+        #[command(subcommand)]
+        action: EndorserAction,
     },
     /// Import definitions (our JSON bundle, or a CASE 1.0 CFPackage framework).
     Import {
@@ -178,6 +188,30 @@ enum KeysAction {
     Rotate { issuer: String },
 }
 
+#[derive(Subcommand)]
+enum EndorserAction {
+    /// Grant a user (id or sign-in email, a member of the organization) a career role to endorse as.
+    Grant {
+        /// User id or email.
+        user: String,
+        /// Career role id (e.g. role-master-mentor).
+        role: String,
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Revoke a grant by its id.
+    Revoke {
+        grant: String,
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// List an organization's active grants.
+    List {
+        #[arg(long)]
+        org: Option<String>,
+    },
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Json,
@@ -230,6 +264,7 @@ impl Global {
             kek: self.kek()?,
             public_url,
             trusted_issuers: Vec::new(),
+            host_issuer: self.host_issuer.clone(),
         })
         .await
         .context("opening the database")
@@ -383,6 +418,54 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                         "rotated: {} now signs for {issuer}; earlier keys still verify",
                         k.id
                     );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Endorser { action } => {
+            use pathledger_app::endorsers;
+            let app = g.app(None).await?;
+            let detail = |e: pathledger_app::AppError| anyhow::anyhow!("{}", e.detail());
+            match action {
+                EndorserAction::Grant { user, role, org } => {
+                    let org = default_org(&app, org).await?.into();
+                    let user = endorsers::member_named(&app, &org, &user)
+                        .await
+                        .map_err(detail)?;
+                    let g = endorsers::record_grant(&app, &org, &user, &role, None)
+                        .await
+                        .map_err(detail)?;
+                    println!(
+                        "granted {}: {} endorses as {} in {} (log entry {})",
+                        g.id,
+                        g.user_id,
+                        g.role_id,
+                        g.org_id,
+                        g.log_index.unwrap_or_default()
+                    );
+                }
+                EndorserAction::Revoke { grant, org } => {
+                    let org = default_org(&app, org).await?.into();
+                    let g = app.store().revoke_endorser(&org, &grant, None).await?;
+                    println!(
+                        "revoked {}: {} no longer endorses as {} (log entry {})",
+                        g.id,
+                        g.user_id,
+                        g.role_id,
+                        g.log_index.unwrap_or_default()
+                    );
+                }
+                EndorserAction::List { org } => {
+                    let org = default_org(&app, org).await?.into();
+                    for g in app.store().endorser_grants(&org).await? {
+                        let email = app
+                            .store()
+                            .user(&g.user_id)
+                            .await
+                            .map(|u| u.email)
+                            .unwrap_or_default();
+                        println!("{} {} {} {}", g.id, g.user_id, email, g.role_id);
+                    }
                 }
             }
             Ok(ExitCode::SUCCESS)

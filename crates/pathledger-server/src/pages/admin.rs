@@ -1,5 +1,5 @@
 //! The issuer admin page: definitions, bulk issuance, recent credentials and their status,
-//! signing keys.
+//! signing keys, endorser grants.
 
 use maud::{html, Markup};
 use pathledger_core::Definitions;
@@ -12,6 +12,14 @@ pub struct KeyRow {
     pub issuer: String,
     pub key_id: String,
     pub retired: bool,
+}
+
+/// One active endorser grant: the user endorses as `role` in this organization.
+pub struct EndorserRow {
+    pub grant: String,
+    /// Name and email.
+    pub user: String,
+    pub role: String,
 }
 
 /// Everything the admin page shows.
@@ -28,6 +36,8 @@ pub struct AdminPage<'a> {
     pub keys: Vec<KeyRow>,
     /// The session's form token.
     pub form_token: Option<&'a str>,
+    /// Active endorser grants (listed to org admins only).
+    pub endorsers: Vec<EndorserRow>,
 }
 
 pub fn admin_page(p: &AdminPage<'_>) -> Markup {
@@ -158,6 +168,47 @@ pub fn admin_page(p: &AdminPage<'_>) -> Markup {
                 (super::csrf_field(p.form_token))
                 button type="submit" { "Rotate the signing key" }
             }
+            (endorsers(p))
+        }
+    }
+}
+
+/// Who endorses as which career role, by an admin's grant (a role an educator reaches counts
+/// without one). Granting and revoking are logged.
+fn endorsers(p: &AdminPage<'_>) -> Markup {
+    html! {
+        h2 #endorsers { "Endorsers" }
+        p {
+            "An endorsement counts for the role its endorser holds in this organization: one their "
+            "own educator record has reached, or one granted here (for example to a master mentor "
+            "whose record is elsewhere). Grants and revocations are recorded in the transparency log."
+        }
+        table #endorser-grants {
+            thead { tr { th { "User" } th { "Endorses as" } th { "Actions" } } }
+            tbody {
+                @for g in &p.endorsers {
+                    tr data-grant=(g.grant) {
+                        td { (g.user) }
+                        td { (p.defs.role(&g.role).map(|r| r.name.as_str()).unwrap_or(&g.role)) " " code { (g.role) } }
+                        td {
+                            form.status-action method="post" action={ "/admin/endorsers/" (g.grant) "/revoke" } {
+                                (super::csrf_field(p.form_token))
+                                button type="submit" { "Revoke" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        form method="post" action="/admin/endorsers" {
+            (super::csrf_field(p.form_token))
+            label for="endorser-user" { "User (sign-in email or user id; a member of this organization)" }
+            input #endorser-user name="user" required;
+            label for="endorser-role" { "Endorses as" }
+            select #endorser-role name="role" required {
+                @for r in p.defs.roles() { option value=(r.id.as_str()) { (r.name) } }
+            }
+            p { button type="submit" { "Grant" } }
         }
     }
 }

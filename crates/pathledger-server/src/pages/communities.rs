@@ -1,9 +1,9 @@
-//! Communities of practice: opted-in educators by role, and a search for hiring and mentoring.
+//! Communities of practice: visible educators by role, and a search for hiring and mentoring.
 
 use maud::{html, Markup};
 use pathledger_core::Definitions;
 
-/// One opted-in educator and their public, currently valid credentials as (id, name).
+/// One listed educator and their public, currently valid credentials as (id, name).
 pub struct Member {
     pub name: String,
     pub credentials: Vec<(String, String)>,
@@ -40,7 +40,7 @@ pub fn communities_page(
 ) -> Markup {
     html! {
         h1 { "Communities of practice" }
-        p { "Find peers and mentors by role. Only educators who opted in are listed, with their public, currently valid credentials." }
+        p { "Find peers and mentors by role. Educators choose who sees them: members of their organization, or anyone. Each is listed with their currently valid credentials." }
         ul {
             @for r in defs.roles() {
                 li { a href={ "/communities/" (r.id.as_str()) } { (r.name) } }
@@ -78,7 +78,7 @@ pub fn communities_page(
 pub fn community_page(role_name: &str, rows: &[Member]) -> Markup {
     html! {
         h1 { (role_name) " community" }
-        p { "Educators who opted in and hold this role." }
+        p { "Educators who hold this role and chose to be seen by you." }
         (member_table(rows))
     }
 }

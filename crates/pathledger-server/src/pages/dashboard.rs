@@ -36,6 +36,8 @@ pub struct EndorsementRow {
 
 /// Everything the dashboard shows.
 pub struct Dashboard<'a> {
+    /// The session's form token.
+    pub form_token: Option<&'a str>,
     pub name: &'a str,
     pub educator_id: &'a str,
     pub held: Vec<HeldRow>,
@@ -46,6 +48,8 @@ pub struct Dashboard<'a> {
     pub target: &'a str,
     /// The plan, or why there is none.
     pub plan: Result<Plan, String>,
+    /// Who sees this educator in communities of practice (their choice, changed here).
+    pub community: pathledger_store::CommunityVisibility,
 }
 
 pub fn dashboard_page(d: &Dashboard<'_>) -> Markup {
@@ -108,6 +112,39 @@ pub fn dashboard_page(d: &Dashboard<'_>) -> Markup {
                 Ok(p) => (plan_section(d.defs, p)),
                 Err(e) => p { (e) },
             }
+        }
+        (community_form(eid, d.community, d.form_token))
+    }
+}
+
+/// The educator's choice of who sees them in communities of practice.
+fn community_form(
+    eid: &str,
+    current: pathledger_store::CommunityVisibility,
+    form_token: Option<&str>,
+) -> Markup {
+    use pathledger_store::CommunityVisibility as V;
+    let choices = [
+        (V::Hidden, "Nobody: do not list me"),
+        (V::Organization, "Members of my organization"),
+        (
+            V::Public,
+            "Anyone, including visitors who are not signed in",
+        ),
+    ];
+    html! {
+        h2 { "Communities of practice" }
+        form #community method="post" action="/dashboard/community" {
+            (super::csrf_field(form_token))
+            input type="hidden" name="educator" value=(eid);
+            label for="visibility" { "Who sees me and my valid credentials in communities of practice" }
+            select #visibility name="visibility" {
+                @for (v, label) in choices {
+                    option value=(v.as_str()) selected[v == current] { (label) }
+                }
+            }
+            " "
+            button type="submit" { "Save" }
         }
     }
 }

@@ -1,19 +1,28 @@
 //! Mentors endorse the qualities and adaptive skills they have observed.
 
 use maud::{html, Markup};
-use pathledger_core::{CareerRole, Category, Competency};
+use pathledger_app::endorsers::{EndorserRole, RoleSource};
+use pathledger_core::{Category, Competency};
 use serde_json::Value;
 
-/// The endorsement form. `educators` are (id, name); `competencies` the endorsable ones.
+/// The endorsement form. `educators` are (id, name); `competencies` the endorsable ones; `held`
+/// the career roles the signed-in user endorses as (none: the form is replaced by how to get one).
 pub fn endorse_page(
     educators: &[(&str, &str)],
     competencies: &[&Competency],
-    roles: &[CareerRole],
+    held: &[EndorserRole],
     form_token: Option<&str>,
 ) -> Markup {
     html! {
         h1 { "Endorse an educator" }
         p { "Mentors endorse qualities and adaptive skills they have observed. Some roles ask for endorsements from a master mentor or a teacher-leader." }
+        @if held.is_empty() {
+            p.card #no-endorser-role role="status" {
+                "You hold no career role in this organization that an endorsement could count for. "
+                "An endorsement counts for a role you have reached here, or one an organization admin "
+                "has granted you on the Issuer admin page (Endorsers)."
+            }
+        } @else {
         form method="post" action="/endorse" {
             (super::csrf_field(form_token))
             label for="educator" { "Educator" }
@@ -32,11 +41,17 @@ pub fn endorse_page(
             }
             label for="endorser_role" { "You endorse as" }
             select #endorser_role name="endorser_role" required {
-                @for r in roles { option value=(r.id.as_str()) { (r.name) } }
+                @for r in held {
+                    option value=(r.role) {
+                        (r.name)
+                        @if r.source == RoleSource::Grant { " (granted)" } @else { " (reached)" }
+                    }
+                }
             }
             label for="comment" { "What you observed" }
             textarea.short #comment name="comment" required {}
             p { button type="submit" { "Endorse" } }
+        }
         }
     }
 }

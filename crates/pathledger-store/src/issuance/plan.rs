@@ -329,7 +329,12 @@ mod tests {
             .unwrap()
             .credential;
         store
-            .set_educator_preferences(&private.id, true, false, false)
+            .set_educator_preferences(
+                &private.id,
+                true,
+                false,
+                crate::model::CommunityVisibility::Hidden,
+            )
             .await
             .unwrap();
         let stolen = plan.planned(2).unwrap().revocation.clone().unwrap();
