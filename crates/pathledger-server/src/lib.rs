@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod pages;
+pub mod stream;
 pub mod web;
 pub mod work;
 
