@@ -27,8 +27,21 @@ pub struct BulkRow {
     pub idempotency_key: Option<String>,
 }
 
-/// Most rows one request or upload may carry.
-pub const MAX_BULK_ROWS: usize = 20_000;
+/// Most rows one roster or batch may carry, on every endpoint that takes one: bulk issuance
+/// (JSON rows, CSV upload), bulk verification (CSV roster and files), batch verification (JSON
+/// array). Counted while parsing: the row after the last allowed one refuses the request. Larger
+/// issuances are split into several requests, or run with `pathledger bulk-issue`.
+pub const MAX_ROSTER_ROWS: usize = 1_000;
+
+/// The refusal of a roster or batch with more than [`MAX_ROSTER_ROWS`] rows, at `field`.
+pub fn too_many_rows(field: impl Into<String>) -> AppError {
+    AppError::invalid(
+        field,
+        format!(
+            "too many rows: at most {MAX_ROSTER_ROWS} rows per request; split the roster into several requests"
+        ),
+    )
+}
 
 /// A parsed row, or why it cannot be issued.
 pub type ParsedRow = Result<(String, Recipient, IssueOptions), AppError>;
@@ -72,11 +85,8 @@ pub async fn issue_rows(
     rows: Vec<BulkRow>,
 ) -> Result<Vec<Result<BulkIssued, AppError>>, AppError> {
     let org = actor.org_with_role(app, &[AccessRole::Issuer]).await?;
-    if rows.len() > MAX_BULK_ROWS {
-        return Err(AppError::invalid(
-            "/rows",
-            format!("at most {MAX_BULK_ROWS} rows per request"),
-        ));
+    if rows.len() > MAX_ROSTER_ROWS {
+        return Err(too_many_rows("/rows"));
     }
     let issuer = first_issuer(app, &org).await?;
     let suite = bulk_suite(suite)?;
@@ -296,11 +306,8 @@ pub fn parse_bulk_csv(text: &str) -> Result<Vec<CsvRow>, AppError> {
     let mut out = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
         let line = i + 2;
-        if out.len() >= MAX_BULK_ROWS {
-            return Err(AppError::invalid(
-                "rows",
-                format!("at most {MAX_BULK_ROWS} rows per upload"),
-            ));
+        if out.len() >= MAX_ROSTER_ROWS {
+            return Err(too_many_rows("rows"));
         }
         out.push((
             line,

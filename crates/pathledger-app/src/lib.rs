@@ -38,6 +38,7 @@ use time::OffsetDateTime;
 pub use actor::Actor;
 pub use definitions::BUNDLE_ID;
 pub use error::AppError;
+pub use verification::{VerifyWork, REQUEST_WORK_BUDGET, VERIFY_CHUNK};
 
 /// Configuration the program reads once and hands to the application.
 #[derive(Debug, Clone)]
@@ -75,6 +76,8 @@ struct Inner {
     lists: RwLock<HashMap<String, (i64, Arc<Value>)>>,
     /// Bulk issuance jobs running in (or finished by) this process.
     jobs: bulk::Jobs,
+    /// Slots for CPU-heavy verification and the work it has spent.
+    verifying: verification::Verifying,
 }
 
 /// Our own issuers' public keys and DID documents, for offline verification.
@@ -172,6 +175,7 @@ impl App {
                 keys: RwLock::new(Arc::new(KeyRing::default())),
                 lists: RwLock::new(HashMap::new()),
                 jobs: bulk::Jobs::default(),
+                verifying: verification::Verifying::default(),
             }),
         };
         app.reload_keys().await?;

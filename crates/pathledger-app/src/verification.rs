@@ -1,8 +1,14 @@
-//! Verification policy: whom we trust, and our own status lists and keys served locally.
+//! Verification policy: whom we trust, our own status lists and keys served locally, and the
+//! bounds on verification work (a canonicalization budget per request, one CPU slot per core).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use pathledger_badges as badges;
-use pathledger_signing::DidKeyResolver;
+use pathledger_signing::rdfc::HNDQ_CALL_LIMIT;
+use pathledger_signing::WorkBudget;
 use serde_json::Value;
+use tokio::sync::Semaphore;
 
 use crate::*;
 
@@ -61,46 +67,158 @@ impl App {
         fetcher
     }
 
-    /// Verifies one credential (ours or anyone's).
+    /// Verifies one credential (ours or anyone's), as a request of its own.
     pub async fn verify(&self, doc: &Value) -> badges::VerificationReport {
-        self.verify_many(std::slice::from_ref(doc))
+        let work = self.verify_work();
+        self.verify_many_within(std::slice::from_ref(doc), &work)
             .await
             .pop()
-            .unwrap_or_else(|| {
-                badges::Verifier {
-                    resolver: &DidKeyResolver,
-                    fetcher: &badges::NoFetcher,
-                    trust: badges::TrustList::default(),
-                    now: None,
-                    check_schema: true,
-                }
-                .verify(doc)
-            })
+            .unwrap_or_else(|| not_checked("the verification did not answer"))
     }
 
-    /// Verifies many credentials on all cores.
+    /// Verifies many credentials as one request (one [`REQUEST_WORK_BUDGET`]).
     pub async fn verify_many(&self, docs: &[Value]) -> Vec<badges::VerificationReport> {
+        let work = self.verify_work();
+        self.verify_many_within(docs, &work).await
+    }
+
+    /// A new request's verification work: [`REQUEST_WORK_BUDGET`] to spend, cancelled when
+    /// dropped. Hold it across every [`verify_many_within`](Self::verify_many_within) call of
+    /// one request (a streamed report verifies in several calls).
+    pub fn verify_work(&self) -> VerifyWork {
+        VerifyWork::new(REQUEST_WORK_BUDGET)
+    }
+
+    /// Canonicalization work (hash N-degree quads calls granted) every verification of this
+    /// process has spent so far: a counter for tests and operators.
+    pub fn verification_work_spent(&self) -> u64 {
+        self.inner.verifying.spent.load(Ordering::Relaxed)
+    }
+
+    /// How many CPU-heavy verification steps run at once (one per core).
+    pub fn verify_slots(&self) -> usize {
+        self.inner.verifying.slots_total
+    }
+
+    /// Verifies `docs` as part of the request that owns `work`; one report per document, in
+    /// order. The documents are verified [`VERIFY_CHUNK`] at a time on blocking threads, each
+    /// step holding one of [`verify_slots`](Self::verify_slots) (a fair queue), so verification
+    /// never occupies the async workers that answer pages, and a long batch takes turns with
+    /// every other request's verification. Once `work` is dropped no further step starts, and
+    /// the running one stops before its next document.
+    pub async fn verify_many_within(
+        &self,
+        docs: &[Value],
+        work: &VerifyWork,
+    ) -> Vec<badges::VerificationReport> {
         let refs: Vec<&Value> = docs.iter().collect();
-        let fetcher = self.local_fetcher(&refs).await;
-        let resolver = self.resolver();
+        let fetcher = Arc::new(self.local_fetcher(&refs).await);
+        let resolver = Arc::new(self.resolver());
         let trust = self.trust_list();
-        let docs = docs.to_vec();
-        let job = move || {
-            let verifier = badges::Verifier {
-                resolver: &resolver,
-                fetcher: &fetcher,
-                trust,
-                now: None,
-                check_schema: true,
+        let mut out = Vec::with_capacity(docs.len());
+        for chunk in docs.chunks(VERIFY_CHUNK) {
+            let Ok(permit) = self.inner.verifying.slots.clone().acquire_owned().await else {
+                break;
             };
-            verifier.verify_many(&docs)
-        };
-        match tokio::task::spawn_blocking(job).await {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::error!(error = %e, "verification task failed");
-                Vec::new()
+            let chunk = chunk.to_vec();
+            let (fetcher, resolver, trust) = (fetcher.clone(), resolver.clone(), trust.clone());
+            let budget = work.budget.clone();
+            let spent = self.inner.verifying.spent.clone();
+            let job = move || {
+                // The slot is released when this work ends, not when the request does: a
+                // request dropped mid-step must not let another step start on its core.
+                let _permit = permit;
+                let verifier = badges::Verifier {
+                    resolver: &*resolver,
+                    fetcher: &*fetcher,
+                    trust,
+                    now: None,
+                    check_schema: true,
+                };
+                chunk
+                    .iter()
+                    .map(|doc| {
+                        let before = budget.spent();
+                        let report = verifier.verify_within(doc, &budget);
+                        spent.fetch_add((budget.spent() - before) as u64, Ordering::Relaxed);
+                        report
+                    })
+                    .collect::<Vec<_>>()
+            };
+            match tokio::task::spawn_blocking(job).await {
+                Ok(reports) => out.extend(reports),
+                Err(e) => {
+                    tracing::error!(error = %e, "verification task failed");
+                    break;
+                }
             }
         }
+        while out.len() < docs.len() {
+            out.push(not_checked("the verification did not answer"));
+        }
+        out
     }
+}
+
+/// Canonicalization work (RDFC-1.0 hash N-degree quads calls) one request may spend over all
+/// the credentials it verifies: four credentials at the per-canonicalization limit
+/// ([`HNDQ_CALL_LIMIT`], about 0.1 CPU-second each). Credentials we issue, and every
+/// tree-shaped credential, spend none; a credential whose proof needs more than is left is
+/// `could_not_check` with `WORK_BUDGET_SPENT`.
+pub const REQUEST_WORK_BUDGET: usize = 4 * HNDQ_CALL_LIMIT;
+
+/// Credentials one blocking step verifies before the slot goes to the next step in the queue
+/// (of this request or another).
+pub const VERIFY_CHUNK: usize = 16;
+
+/// Verification's CPU slots and the work it has spent, one per [`App`].
+pub(crate) struct Verifying {
+    slots: Arc<Semaphore>,
+    slots_total: usize,
+    spent: Arc<AtomicU64>,
+}
+
+impl Default for Verifying {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Self {
+            slots: Arc::new(Semaphore::new(cores)),
+            slots_total: cores,
+            spent: Arc::new(AtomicU64::new(0)),
+        }
+    }
+}
+
+/// One request's verification work: the canonicalization budget all its credentials share.
+/// Dropping it (the request was answered, timed out, or its client went away) cancels it:
+/// no credential is verified under it after that.
+pub struct VerifyWork {
+    budget: Arc<WorkBudget>,
+}
+
+impl VerifyWork {
+    /// Work of `calls` hash N-degree quads calls (tests; requests use [`App::verify_work`]).
+    pub fn new(calls: usize) -> Self {
+        Self {
+            budget: Arc::new(WorkBudget::new(calls)),
+        }
+    }
+
+    /// Calls granted so far.
+    pub fn spent(&self) -> usize {
+        self.budget.spent()
+    }
+}
+
+impl Drop for VerifyWork {
+    fn drop(&mut self) {
+        self.budget.cancel();
+    }
+}
+
+fn not_checked(why: &str) -> badges::VerificationReport {
+    badges::VerificationReport::not_checked(
+        "NOT_CHECKED",
+        format!("We could not check this credential: {why}. Try again later."),
+    )
 }

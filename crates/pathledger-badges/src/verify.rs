@@ -5,8 +5,8 @@
 use std::collections::{BTreeSet, HashMap};
 
 use pathledger_signing::{
-    did_web_url, verify_document, KeyResolver, ProofOutcome, ResolveError, ResolvedKey,
-    StaticResolver, VerifiedProof,
+    did_web_url, verify_document_within, KeyResolver, ProofOutcome, ResolveError, ResolvedKey,
+    StaticResolver, VerifiedProof, WorkBudget,
 };
 use rayon::prelude::*;
 use serde::Serialize;
@@ -164,6 +164,35 @@ impl VerificationReport {
                 code: "PARSING_ERROR".into(),
                 message: message.clone(),
             }],
+            message,
+            credentials: Vec::new(),
+        }
+    }
+}
+
+impl VerificationReport {
+    /// The report on a credential that was not checked at all (`could_not_check`), e.g. because
+    /// the request ended first: every check `not_checked` with `code` and `message`.
+    pub fn not_checked(code: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self {
+            verdict: Verdict::CouldNotCheck,
+            checks: [
+                CheckName::WellFormed,
+                CheckName::Schema,
+                CheckName::Proof,
+                CheckName::Issuer,
+                CheckName::Validity,
+                CheckName::Status,
+            ]
+            .into_iter()
+            .map(|check| CheckResult {
+                check,
+                status: CheckStatus::NotChecked,
+                code: code.to_owned(),
+                message: message.clone(),
+            })
+            .collect(),
             message,
             credentials: Vec::new(),
         }
@@ -525,7 +554,21 @@ impl Verifier<'_> {
 
     /// Verifies one credential (CLRs include each embedded credential; worst verdict wins).
     pub fn verify(&self, doc: &Value) -> VerificationReport {
-        self.verify_at_depth(doc, 0)
+        self.verify_within(doc, &WorkBudget::unlimited())
+    }
+
+    /// [`verify`](Self::verify) as one of the credentials of a request whose canonicalization
+    /// work is paid from `budget` (see [`WorkBudget`]). A credential whose proof needs more than
+    /// is left is `could_not_check` (`WORK_BUDGET_SPENT`); once the budget is cancelled (the
+    /// request ended) nothing more is checked.
+    pub fn verify_within(&self, doc: &Value, budget: &WorkBudget) -> VerificationReport {
+        if budget.is_cancelled() {
+            return VerificationReport::not_checked(
+                "REQUEST_ENDED",
+                "Not checked: the request ended before this credential's turn.",
+            );
+        }
+        self.verify_at_depth(doc, 0, budget)
     }
 
     /// Verifies many credentials in parallel on all cores; reports are in input order.
@@ -533,7 +576,7 @@ impl Verifier<'_> {
         docs.par_iter().map(|d| self.verify(d)).collect()
     }
 
-    fn verify_at_depth(&self, doc: &Value, depth: u8) -> VerificationReport {
+    fn verify_at_depth(&self, doc: &Value, depth: u8, budget: &WorkBudget) -> VerificationReport {
         let mut checks = Checks {
             list: Vec::with_capacity(6),
         };
@@ -620,7 +663,7 @@ impl Verifier<'_> {
             base: self.resolver,
             fetcher: self.fetcher,
         };
-        let proofs: Vec<VerifiedProof> = match verify_document(doc, &resolver) {
+        let proofs: Vec<VerifiedProof> = match verify_document_within(doc, &resolver, budget) {
             ProofOutcome::Verified(p) => {
                 let desc: Vec<String> = p
                     .iter()
@@ -681,7 +724,7 @@ impl Verifier<'_> {
                     checks: checks.list,
                     credentials: Vec::new(),
                 };
-                self.add_inner(doc, depth, &mut report);
+                self.add_inner(doc, depth, budget, &mut report);
                 return report;
             }
         };
@@ -811,7 +854,7 @@ impl Verifier<'_> {
             checks: checks.list,
             credentials: Vec::new(),
         };
-        self.add_inner(doc, depth, &mut report);
+        self.add_inner(doc, depth, budget, &mut report);
         report
     }
 
@@ -912,7 +955,13 @@ impl Verifier<'_> {
     }
 
     /// For a CLR: verifies each embedded credential and lets the worst verdict win.
-    fn add_inner(&self, doc: &Value, depth: u8, report: &mut VerificationReport) {
+    fn add_inner(
+        &self,
+        doc: &Value,
+        depth: u8,
+        budget: &WorkBudget,
+        report: &mut VerificationReport,
+    ) {
         if !has_type(doc, "ClrCredential") || depth >= MAX_DEPTH {
             return;
         }
@@ -923,7 +972,7 @@ impl Verifier<'_> {
         };
         let total = inner.len();
         for (i, c) in inner.into_iter().enumerate() {
-            let r = self.verify_at_depth(c, depth + 1);
+            let r = self.verify_at_depth(c, depth + 1, budget);
             if r.verdict.severity() > report.verdict.severity() {
                 report.verdict = r.verdict;
                 report.message = format!(

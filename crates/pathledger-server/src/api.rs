@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use pathledger_app::bulk::{self, MAX_ROSTER_ROWS};
 use pathledger_app::documents::{self, DocumentOptions};
 use pathledger_app::{first_issuer, parse_recipient, parse_suite, App, IssueOptions};
 
@@ -316,27 +317,23 @@ async fn verify_report(
     Ok(Json(app.verify(&doc).await.to_json()))
 }
 
-/// Reports for many credentials: a JSON array in, an array of reports out (same order).
+/// Reports for many credentials: a JSON array in, an array of reports out (same order),
+/// streamed as they are verified. At most [`MAX_ROSTER_ROWS`] credentials, counted before the
+/// body is parsed.
 async fn verify_batch(
     State(app): State<App>,
     body: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
+    if crate::extract::array_items_exceed(&body, 0, MAX_ROSTER_ROWS) {
+        return Err(bulk::too_many_rows("").into());
+    }
     let doc = pathledger_signing::parse_strict(&body).map_err(|e| {
         ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
     })?;
     let Value::Array(docs) = doc else {
         return Err(ApiError::invalid("", "send a JSON array of credentials"));
     };
-    if docs.len() > 10_000 {
-        return Err(ApiError::invalid(
-            "",
-            "at most 10,000 credentials per request",
-        ));
-    }
-    let reports = app.verify_many(&docs).await;
-    Ok(Json(Value::Array(
-        reports.iter().map(|r| r.to_json()).collect(),
-    )))
+    Ok(crate::stream::json_reports(app, docs))
 }
 
 async fn educator_for(

@@ -17,6 +17,7 @@ pub mod extract;
 pub mod headers;
 pub mod openapi;
 pub mod pages;
+pub mod stream;
 pub mod tenancy;
 pub mod throttle;
 pub mod web;

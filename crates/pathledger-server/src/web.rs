@@ -5,21 +5,22 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use base64::Engine as _;
 use maud::Markup;
 use pathledger_badges::VerificationReport;
 use pathledger_core::PlanOptions;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::app::bulk::{self, MAX_ROSTER_ROWS};
 use crate::app::{App, AppError};
 use crate::auth::{session_cookie, session_cookie_name, session_set_cookie, MaybeCaller};
 use crate::error::ApiError;
-use crate::pages::bulk_verify::{bulk_verify_page, Outcome, VerifiedRow};
+use crate::pages::bulk_verify::{bulk_verify_page, Outcome};
 use crate::pages::communities::Member;
 use crate::pages::dashboard::{Dashboard, EndorsementProof, EndorsementRow, HeldRow};
 use crate::pages::log::Lookup;
 use crate::pages::{self, layout};
+use crate::stream;
 use crate::throttle::{retry_after_secs, ClientKey, SignInThrottle};
 
 /// Page routes.
@@ -168,96 +169,30 @@ pub fn csv_cell(s: &str) -> String {
     }
 }
 
-/// One roster row: who, which credential, and the parsed credential or why it could not be read.
-struct Row {
-    name: String,
-    label: String,
-    doc: Result<Value, String>,
-}
-
-async fn resolve_credential_ref(app: &App, s: &str) -> Result<Value, String> {
-    let s = s.trim();
-    if s.starts_with('{') {
-        return pathledger_signing::parse_strict(s.as_bytes())
-            .map_err(|e| format!("The credential is not valid JSON: {e}."));
-    }
-    // A link: only credentials issued here are looked up; nothing else is fetched (no outbound requests).
-    let id = s
-        .rsplit("/credentials/")
-        .next()
-        .filter(|_| s.contains("/credentials/"))
-        .map(|id| id.split(['?', '#']).next().unwrap_or(id))
-        .or_else(|| s.starts_with("urn:uuid:").then_some(s));
-    let Some(id) = id else {
-        return Err("Not a credential link or credential JSON.".into());
-    };
-    match app.store().credential(id).await {
-        Ok(rec) => serde_json::from_str(&rec.document)
-            .map_err(|_| "The stored credential could not be read.".to_string()),
-        Err(_) => Err(
-            "No credential with this link was found here; links to other sites are not fetched."
-                .into(),
-        ),
-    }
-}
-
+/// Verifies a roster (CSV with `name,credential` columns) and/or credential files, at most
+/// [`MAX_ROSTER_ROWS`] rows together (counted while reading; the next row refuses the upload),
+/// answering a page whose rows are streamed as they are verified.
 async fn bulk_submit(
     State(app): State<App>,
     caller: MaybeCaller,
     mp: Multipart,
-) -> Result<Html<String>, ApiError> {
+) -> Result<Response, ApiError> {
     let fields = read_multipart(mp).await?;
-    let mut rows: Vec<Row> = Vec::new();
-    for (name, file, text) in &fields {
+    let mut rows: Vec<stream::Row> = Vec::new();
+    for (name, file, text) in fields {
         if text.trim().is_empty() {
             continue;
         }
         if name == "roster" {
-            let mut rdr = csv::ReaderBuilder::new()
-                .flexible(true)
-                .has_headers(true)
-                .from_reader(text.as_bytes());
-            let headers = rdr.headers().cloned().unwrap_or_default();
-            let col = |want: &[&str]| {
-                headers
-                    .iter()
-                    .position(|h| want.contains(&h.trim().to_ascii_lowercase().as_str()))
-            };
-            let (Some(ni), Some(ci)) = (
-                col(&["name", "educator"]),
-                col(&["credential", "link", "url", "json"]),
-            ) else {
-                return Err(ApiError::invalid(
-                    "roster",
-                    "the CSV needs a header row with columns name,credential",
-                ));
-            };
-            for (i, rec) in rdr.records().enumerate() {
-                let line = i + 2;
-                match rec {
-                    Ok(r) => {
-                        let name = r.get(ni).unwrap_or("").to_owned();
-                        let cref = r.get(ci).unwrap_or("").to_owned();
-                        let doc = resolve_credential_ref(&app, &cref).await;
-                        rows.push(Row {
-                            name,
-                            label: format!("line {line}"),
-                            doc,
-                        });
-                    }
-                    Err(e) => rows.push(Row {
-                        name: String::new(),
-                        label: format!("line {line}"),
-                        doc: Err(format!("Unreadable CSV row: {e}.")),
-                    }),
-                }
-            }
+            read_roster(&text, &mut rows)?;
         } else if name == "files" {
-            rows.push(Row {
+            if rows.len() >= MAX_ROSTER_ROWS {
+                return Err(bulk::too_many_rows("files").into());
+            }
+            rows.push(stream::Row {
                 name: String::new(),
-                label: file.clone().unwrap_or_else(|| "file".into()),
-                doc: pathledger_signing::parse_strict(text.as_bytes())
-                    .map_err(|e| format!("Not valid JSON: {e}.")),
+                label: file.unwrap_or_else(|| "file".into()),
+                source: stream::Source::File(text),
             });
         }
     }
@@ -266,58 +201,57 @@ async fn bulk_submit(
             "Bulk verify",
             &caller,
             bulk_verify_page(Outcome::Nothing, caller.form_token()),
-        ));
+        )
+        .into_response());
     }
-    let docs: Vec<Value> = rows
-        .iter()
-        .filter_map(|r| r.doc.as_ref().ok().cloned())
-        .collect();
-    let mut reports = app.verify_many(&docs).await.into_iter();
-    let mut table = Vec::with_capacity(rows.len());
-    let mut csv_out = String::from("row,name,credential,verdict,reason\n");
-    for r in &rows {
-        let (verdict, reason, cred_name) = match &r.doc {
-            Ok(doc) => {
-                let rep = reports
-                    .next()
-                    .unwrap_or_else(|| VerificationReport::malformed("not verified"));
-                let cred_name = doc
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned();
-                let name_from_doc = cred_name.clone();
-                (rep.verdict.code().to_owned(), rep.message, name_from_doc)
-            }
-            Err(e) => ("malformed".to_owned(), e.clone(), String::new()),
-        };
-        let mut w = csv::WriterBuilder::new()
-            .has_headers(false)
-            .from_writer(Vec::new());
-        let _ = w.write_record([
-            csv_cell(&r.label),
-            csv_cell(&r.name),
-            csv_cell(&cred_name),
-            verdict.clone(),
-            csv_cell(&reason),
-        ]);
-        if let Ok(bytes) = w.into_inner() {
-            csv_out.push_str(&String::from_utf8_lossy(&bytes));
-        }
-        table.push(VerifiedRow {
-            label: r.label.clone(),
-            name: r.name.clone(),
-            credential: cred_name,
-            verdict,
-            reason,
-        });
-    }
-    let b64 = base64::engine::general_purpose::STANDARD.encode(csv_out.as_bytes());
-    Ok(page(
+    let frame = page(
         "Bulk verify",
         &caller,
-        bulk_verify_page(Outcome::Results(&table, &b64), caller.form_token()),
-    ))
+        bulk_verify_page(Outcome::Streaming(rows.len()), caller.form_token()),
+    );
+    Ok(stream::bulk_page(app, frame.0, rows))
+}
+
+/// Adds a CSV roster's rows to `rows`, refusing it at its header or at the row past the cap.
+fn read_roster(text: &str, rows: &mut Vec<stream::Row>) -> Result<(), ApiError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(text.as_bytes());
+    let headers = rdr.headers().cloned().unwrap_or_default();
+    let col = |want: &[&str]| {
+        headers
+            .iter()
+            .position(|h| want.contains(&h.trim().to_ascii_lowercase().as_str()))
+    };
+    let (Some(ni), Some(ci)) = (
+        col(&["name", "educator"]),
+        col(&["credential", "link", "url", "json"]),
+    ) else {
+        return Err(ApiError::invalid(
+            "roster",
+            "the CSV needs a header row with columns name,credential",
+        ));
+    };
+    for (i, rec) in rdr.records().enumerate() {
+        if rows.len() >= MAX_ROSTER_ROWS {
+            return Err(bulk::too_many_rows("roster").into());
+        }
+        let label = format!("line {}", i + 2);
+        rows.push(match rec {
+            Ok(r) => stream::Row {
+                name: r.get(ni).unwrap_or("").to_owned(),
+                label,
+                source: stream::Source::Reference(r.get(ci).unwrap_or("").to_owned()),
+            },
+            Err(e) => stream::Row {
+                name: String::new(),
+                label,
+                source: stream::Source::Unreadable(format!("Unreadable CSV row: {e}.")),
+            },
+        });
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]

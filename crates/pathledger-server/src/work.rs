@@ -561,11 +561,17 @@ struct BulkBody {
     rows: Vec<BulkRow>,
 }
 
+/// Issues up to [`bulk::MAX_ROSTER_ROWS`] rows, counted before the body is parsed.
 async fn api_bulk_issue(
     State(app): State<App>,
     caller: Caller,
-    ApiJson(body): ApiJson<BulkBody>,
+    headers: axum::http::HeaderMap,
+    bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    if crate::extract::array_items_exceed(&bytes, 1, bulk::MAX_ROSTER_ROWS) {
+        return Err(bulk::too_many_rows("/rows").into());
+    }
+    let ApiJson(body) = ApiJson::<BulkBody>::from_bytes(&headers, &bytes)?;
     let results: Vec<Result<BulkIssued, ApiError>> =
         bulk::issue_rows(&app, &caller, body.suite.as_deref(), body.rows)
             .await?

@@ -4,12 +4,14 @@
 //! `DataIntegrityProof`s with `eddsa-jcs-2022` or `eddsa-rdfc-2022`, keys are Multikeys, and
 //! nothing here touches the network (JSON-LD contexts are bundled, did:key resolves offline).
 
+pub mod budget;
 pub mod jcs;
 pub mod keys;
 pub mod proof;
 pub mod rdfc;
 pub mod resolver;
 
+pub use budget::WorkBudget;
 pub use jcs::{parse_strict, JcsError, ParseError};
 pub use keys::{
     did_key_document, did_web_url, resolve_did_key, DidWebDocument, DidWebKey, KeyError, KeyStatus,
@@ -17,8 +19,8 @@ pub use keys::{
 };
 pub use proof::{
     codes, is_date_time_stamp, sign_document, sign_document_to_string, verify_batch,
-    verify_document, Cryptosuite, JcsProofTemplate, ProofOptions, ProofOutcome, SignError,
-    UnknownCryptosuite, VerifiedProof,
+    verify_document, verify_document_within, Cryptosuite, JcsProofTemplate, ProofOptions,
+    ProofOutcome, SignError, UnknownCryptosuite, VerifiedProof,
 };
 pub use rdfc::RdfcError;
 pub use resolver::{

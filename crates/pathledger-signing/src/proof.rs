@@ -4,6 +4,7 @@
 //! the rest canonicalized (JCS or RDFC-1.0), and hashData = SHA-256(canonical proof
 //! configuration) ‖ SHA-256(canonical document) is signed with pure Ed25519.
 
+use crate::budget::WorkBudget;
 use crate::jcs;
 use crate::keys::SigningKey;
 use crate::rdfc::{self, RdfcError};
@@ -135,6 +136,8 @@ pub mod codes {
     pub const CONTEXT_UNAVAILABLE: &str = "CONTEXT_UNAVAILABLE";
     /// The verification method could not be resolved to a key.
     pub const KEY_RESOLUTION_ERROR: &str = "KEY_RESOLUTION_ERROR";
+    /// The request's canonicalization work budget was spent on earlier documents (rdfc).
+    pub const WORK_BUDGET_SPENT: &str = "WORK_BUDGET_SPENT";
 }
 
 /// The result of checking every proof on a document.
@@ -218,6 +221,10 @@ fn rdfc_outcome(e: RdfcError) -> ProofOutcome {
                 "the credential needs the JSON-LD context {u}, which is not available offline"
             ),
         },
+        RdfcError::WorkBudgetSpent => ProofOutcome::CouldNotCheck {
+            code: codes::WORK_BUDGET_SPENT,
+            message: "this request's canonicalization work budget was spent on the credentials before this one; verify it in a request of its own".into(),
+        },
         other => malformed(codes::CANONICALIZATION_ERROR, other.to_string()),
     }
 }
@@ -280,6 +287,7 @@ fn hash_data(
     suite: Cryptosuite,
     proof_config: &Value,
     document: &Map<String, Value>,
+    budget: &WorkBudget,
 ) -> Result<([u8; 64], Vec<u8>), SignError> {
     let (proof_canon, doc_canon) = match suite {
         Cryptosuite::EddsaJcs2022 => (
@@ -287,8 +295,8 @@ fn hash_data(
             jcs::canonicalize_object_excluding(document, "proof")?,
         ),
         Cryptosuite::EddsaRdfc2022 => (
-            rdfc::canonicalize(proof_config)?.into_bytes(),
-            rdfc::canonicalize_excluding(document, "proof")?.into_bytes(),
+            rdfc::canonicalize_within(proof_config, budget)?.into_bytes(),
+            rdfc::canonicalize_excluding_within(document, "proof", budget)?.into_bytes(),
         ),
     };
     let mut out = [0u8; 64];
@@ -372,7 +380,12 @@ fn new_proof(
     opts: &ProofOptions,
 ) -> Result<(Map<String, Value>, Vec<u8>), SignError> {
     let (mut proof, config) = proof_parts(map.get("@context"), opts)?;
-    let (hash, canonical) = hash_data(opts.cryptosuite, &Value::Object(config), map)?;
+    let (hash, canonical) = hash_data(
+        opts.cryptosuite,
+        &Value::Object(config),
+        map,
+        &WorkBudget::unlimited(),
+    )?;
     let sig = key.sign_raw(&hash);
     proof.insert("proofValue".into(), Value::String(encode_proof_value(&sig)));
     Ok((proof, canonical))
@@ -476,6 +489,17 @@ impl JcsProofTemplate {
 /// is a failure. With several failures the most severe is reported (invalid, then malformed,
 /// then could-not-check).
 pub fn verify_document(doc: &Value, resolver: &dyn KeyResolver) -> ProofOutcome {
+    verify_document_within(doc, resolver, &WorkBudget::unlimited())
+}
+
+/// [`verify_document`], paying any RDFC hash N-degree quads work from `budget` (shared by every
+/// document of one request). Once it is spent, a document that needs such work is
+/// [`ProofOutcome::CouldNotCheck`] with [`codes::WORK_BUDGET_SPENT`].
+pub fn verify_document_within(
+    doc: &Value,
+    resolver: &dyn KeyResolver,
+    budget: &WorkBudget,
+) -> ProofOutcome {
     let Some(map) = doc.as_object() else {
         return malformed(codes::PARSING_ERROR, "the credential is not a JSON object");
     };
@@ -495,7 +519,7 @@ pub fn verify_document(doc: &Value, resolver: &dyn KeyResolver) -> ProofOutcome 
     let mut verified = Vec::with_capacity(proofs.len());
     let mut worst: Option<ProofOutcome> = None;
     for proof in proofs {
-        match verify_one(map, proof, resolver) {
+        match verify_one(map, proof, resolver, budget) {
             Ok(v) => verified.push(v),
             Err(outcome) => {
                 if worst
@@ -514,6 +538,7 @@ fn verify_one(
     unsecured: &Map<String, Value>,
     proof: &Value,
     resolver: &dyn KeyResolver,
+    budget: &WorkBudget,
 ) -> Result<VerifiedProof, ProofOutcome> {
     let p = proof
         .as_object()
@@ -582,10 +607,11 @@ fn verify_one(
             }
         }
     }
-    let (hash, _) = hash_data(suite, &Value::Object(config), unsecured).map_err(|e| match e {
-        SignError::Rdfc(r) => rdfc_outcome(r),
-        other => malformed(codes::PARSING_ERROR, other.to_string()),
-    })?;
+    let (hash, _) =
+        hash_data(suite, &Value::Object(config), unsecured, budget).map_err(|e| match e {
+            SignError::Rdfc(r) => rdfc_outcome(r),
+            other => malformed(codes::PARSING_ERROR, other.to_string()),
+        })?;
 
     let resolved = resolver
         .resolve(vm)

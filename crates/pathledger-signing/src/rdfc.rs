@@ -22,6 +22,8 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 
+use crate::budget::WorkBudget;
+
 mod fast;
 
 /// Why a document has no canonical N-Quads.
@@ -43,10 +45,23 @@ pub enum RdfcError {
     /// A number JSON cannot represent.
     #[error("number not representable: {0}")]
     Number(String),
+    /// The request's [`WorkBudget`] was spent (or the request ended) before this graph, which
+    /// needs the hash N-degree quads algorithm, could be canonicalized. Not a verdict on the
+    /// document: it may canonicalize in a request of its own.
+    #[error("the request's canonicalization work budget was spent before this document")]
+    WorkBudgetSpent,
 }
 
-/// Maximum hash-N-degree-quads calls (the default of `rdf-canon`; real credentials need a handful).
+/// Maximum hash-N-degree-quads calls of one canonicalization (the default of `rdf-canon`; real
+/// credentials need none or a handful). A request's [`WorkBudget`] bounds the sum over all of them.
 pub const HNDQ_CALL_LIMIT: usize = 4000;
+
+/// The calls a canonicalization that needs hash N-degree quads is first allowed. Most such
+/// graphs need a handful; only when this is not enough is it run again with the whole
+/// [`HNDQ_CALL_LIMIT`]. rdf-canon does not report how many calls it made, so the budget is charged
+/// what was allowed: this first try keeps that charge close to the real work for ordinary
+/// documents, at the price of one short extra run for pathological ones.
+pub const HNDQ_FIRST_TRY: usize = 256;
 
 /// Bundled contexts: exact URL → file bytes (see `contexts/SOURCES.md`).
 pub const BUNDLED_CONTEXTS: &[(&str, &str)] = &[
@@ -410,7 +425,7 @@ fn blank(label: &str) -> oxrdf::BlankNode {
 /// `rdf_canon`'s interned dataset. Otherwise `rdf_canon` issues the labels. Either way the
 /// quads are then relabelled while printing them as oxrdf's `Display` does, sorted and each
 /// line ended with ` .\n`, as `rdf_canon::serialize` does.
-fn canonicalize_quads(quads: &[oxrdf::Quad]) -> Result<String, RdfcError> {
+fn canonicalize_quads(quads: &[oxrdf::Quad], budget: &WorkBudget) -> Result<String, RdfcError> {
     // The input is a set (rdf_canon collects it into an oxrdf `Dataset`).
     let mut seen = std::collections::HashSet::with_capacity(quads.len());
     let unique: Vec<oxrdf::QuadRef<'_>> = quads
@@ -421,12 +436,8 @@ fn canonicalize_quads(quads: &[oxrdf::Quad]) -> Result<String, RdfcError> {
     let issued = match issue_first_degree(&unique) {
         Some(issued) => issued,
         None => {
-            let options = rdf_canon::CanonicalizationOptions {
-                hndq_call_limit: Some(HNDQ_CALL_LIMIT),
-            };
             let dataset: oxrdf::Dataset = unique.iter().copied().collect();
-            rdf_canon::issue_with::<sha2::Sha256>(&dataset, &options)
-                .map_err(|e| RdfcError::Canonicalization(e.to_string()))?
+            issue_within(&dataset, budget)?
         }
     };
     let mut lines = Vec::with_capacity(unique.len());
@@ -442,6 +453,37 @@ fn canonicalize_quads(quads: &[oxrdf::Quad]) -> Result<String, RdfcError> {
         out.push_str(" .\n");
     }
     Ok(out)
+}
+
+/// Canonical blank node labels by the hash N-degree quads algorithm, paid for from `budget`
+/// (first [`HNDQ_FIRST_TRY`] calls, then the whole [`HNDQ_CALL_LIMIT`] if that was not enough).
+/// Failing within the whole limit is a canonicalization error of the document; failing within
+/// less because the budget ran out is [`RdfcError::WorkBudgetSpent`].
+fn issue_within(
+    dataset: &oxrdf::Dataset,
+    budget: &WorkBudget,
+) -> Result<HashMap<String, String>, RdfcError> {
+    for want in [HNDQ_FIRST_TRY, HNDQ_CALL_LIMIT] {
+        let granted = budget.take(want);
+        if granted == 0 {
+            return Err(RdfcError::WorkBudgetSpent);
+        }
+        let options = rdf_canon::CanonicalizationOptions {
+            hndq_call_limit: Some(granted),
+        };
+        match rdf_canon::issue_with::<sha2::Sha256>(dataset, &options) {
+            Ok(issued) => return Ok(issued),
+            Err(rdf_canon::CanonicalizationError::HndqCallLimitExceeded(_)) if granted < want => {
+                return Err(RdfcError::WorkBudgetSpent)
+            }
+            Err(rdf_canon::CanonicalizationError::HndqCallLimitExceeded(_))
+                if want < HNDQ_CALL_LIMIT => {}
+            Err(e) => return Err(RdfcError::Canonicalization(e.to_string())),
+        }
+    }
+    Err(RdfcError::Canonicalization(format!(
+        "more than {HNDQ_CALL_LIMIT} hash N-degree quads calls"
+    )))
 }
 
 /// Canonical blank node labels when every blank node's first-degree hash is unique (`None`
@@ -591,23 +633,37 @@ fn canonicalize_quads_reference(quads: &[oxrdf::Quad]) -> Result<String, RdfcErr
 /// Canonical N-Quads (RDFC-1.0) of a JSON-LD document, using the context cache and, for the
 /// documents it handles, the fast path (see `fast`); anything else takes the general path.
 pub fn canonicalize(doc: &Value) -> Result<String, RdfcError> {
+    canonicalize_within(doc, &WorkBudget::unlimited())
+}
+
+/// [`canonicalize`], paying any hash N-degree quads work from `budget`.
+pub fn canonicalize_within(doc: &Value, budget: &WorkBudget) -> Result<String, RdfcError> {
     if let Some(quads) = doc.as_object().and_then(|m| fast_quads(m, None)) {
-        return canonicalize_quads(&quads);
+        return canonicalize_quads(&quads, budget);
     }
     let quads = block_on(to_quads(doc, true))?;
-    canonicalize_quads(&quads)
+    canonicalize_quads(&quads, budget)
 }
 
 /// [`canonicalize`] of the object `doc` without its member `skip` (copies the document only
 /// when the general path has to answer).
 pub fn canonicalize_excluding(doc: &Map<String, Value>, skip: &str) -> Result<String, RdfcError> {
+    canonicalize_excluding_within(doc, skip, &WorkBudget::unlimited())
+}
+
+/// [`canonicalize_excluding`], paying any hash N-degree quads work from `budget`.
+pub fn canonicalize_excluding_within(
+    doc: &Map<String, Value>,
+    skip: &str,
+    budget: &WorkBudget,
+) -> Result<String, RdfcError> {
     if let Some(quads) = fast_quads(doc, Some(skip)) {
-        return canonicalize_quads(&quads);
+        return canonicalize_quads(&quads, budget);
     }
     let mut rest = doc.clone();
     rest.remove(skip);
     let quads = block_on(to_quads(&Value::Object(rest), true))?;
-    canonicalize_quads(&quads)
+    canonicalize_quads(&quads, budget)
 }
 
 /// The fast path's quads, or `None` when the general path must answer (errors included).
@@ -624,7 +680,7 @@ fn fast_quads(doc: &Map<String, Value>, skip: Option<&str>) -> Option<Vec<oxrdf:
 /// fast path is checked against this and against [`canonicalize_uncached`]).
 pub fn canonicalize_general(doc: &Value) -> Result<String, RdfcError> {
     let quads = block_on(to_quads(doc, true))?;
-    canonicalize_quads(&quads)
+    canonicalize_quads(&quads, &WorkBudget::unlimited())
 }
 
 /// How many processed contexts (top-level and scoped) the cache holds (for tests).
@@ -719,7 +775,7 @@ mod tests {
             let quads = block_on(to_quads(&doc, false)).unwrap();
             assert!(quads.iter().any(|q| q.subject.is_blank_node()), "{doc}");
             assert_eq!(
-                canonicalize_quads(&quads).unwrap(),
+                canonicalize_quads(&quads, &WorkBudget::unlimited()).unwrap(),
                 canonicalize_quads_reference(&quads).unwrap()
             );
         }
@@ -790,7 +846,7 @@ mod tests {
         ];
         for quads in cases {
             assert_eq!(
-                canonicalize_quads(&quads).unwrap(),
+                canonicalize_quads(&quads, &WorkBudget::unlimited()).unwrap(),
                 canonicalize_quads_reference(&quads).unwrap()
             );
         }

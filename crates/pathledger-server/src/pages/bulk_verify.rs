@@ -1,6 +1,6 @@
 //! The district bulk-verify page: a roster or a set of files in, one verdict per row out.
 
-use maud::{html, Markup};
+use maud::{html, Markup, PreEscaped};
 
 use super::verify::verdict_pill;
 
@@ -19,16 +19,23 @@ pub struct VerifiedRow {
 }
 
 /// What the page shows under its introduction.
-pub enum Outcome<'a> {
+pub enum Outcome {
     /// Just the form.
     Form,
     /// The form was sent without anything to verify.
     Nothing,
-    /// The rows, and the same report as a base64 CSV for the download link.
-    Results(&'a [VerifiedRow], &'a str),
+    /// The frame of a results table of this many rows, streamed into it: the page is split at
+    /// [`ROWS_HERE`] (where the rows go, as [`result_row`] renders them) and [`CSV_HERE`]
+    /// (where [`csv_download`] goes, once every row is known).
+    Streaming(usize),
 }
 
-pub fn bulk_verify_page(outcome: Outcome<'_>, form_token: Option<&str>) -> Markup {
+/// Where a streamed page's rows go (an HTML comment, split off before sending).
+pub const ROWS_HERE: &str = "<!--pathledger:rows-->";
+/// Where a streamed page's CSV download goes.
+pub const CSV_HERE: &str = "<!--pathledger:csv-->";
+
+pub fn bulk_verify_page(outcome: Outcome, form_token: Option<&str>) -> Markup {
     html! {
         h1 { "District bulk verify" }
         p {
@@ -38,7 +45,7 @@ pub fn bulk_verify_page(outcome: Outcome<'_>, form_token: Option<&str>) -> Marku
         @match outcome {
             Outcome::Form => {}
             Outcome::Nothing => p.card { "Nothing to verify: upload a roster or credential files." },
-            Outcome::Results(rows, csv_b64) => (results(rows, csv_b64)),
+            Outcome::Streaming(n) => (results_frame(n)),
         }
         form method="post" action="/verify/bulk" enctype="multipart/form-data" {
             (super::csrf_field(form_token))
@@ -51,27 +58,37 @@ pub fn bulk_verify_page(outcome: Outcome<'_>, form_token: Option<&str>) -> Marku
     }
 }
 
-fn results(rows: &[VerifiedRow], csv_b64: &str) -> Markup {
+fn results_frame(rows: usize) -> Markup {
     html! {
         section.card {
-            h2 { "Results (" (rows.len()) " rows)" }
-            p {
-                a.button download="verification-report.csv" href={ "data:text/csv;base64," (csv_b64) } { "Download as CSV" }
-            }
+            h2 { "Results (" (rows) " rows)" }
             table #bulk-results {
                 thead { tr { th { "Row" } th { "Name" } th { "Credential" } th { "Verdict" } th { "Reason" } } }
-                tbody {
-                    @for r in rows {
-                        tr data-verdict=(r.verdict) {
-                            td { (r.label) }
-                            td { (r.name) }
-                            td { (r.credential) }
-                            td { (verdict_pill(&r.verdict, false)) }
-                            td { (r.reason) }
-                        }
-                    }
-                }
+                tbody { (PreEscaped(ROWS_HERE)) }
             }
+            (PreEscaped(CSV_HERE))
+        }
+    }
+}
+
+/// One row of the results table.
+pub fn result_row(r: &VerifiedRow) -> Markup {
+    html! {
+        tr data-verdict=(r.verdict) {
+            td { (r.label) }
+            td { (r.name) }
+            td { (r.credential) }
+            td { (verdict_pill(&r.verdict, false)) }
+            td { (r.reason) }
+        }
+    }
+}
+
+/// The link that downloads the whole report as CSV (given base64-encoded).
+pub fn csv_download(csv_b64: &str) -> Markup {
+    html! {
+        p {
+            a.button download="verification-report.csv" href={ "data:text/csv;base64," (csv_b64) } { "Download as CSV" }
         }
     }
 }

@@ -1,0 +1,219 @@
+//! Verification reports streamed as they are verified: the batch API's JSON array and the bulk
+//! verify page. A roster is verified [`VERIFY_CHUNK`] rows at a time while the answer is being
+//! sent, under one request's [`VerifyWork`](crate::app::VerifyWork): only the rows of the step
+//! in hand are parsed and held, a slow reader pauses the work (nothing is verified before the
+//! body is polled), and a client that goes away drops the stream, which cancels the work.
+
+use std::convert::Infallible;
+
+use axum::body::{Body, Bytes};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use futures::stream::{self, StreamExt};
+use pathledger_badges::VerificationReport;
+use serde_json::Value;
+
+use crate::app::{App, VERIFY_CHUNK};
+use crate::pages::bulk_verify::{csv_download, result_row, VerifiedRow, CSV_HERE, ROWS_HERE};
+use crate::web::csv_cell;
+
+/// `200 application/json`: the reports of `docs`, in order, as one JSON array.
+pub fn json_reports(app: App, docs: Vec<Value>) -> Response {
+    let work = app.verify_work();
+    let rows = stream::unfold(
+        (app, docs.into_iter(), work, true),
+        |(app, mut docs, work, first)| async move {
+            let chunk: Vec<Value> = docs.by_ref().take(VERIFY_CHUNK).collect();
+            if chunk.is_empty() {
+                return None;
+            }
+            let reports = app.verify_many_within(&chunk, &work).await;
+            let mut out = Vec::with_capacity(reports.len() * 1024);
+            for (i, r) in reports.iter().enumerate() {
+                if !(first && i == 0) {
+                    out.push(b',');
+                }
+                // A report always serializes (strings and enums only).
+                let _ = serde_json::to_writer(&mut out, &r.to_json());
+            }
+            Some((
+                Ok::<_, Infallible>(Bytes::from(out)),
+                (app, docs, work, false),
+            ))
+        },
+    );
+    let body = stream::once(async { Ok(Bytes::from_static(b"[")) })
+        .chain(rows)
+        .chain(stream::once(async { Ok(Bytes::from_static(b"]")) }));
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from_stream(body),
+    )
+        .into_response()
+}
+
+/// Where a roster row's credential comes from (read when its step comes, not before).
+pub enum Source {
+    /// A roster cell: a link to a credential issued here, or the credential JSON.
+    Reference(String),
+    /// An uploaded credential file.
+    File(String),
+    /// A roster line that could not be read, and why.
+    Unreadable(String),
+}
+
+/// One row of a bulk verification: who, which line or file, and the credential's source.
+pub struct Row {
+    /// The educator's name from the roster (empty for files).
+    pub name: String,
+    /// `line N` of the roster, or the file's name.
+    pub label: String,
+    /// The credential.
+    pub source: Source,
+}
+
+/// The bulk verify page for `rows`: `frame` is the whole page rendered with
+/// `Outcome::Streaming`, whose markers are replaced by the rows as they are verified and by
+/// the CSV download once all are.
+pub fn bulk_page(app: App, frame: String, rows: Vec<Row>) -> Response {
+    let (head, rest) = frame.split_once(ROWS_HERE).unwrap_or((frame.as_str(), ""));
+    let (middle, tail) = rest.split_once(CSV_HERE).unwrap_or((rest, ""));
+    let (head, middle, tail) = (head.to_owned(), middle.to_owned(), tail.to_owned());
+    let work = app.verify_work();
+    let state = Some(PageState {
+        app,
+        rows: rows.into_iter(),
+        work,
+        csv: String::from("row,name,credential,verdict,reason\n"),
+        middle,
+        tail,
+    });
+    let rows = stream::unfold(state, |state| async move {
+        let mut st = state?;
+        let chunk: Vec<Row> = st.rows.by_ref().take(VERIFY_CHUNK).collect();
+        if chunk.is_empty() {
+            let csv = base64::engine::general_purpose::STANDARD.encode(st.csv.as_bytes());
+            let end = format!(
+                "{}{}{}",
+                st.middle,
+                csv_download(&csv).into_string(),
+                st.tail
+            );
+            return Some((Ok::<_, Infallible>(Bytes::from(end)), None));
+        }
+        let html = st.step(chunk).await;
+        Some((Ok(Bytes::from(html)), Some(st)))
+    });
+    let body = stream::once(async move { Ok(Bytes::from(head)) }).chain(rows);
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        Body::from_stream(body),
+    )
+        .into_response()
+}
+
+struct PageState {
+    app: App,
+    rows: std::vec::IntoIter<Row>,
+    work: crate::app::VerifyWork,
+    /// The CSV report so far (its rows are known only as they are verified; it is offered as
+    /// one download after the table).
+    csv: String,
+    middle: String,
+    tail: String,
+}
+
+impl PageState {
+    /// Reads and verifies one step's rows; returns their table rows and adds them to the CSV.
+    async fn step(&mut self, chunk: Vec<Row>) -> String {
+        let mut docs = Vec::with_capacity(chunk.len());
+        let mut read = Vec::with_capacity(chunk.len());
+        for row in &chunk {
+            let doc = match &row.source {
+                Source::Reference(s) => resolve_credential_ref(&self.app, s).await,
+                Source::File(text) => pathledger_signing::parse_strict(text.as_bytes())
+                    .map_err(|e| format!("Not valid JSON: {e}.")),
+                Source::Unreadable(why) => Err(why.clone()),
+            };
+            read.push(match doc {
+                Ok(doc) => {
+                    let name = doc
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_owned();
+                    docs.push(doc);
+                    Ok(name)
+                }
+                Err(e) => Err(e),
+            });
+        }
+        let mut reports = self
+            .app
+            .verify_many_within(&docs, &self.work)
+            .await
+            .into_iter();
+        let mut html = String::new();
+        for (row, read) in chunk.into_iter().zip(read) {
+            let (verdict, reason, credential) = match read {
+                Ok(name) => {
+                    let rep = reports
+                        .next()
+                        .unwrap_or_else(|| VerificationReport::malformed("not verified"));
+                    (rep.verdict.code().to_owned(), rep.message, name)
+                }
+                Err(e) => ("malformed".to_owned(), e, String::new()),
+            };
+            let mut w = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(Vec::new());
+            let _ = w.write_record([
+                csv_cell(&row.label),
+                csv_cell(&row.name),
+                csv_cell(&credential),
+                verdict.clone(),
+                csv_cell(&reason),
+            ]);
+            if let Ok(bytes) = w.into_inner() {
+                self.csv.push_str(&String::from_utf8_lossy(&bytes));
+            }
+            let verified = VerifiedRow {
+                label: row.label,
+                name: row.name,
+                credential,
+                verdict,
+                reason,
+            };
+            html.push_str(&result_row(&verified).into_string());
+        }
+        html
+    }
+}
+
+/// A roster cell's credential: its JSON, or one issued here named by link or id. Nothing is
+/// fetched from anywhere else (no outbound requests).
+async fn resolve_credential_ref(app: &App, s: &str) -> Result<Value, String> {
+    let s = s.trim();
+    if s.starts_with('{') {
+        return pathledger_signing::parse_strict(s.as_bytes())
+            .map_err(|e| format!("The credential is not valid JSON: {e}."));
+    }
+    let id = s
+        .rsplit("/credentials/")
+        .next()
+        .filter(|_| s.contains("/credentials/"))
+        .map(|id| id.split(['?', '#']).next().unwrap_or(id))
+        .or_else(|| s.starts_with("urn:uuid:").then_some(s));
+    let Some(id) = id else {
+        return Err("Not a credential link or credential JSON.".into());
+    };
+    match app.store().credential(id).await {
+        Ok(rec) => serde_json::from_str(&rec.document)
+            .map_err(|_| "The stored credential could not be read.".to_string()),
+        Err(_) => Err(
+            "No credential with this link was found here; links to other sites are not fetched."
+                .into(),
+        ),
+    }
+}
