@@ -158,22 +158,13 @@ async fn every_roster_endpoint_refuses_the_row_past_the_cap() {
     );
 
     // Bulk issuance page: the CSV upload is refused, the page says why and names the cap.
-    let cookie = login(&env, ISSUER).await;
+    let session = sign_in(&env, ISSUER).await;
     let mut csv = String::from("achievement,recipient\n");
     for i in 0..over {
         csv.push_str(&format!("mc-tools-1,page{i}@riverside.example\n"));
     }
-    let (ct, body) = multipart(&[("rows", Some("rows.csv"), &csv)]);
     let r = env
-        .call(with_cookie(
-            Request::builder()
-                .method(Method::POST)
-                .uri("/admin/bulk")
-                .header(header::CONTENT_TYPE, ct)
-                .body(Body::from(body))
-                .expect("request"),
-            &cookie,
-        ))
+        .call(session.multipart("/admin/bulk", &[("rows", Some("rows.csv"), &csv)]))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert!(
