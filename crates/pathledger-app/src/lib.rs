@@ -17,6 +17,7 @@ mod error;
 pub mod evidence;
 mod issuance;
 mod keys;
+pub mod mail;
 pub mod me;
 mod status_lists;
 mod templates;

@@ -55,6 +55,24 @@ struct Global {
     /// `/.well-known/did.json`) carries; without it that URL answers 404.
     #[arg(long, env = "PATHLEDGER_HOST_ISSUER", global = true)]
     host_issuer: Option<String>,
+    /// Outgoing mail server, e.g. `smtps://user:password@smtp.example:465` or
+    /// `smtp://127.0.0.1:2525`; without it every message is written as an `.eml` file to
+    /// `<data dir>/outbox/`.
+    #[arg(
+        long,
+        env = "PATHLEDGER_SMTP_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    smtp_url: Option<String>,
+    /// The sender of the mail this deployment sends.
+    #[arg(
+        long,
+        env = "PATHLEDGER_MAIL_FROM",
+        global = true,
+        default_value = "Pathledger <no-reply@pathledger.invalid>"
+    )]
+    mail_from: String,
     /// Log level filter (e.g. info, debug, pathledger_server=debug).
     #[arg(long, env = "PATHLEDGER_LOG", global = true, default_value = "info")]
     log_level: String,
@@ -154,6 +172,13 @@ enum Command {
         paths: Vec<PathBuf>,
         #[arg(long)]
         json: bool,
+    },
+    /// Send a test message through the configured mail delivery (SMTP, or the outbox) and say
+    /// where it went.
+    MailTest {
+        /// Recipient address.
+        #[arg(long)]
+        to: String,
     },
     /// Check the transparency log against its stored signed heads.
     Audit {
@@ -562,6 +587,26 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Suspend { id, reason } => status(&g, &id, StatusChange::Suspend, reason).await,
         Command::Reinstate { id, reason } => status(&g, &id, StatusChange::Reinstate, reason).await,
         Command::Verify { paths, json } => verify(&g, &paths, json).await,
+        Command::MailTest { to } => {
+            let mailer = pathledger_app::mail::Mailer::new(g.smtp_url.as_deref(), &g.data_dir)
+                .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
+            let mail = pathledger_app::mail::Mail {
+                to,
+                subject: "Pathledger mail test".into(),
+                text: "This message checks that this Pathledger deployment can send mail.\n".into(),
+            };
+            match mailer
+                .send(&g.mail_from, &mail)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.detail()))?
+            {
+                pathledger_app::mail::Delivered::Smtp => println!("sent through the SMTP server"),
+                pathledger_app::mail::Delivered::Outbox(p) => {
+                    println!("written to the outbox: {}", p.display())
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Audit { json } => {
             let app = g.app(None).await?;
             let report = app.store().audit().await?;

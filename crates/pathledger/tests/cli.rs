@@ -57,6 +57,8 @@ impl Env {
             .env_remove("PATHLEDGER_KEK")
             .env_remove("PATHLEDGER_PUBLIC_URL")
             .env_remove("PATHLEDGER_DATA_DIR")
+            .env_remove("PATHLEDGER_SMTP_URL")
+            .env_remove("PATHLEDGER_MAIL_FROM")
             .env("PATHLEDGER_LOG", "warn");
         if let Some(url) = &self.database_url {
             cmd.arg("--database-url").arg(url);
