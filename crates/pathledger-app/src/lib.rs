@@ -18,6 +18,7 @@ pub mod evidence;
 mod issuance;
 mod keys;
 pub mod me;
+pub mod privacy;
 mod status_lists;
 mod templates;
 pub mod tenancy;
