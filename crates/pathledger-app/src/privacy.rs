@@ -98,7 +98,11 @@ pub async fn request_deletion(
 }
 
 /// An organization's deletion requests, newest first (org admins of `org_id` only).
-pub async fn list(app: &App, actor: &Actor, org_id: &OrgId) -> Result<Vec<PrivacyRequest>, AppError> {
+pub async fn list(
+    app: &App,
+    actor: &Actor,
+    org_id: &OrgId,
+) -> Result<Vec<PrivacyRequest>, AppError> {
     actor.require(app, org_id, AccessRole::OrgAdmin).await?;
     Ok(app.store().privacy_requests(org_id).await?)
 }
@@ -113,7 +117,10 @@ pub async fn carry_out(
     request_id: &str,
 ) -> Result<CarriedOut, AppError> {
     actor.require(app, org_id, AccessRole::OrgAdmin).await?;
-    let request = app.store().pending_privacy_request(org_id, request_id).await?;
+    let request = app
+        .store()
+        .pending_privacy_request(org_id, request_id)
+        .await?;
     let mut revoked = Vec::new();
     // A credential issued between the revocations and the erasure makes the store refuse
     // (conflict); revoke again and retry, a few times at most.
@@ -122,7 +129,10 @@ pub async fn carry_out(
             .store()
             .credentials_for_educator(request.educator_id.as_str())
             .await?;
-        for c in held.iter().filter(|c| c.status != CredentialStatus::Revoked) {
+        for c in held
+            .iter()
+            .filter(|c| c.status != CredentialStatus::Revoked)
+        {
             app.change_status(
                 &c.id,
                 StatusChange::Revoke,

@@ -95,7 +95,10 @@ async fn export_is_for_the_educator_and_their_org_admin_only() {
 
         // The educator's own session works too; the org admin of the record's organization too.
         let s = sign_in(&env, JORDAN).await;
-        assert_eq!(env.call(s.get(&export_uri(&jordan))).await.status, StatusCode::OK);
+        assert_eq!(
+            env.call(s.get(&export_uri(&jordan))).await.status,
+            StatusCode::OK
+        );
         let r = env
             .call(get_auth(&export_uri(&jordan), &env.token(ADMIN)))
             .await;
@@ -138,7 +141,12 @@ async fn deletion_is_asked_by_the_educator_and_carried_out_by_their_org_admin() 
         let ask = format!("/api/v1/educators/{jordan}/deletion-request");
         for who in [AVERY, ADMIN, HILLCREST_ADMIN] {
             let r = env
-                .call(json_req(Method::POST, &ask, Some(&env.token(who)), &json!({})))
+                .call(json_req(
+                    Method::POST,
+                    &ask,
+                    Some(&env.token(who)),
+                    &json!({}),
+                ))
                 .await;
             r.problem(StatusCode::FORBIDDEN);
         }
@@ -156,7 +164,10 @@ async fn deletion_is_asked_by_the_educator_and_carried_out_by_their_org_admin() 
         // From the dashboard's form, with the session's token.
         let s = sign_in(&env, JORDAN).await;
         let page = env.call(s.get("/dashboard")).await.text();
-        assert!(page.contains("action=\"/dashboard/deletion-request\""), "{page}");
+        assert!(
+            page.contains("action=\"/dashboard/deletion-request\""),
+            "{page}"
+        );
         assert!(page.contains(&format!("/api/v1/educators/{jordan}/export")));
         let r = env
             .call(s.form(
@@ -169,7 +180,12 @@ async fn deletion_is_asked_by_the_educator_and_carried_out_by_their_org_admin() 
         assert!(page.contains("You asked for this record to be deleted"));
         // One pending request at a time.
         let r = env
-            .call(json_req(Method::POST, &ask, Some(&env.token(JORDAN)), &json!({})))
+            .call(json_req(
+                Method::POST,
+                &ask,
+                Some(&env.token(JORDAN)),
+                &json!({}),
+            ))
             .await;
         r.problem(StatusCode::CONFLICT);
 
@@ -192,20 +208,38 @@ async fn deletion_is_asked_by_the_educator_and_carried_out_by_their_org_admin() 
         let ours = format!("/api/v1/orgs/{org}/deletion-requests/{req_id}/carry-out");
         let theirs = format!("/api/v1/orgs/{hillcrest}/deletion-requests/{req_id}/carry-out");
         let r = env
-            .call(json_req(Method::POST, &ours, Some(&env.token(HILLCREST_ADMIN)), &json!({})))
+            .call(json_req(
+                Method::POST,
+                &ours,
+                Some(&env.token(HILLCREST_ADMIN)),
+                &json!({}),
+            ))
             .await;
         r.problem(StatusCode::FORBIDDEN);
         let r = env
-            .call(json_req(Method::POST, &theirs, Some(&env.token(HILLCREST_ADMIN)), &json!({})))
+            .call(json_req(
+                Method::POST,
+                &theirs,
+                Some(&env.token(HILLCREST_ADMIN)),
+                &json!({}),
+            ))
             .await;
         r.problem(StatusCode::NOT_FOUND);
         for who in [JORDAN, HR] {
             let r = env
-                .call(json_req(Method::POST, &ours, Some(&env.token(who)), &json!({})))
+                .call(json_req(
+                    Method::POST,
+                    &ours,
+                    Some(&env.token(who)),
+                    &json!({}),
+                ))
                 .await;
             r.problem(StatusCode::FORBIDDEN);
         }
-        assert!(store.educator(&jordan).await.is_ok(), "refusals changed nothing");
+        assert!(
+            store.educator(&jordan).await.is_ok(),
+            "refusals changed nothing"
+        );
 
         // The org admin carries it out from the admin page's form.
         let a = sign_in(&env, ADMIN).await;
@@ -251,19 +285,38 @@ async fn deletion_is_asked_by_the_educator_and_carried_out_by_their_org_admin() 
         assert!(audit.is_ok(), "{:?}", audit.problems);
         for (id, doc) in &docs {
             let entries = store.log_entries_for_credential(id).await.unwrap();
-            assert!(entries.iter().any(|e| e.event == "revoke"), "{id}: {entries:?}");
-            assert!(revoked_in_list(&env, doc).await, "{id} is revoked in its list");
+            assert!(
+                entries.iter().any(|e| e.event == "revoke"),
+                "{id}: {entries:?}"
+            );
+            assert!(
+                revoked_in_list(&env, doc).await,
+                "{id} is revoked in its list"
+            );
         }
         let size = store.log_size().await.unwrap();
         let entries = store.log_entries(0, size as u32).await.unwrap();
         for e in &entries {
-            assert!(!e.data.contains(JORDAN), "log entry {} holds the email", e.index);
-            assert!(!e.data.contains(&display_name), "log entry {} holds the name", e.index);
+            assert!(
+                !e.data.contains(JORDAN),
+                "log entry {} holds the email",
+                e.index
+            );
+            assert!(
+                !e.data.contains(&display_name),
+                "log entry {} holds the name",
+                e.index
+            );
         }
 
         // Carried out once: again is not found.
         let r = env
-            .call(json_req(Method::POST, &ours, Some(&env.token(ADMIN)), &json!({})))
+            .call(json_req(
+                Method::POST,
+                &ours,
+                Some(&env.token(ADMIN)),
+                &json!({}),
+            ))
             .await;
         r.problem(StatusCode::NOT_FOUND);
     })
@@ -277,17 +330,32 @@ async fn a_declined_request_says_why_and_can_be_asked_again() {
         let org = env.account(AVERY).org_id.clone();
         let ask = format!("/api/v1/educators/{avery}/deletion-request");
         let r = env
-            .call(json_req(Method::POST, &ask, Some(&env.token(AVERY)), &json!({})))
+            .call(json_req(
+                Method::POST,
+                &ask,
+                Some(&env.token(AVERY)),
+                &json!({}),
+            ))
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         let id = r.json()["id"].as_str().unwrap().to_owned();
         let decline = format!("/api/v1/orgs/{org}/deletion-requests/{id}/decline");
         let r = env
-            .call(json_req(Method::POST, &decline, Some(&env.token(HILLCREST_ADMIN)), &json!({"reason": "no"})))
+            .call(json_req(
+                Method::POST,
+                &decline,
+                Some(&env.token(HILLCREST_ADMIN)),
+                &json!({"reason": "no"}),
+            ))
             .await;
         r.problem(StatusCode::FORBIDDEN);
         let r = env
-            .call(json_req(Method::POST, &decline, Some(&env.token(ADMIN)), &json!({"reason": " "})))
+            .call(json_req(
+                Method::POST,
+                &decline,
+                Some(&env.token(ADMIN)),
+                &json!({"reason": " "}),
+            ))
             .await;
         let p = r.problem(StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(p["field"], "reason", "{p}");
@@ -308,7 +376,12 @@ async fn a_declined_request_says_why_and_can_be_asked_again() {
             .json();
         assert_eq!(data["privacy_requests"][0]["state"], "declined");
         let r = env
-            .call(json_req(Method::POST, &ask, Some(&env.token(AVERY)), &json!({})))
+            .call(json_req(
+                Method::POST,
+                &ask,
+                Some(&env.token(AVERY)),
+                &json!({}),
+            ))
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     })

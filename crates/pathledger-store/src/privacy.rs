@@ -7,8 +7,8 @@ use crate::model::{
 };
 use crate::rows::{row_to_privacy_request, PRIVACY_COLS};
 use crate::sql::{args, list_placeholders, Tx, Val};
-use crate::validate::check_text;
 use crate::store::Store;
+use crate::validate::check_text;
 
 impl Store {
     /// Everything stored about an educator.
@@ -78,7 +78,10 @@ impl Store {
     }
 
     /// An organization's deletion requests, newest first.
-    pub async fn privacy_requests(&self, org_id: &OrgId) -> Result<Vec<PrivacyRequest>, StoreError> {
+    pub async fn privacy_requests(
+        &self,
+        org_id: &OrgId,
+    ) -> Result<Vec<PrivacyRequest>, StoreError> {
         self.db()
             .fetch_all(
                 &format!("SELECT {PRIVACY_COLS} FROM privacy_requests WHERE org_id = $1 ORDER BY requested_ms DESC, id"),

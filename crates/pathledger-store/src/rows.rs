@@ -8,8 +8,7 @@ use crate::model::{
     status_list_url, AccessRole, CommunityVisibility, CredentialRecord, CredentialStatus,
     Definition, DefinitionKind, Educator, EndorserGrant, EvidenceSubmission, Fact, Issuer,
     IssuerKeyInfo, LogEntry, Membership, Organization, PrivacyRequest, PrivacyRequestState,
-    StatusAssignment, StatusPurpose,
-    SubmissionState, User,
+    StatusAssignment, StatusPurpose, SubmissionState, User,
 };
 use crate::sql::Row;
 
@@ -238,8 +237,9 @@ pub(crate) fn row_to_privacy_request(r: &Row) -> Result<PrivacyRequest, StoreErr
         requested_by: r.text("requested_by")?.into(),
         requested_ms: r.i64("requested_ms")?,
         reason: r.opt_text("reason")?,
-        state: PrivacyRequestState::parse(&state)
-            .ok_or_else(|| StoreError::integrity(format!("unknown privacy request state {state:?}")))?,
+        state: PrivacyRequestState::parse(&state).ok_or_else(|| {
+            StoreError::integrity(format!("unknown privacy request state {state:?}"))
+        })?,
         decided_by: r.opt_text("decided_by")?.map(Into::into),
         decided_ms: r.opt_i64("decided_ms")?,
         decision_reason: r.opt_text("decision_reason")?,
