@@ -113,6 +113,8 @@ async fn export_is_for_the_educator_and_their_org_admin_only() {
         }
         let r = env.call(get(&export_uri(&jordan))).await;
         r.problem(StatusCode::UNAUTHORIZED);
+        let doc = env.call(get("/openapi.json")).await.json();
+        assert!(doc["paths"]["/api/v1/educators/{id}/export"]["get"].is_object());
         let r = env
             .call(get_auth(&export_uri("edu_nobody"), &env.token(ADMIN)))
             .await;
