@@ -19,6 +19,7 @@ mod issuance;
 mod keys;
 pub mod mail;
 pub mod me;
+pub mod privacy;
 mod status_lists;
 mod templates;
 pub mod tenancy;

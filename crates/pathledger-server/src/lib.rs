@@ -17,6 +17,7 @@ pub mod extract;
 pub mod headers;
 pub mod openapi;
 pub mod pages;
+pub mod privacy;
 pub mod stream;
 pub mod tenancy;
 pub mod throttle;
@@ -66,6 +67,7 @@ pub fn router_with(app: App, config: WebConfig) -> Router {
             .merge(tenancy::routes())
             .merge(account::routes())
             .merge(endorsers::routes())
+            .merge(privacy::routes())
             .fallback(|| async { ApiError::not_found("No such page or endpoint.") })
             // Inside `harden`, so the body limit bounds what the CSRF layer reads of a form.
             .layer(axum::middleware::from_fn_with_state(guard, csrf::guard))

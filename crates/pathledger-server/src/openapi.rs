@@ -20,7 +20,7 @@ fn op(summary: &str, tag: &str, secured: bool) -> Value {
 
 /// The OpenAPI document.
 pub fn document() -> Value {
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {"title": "Pathledger API", "version": env!("CARGO_PKG_VERSION"),
                  "description": "Credential and career-pathway ledger for educators. Errors are RFC 9457 problem+json with a stable `code` and the offending `field`."},
@@ -84,7 +84,38 @@ pub fn document() -> Value {
             "/.well-known/did.json": {"get": op("did:web document of the host itself, when the deployment configures the issuer it speaks for (--host-issuer); 404 otherwise", "public", false)},
             "/issuers/{id}/did.json": {"get": op("did:web document of an issuer (current and retired keys)", "public", false)}
         }
-    })
+    });
+    // Added apart: one more member in the literal above passes `json!`'s recursion limit.
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        paths.extend(privacy_paths());
+    }
+    doc
+}
+
+/// The data subject's rights: export and deletion requests.
+fn privacy_paths() -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    m.insert(
+        "/api/v1/educators/{id}/export".into(),
+        json!({"get": op("Everything stored about the educator as a JSON download {educator, identifiers, facts, evidence_submissions, credentials (exact signed documents), privacy_requests} (the educator themself, or an org admin of the record's organization)", "privacy", true)}),
+    );
+    m.insert(
+        "/api/v1/educators/{id}/deletion-request".into(),
+        json!({"post": op("The educator asks for their record to be erased {reason?}: 201 {id, state: pending}; 409 while one is pending (the educator only)", "privacy", true)}),
+    );
+    m.insert(
+        "/api/v1/orgs/{org}/deletion-requests".into(),
+        json!({"get": op("The organization's deletion requests, newest first (org admins of that organization)", "privacy", true)}),
+    );
+    m.insert(
+        "/api/v1/orgs/{org}/deletion-requests/{id}/carry-out".into(),
+        json!({"post": op("Carry out a pending request: the educator's credentials still valid are revoked (logged), then the record, identifiers, facts, submissions and credential records are erased; the request keeps only ids and times (org admins of that organization)", "privacy", true)}),
+    );
+    m.insert(
+        "/api/v1/orgs/{org}/deletion-requests/{id}/decline".into(),
+        json!({"post": op("Decline a pending request {reason} (org admins of that organization)", "privacy", true)}),
+    );
+    m
 }
 
 /// `GET /openapi.json`.

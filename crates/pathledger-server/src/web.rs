@@ -403,6 +403,7 @@ async fn dashboard(
         target: &target,
         plan,
         community: educator.community_visibility,
+        deletion_pending: crate::privacy::deletion_pending(&app, &educator.id).await?,
     });
     Ok(page("Dashboard", &caller, body).into_response())
 }

@@ -399,6 +399,65 @@ impl CommunityVisibility {
     }
 }
 
+/// Where a deletion request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrivacyRequestState {
+    /// Waiting for an org admin.
+    Pending,
+    /// Carried out: the educator's record is erased.
+    Done,
+    /// Declined by an org admin (the reason says why).
+    Declined,
+}
+
+impl PrivacyRequestState {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrivacyRequestState::Pending => "pending",
+            PrivacyRequestState::Done => "done",
+            PrivacyRequestState::Declined => "declined",
+        }
+    }
+
+    /// From the stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(PrivacyRequestState::Pending),
+            "done" => Some(PrivacyRequestState::Done),
+            "declined" => Some(PrivacyRequestState::Declined),
+            _ => None,
+        }
+    }
+}
+
+/// An educator's request that their record be erased, and its decision. Once carried out it
+/// keeps only ids and times (the educator's reason goes with the record).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrivacyRequest {
+    /// Identifier.
+    pub id: String,
+    /// The organization that owns the record.
+    pub org_id: OrgId,
+    /// The educator record to erase (kept as an id after erasure).
+    pub educator_id: EducatorId,
+    /// The user who asked.
+    pub requested_by: UserId,
+    /// When.
+    pub requested_ms: i64,
+    /// The educator's reason, if any (cleared when carried out).
+    pub reason: Option<String>,
+    /// Where it stands.
+    pub state: PrivacyRequestState,
+    /// The org admin who decided.
+    pub decided_by: Option<UserId>,
+    /// When.
+    pub decided_ms: Option<i64>,
+    /// Why it was declined.
+    pub decision_reason: Option<String>,
+}
+
 /// An org admin's grant that a user endorses as a career role in the organization (revocable;
 /// granting and revoking are logged).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,8 +7,8 @@ use crate::error::StoreError;
 use crate::model::{
     status_list_url, AccessRole, CommunityVisibility, CredentialRecord, CredentialStatus,
     Definition, DefinitionKind, Educator, EndorserGrant, EvidenceSubmission, Fact, Issuer,
-    IssuerKeyInfo, LogEntry, Membership, Organization, StatusAssignment, StatusPurpose,
-    SubmissionState, User,
+    IssuerKeyInfo, LogEntry, Membership, Organization, PrivacyRequest, PrivacyRequestState,
+    StatusAssignment, StatusPurpose, SubmissionState, User,
 };
 use crate::sql::Row;
 
@@ -225,3 +225,23 @@ pub(crate) fn row_to_head(r: &Row) -> Result<SignedTreeHead, StoreError> {
 
 pub(crate) const ENTRY_COLS: &str = "idx, event, credential_id, data, leaf_hash, created_ms";
 pub(crate) const HEAD_COLS: &str = "tree_size, root_hash, timestamp_ms, key_id, signature";
+
+pub(crate) const PRIVACY_COLS: &str = "id, org_id, educator_id, requested_by, requested_ms, reason, state, decided_by, decided_ms, decision_reason";
+
+pub(crate) fn row_to_privacy_request(r: &Row) -> Result<PrivacyRequest, StoreError> {
+    let state = r.text("state")?;
+    Ok(PrivacyRequest {
+        id: r.text("id")?,
+        org_id: r.text("org_id")?.into(),
+        educator_id: r.text("educator_id")?.into(),
+        requested_by: r.text("requested_by")?.into(),
+        requested_ms: r.i64("requested_ms")?,
+        reason: r.opt_text("reason")?,
+        state: PrivacyRequestState::parse(&state).ok_or_else(|| {
+            StoreError::integrity(format!("unknown privacy request state {state:?}"))
+        })?,
+        decided_by: r.opt_text("decided_by")?.map(Into::into),
+        decided_ms: r.opt_i64("decided_ms")?,
+        decision_reason: r.opt_text("decision_reason")?,
+    })
+}

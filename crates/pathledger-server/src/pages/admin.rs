@@ -38,6 +38,8 @@ pub struct AdminPage<'a> {
     pub form_token: Option<&'a str>,
     /// Active endorser grants (listed to org admins only).
     pub endorsers: Vec<EndorserRow>,
+    /// Pending deletion requests (org admins only).
+    pub deletion_requests: Vec<super::privacy::DeletionRow>,
 }
 
 pub fn admin_page(p: &AdminPage<'_>) -> Markup {
@@ -169,6 +171,7 @@ pub fn admin_page(p: &AdminPage<'_>) -> Markup {
                 button type="submit" { "Rotate the signing key" }
             }
             (endorsers(p))
+            (super::privacy::deletion_requests(&p.deletion_requests, p.form_token))
         }
     }
 }

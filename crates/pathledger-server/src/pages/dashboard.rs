@@ -50,6 +50,8 @@ pub struct Dashboard<'a> {
     pub plan: Result<Plan, String>,
     /// Who sees this educator in communities of practice (their choice, changed here).
     pub community: pathledger_store::CommunityVisibility,
+    /// Whether the educator has asked for deletion and it is still pending.
+    pub deletion_pending: bool,
 }
 
 pub fn dashboard_page(d: &Dashboard<'_>) -> Markup {
@@ -114,6 +116,7 @@ pub fn dashboard_page(d: &Dashboard<'_>) -> Markup {
             }
         }
         (community_form(eid, d.community, d.form_token))
+        (super::privacy::your_data(eid, d.deletion_pending, d.form_token))
     }
 }
 

@@ -20,6 +20,7 @@ pub mod home;
 pub mod log;
 pub mod login;
 pub mod pathways;
+pub mod privacy;
 pub mod refusal;
 pub mod review;
 pub mod verify;

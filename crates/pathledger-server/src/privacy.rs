@@ -1,0 +1,238 @@
+//! The data subject's rights over HTTP: an educator downloads everything stored about them and
+//! asks for deletion (API and dashboard form); org admins list the requests and carry them out
+//! or decline them (API and the admin page's form). The rules are `pathledger_app::privacy`.
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use pathledger_app::privacy;
+use pathledger_store::{AccessRole, EducatorId, OrgId, PrivacyRequestState};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::app::App;
+use crate::auth::{Caller, MaybeCaller};
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::pages::privacy::DeletionRow;
+use crate::pages::{self, layout};
+
+/// Routes of this module.
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/api/v1/educators/{id}/export", get(api_export))
+        .route(
+            "/api/v1/educators/{id}/deletion-request",
+            post(api_request_deletion),
+        )
+        .route("/api/v1/orgs/{org}/deletion-requests", get(api_list))
+        .route(
+            "/api/v1/orgs/{org}/deletion-requests/{id}/carry-out",
+            post(api_carry_out),
+        )
+        .route(
+            "/api/v1/orgs/{org}/deletion-requests/{id}/decline",
+            post(api_decline),
+        )
+        .route("/dashboard/deletion-request", post(form_request_deletion))
+        .route(
+            "/admin/deletion-requests/{id}/carry-out",
+            post(form_carry_out),
+        )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ReasonInput {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+async fn api_export(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let data = privacy::export(&app, &caller, &EducatorId::from(id.clone())).await?;
+    let safe: String = id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    Ok((
+        [(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"pathledger-data-{safe}.json\""),
+        )],
+        Json(data),
+    )
+        .into_response())
+}
+
+/// The body is optional: `{}`, `{"reason": "…"}` or nothing at all.
+async fn api_request_deletion(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let input = if body.iter().all(u8::is_ascii_whitespace) {
+        ReasonInput::default()
+    } else {
+        crate::extract::parse_json::<ReasonInput>(&body)?
+    };
+    let req = privacy::request_deletion(
+        &app,
+        &caller,
+        &EducatorId::from(id),
+        input.reason.as_deref(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(json!(req))).into_response())
+}
+
+async fn api_list(
+    State(app): State<App>,
+    caller: Caller,
+    Path(org): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let reqs = privacy::list(&app, &caller, &OrgId::from(org)).await?;
+    Ok(Json(json!({ "deletion_requests": reqs })))
+}
+
+async fn api_carry_out(
+    State(app): State<App>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let done = privacy::carry_out(&app, &caller, &OrgId::from(org), &id).await?;
+    Ok(Json(json!(done)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeclineInput {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn api_decline(
+    State(app): State<App>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+    ApiJson(input): ApiJson<DeclineInput>,
+) -> Result<Json<Value>, ApiError> {
+    let req = privacy::decline(&app, &caller, &OrgId::from(org), &id, &input.reason).await?;
+    Ok(Json(json!(req)))
+}
+
+/// Whether the educator has a pending deletion request (the dashboard shows it instead of the
+/// form).
+pub(crate) async fn deletion_pending(app: &App, educator: &EducatorId) -> Result<bool, ApiError> {
+    Ok(app
+        .store()
+        .privacy_requests_for_educator(educator)
+        .await
+        .map_err(ApiError::from_store)?
+        .iter()
+        .any(|r| r.state == PrivacyRequestState::Pending))
+}
+
+/// The organization's pending deletion requests as the admin page lists them.
+pub(crate) async fn deletion_rows(
+    app: &App,
+    caller: &Caller,
+    org: &OrgId,
+) -> Result<Vec<DeletionRow>, ApiError> {
+    let mut rows = Vec::new();
+    for r in privacy::list(app, caller, org).await? {
+        if r.state != PrivacyRequestState::Pending {
+            continue;
+        }
+        let name = match app.store().educator(r.educator_id.as_str()).await {
+            Ok(e) => e.display_name,
+            Err(_) => String::new(),
+        };
+        rows.push(DeletionRow {
+            educator: format!("{name} ({})", r.educator_id),
+            id: r.id,
+            requested_ms: r.requested_ms,
+            reason: r.reason,
+        });
+    }
+    Ok(rows)
+}
+
+/// Back to `to` with a notice, or a page explaining the refusal.
+fn outcome(caller: &Caller, to: &str, failure: &str, result: Result<String, ApiError>) -> Response {
+    match result {
+        Ok(msg) => Redirect::to(&format!(
+            "{to}?notice={}",
+            crate::web::urlencode_component(&msg)
+        ))
+        .into_response(),
+        Err(e) => {
+            let body = pages::refusal::refusal_page(failure, &e.detail, e.field.as_deref(), to);
+            let html = layout(
+                failure,
+                Some(&caller.user.display_name),
+                caller.form_token.as_deref(),
+                body,
+            )
+            .into_string();
+            (e.status, axum::response::Html(html)).into_response()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct DeletionForm {
+    educator: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+async fn form_request_deletion(
+    State(app): State<App>,
+    caller: MaybeCaller,
+    Form(input): Form<DeletionForm>,
+) -> Response {
+    let Some(caller) = caller.0 else {
+        return Redirect::to("/login").into_response();
+    };
+    let result = async {
+        privacy::request_deletion(
+            &app,
+            &caller,
+            &EducatorId::from(input.educator),
+            input.reason.as_deref(),
+        )
+        .await?;
+        Ok("Deletion asked for: an admin of your organization will carry it out.".to_owned())
+    }
+    .await;
+    outcome(&caller, "/dashboard", "Deletion not asked for", result)
+}
+
+async fn form_carry_out(
+    State(app): State<App>,
+    caller: MaybeCaller,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(caller) = caller.0 else {
+        return Redirect::to("/login").into_response();
+    };
+    let result = async {
+        let org = caller.org_with_role(&app, &[AccessRole::OrgAdmin]).await?;
+        let done = privacy::carry_out(&app, &caller, &org, &id).await?;
+        Ok(format!(
+            "Carried out: educator {} erased, {} credential(s) revoked first (request {}).",
+            done.request.educator_id,
+            done.revoked.len(),
+            done.request.id
+        ))
+    }
+    .await;
+    outcome(&caller, "/admin", "Deletion not carried out", result)
+}
