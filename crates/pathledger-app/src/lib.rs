@@ -18,9 +18,11 @@ pub mod evidence;
 mod issuance;
 mod keys;
 pub mod me;
+pub mod members;
 mod status_lists;
 mod templates;
 pub mod tenancy;
+pub mod tokens;
 mod verification;
 
 #[cfg(test)]
