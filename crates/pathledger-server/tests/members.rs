@@ -54,13 +54,22 @@ async fn deactivation_cuts_sessions_and_tokens(env: &TestEnv) {
 
     // Signed in three ways before: the seed's token, a browser session, a token of their own.
     let session = sign_in(env, ISSUER).await;
-    let own = as_token(env, &issuer, Method::POST, "/api/v1/me/tokens", &json!({"label": "ci"}))
-        .await;
+    let own = as_token(
+        env,
+        &issuer,
+        Method::POST,
+        "/api/v1/me/tokens",
+        &json!({"label": "ci"}),
+    )
+    .await;
     assert_eq!(own.status, StatusCode::CREATED, "{}", own.text());
     let own = own.json()["secret"].as_str().expect("secret").to_owned();
     assert_eq!(me_status(env, &issuer).await, StatusCode::OK);
     assert_eq!(me_status(env, &own).await, StatusCode::OK);
-    assert_eq!(env.call(session.get("/api/v1/me")).await.status, StatusCode::OK);
+    assert_eq!(
+        env.call(session.get("/api/v1/me")).await.status,
+        StatusCode::OK
+    );
 
     let r = as_token(
         env,
@@ -87,7 +96,11 @@ async fn deactivation_cuts_sessions_and_tokens(env: &TestEnv) {
         .problem(StatusCode::UNAUTHORIZED);
     // The page session is gone too: the dashboard sends them to sign in.
     let page = env.call(session.get("/dashboard")).await;
-    assert_ne!(page.status, StatusCode::OK, "a deactivated session still sees its pages");
+    assert_ne!(
+        page.status,
+        StatusCode::OK,
+        "a deactivated session still sees its pages"
+    );
 
     let list = env
         .call(get_auth(&format!("/api/v1/orgs/{org}/members"), &admin))
@@ -137,7 +150,10 @@ async fn deactivation_cuts_sessions_and_tokens(env: &TestEnv) {
 
     // Who did what, and when.
     let ev = env
-        .call(get_auth(&format!("/api/v1/orgs/{org}/members/events"), &admin))
+        .call(get_auth(
+            &format!("/api/v1/orgs/{org}/members/events"),
+            &admin,
+        ))
         .await
         .json();
     let mine: Vec<&Value> = ev["events"]
@@ -177,7 +193,11 @@ async fn wrong_side_is_refused(env: &TestEnv) {
     for who in [OTHER_ADMIN, ISSUER, HR] {
         let t = env.token(who);
         let calls = [
-            (Method::GET, format!("/api/v1/orgs/{org}/members"), json!(null)),
+            (
+                Method::GET,
+                format!("/api/v1/orgs/{org}/members"),
+                json!(null),
+            ),
             (
                 Method::GET,
                 format!("/api/v1/orgs/{org}/members/events"),
@@ -241,7 +261,10 @@ async fn wrong_side_is_refused(env: &TestEnv) {
     )
     .await
     .problem(StatusCode::NOT_FOUND);
-    assert_eq!(me_status(env, &env.token(OTHER_ADMIN)).await, StatusCode::OK);
+    assert_eq!(
+        me_status(env, &env.token(OTHER_ADMIN)).await,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -338,7 +361,10 @@ async fn roles_change_at_once(env: &TestEnv) {
         ))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    assert_eq!(env.call(get_auth(&members, &hr)).await.status, StatusCode::OK);
+    assert_eq!(
+        env.call(get_auth(&members, &hr)).await.status,
+        StatusCode::OK
+    );
 
     let r = env
         .call(admin.json(Method::PUT, &roles, &json!({"roles": ["verifier"]})))
@@ -483,8 +509,14 @@ async fn own_tokens(env: &TestEnv) {
     // Bad input names the field.
     for (body, field) in [
         (json!({"label": "  "}), "label"),
-        (json!({"label": "x", "expires_in_days": 0}), "expires_in_days"),
-        (json!({"label": "x", "expires_in_days": 100000}), "expires_in_days"),
+        (
+            json!({"label": "x", "expires_in_days": 0}),
+            "expires_in_days",
+        ),
+        (
+            json!({"label": "x", "expires_in_days": 100000}),
+            "expires_in_days",
+        ),
     ] {
         let p = as_token(env, &issuer, Method::POST, "/api/v1/me/tokens", &body)
             .await
@@ -506,7 +538,10 @@ async fn own_tokens(env: &TestEnv) {
     env.call(get_auth("/api/v1/me", &secret))
         .await
         .problem(StatusCode::UNAUTHORIZED);
-    let listed = env.call(get_auth("/api/v1/me/tokens", &issuer)).await.json();
+    let listed = env
+        .call(get_auth("/api/v1/me/tokens", &issuer))
+        .await
+        .json();
     assert!(listed["tokens"]
         .as_array()
         .unwrap()
