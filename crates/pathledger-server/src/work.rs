@@ -650,10 +650,13 @@ async fn admin_page(
             });
         }
     }
-    let endorsers = if is_admin {
-        endorser_rows(&app, &org).await?
+    let (endorsers, members) = if is_admin {
+        (
+            endorser_rows(&app, &org).await?,
+            store.members(&org).await.map_err(ApiError::from_store)?,
+        )
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     let body = pages::admin::admin_page(&AdminPage {
         org: &org,
@@ -665,6 +668,7 @@ async fn admin_page(
         keys,
         form_token: caller.form_token.as_deref(),
         endorsers,
+        members,
     });
     Ok(page("Issuer admin", &caller, body).into_response())
 }

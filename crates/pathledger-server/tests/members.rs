@@ -561,3 +561,83 @@ async fn tokens_are_their_owners_alone_on_postgres() {
     };
     own_tokens(&env).await;
 }
+
+/// The admin page's Members section: listed to org admins only, every form carries the form
+/// token, the forms change roles and deactivate, and another organization's admin posting the
+/// same form for our member reaches nobody.
+#[tokio::test]
+async fn the_admin_page_manages_members() {
+    let env = sqlite_env().await;
+    let issuer_id = uid(&env, ISSUER).await;
+    let hr_id = uid(&env, HR).await;
+    let admin = sign_in(&env, ADMIN).await;
+    let page = env.call(admin.get("/admin")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("id=\"members\"") && html.contains(&issuer_id));
+    let forms = html.matches("action=\"/admin/members/").count();
+    assert!(forms > 0);
+    let with_token = html
+        .split("action=\"/admin/members/")
+        .skip(1)
+        .filter(|f| f.split("</form>").next().unwrap().contains(&admin.token))
+        .count();
+    assert_eq!(forms, with_token, "a members form without the form token");
+
+    // A non-admin's admin page has no Members section.
+    let issuer = sign_in(&env, ISSUER).await;
+    let theirs = env.call(issuer.get("/admin")).await.text();
+    assert!(!theirs.contains("id=\"members\""));
+
+    // Another organization's admin posting our member's form: refused, nothing changes.
+    let other = sign_in(&env, OTHER_ADMIN).await;
+    let r = env
+        .call(other.form(&format!("/admin/members/{hr_id}/deactivate"), ""))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    assert_eq!(me_status(&env, &env.token(HR)).await, StatusCode::OK);
+
+    // Our admin: roles, then deactivation; the member's token stops at once.
+    let r = env
+        .call(admin.form(
+            &format!("/admin/members/{hr_id}/roles"),
+            "verifier=on&assessor=on",
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let m = env
+        .app
+        .store()
+        .member(
+            &OrgId::from(env.seed.org_id.clone()),
+            &UserId::from(hr_id.clone()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(m.roles, [AccessRole::Assessor, AccessRole::Verifier]);
+    let r = env
+        .call(admin.form(&format!("/admin/members/{issuer_id}/deactivate"), ""))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(
+        me_status(&env, &env.token(ISSUER)).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        env.call(issuer.get("/api/v1/me")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // Without the form token: refused.
+    let r = env
+        .call(
+            axum::http::Request::builder()
+                .method(Method::POST)
+                .uri(format!("/admin/members/{issuer_id}/reactivate"))
+                .header("cookie", &admin.cookie)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(""))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}

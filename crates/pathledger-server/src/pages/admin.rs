@@ -1,9 +1,9 @@
 //! The issuer admin page: definitions, bulk issuance, recent credentials and their status,
-//! signing keys, endorser grants.
+//! signing keys, endorser grants, members (`members.rs`).
 
 use maud::{html, Markup};
 use pathledger_core::Definitions;
-use pathledger_store::CredentialRecord;
+use pathledger_store::{CredentialRecord, Member};
 
 use super::format::{achievement_name, key_state, kind};
 
@@ -38,6 +38,8 @@ pub struct AdminPage<'a> {
     pub form_token: Option<&'a str>,
     /// Active endorser grants (listed to org admins only).
     pub endorsers: Vec<EndorserRow>,
+    /// The organization's members (listed to org admins only).
+    pub members: Vec<Member>,
 }
 
 pub fn admin_page(p: &AdminPage<'_>) -> Markup {
@@ -169,6 +171,7 @@ pub fn admin_page(p: &AdminPage<'_>) -> Markup {
                 button type="submit" { "Rotate the signing key" }
             }
             (endorsers(p))
+            (super::members::members_section(&p.members, p.form_token))
         }
     }
 }
