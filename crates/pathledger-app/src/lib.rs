@@ -19,10 +19,12 @@ mod issuance;
 mod keys;
 pub mod mail;
 pub mod me;
+pub mod members;
 pub mod privacy;
 mod status_lists;
 mod templates;
 pub mod tenancy;
+pub mod tokens;
 mod verification;
 
 #[cfg(test)]

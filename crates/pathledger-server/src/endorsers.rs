@@ -74,8 +74,13 @@ async fn api_revoke(
     Ok(Json(grant_json(&g)))
 }
 
-/// Back to the admin page with a notice, or a page explaining the refusal.
-fn outcome(caller: &Caller, failure: &str, result: Result<String, ApiError>) -> Response {
+/// Back to the admin page with a notice, or a page explaining the refusal (the admin page's
+/// other forms answer the same way).
+pub(crate) fn outcome(
+    caller: &Caller,
+    failure: &str,
+    result: Result<String, ApiError>,
+) -> Response {
     match result {
         Ok(msg) => Redirect::to(&format!(
             "/admin?notice={}",

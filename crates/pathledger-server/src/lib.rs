@@ -15,12 +15,14 @@ pub mod endorsers;
 pub mod error;
 pub mod extract;
 pub mod headers;
+pub mod members;
 pub mod openapi;
 pub mod pages;
 pub mod privacy;
 pub mod stream;
 pub mod tenancy;
 pub mod throttle;
+pub mod tokens;
 pub mod web;
 pub mod work;
 
@@ -68,6 +70,8 @@ pub fn router_with(app: App, config: WebConfig) -> Router {
             .merge(account::routes())
             .merge(endorsers::routes())
             .merge(privacy::routes())
+            .merge(members::routes())
+            .merge(tokens::routes())
             .fallback(|| async { ApiError::not_found("No such page or endpoint.") })
             // Inside `harden`, so the body limit bounds what the CSRF layer reads of a form.
             .layer(axum::middleware::from_fn_with_state(guard, csrf::guard))

@@ -89,6 +89,21 @@ pub fn document() -> Value {
     if let Some(paths) = doc["paths"].as_object_mut() {
         paths.extend(privacy_paths());
     }
+    // Members and one's own tokens (a second literal: one is at serde_json's macro depth).
+    let more = json!({
+            "/api/v1/orgs/{org}/members": {"get": op("The organization's members [{user, email, display_name, roles, active}] (org admins of that organization)", "members", true)},
+            "/api/v1/orgs/{org}/members/events": {"get": op("Every grant, revoke, deactivation and reactivation in the organization [{id, org, user, action, roles, by, at_ms}] (org admins of that organization)", "members", true)},
+            "/api/v1/orgs/{org}/members/{user}/roles": {"put": op("Set a member's access roles exactly {roles: [org_admin|issuer|assessor|verifier|educator]}; at once, recorded; 409 removing one's own org_admin (org admins of that organization)", "members", true)},
+            "/api/v1/orgs/{org}/members/{user}/deactivate": {"post": op("Deactivate a member in this organization: their roles here are removed; when nothing else ties them to the deployment their sessions and API tokens stop working at once (account_deactivated: true). 409 for oneself (org admins of that organization)", "members", true)},
+            "/api/v1/orgs/{org}/members/{user}/reactivate": {"post": op("Reactivate a member deactivated here: their roles are restored; 409 when the operator deactivated the account (org admins of that organization)", "members", true)},
+            "/api/v1/me/tokens": {
+                "get": op("The caller's own API tokens [{id, label, created_ms, expires_ms, revoked_ms, revoked}]: never the secret", "account", true),
+                "post": op("Create an API token {label, expires_in_days?}: 201 {id, label, expires_ms, secret}; the secret is shown this once and stored hashed", "account", true)},
+            "/api/v1/me/tokens/{id}": {"delete": op("Revoke one of the caller's own tokens; another user's token is 404", "account", true)}
+    });
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), more) {
+        paths.extend(more);
+    }
     doc
 }
 

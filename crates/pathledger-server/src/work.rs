@@ -650,13 +650,14 @@ async fn admin_page(
             });
         }
     }
-    let (endorsers, deletion_requests) = if is_admin {
+    let (endorsers, deletion_requests, members) = if is_admin {
         (
             endorser_rows(&app, &org).await?,
             crate::privacy::deletion_rows(&app, &caller, &org).await?,
+            store.members(&org).await.map_err(ApiError::from_store)?,
         )
     } else {
-        (Vec::new(), Vec::new())
+        (Vec::new(), Vec::new(), Vec::new())
     };
     let body = pages::admin::admin_page(&AdminPage {
         org: &org,
@@ -669,6 +670,7 @@ async fn admin_page(
         form_token: caller.form_token.as_deref(),
         endorsers,
         deletion_requests,
+        members,
     });
     Ok(page("Issuer admin", &caller, body).into_response())
 }

@@ -18,6 +18,7 @@ mod facts;
 mod issuance;
 mod issuers;
 mod log;
+mod members;
 mod model;
 mod open;
 mod orgs;

@@ -240,6 +240,65 @@ pub struct NewApiToken {
     pub secret: String,
 }
 
+/// An API token as listed to its owner: never the secret or its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiTokenInfo {
+    /// Token id.
+    pub id: String,
+    /// The owner's label.
+    pub label: String,
+    /// Creation time, ms since epoch.
+    pub created_ms: i64,
+    /// Expiry, if any.
+    pub expires_ms: Option<i64>,
+    /// Revocation time, if revoked.
+    pub revoked_ms: Option<i64>,
+}
+
+/// A member of an organization as its admins see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    /// The user.
+    pub user_id: UserId,
+    /// Sign-in email.
+    pub email: String,
+    /// Display name.
+    pub display_name: String,
+    /// Access roles held directly in the organization (those kept aside while deactivated).
+    pub roles: Vec<AccessRole>,
+    /// False when deactivated in this organization or deployment-wide.
+    pub active: bool,
+}
+
+/// One change of a user's access: who did it, when, which roles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembershipEvent {
+    /// Identifier.
+    pub id: String,
+    /// The organization; `None` for a deployment-wide (operator) change.
+    pub org_id: Option<OrgId>,
+    /// Whose access changed.
+    pub user_id: UserId,
+    /// `grant`, `revoke`, `deactivate` or `reactivate`.
+    pub action: String,
+    /// The roles concerned.
+    pub roles: Vec<AccessRole>,
+    /// Who did it; `None` is the operator (command line) or the demo seed.
+    pub by: Option<UserId>,
+    /// When, ms since epoch.
+    pub at_ms: i64,
+}
+
+/// What a member's deactivation in one organization did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deactivation {
+    /// The member afterwards.
+    pub member: Member,
+    /// Whether the account was deactivated too (nothing else tied it to the deployment): its
+    /// sessions were ended and its API tokens revoked.
+    pub account_deactivated: bool,
+}
+
 /// An issuing body of an organization.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Issuer {

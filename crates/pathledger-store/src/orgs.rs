@@ -2,6 +2,7 @@
 
 use crate::crypto::{new_id, now_ms};
 use crate::error::StoreError;
+use crate::members::record_event;
 use crate::model::{AccessRole, Membership, Organization, User};
 use crate::model::{OrgId, UserId};
 use crate::rows::{row_to_membership, row_to_org, row_to_user};
@@ -71,7 +72,9 @@ impl Store {
             .collect()
     }
 
-    /// Grants a role in an organization (granting twice is a no-op).
+    /// Grants a role in an organization (granting twice is a no-op), recorded as the operator's
+    /// (`by` none): the command line and the demo seed. Org admins go through
+    /// [`Store::set_member_roles`].
     pub async fn grant_role(
         &self,
         user_id: &UserId,
@@ -93,11 +96,15 @@ impl Store {
         {
             return Err(StoreError::not_found("organization", org_id));
         }
-        tx.execute(
+        let now = now_ms();
+        let n = tx.execute(
             "INSERT INTO memberships (user_id, org_id, role, created_ms) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            args![user_id, org_id, role.as_str(), now_ms()],
+            args![user_id, org_id, role.as_str(), now],
         )
         .await?;
+        if n > 0 {
+            record_event(&mut tx, Some(org_id), user_id, "grant", &[role], None, now).await?;
+        }
         tx.commit().await
     }
 
@@ -109,11 +116,24 @@ impl Store {
         role: AccessRole,
     ) -> Result<(), StoreError> {
         let mut tx = self.db().begin().await?;
-        tx.execute(
-            "DELETE FROM memberships WHERE user_id = $1 AND org_id = $2 AND role = $3",
-            args![user_id, org_id, role.as_str()],
-        )
-        .await?;
+        let n = tx
+            .execute(
+                "DELETE FROM memberships WHERE user_id = $1 AND org_id = $2 AND role = $3",
+                args![user_id, org_id, role.as_str()],
+            )
+            .await?;
+        if n > 0 {
+            record_event(
+                &mut tx,
+                Some(org_id),
+                user_id,
+                "revoke",
+                &[role],
+                None,
+                now_ms(),
+            )
+            .await?;
+        }
         tx.commit().await
     }
 

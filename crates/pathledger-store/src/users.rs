@@ -2,7 +2,7 @@
 
 use crate::crypto::{new_id, now_ms, random_bytes, sha256};
 use crate::error::{dup, StoreError};
-use crate::model::{EducatorLink, NewApiToken, User};
+use crate::model::{ApiTokenInfo, EducatorLink, NewApiToken, User, UserId};
 use crate::rows::row_to_user;
 use crate::sql::args;
 use crate::store::Store;
@@ -171,7 +171,7 @@ impl Store {
         let r = self
             .db()
             .fetch_optional(
-                "SELECT u.id, u.email, u.display_name, u.created_ms FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_ms IS NULL AND (t.expires_ms IS NULL OR t.expires_ms > $2)",
+                "SELECT u.id, u.email, u.display_name, u.created_ms FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_ms IS NULL AND u.deactivated_ms IS NULL AND (t.expires_ms IS NULL OR t.expires_ms > $2)",
                 args![sha256(secret.as_bytes()).to_vec(), now_ms()],
             )
             .await?;
@@ -192,6 +192,47 @@ impl Store {
             return Err(StoreError::not_found("api token", token_id));
         }
         tx.commit().await
+    }
+
+    /// The user's API tokens, newest first: ids, labels and times, never a secret or its hash.
+    pub async fn api_tokens_of_user(
+        &self,
+        user_id: &UserId,
+    ) -> Result<Vec<ApiTokenInfo>, StoreError> {
+        self.db()
+            .fetch_all(
+                "SELECT id, label, created_ms, expires_ms, revoked_ms FROM api_tokens WHERE user_id = $1 ORDER BY created_ms DESC, id",
+                args![user_id],
+            )
+            .await?
+            .iter()
+            .map(row_to_token_info)
+            .collect()
+    }
+
+    /// Revokes one of the user's own tokens (revoking a revoked one again changes nothing).
+    /// Another user's token is "not found", exactly as a token that does not exist.
+    pub async fn revoke_own_api_token(
+        &self,
+        user_id: &UserId,
+        token_id: &str,
+    ) -> Result<ApiTokenInfo, StoreError> {
+        let mut tx = self.db().begin().await?;
+        tx.execute(
+            "UPDATE api_tokens SET revoked_ms = $1 WHERE id = $2 AND user_id = $3 AND revoked_ms IS NULL",
+            args![now_ms(), token_id, user_id],
+        )
+        .await?;
+        let r = tx
+            .fetch_optional(
+                "SELECT id, label, created_ms, expires_ms, revoked_ms FROM api_tokens WHERE id = $1 AND user_id = $2",
+                args![token_id, user_id],
+            )
+            .await?
+            .ok_or_else(|| StoreError::not_found("api token", token_id))?;
+        let info = row_to_token_info(&r)?;
+        tx.commit().await?;
+        Ok(info)
     }
 
     /// Starts a browser session; returns the cookie value (stored hashed).
@@ -220,7 +261,7 @@ impl Store {
         let r = self
             .db()
             .fetch_optional(
-                "SELECT u.id, u.email, u.display_name, u.created_ms FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_ms > $2",
+                "SELECT u.id, u.email, u.display_name, u.created_ms FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_ms > $2 AND u.deactivated_ms IS NULL",
                 args![sha256(secret.as_bytes()).to_vec(), now_ms()],
             )
             .await?;
@@ -238,6 +279,16 @@ impl Store {
         .await?;
         tx.commit().await
     }
+}
+
+fn row_to_token_info(r: &crate::sql::Row) -> Result<ApiTokenInfo, StoreError> {
+    Ok(ApiTokenInfo {
+        id: r.text("id")?,
+        label: r.text("label")?,
+        created_ms: r.i64("created_ms")?,
+        expires_ms: r.opt_i64("expires_ms")?,
+        revoked_ms: r.opt_i64("revoked_ms")?,
+    })
 }
 
 /// Inserts one user-educator link inside `tx`, naming what clashes.

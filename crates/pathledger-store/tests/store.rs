@@ -1455,3 +1455,175 @@ both!(organizations_keep_their_own_records, |h| {
         1
     );
 });
+
+// Members: role changes and deactivation are recorded with who did them; deactivating a member
+// whose last organization it is closes the account (its sessions and tokens refused at once),
+// while a member of another organization keeps their access there; own-token listing never
+// carries a secret and another user's token is "not found".
+both!(members_tokens_and_deactivation, |h| {
+    let s = &h.store;
+    let f = fixture(s).await;
+    let other = s
+        .create_organization("Hillcrest", "program", None)
+        .await
+        .unwrap();
+    let admin = s
+        .create_user("admin@example.org", "Dana", None)
+        .await
+        .unwrap();
+    let pat = s.create_user("pat@example.org", "Pat", None).await.unwrap();
+    let lee = s.create_user("lee@example.org", "Lee", None).await.unwrap();
+    s.grant_role(&admin.id, &f.org.id, AccessRole::OrgAdmin)
+        .await
+        .unwrap();
+    s.grant_role(&pat.id, &f.org.id, AccessRole::Issuer)
+        .await
+        .unwrap();
+    s.grant_role(&lee.id, &f.org.id, AccessRole::Verifier)
+        .await
+        .unwrap();
+    s.grant_role(&lee.id, &other.id, AccessRole::Verifier)
+        .await
+        .unwrap();
+
+    // Tokens: listed by owner without secrets; revoking someone else's is not found.
+    let t = s
+        .create_api_token(pat.id.as_str(), "ci", None)
+        .await
+        .unwrap();
+    let listed = s.api_tokens_of_user(&pat.id).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].id.as_str(), listed[0].label.as_str()),
+        (t.id.as_str(), "ci")
+    );
+    assert!(!format!("{listed:?}").contains(&t.secret));
+    assert!(s.api_tokens_of_user(&lee.id).await.unwrap().is_empty());
+    assert!(matches!(
+        s.revoke_own_api_token(&lee.id, &t.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(s.authenticate_token(&t.secret).await.unwrap().is_some());
+    let lee_token = s
+        .create_api_token(lee.id.as_str(), "x", None)
+        .await
+        .unwrap();
+    let gone = s
+        .create_api_token(pat.id.as_str(), "gone", None)
+        .await
+        .unwrap();
+    let r = s.revoke_own_api_token(&pat.id, &gone.id).await.unwrap();
+    assert!(r.revoked_ms.is_some());
+    assert!(s.authenticate_token(&gone.secret).await.unwrap().is_none());
+
+    // Roles set exactly, each change recorded.
+    let m = s
+        .set_member_roles(
+            &f.org.id,
+            &pat.id,
+            &[AccessRole::Issuer, AccessRole::Assessor],
+            Some(&admin.id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(m.roles, [AccessRole::Assessor, AccessRole::Issuer]);
+    assert!(matches!(
+        s.set_member_roles(&f.org.id, &pat.id, &[], Some(&admin.id))
+            .await,
+        Err(StoreError::InvalidInput { .. })
+    ));
+    assert!(matches!(
+        s.set_member_roles(&other.id, &pat.id, &[AccessRole::Issuer], Some(&admin.id))
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+
+    // Pat's only organization deactivates them: the account closes at once.
+    let session = s.create_session(pat.id.as_str(), 60_000).await.unwrap();
+    assert!(s.session_user(&session).await.unwrap().is_some());
+    let d = s
+        .deactivate_member(&f.org.id, &pat.id, Some(&admin.id))
+        .await
+        .unwrap();
+    assert!(d.account_deactivated && !d.member.active);
+    assert!(s.session_user(&session).await.unwrap().is_none());
+    assert!(s.authenticate_token(&t.secret).await.unwrap().is_none());
+    assert!(!s
+        .has_role(&pat.id, &f.org.id, AccessRole::Issuer)
+        .await
+        .unwrap());
+    assert!(matches!(
+        s.deactivate_member(&f.org.id, &pat.id, Some(&admin.id))
+            .await,
+        Err(StoreError::Conflict { .. })
+    ));
+    let back = s
+        .reactivate_member(&f.org.id, &pat.id, Some(&admin.id))
+        .await
+        .unwrap();
+    assert!(back.active);
+    assert_eq!(back.roles, [AccessRole::Assessor, AccessRole::Issuer]);
+    assert!(!s.user_deactivated(&pat.id).await.unwrap());
+
+    // Lee belongs to another organization too: deactivation here leaves the account open.
+    let d = s
+        .deactivate_member(&f.org.id, &lee.id, Some(&admin.id))
+        .await
+        .unwrap();
+    assert!(!d.account_deactivated);
+    assert!(s
+        .authenticate_token(&lee_token.secret)
+        .await
+        .unwrap()
+        .is_some());
+    assert!(s
+        .has_role(&lee.id, &other.id, AccessRole::Verifier)
+        .await
+        .unwrap());
+    let members = s.members(&f.org.id).await.unwrap();
+    let lee_m = members.iter().find(|m| m.user_id == lee.id).unwrap();
+    assert!(!lee_m.active);
+    assert_eq!(lee_m.roles, [AccessRole::Verifier]);
+
+    // The operator closes Lee's account everywhere; an org admin cannot reopen it.
+    s.deactivate_user(&lee.id, None).await.unwrap();
+    assert!(s
+        .authenticate_token(&lee_token.secret)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(matches!(
+        s.reactivate_member(&f.org.id, &lee.id, Some(&admin.id))
+            .await,
+        Err(StoreError::Conflict { .. })
+    ));
+    s.reactivate_user(&lee.id, None).await.unwrap();
+    assert!(!s.user_deactivated(&lee.id).await.unwrap());
+
+    // Every change, who and when (the seed's grants are the operator's: by none).
+    let ev = s.membership_events(&f.org.id).await.unwrap();
+    let by_admin: Vec<(&str, &str)> = ev
+        .iter()
+        .filter(|e| e.by.as_ref() == Some(&admin.id))
+        .map(|e| (e.user_id.as_str(), e.action.as_str()))
+        .collect();
+    let (p, l) = (pat.id.as_str(), lee.id.as_str());
+    assert_eq!(
+        by_admin,
+        [
+            (p, "grant"),
+            (p, "deactivate"),
+            (p, "reactivate"),
+            (l, "deactivate")
+        ]
+    );
+    assert!(ev
+        .iter()
+        .any(|e| e.user_id == pat.id && e.action == "grant" && e.by.is_none()));
+    assert!(s
+        .membership_events(&other.id)
+        .await
+        .unwrap()
+        .iter()
+        .all(|e| e.action == "grant"));
+});

@@ -105,6 +105,17 @@ enum Command {
         #[command(subcommand)]
         action: EndorserAction,
     },
+    /// Members of an organization; deactivating an account deployment-wide (the operator's; org
+    /// admins deactivate members of their own organization on the admin page and the API).
+    Members {
+        #[command(subcommand)]
+        action: MembersAction,
+    },
+    /// API tokens for machines, for the operator (users manage their own at /api/v1/me/tokens).
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
     /// Import definitions (our JSON bundle, or a CASE 1.0 CFPackage framework).
     Import {
         file: PathBuf,
@@ -235,6 +246,40 @@ enum EndorserAction {
         #[arg(long)]
         org: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum MembersAction {
+    /// List an organization's members: id, email, name, roles, active or not.
+    List {
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Deactivate an account everywhere: its sessions end and its API tokens are revoked now.
+    Deactivate { email: String },
+    /// Reopen an account (roles an organization's admin removed stay theirs to restore).
+    Reactivate { email: String },
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Create a token for a user; the secret is printed once and stored hashed.
+    Create {
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        label: String,
+        /// Days until it expires (none: it does not).
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
+    /// List a user's tokens (never their secrets).
+    List {
+        #[arg(long)]
+        user: String,
+    },
+    /// Revoke a token by its id.
+    Revoke { id: String },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -491,6 +536,90 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                             .unwrap_or_default();
                         println!("{} {} {} {}", g.id, g.user_id, email, g.role_id);
                     }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Members { action } => {
+            let app = g.app(None).await?;
+            let store = app.store();
+            match action {
+                MembersAction::List { org } => {
+                    let org = default_org(&app, org).await?.into();
+                    for m in store.members(&org).await? {
+                        let roles: Vec<&str> = m.roles.iter().map(|r| r.as_str()).collect();
+                        println!(
+                            "{}\t{}\t{}\t{}\t{}",
+                            m.user_id,
+                            m.email,
+                            m.display_name,
+                            roles.join(","),
+                            if m.active { "active" } else { "deactivated" }
+                        );
+                    }
+                }
+                MembersAction::Deactivate { email } => {
+                    let user = store.user_by_email(&email).await?;
+                    store.deactivate_user(&user.id, None).await?;
+                    println!(
+                        "deactivated {} ({}): sessions ended, API tokens revoked",
+                        user.email, user.id
+                    );
+                }
+                MembersAction::Reactivate { email } => {
+                    let user = store.user_by_email(&email).await?;
+                    store.reactivate_user(&user.id, None).await?;
+                    println!("reactivated {} ({})", user.email, user.id);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token { action } => {
+            let app = g.app(None).await?;
+            let store = app.store();
+            match action {
+                TokenAction::Create {
+                    user,
+                    label,
+                    expires_in_days,
+                } => {
+                    let user = store.user_by_email(&user).await?;
+                    let expires_ms = expires_in_days.map(|d| {
+                        let now = std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map(|t| i64::try_from(t.as_millis()).unwrap_or(i64::MAX))
+                            .unwrap_or(0);
+                        now.saturating_add(i64::from(d).saturating_mul(86_400_000))
+                    });
+                    let t = store
+                        .create_api_token(user.id.as_str(), &label, expires_ms)
+                        .await?;
+                    eprintln!(
+                        "token {} for {} (shown once, stored hashed):",
+                        t.id, user.email
+                    );
+                    println!("{}", t.secret);
+                }
+                TokenAction::List { user } => {
+                    let user = store.user_by_email(&user).await?;
+                    for t in store.api_tokens_of_user(&user.id).await? {
+                        println!(
+                            "{}\t{}\tcreated {}\texpires {}\t{}",
+                            t.id,
+                            t.label,
+                            t.created_ms,
+                            t.expires_ms.map_or("never".to_owned(), |e| e.to_string()),
+                            if t.revoked_ms.is_some() {
+                                "revoked"
+                            } else {
+                                "active"
+                            }
+                        );
+                    }
+                }
+                TokenAction::Revoke { id } => {
+                    store.revoke_api_token(&id).await?;
+                    println!("revoked {id}");
                 }
             }
             Ok(ExitCode::SUCCESS)

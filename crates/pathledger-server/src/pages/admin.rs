@@ -1,9 +1,9 @@
 //! The issuer admin page: definitions, bulk issuance, recent credentials and their status,
-//! signing keys, endorser grants.
+//! signing keys, endorser grants, members (`members.rs`).
 
 use maud::{html, Markup};
 use pathledger_core::Definitions;
-use pathledger_store::CredentialRecord;
+use pathledger_store::{CredentialRecord, Member};
 
 use super::format::{achievement_name, key_state, kind};
 
@@ -40,6 +40,8 @@ pub struct AdminPage<'a> {
     pub endorsers: Vec<EndorserRow>,
     /// Pending deletion requests (org admins only).
     pub deletion_requests: Vec<super::privacy::DeletionRow>,
+    /// The organization's members (listed to org admins only).
+    pub members: Vec<Member>,
 }
 
 pub fn admin_page(p: &AdminPage<'_>) -> Markup {
@@ -172,6 +174,7 @@ pub fn admin_page(p: &AdminPage<'_>) -> Markup {
             }
             (endorsers(p))
             (super::privacy::deletion_requests(&p.deletion_requests, p.form_token))
+            (super::members::members_section(&p.members, p.form_token))
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod format;
 pub mod home;
 pub mod log;
 pub mod login;
+pub mod members;
 pub mod pathways;
 pub mod privacy;
 pub mod refusal;
