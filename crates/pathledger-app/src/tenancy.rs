@@ -32,13 +32,7 @@ pub async fn link_own_record(
                 actor.user.email
             ))
         })?;
-    let link = store
-        .link_educator(&actor.user.id, &educator.id)
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict { message } => AppError::Conflict(message),
-            other => other.into(),
-        })?;
+    let link = store.link_educator(&actor.user.id, &educator.id).await?;
     tracing::info!(user = %actor.user.id, educator = %educator.id, org = %org, "linked an educator record");
     // What this record's organization recognizes from the person's other records may now be
     // earned.

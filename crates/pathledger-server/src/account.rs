@@ -14,7 +14,6 @@ use crate::app::App;
 use crate::auth::{Caller, MaybeCaller};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::pages::{self, layout};
 
 /// Routes of this module.
 pub fn routes() -> Router<App> {
@@ -62,19 +61,11 @@ async fn community_form(
     };
     match me::set_community_visibility(&app, &caller, &f.educator, &f.visibility).await {
         Ok(_) => Redirect::to("/dashboard").into_response(),
-        Err(e) => {
-            let e = ApiError::from(e);
-            let title = "Community visibility not changed";
-            let body =
-                pages::refusal::refusal_page(title, &e.detail, e.field.as_deref(), "/dashboard");
-            let html = layout(
-                title,
-                Some(&caller.user.display_name),
-                caller.form_token.as_deref(),
-                body,
-            )
-            .into_string();
-            (e.status, axum::response::Html(html)).into_response()
-        }
+        Err(e) => crate::work::error_page(
+            &caller,
+            "Community visibility not changed",
+            &ApiError::from(e),
+            "/dashboard",
+        ),
     }
 }

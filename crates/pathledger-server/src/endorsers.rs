@@ -15,7 +15,7 @@ use crate::app::App;
 use crate::auth::{Caller, MaybeCaller};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::pages::{self, layout};
+use crate::work::form_outcome;
 
 /// Routes of this module.
 pub fn routes() -> Router<App> {
@@ -74,34 +74,6 @@ async fn api_revoke(
     Ok(Json(grant_json(&g)))
 }
 
-/// Back to the admin page with a notice, or a page explaining the refusal (the admin page's
-/// other forms answer the same way).
-pub(crate) fn outcome(
-    caller: &Caller,
-    failure: &str,
-    result: Result<String, ApiError>,
-) -> Response {
-    match result {
-        Ok(msg) => Redirect::to(&format!(
-            "/admin?notice={}",
-            crate::web::urlencode_component(&msg)
-        ))
-        .into_response(),
-        Err(e) => {
-            let body =
-                pages::refusal::refusal_page(failure, &e.detail, e.field.as_deref(), "/admin");
-            let html = layout(
-                failure,
-                Some(&caller.user.display_name),
-                caller.form_token.as_deref(),
-                body,
-            )
-            .into_string();
-            (e.status, axum::response::Html(html)).into_response()
-        }
-    }
-}
-
 async fn admin_grant(
     State(app): State<App>,
     caller: MaybeCaller,
@@ -119,7 +91,7 @@ async fn admin_grant(
         ))
     }
     .await;
-    outcome(&caller, "Endorser role not granted", result)
+    form_outcome(&caller, "/admin", "Endorser role not granted", result)
 }
 
 async fn admin_revoke(
@@ -139,5 +111,5 @@ async fn admin_revoke(
         ))
     }
     .await;
-    outcome(&caller, "Endorser role not revoked", result)
+    form_outcome(&caller, "/admin", "Endorser role not revoked", result)
 }

@@ -13,9 +13,9 @@ use serde_json::{json, Value};
 
 use crate::app::App;
 use crate::auth::{Caller, MaybeCaller};
-use crate::endorsers::outcome;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::work::form_outcome;
 
 /// Routes of this module.
 pub fn routes() -> Router<App> {
@@ -153,7 +153,7 @@ async fn admin_roles(
         ))
     }
     .await;
-    outcome(&caller, "Roles not changed", result)
+    form_outcome(&caller, "/admin", "Roles not changed", result)
 }
 
 /// The deactivate/reactivate forms carry only the form token.
@@ -185,7 +185,7 @@ async fn admin_deactivate(
         })
     }
     .await;
-    outcome(&caller, "Member not deactivated", result)
+    form_outcome(&caller, "/admin", "Member not deactivated", result)
 }
 
 async fn admin_reactivate(
@@ -203,5 +203,5 @@ async fn admin_reactivate(
         Ok(format!("Reactivated {}.", m.email))
     }
     .await;
-    outcome(&caller, "Member not reactivated", result)
+    form_outcome(&caller, "/admin", "Member not reactivated", result)
 }

@@ -17,7 +17,6 @@ use crate::auth::{Caller, MaybeCaller};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::pages::privacy::DeletionRow;
-use crate::pages::{self, layout};
 
 /// Routes of this module.
 pub fn routes() -> Router<App> {
@@ -164,28 +163,6 @@ pub(crate) async fn deletion_rows(
     Ok(rows)
 }
 
-/// Back to `to` with a notice, or a page explaining the refusal.
-fn outcome(caller: &Caller, to: &str, failure: &str, result: Result<String, ApiError>) -> Response {
-    match result {
-        Ok(msg) => Redirect::to(&format!(
-            "{to}?notice={}",
-            crate::web::urlencode_component(&msg)
-        ))
-        .into_response(),
-        Err(e) => {
-            let body = pages::refusal::refusal_page(failure, &e.detail, e.field.as_deref(), to);
-            let html = layout(
-                failure,
-                Some(&caller.user.display_name),
-                caller.form_token.as_deref(),
-                body,
-            )
-            .into_string();
-            (e.status, axum::response::Html(html)).into_response()
-        }
-    }
-}
-
 #[derive(Deserialize)]
 struct DeletionForm {
     educator: String,
@@ -212,7 +189,7 @@ async fn form_request_deletion(
         Ok("Deletion asked for: an admin of your organization will carry it out.".to_owned())
     }
     .await;
-    outcome(&caller, "/dashboard", "Deletion not asked for", result)
+    crate::work::form_outcome(&caller, "/dashboard", "Deletion not asked for", result)
 }
 
 async fn form_carry_out(
@@ -234,5 +211,5 @@ async fn form_carry_out(
         ))
     }
     .await;
-    outcome(&caller, "/admin", "Deletion not carried out", result)
+    crate::work::form_outcome(&caller, "/admin", "Deletion not carried out", result)
 }

@@ -138,7 +138,7 @@ fn page(title: &str, caller: &Caller, body: Markup) -> Html<String> {
 }
 
 /// A page that explains a refusal in words, with the problem's status code.
-fn error_page(caller: &Caller, title: &str, e: &ApiError, back: &str) -> Response {
+pub(crate) fn error_page(caller: &Caller, title: &str, e: &ApiError, back: &str) -> Response {
     let body = pages::refusal::refusal_page(title, &e.detail, e.field.as_deref(), back);
     (e.status, page(title, caller, body)).into_response()
 }
@@ -690,15 +690,21 @@ async fn endorser_rows(app: &App, org: &OrgId) -> Result<Vec<EndorserRow>, ApiEr
     Ok(rows)
 }
 
-/// Back to the admin page with a notice, or a page explaining the refusal.
-fn admin_outcome(caller: &Caller, failure: &str, result: Result<String, ApiError>) -> Response {
+/// The answer to a form post: back to `back` with a notice, or a page explaining the refusal
+/// (with a link back there). Every page form that redirects on success answers through here.
+pub(crate) fn form_outcome(
+    caller: &Caller,
+    back: &str,
+    failure: &str,
+    result: Result<String, ApiError>,
+) -> Response {
     match result {
         Ok(msg) => Redirect::to(&format!(
-            "/admin?notice={}",
+            "{back}?notice={}",
             crate::web::urlencode_component(&msg)
         ))
         .into_response(),
-        Err(e) => error_page(caller, failure, &e, "/admin"),
+        Err(e) => error_page(caller, failure, &e, back),
     }
 }
 
@@ -748,7 +754,7 @@ async fn admin_status(
         ))
     }
     .await;
-    admin_outcome(&caller, "Status not changed", result)
+    form_outcome(&caller, "/admin", "Status not changed", result)
 }
 
 async fn admin_rotate_key(State(app): State<App>, caller: MaybeCaller) -> Response {
@@ -766,7 +772,7 @@ async fn admin_rotate_key(State(app): State<App>, caller: MaybeCaller) -> Respon
         ))
     }
     .await;
-    admin_outcome(&caller, "Key not rotated", result)
+    form_outcome(&caller, "/admin", "Key not rotated", result)
 }
 
 /// A multipart form's fields as (name, text).
@@ -802,7 +808,7 @@ async fn admin_definitions(State(app): State<App>, caller: MaybeCaller, mp: Mult
         ))
     }
     .await;
-    admin_outcome(&caller, "Definitions not saved", result)
+    form_outcome(&caller, "/admin", "Definitions not saved", result)
 }
 
 async fn admin_bulk_start(State(app): State<App>, caller: MaybeCaller, mp: Multipart) -> Response {
