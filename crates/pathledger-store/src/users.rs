@@ -4,7 +4,7 @@ use crate::crypto::{new_id, now_ms, random_bytes, sha256};
 use crate::error::{dup, StoreError};
 use crate::model::{ApiTokenInfo, EducatorLink, NewApiToken, User, UserId};
 use crate::rows::row_to_user;
-use crate::sql::args;
+use crate::sql::{args, Row};
 use crate::store::Store;
 use crate::validate::{check_text, normalize_email};
 
@@ -100,14 +100,11 @@ impl Store {
         }
     }
 
-    async fn with_links(&self, user: Option<User>) -> Result<Option<User>, StoreError> {
-        match user {
-            Some(mut u) => {
-                u.educators = self.educator_links(u.id.as_str()).await?;
-                Ok(Some(u))
-            }
-            None => Ok(None),
-        }
+    /// The user of row `r`, with their educator links.
+    async fn user_with_links(&self, r: &Row) -> Result<User, StoreError> {
+        let mut u = row_to_user(r)?;
+        u.educators = self.educator_links(u.id.as_str()).await?;
+        Ok(u)
     }
 
     /// A user by id.
@@ -120,8 +117,7 @@ impl Store {
             )
             .await?
             .ok_or_else(|| StoreError::not_found("user", id))?;
-        let u = self.with_links(Some(row_to_user(&r)?)).await?;
-        u.ok_or_else(|| StoreError::not_found("user", id))
+        self.user_with_links(&r).await
     }
 
     /// A user by email.
@@ -134,9 +130,8 @@ impl Store {
                 args![email.as_str()],
             )
             .await?
-            .ok_or_else(|| StoreError::not_found("user", email.clone()))?;
-        let u = self.with_links(Some(row_to_user(&r)?)).await?;
-        u.ok_or_else(|| StoreError::not_found("user", email))
+            .ok_or_else(|| StoreError::not_found("user", email))?;
+        self.user_with_links(&r).await
     }
 
     /// Creates an API token; the secret is returned once and only its SHA-256 is stored.
@@ -175,8 +170,10 @@ impl Store {
                 args![sha256(secret.as_bytes()).to_vec(), now_ms()],
             )
             .await?;
-        let user = r.map(|r| row_to_user(&r)).transpose()?;
-        self.with_links(user).await
+        match r {
+            Some(r) => Ok(Some(self.user_with_links(&r).await?)),
+            None => Ok(None),
+        }
     }
 
     /// Revokes a token by id.
@@ -265,8 +262,10 @@ impl Store {
                 args![sha256(secret.as_bytes()).to_vec(), now_ms()],
             )
             .await?;
-        let user = r.map(|r| row_to_user(&r)).transpose()?;
-        self.with_links(user).await
+        match r {
+            Some(r) => Ok(Some(self.user_with_links(&r).await?)),
+            None => Ok(None),
+        }
     }
 
     /// Ends a session.
