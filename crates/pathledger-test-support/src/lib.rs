@@ -3,6 +3,7 @@
 //! store, and (feature `server`) the server tests' seeded applications, servers and fixtures. Test binaries and `pathledger bench` use these instead of their own copies.
 
 pub mod http;
+pub mod logs;
 pub mod postgres;
 #[cfg(feature = "server")]
 pub mod server;
@@ -10,4 +11,5 @@ pub mod server;
 pub use http::{HttpClient, Resp};
 /// The body and method types of [`HttpClient::send_bytes`].
 pub use hyper::{body::Bytes, Method};
+pub use logs::Logs;
 pub use postgres::{postgres_url, ScratchDatabase};
