@@ -41,6 +41,17 @@ pub enum AppError {
     /// Building or signing a document failed.
     #[error("could not build the credential: {0}")]
     Build(String),
+    /// A sign-in, enrollment or invitation link that cannot be used (and why).
+    #[error("{}", .0.message())]
+    Link(pathledger_store::LinkRefusal),
+    /// Too many requests of this kind (e.g. sign-in links for one address); retry later.
+    #[error("{message}")]
+    Throttled {
+        /// What was refused and when to try again, for the person asking.
+        message: String,
+        /// Seconds until a retry may succeed.
+        retry_after_secs: u64,
+    },
     /// An invariant of ours failed (a poisoned lock, a result missing for a row); logged.
     #[error("internal error: {0}")]
     Internal(String),
@@ -109,7 +120,8 @@ impl AppError {
             Self::Missing(m) | Self::Conflict(m) | Self::Definitions(m) | Self::Build(m) => {
                 m.clone()
             }
-            Self::Forbidden { message, .. } => message.clone(),
+            Self::Forbidden { message, .. } | Self::Throttled { message, .. } => message.clone(),
+            Self::Link(r) => r.message().into(),
             Self::Internal(_) => INTERNAL.into(),
         }
     }

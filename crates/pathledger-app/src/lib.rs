@@ -4,6 +4,7 @@
 //! (documents, verification) and core (pathways). No HTTP type appears here: callers name who is
 //! acting with an [`Actor`] and get an [`AppError`] back.
 
+pub mod accounts;
 mod actor;
 mod awards;
 pub mod bulk;
@@ -59,6 +60,8 @@ pub struct AppConfig {
     /// at `/.well-known/did.json`) carries. `None`: the host has no DID, and that URL is 404;
     /// the host never speaks for whichever organization's issuer happens to come first.
     pub host_issuer: Option<String>,
+    /// How this deployment sends mail (invitations, sign-in links) and from whom.
+    pub mail: mail::MailConfig,
 }
 
 /// Cheap to clone; shared by every request.
@@ -72,6 +75,7 @@ struct Inner {
     public_url: String,
     trusted: Vec<String>,
     host_issuer: Option<String>,
+    mail: mail::MailConfig,
     /// Definitions per organization, loaded from the store.
     defs: RwLock<HashMap<String, Arc<Definitions>>>,
     /// Our issuers' keys (all, retired included), rebuilt when keys change.
@@ -175,6 +179,7 @@ impl App {
                 public_url,
                 trusted: config.trusted_issuers,
                 host_issuer: config.host_issuer,
+                mail: config.mail,
                 defs: RwLock::new(HashMap::new()),
                 keys: RwLock::new(Arc::new(KeyRing::default())),
                 lists: RwLock::new(HashMap::new()),
@@ -189,6 +194,17 @@ impl App {
     /// The store (for operations that need no composition).
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// How this deployment sends mail.
+    pub fn mail(&self) -> &mail::MailConfig {
+        &self.inner.mail
+    }
+
+    /// Sends `mail` through the deployment's mailer (SMTP, or the outbox by default).
+    pub async fn send_mail(&self, mail: &mail::Mail) -> Result<mail::Delivered, AppError> {
+        let c = &self.inner.mail;
+        c.mailer.send(&c.from, mail).await
     }
 
     /// Public base URL.

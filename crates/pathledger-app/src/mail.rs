@@ -39,6 +39,28 @@ pub enum Delivered {
     Outbox(PathBuf),
 }
 
+/// The deployment's mail settings: the mailer and the sender every message carries.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// SMTP or the outbox.
+    pub mailer: Mailer,
+    /// The `From` of every message, e.g. `Pathledger <no-reply@district.example>`.
+    pub from: String,
+}
+
+/// The sender used when a deployment names none.
+pub const DEFAULT_FROM: &str = "Pathledger <no-reply@pathledger.invalid>";
+
+impl MailConfig {
+    /// The embedded default: every message written to `<dir>` as an `.eml` file.
+    pub fn outbox(dir: impl Into<PathBuf>) -> Self {
+        MailConfig {
+            mailer: Mailer::Outbox(dir.into()),
+            from: DEFAULT_FROM.to_owned(),
+        }
+    }
+}
+
 /// How mail leaves this deployment.
 #[derive(Clone)]
 pub enum Mailer {

@@ -132,6 +132,7 @@ async fn templated_credentials_equal_fresh_ones() {
         public_url: "http://127.0.0.1:8080".into(),
         trusted_issuers: Vec::new(),
         host_issuer: None,
+        mail: crate::mail::MailConfig::outbox(dir.path().join("outbox")),
     })
     .await
     .unwrap();

@@ -152,3 +152,64 @@ impl FromRequestParts<App> for MaybeCaller {
         Ok(MaybeCaller(authenticate(parts, app).await?))
     }
 }
+
+/// Name of the cookie that binds a sign-in under way (email link, OpenID Connect) to the
+/// browser that started it, over plain http.
+pub const BROWSER_COOKIE: &str = "pathledger_browser";
+
+/// Its name over https (`__Host-`: only this host, `Secure`, `Path=/`).
+pub const SECURE_BROWSER_COOKIE: &str = "__Host-pathledger_browser";
+
+/// The browser-binding cookie's name for this deployment.
+pub fn browser_cookie_name(app: &App) -> &'static str {
+    if is_https(app) {
+        SECURE_BROWSER_COOKIE
+    } else {
+        BROWSER_COOKIE
+    }
+}
+
+/// This browser's binding: the SHA-256 of its binding cookie, and the `Set-Cookie` that gives
+/// it one when it has none yet (a fresh random value, kept for an hour). A sign-in started here
+/// can be finished only where this cookie is presented.
+pub fn browser_binding(
+    app: &App,
+    headers: &HeaderMap,
+) -> Result<([u8; 32], Option<String>), ApiError> {
+    let name = browser_cookie_name(app);
+    if let Some(v) = session_cookie(headers, name).filter(|v| v.len() == 64) {
+        return Ok((pathledger_store::sha256(v.as_bytes()), None));
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes).map_err(|_| ApiError::internal())?;
+    let value = hex::encode(bytes);
+    let secure = if is_https(app) { "; Secure" } else { "" };
+    let cookie = format!("{name}={value}; HttpOnly{secure}; SameSite=Lax; Path=/; Max-Age=3600");
+    Ok((pathledger_store::sha256(value.as_bytes()), Some(cookie)))
+}
+
+/// The binding of a browser finishing a sign-in: `None` when it has no binding cookie.
+pub fn presented_binding(app: &App, headers: &HeaderMap) -> Option<[u8; 32]> {
+    session_cookie(headers, browser_cookie_name(app))
+        .map(|v| pathledger_store::sha256(v.as_bytes()))
+}
+
+/// Signs `user` in: starts a session and sends the browser to the page for their role. Every
+/// way of signing in (token, email link, invitation, enrollment, OpenID Connect) ends here.
+pub async fn start_session(
+    app: &App,
+    user: &pathledger_store::User,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::{IntoResponse as _, Redirect};
+    let secret = app
+        .store()
+        .create_session(&user.id, SESSION_TTL_MS)
+        .await
+        .map_err(ApiError::from_store)?;
+    let landing = pathledger_app::accounts::landing_path(app, user).await?;
+    let cookie = session_set_cookie(app, Some(&secret));
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(landing)).into_response())
+}
+
+/// How long a browser session lasts: 8 hours (the cookie's `Max-Age` agrees).
+pub const SESSION_TTL_MS: i64 = 8 * 3600 * 1000;

@@ -4,7 +4,7 @@
 //! carry the session's form token (the `_csrf` field of a form, urlencoded or multipart, or the
 //! `X-CSRF-Token` header); cookie-authenticated API writes must also send a JSON body. Requests
 //! with `Authorization: Bearer` carry no ambient credential and pass; so do anonymous ones, but
-//! the sign-in form itself is origin-checked (login CSRF).
+//! the sign-in forms themselves are origin-checked (login CSRF, [`is_sign_in_path`]).
 //!
 //! The form token is HMAC-SHA256 of the session secret (which only the HttpOnly cookie holds)
 //! under a fixed domain-separation key: per session, unforgeable without the secret, revealing
@@ -215,6 +215,18 @@ async fn take_form_token(req: Request) -> Result<(Request, Option<String>), Resp
     Ok((req, None))
 }
 
+/// The paths that sign a browser in (token, email link, invitation, enrollment, first run,
+/// OpenID Connect): origin-checked even without a session, so another site cannot sign a
+/// visitor's browser into an account of its choosing (login CSRF).
+pub fn is_sign_in_path(path: &str) -> bool {
+    path == "/login"
+        || path.starts_with("/login/")
+        || path.starts_with("/invitations/")
+        || path == "/join"
+        || path.starts_with("/join/")
+        || path == "/setup"
+}
+
 /// The layer: see the module's documentation.
 pub async fn guard(State(g): State<Guard>, req: Request, next: Next) -> Response {
     if matches!(
@@ -226,7 +238,7 @@ pub async fn guard(State(g): State<Guard>, req: Request, next: Next) -> Response
     }
     let path = req.uri().path().to_owned();
     let secret = session_cookie(req.headers(), g.cookie);
-    if secret.is_none() && path != "/login" {
+    if secret.is_none() && !is_sign_in_path(&path) {
         return next.run(req).await;
     }
     if let Site::Cross(from) = request_site(req.headers(), &g.origin) {

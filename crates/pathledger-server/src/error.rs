@@ -161,6 +161,24 @@ impl From<pathledger_app::AppError> for ApiError {
             A::Conflict(message) => Self::conflict(message),
             A::Definitions(msg) => Self::invalid("definitions", msg),
             A::Build(msg) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "build_failed", msg),
+            A::Link(r) => {
+                use pathledger_store::LinkRefusal as L;
+                let status = match r {
+                    L::Unknown => StatusCode::NOT_FOUND,
+                    L::Expired | L::Used | L::Withdrawn => StatusCode::GONE,
+                    L::OtherBrowser | L::Deactivated => StatusCode::FORBIDDEN,
+                };
+                Self::new(status, r.code(), r.message())
+            }
+            A::Throttled {
+                message,
+                retry_after_secs,
+            } => {
+                let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "throttled", message);
+                e.retryable = true;
+                e.retry_after = Some(retry_after_secs);
+                e
+            }
             A::Internal(what) => {
                 tracing::error!(%what, "internal error");
                 Self::internal()

@@ -4,6 +4,7 @@
 //! leaves as `application/problem+json` ([`error::ApiError`]).
 
 pub mod account;
+pub mod accounts;
 pub mod api;
 // The rules live in `pathledger-app`; reachable here as `crate::app` and `crate::demo` so the
 // handlers and the end-to-end tests name them in one way.
@@ -48,6 +49,9 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct WebConfig {
     /// Sign-in throttling (failed sign-ins and API tokens per client address).
     pub sign_in_throttle: throttle::ThrottleConfig,
+    /// The first-run page's one-time setup code (`None`: the page is closed). `pathledger serve`
+    /// makes one, and prints it in its log, when the database holds no organization.
+    pub setup_code: Option<String>,
 }
 
 /// The whole router: API, public documents and pages, with the default [`WebConfig`].
@@ -68,6 +72,7 @@ pub fn router_with(app: App, config: WebConfig) -> Router {
             .merge(work::routes())
             .merge(tenancy::routes())
             .merge(account::routes())
+            .merge(accounts::routes())
             .merge(endorsers::routes())
             .merge(privacy::routes())
             .merge(members::routes())
@@ -76,6 +81,7 @@ pub fn router_with(app: App, config: WebConfig) -> Router {
             // Inside `harden`, so the body limit bounds what the CSRF layer reads of a form.
             .layer(axum::middleware::from_fn_with_state(guard, csrf::guard))
             .layer(axum::Extension(throttle))
+            .layer(axum::Extension(accounts::SetupGate::new(config.setup_code)))
             .with_state(app),
         REQUEST_TIMEOUT,
     )

@@ -456,13 +456,7 @@ async fn login_submit(
         let body = layout("Sign in", None, None, pages::login::login_refused());
         return Ok((StatusCode::UNAUTHORIZED, Html(body.into_string())).into_response());
     };
-    let secret = app
-        .store()
-        .create_session(&user.id, 8 * 3600 * 1000)
-        .await
-        .map_err(ApiError::from_store)?;
-    let cookie = session_set_cookie(&app, Some(&secret));
-    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/dashboard")).into_response())
+    crate::auth::start_session(&app, &user).await
 }
 
 async fn logout(State(app): State<App>, headers: HeaderMap) -> Response {

@@ -172,6 +172,7 @@ async fn sqlite_read_only_database() {
         public_url: PUBLIC_URL.into(),
         trusted_issuers: Vec::new(),
         host_issuer: None,
+        mail: env.mail_config(),
     })
     .await;
     match ro {

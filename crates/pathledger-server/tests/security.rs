@@ -876,6 +876,7 @@ async fn the_host_did_is_never_an_organizations_issuer() {
         public_url: "https://ledger.example".into(),
         trusted_issuers: Vec::new(),
         host_issuer: Some(env.seed.issuer_id.clone()),
+        mail: env.mail_config(),
     })
     .await
     .expect("reopen");

@@ -11,67 +11,9 @@ use crate::validate::{check_text, normalize_email};
 impl Store {
     /// Creates an educator with one or more emails and/or a DID, and a fresh recipient salt.
     pub async fn create_educator(&self, new: NewEducator) -> Result<Educator, StoreError> {
-        check_text("display_name", &new.display_name, 512)?;
-        let mut emails = Vec::new();
-        for e in &new.emails {
-            emails.push(normalize_email("emails", e)?);
-        }
-        if let Some(d) = &new.did {
-            check_text("did", d, 2048)?;
-            if !d.starts_with("did:") {
-                return Err(StoreError::invalid("did", "must start with did:"));
-            }
-        }
-        if emails.is_empty() && new.did.is_none() {
-            return Err(StoreError::invalid(
-                "emails",
-                "an educator needs an email or a DID",
-            ));
-        }
-        let ed = Educator {
-            id: new_sorted_id("edu")?.into(),
-            org_id: new.org_id.clone().into(),
-            display_name: new.display_name.clone(),
-            emails,
-            did: new.did.clone(),
-            salt: hex::encode(random_bytes::<16>()?),
-            show_email: new.show_email,
-            show_did: new.show_did,
-            community_visibility: new.community_visibility,
-            created_ms: now_ms(),
-        };
+        let ed = educator_from(new)?;
         let mut tx = self.db().begin().await?;
-        if tx
-            .fetch_optional(
-                "SELECT id FROM organizations WHERE id = $1",
-                args![ed.org_id.as_str()],
-            )
-            .await?
-            .is_none()
-        {
-            return Err(StoreError::not_found("organization", ed.org_id.clone()));
-        }
-        tx.execute(
-            "INSERT INTO educators (id, org_id, display_name, salt, show_email, show_did, community_opt_in, community_visibility, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            args![ed.id.as_str(), ed.org_id.as_str(), ed.display_name.as_str(), ed.salt.as_str(), ed.show_email, ed.show_did, ed.community_visibility != CommunityVisibility::Hidden, ed.community_visibility.as_str(), ed.created_ms],
-        )
-        .await?;
-        for (i, e) in ed.emails.iter().enumerate() {
-            tx.execute(
-                "INSERT INTO educator_identifiers (kind, value, educator_id, is_primary, org_id) VALUES ('email', $1, $2, $3, $4)",
-                args![e.as_str(), ed.id.as_str(), i == 0, ed.org_id.as_str()],
-            )
-            .await
-            .map_err(dup("an educator of this organization with this email"))?;
-        }
-        if let Some(d) = &ed.did {
-            tx.execute(
-                "INSERT INTO educator_identifiers (kind, value, educator_id, is_primary, org_id) VALUES ('did', $1, $2, $3, $4)",
-                args![d.as_str(), ed.id.as_str(), true, ed.org_id.as_str()],
-            )
-            .await
-            .map_err(dup("an educator of this organization with this DID"))?;
-        }
+        insert_educator(&mut tx, &ed).await?;
         tx.commit().await?;
         Ok(ed)
     }
@@ -218,4 +160,77 @@ impl Store {
             .map(|r| r.text("id"))
             .collect()
     }
+}
+
+/// Inserts a new educator record and its identifiers inside `tx` (the organization must exist).
+pub(crate) async fn insert_educator(
+    tx: &mut crate::sql::Tx,
+    ed: &Educator,
+) -> Result<(), StoreError> {
+    if tx
+        .fetch_optional(
+            "SELECT id FROM organizations WHERE id = $1",
+            args![ed.org_id.as_str()],
+        )
+        .await?
+        .is_none()
+    {
+        return Err(StoreError::not_found("organization", ed.org_id.clone()));
+    }
+    tx.execute(
+        "INSERT INTO educators (id, org_id, display_name, salt, show_email, show_did, community_opt_in, community_visibility, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        args![ed.id.as_str(), ed.org_id.as_str(), ed.display_name.as_str(), ed.salt.as_str(), ed.show_email, ed.show_did, ed.community_visibility != CommunityVisibility::Hidden, ed.community_visibility.as_str(), ed.created_ms],
+    )
+    .await?;
+    for (i, e) in ed.emails.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO educator_identifiers (kind, value, educator_id, is_primary, org_id) VALUES ('email', $1, $2, $3, $4)",
+            args![e.as_str(), ed.id.as_str(), i == 0, ed.org_id.as_str()],
+        )
+        .await
+        .map_err(dup("an educator of this organization with this email"))?;
+    }
+    if let Some(d) = &ed.did {
+        tx.execute(
+            "INSERT INTO educator_identifiers (kind, value, educator_id, is_primary, org_id) VALUES ('did', $1, $2, $3, $4)",
+            args![d.as_str(), ed.id.as_str(), true, ed.org_id.as_str()],
+        )
+        .await
+        .map_err(dup("an educator of this organization with this DID"))?;
+    }
+    Ok(())
+}
+
+/// A new educator record (fresh id and salt) from what was asked, every field checked.
+pub(crate) fn educator_from(new: NewEducator) -> Result<Educator, StoreError> {
+    check_text("display_name", &new.display_name, 512)?;
+    let mut emails = Vec::new();
+    for e in &new.emails {
+        emails.push(normalize_email("emails", e)?);
+    }
+    if let Some(d) = &new.did {
+        check_text("did", d, 2048)?;
+        if !d.starts_with("did:") {
+            return Err(StoreError::invalid("did", "must start with did:"));
+        }
+    }
+    if emails.is_empty() && new.did.is_none() {
+        return Err(StoreError::invalid(
+            "emails",
+            "an educator needs an email or a DID",
+        ));
+    }
+    let ed = Educator {
+        id: new_sorted_id("edu")?.into(),
+        org_id: new.org_id.clone().into(),
+        display_name: new.display_name.clone(),
+        emails,
+        did: new.did.clone(),
+        salt: hex::encode(random_bytes::<16>()?),
+        show_email: new.show_email,
+        show_did: new.show_did,
+        community_visibility: new.community_visibility,
+        created_ms: now_ms(),
+    };
+    Ok(ed)
 }

@@ -6,6 +6,7 @@
 //! log entry, all or nothing. The Merkle math lives in `pathledger-log`; this crate stores the
 //! leaves, the perfect-subtree nodes and the signed tree heads.
 
+mod accounts;
 mod checkpoint;
 mod credentials;
 mod crypto;
@@ -34,6 +35,9 @@ mod trust;
 mod users;
 mod validate;
 
+pub use accounts::{
+    EmailLinkPurpose, Invitation, LinkRefusal, NewEmailLink, NewInvitation, UsedEmailLink,
+};
 pub use crypto::{recipient_identity_hash, sha256, Kek, SigningKeyHandle};
 pub use error::StoreError;
 pub use issuance::BULK_BATCH_SIZE;

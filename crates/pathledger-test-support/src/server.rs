@@ -19,13 +19,37 @@ pub struct TestEnv {
     pub seed: DemoSeed,
     /// The key-encryption key the application was opened with (to open it again).
     pub kek: pathledger_store::Kek,
-    /// Keeps the SQLite file's directory until the test ends.
-    _dir: Option<tempfile::TempDir>,
+    /// The test's folder (the SQLite file, the mail outbox), kept until the test ends.
+    dir: tempfile::TempDir,
     /// Drops the PostgreSQL database when the test ends.
     _pg: Option<ScratchDatabase>,
 }
 
 impl TestEnv {
+    /// The folder the application's mail is written to (the embedded default mailer).
+    pub fn outbox(&self) -> std::path::PathBuf {
+        self.dir.path().join("outbox")
+    }
+
+    /// The application's mail settings, to open the application again as it was.
+    pub fn mail_config(&self) -> pathledger_app::mail::MailConfig {
+        pathledger_app::mail::MailConfig::outbox(self.outbox())
+    }
+
+    /// The messages in the outbox, oldest first, as raw `.eml` text.
+    pub fn outbox_messages(&self) -> Vec<String> {
+        let mut files: Vec<_> = match std::fs::read_dir(self.outbox()) {
+            Ok(d) => d.filter_map(|e| e.ok()).map(|e| e.path()).collect(),
+            Err(_) => return Vec::new(),
+        };
+        files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+        files
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .map(|p| std::fs::read_to_string(p).expect("read .eml"))
+            .collect()
+    }
+
     pub fn account(&self, email: &str) -> &DemoAccount {
         self.seed
             .accounts
@@ -112,6 +136,7 @@ pub const CASEY: &str = "casey@hillcrest.example";
 async fn open_seeded(
     database_url: String,
     public_url: String,
+    dir: &std::path::Path,
 ) -> (App, DemoSeed, pathledger_store::Kek) {
     let kek = pathledger_store::Kek::generate().expect("kek");
     let app = App::open(AppConfig {
@@ -120,6 +145,7 @@ async fn open_seeded(
         public_url,
         trusted_issuers: Vec::new(),
         host_issuer: None,
+        mail: pathledger_app::mail::MailConfig::outbox(dir.join("outbox")),
     })
     .await
     .expect("open app");
@@ -134,12 +160,12 @@ async fn open_seeded(
 pub async fn sqlite_env_at(public_url: &str) -> TestEnv {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite:{}", dir.path().join("pathledger.db").display());
-    let (app, seed, kek) = open_seeded(url, public_url.to_owned()).await;
+    let (app, seed, kek) = open_seeded(url, public_url.to_owned(), dir.path()).await;
     TestEnv {
         app,
         seed,
         kek,
-        _dir: Some(dir),
+        dir,
         _pg: None,
     }
 }
@@ -160,12 +186,13 @@ pub async fn postgres_env() -> Option<TestEnv> {
 pub async fn postgres_env_at(public_url: &str) -> Option<TestEnv> {
     let base = postgres_url("PostgreSQL test")?;
     let pg = ScratchDatabase::create(&base, "pl_test").await;
-    let (app, seed, kek) = open_seeded(pg.url.clone(), public_url.to_owned()).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (app, seed, kek) = open_seeded(pg.url.clone(), public_url.to_owned(), dir.path()).await;
     Some(TestEnv {
         app,
         seed,
         kek,
-        _dir: None,
+        dir,
         _pg: Some(pg),
     })
 }

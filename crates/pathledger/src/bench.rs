@@ -281,6 +281,9 @@ async fn open_app(database_url: &str, public_url: &str) -> Result<App> {
         public_url: public_url.to_owned(),
         trusted_issuers: Vec::new(),
         host_issuer: None,
+        mail: pathledger_app::mail::MailConfig::outbox(
+            std::env::temp_dir().join("pathledger-bench-outbox"),
+        ),
     })
     .await
     .with_context(|| format!("opening {database_url}"))

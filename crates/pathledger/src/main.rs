@@ -323,6 +323,15 @@ impl Global {
         Ok(kek)
     }
 
+    fn mail_config(&self) -> Result<pathledger_app::mail::MailConfig> {
+        let mailer = pathledger_app::mail::Mailer::new(self.smtp_url.as_deref(), &self.data_dir)
+            .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
+        Ok(pathledger_app::mail::MailConfig {
+            mailer,
+            from: self.mail_from.clone(),
+        })
+    }
+
     async fn app(&self, public_url: Option<String>) -> Result<App> {
         let public_url = self
             .public_url
@@ -335,6 +344,7 @@ impl Global {
             public_url,
             trusted_issuers: Vec::new(),
             host_issuer: self.host_issuer.clone(),
+            mail: self.mail_config()?,
         })
         .await
         .context("opening the database")
@@ -717,15 +727,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Reinstate { id, reason } => status(&g, &id, StatusChange::Reinstate, reason).await,
         Command::Verify { paths, json } => verify(&g, &paths, json).await,
         Command::MailTest { to } => {
-            let mailer = pathledger_app::mail::Mailer::new(g.smtp_url.as_deref(), &g.data_dir)
-                .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
+            let config = g.mail_config()?;
             let mail = pathledger_app::mail::Mail {
                 to,
                 subject: "Pathledger mail test".into(),
                 text: "This message checks that this Pathledger deployment can send mail.\n".into(),
             };
-            match mailer
-                .send(&g.mail_from, &mail)
+            match config
+                .mailer
+                .send(&config.from, &mail)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.detail()))?
             {

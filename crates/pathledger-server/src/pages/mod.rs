@@ -5,6 +5,7 @@
 //! visible. Handlers in `web.rs` and `work.rs` gather plain data and call these functions; what
 //! people read (dates, names, verdicts) is worded in [`format`].
 
+pub mod accounts;
 pub mod admin;
 pub mod bulk_issue;
 pub mod bulk_verify;
