@@ -242,6 +242,32 @@ async fn invitation_accept(
 
 // ----- invitations: the organization's admins ---------------------------------------------------
 
+/// The organization's invitations as the admin page lists them.
+pub(crate) async fn invitation_rows(
+    app: &App,
+    caller: &Caller,
+    org: &OrgId,
+) -> Result<Vec<p::InvitationRow>, ApiError> {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    Ok(accounts::invitations(app, caller, org)
+        .await?
+        .iter()
+        .map(|i| p::InvitationRow {
+            id: i.id.clone(),
+            email: i.email.clone(),
+            name: i.display_name.clone(),
+            roles: i
+                .roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            state: i.state(now),
+            sent: crate::pages::format::date(i.created_ms),
+        })
+        .collect())
+}
+
 /// An invitation as the API shows it (never its link: that goes only to the invited address).
 pub fn invitation_json(i: &Invitation) -> Value {
     let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;

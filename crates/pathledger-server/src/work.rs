@@ -650,15 +650,20 @@ async fn admin_page(
             });
         }
     }
-    let (endorsers, deletion_requests, members) = if is_admin {
+    let (endorsers, deletion_requests, members, invitations) = if is_admin {
         (
             endorser_rows(&app, &org).await?,
             crate::privacy::deletion_rows(&app, &caller, &org).await?,
             store.members(&org).await.map_err(ApiError::from_store)?,
+            crate::accounts::invitation_rows(&app, &caller, &org).await?,
         )
     } else {
-        (Vec::new(), Vec::new(), Vec::new())
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new())
     };
+    let open_enrollment = store
+        .open_enrollment(&org)
+        .await
+        .map_err(ApiError::from_store)?;
     let body = pages::admin::admin_page(&AdminPage {
         org: &org,
         is_admin,
@@ -671,6 +676,9 @@ async fn admin_page(
         endorsers,
         deletion_requests,
         members,
+        invitations,
+        open_enrollment,
+        sign_up_url: format!("{}/join/{org}", app.public_url()),
     });
     Ok(page("Issuer admin", &caller, body).into_response())
 }

@@ -210,7 +210,9 @@ impl Store {
         new: NewInvitation,
     ) -> Result<(Invitation, String), StoreError> {
         let email = normalize_email("email", &new.email)?;
-        check_text("display_name", &new.display_name, 512)?;
+        if !new.display_name.trim().is_empty() {
+            check_text("display_name", new.display_name.trim(), 512)?;
+        }
         if new.roles.is_empty() {
             return Err(StoreError::invalid(
                 "roles",
@@ -393,12 +395,12 @@ impl Store {
             "" => inv.display_name.clone(),
             n => n.to_owned(),
         };
-        check_text("display_name", &name, 512)?;
         let name = if name.is_empty() {
             inv.email.clone()
         } else {
             name
         };
+        check_text("display_name", &name, 512)?;
         // Mark it used first: of two acceptances racing, the second changes no row.
         let n = tx
             .execute(

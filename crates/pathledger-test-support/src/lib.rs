@@ -4,6 +4,7 @@
 
 pub mod http;
 pub mod logs;
+pub mod mail;
 pub mod postgres;
 #[cfg(feature = "server")]
 pub mod server;
@@ -12,4 +13,5 @@ pub use http::{HttpClient, Resp};
 /// The body and method types of [`HttpClient::send_bytes`].
 pub use hyper::{body::Bytes, Method};
 pub use logs::Logs;
+pub use mail::{link_in, mail_text, mail_to};
 pub use postgres::{postgres_url, ScratchDatabase};

@@ -198,10 +198,12 @@ pub async fn postgres_env_at(public_url: &str) -> Option<TestEnv> {
 }
 
 pub async fn call(app: &App, req: Request<Body>) -> Resp {
-    let resp = router(app.clone())
-        .oneshot(req)
-        .await
-        .expect("router is infallible");
+    call_router(router(app.clone()), req).await
+}
+
+/// Sends one request through `router` (e.g. one built with a non-default `WebConfig`).
+pub async fn call_router(router: axum::Router, req: Request<Body>) -> Resp {
+    let resp = router.oneshot(req).await.expect("router is infallible");
     let status = resp.status();
     let headers = resp.headers().clone();
     let body = resp
@@ -459,7 +461,9 @@ impl TestEnv {
 
     /// The SQLite file of this environment, if it runs on SQLite.
     pub fn sqlite_path(&self) -> Option<std::path::PathBuf> {
-        self._dir.as_ref().map(|d| d.path().join("pathledger.db"))
+        self._pg
+            .is_none()
+            .then(|| self.dir.path().join("pathledger.db"))
     }
 }
 

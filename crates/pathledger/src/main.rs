@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 /// moves.
 pub(crate) const BULK_CHUNK: usize = 10 * pathledger_store::BULK_BATCH_SIZE;
 
+mod accounts_cmd;
 mod bench;
 mod case_import;
 
@@ -93,6 +94,26 @@ enum Command {
     Init {
         #[arg(long)]
         no_demo: bool,
+    },
+    /// Organizations: create one ready to issue (its first administrator invited), list them.
+    Org {
+        #[command(subcommand)]
+        action: accounts_cmd::OrgAction,
+    },
+    /// Invite a person to an organization by email with access roles (mailed; the link is
+    /// printed too).
+    Invite {
+        /// Their email address.
+        email: String,
+        /// Access role: org_admin, issuer, assessor, verifier, educator (repeat for several).
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// Their name.
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Organization id (default: the first organization).
+        #[arg(long)]
+        org: Option<String>,
     },
     /// Issuer keys.
     Keys {
@@ -399,7 +420,7 @@ async fn default_org(app: &App, org: Option<String>) -> Result<String> {
     orgs.into_iter()
         .find(|o| o.parent_id.is_none())
         .map(|o| o.id.into_string())
-        .context("no organization yet: run `pathledger init`")
+        .context("no organization yet: create one with `pathledger org create \"NAME\" --admin EMAIL` (or `pathledger init` for the demo)")
 }
 
 async fn default_issuer(app: &App, issuer: Option<String>) -> Result<String> {
@@ -450,9 +471,20 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     print_seed(&seed);
                 }
             }
+            let mut config = pathledger_server::WebConfig::default();
+            if app.store().organizations().await?.is_empty() {
+                let code = pathledger_server::accounts::new_setup_code()
+                    .context("making the setup code")?;
+                tracing::warn!(setup_code = %code, "no organization yet: open /setup with this code, or run `pathledger org create`");
+                println!(
+                    "No organization yet. Open {}/setup and enter the setup code {code} (it works once), or run `pathledger org create \"NAME\" --admin EMAIL`.",
+                    app.public_url()
+                );
+                config.setup_code = Some(code);
+            }
             println!("Pathledger is listening on http://{local}");
             std::io::stdout().flush().ok();
-            pathledger_server::serve(listener, app).await?;
+            pathledger_server::serve_with(listener, app, config).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Init { no_demo } => {
@@ -464,6 +496,20 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Org { action } => {
+            let app = g.app(None).await?;
+            accounts_cmd::org(&app, action).await
+        }
+        Command::Invite {
+            email,
+            roles,
+            name,
+            org,
+        } => {
+            let app = g.app(None).await?;
+            let org = default_org(&app, org).await?;
+            accounts_cmd::invite(&app, org, &email, &name, &roles).await
         }
         Command::Keys { action } => {
             let app = g.app(None).await?;

@@ -185,3 +185,91 @@ pub struct SetupValues {
     #[serde(default)]
     pub admin_name: String,
 }
+
+/// One invitation as the admin page lists it.
+#[derive(Debug, Clone)]
+pub struct InvitationRow {
+    /// Id.
+    pub id: String,
+    /// Who.
+    pub email: String,
+    /// Their name, if given.
+    pub name: String,
+    /// Roles, as words.
+    pub roles: String,
+    /// pending, accepted, revoked or expired.
+    pub state: &'static str,
+    /// When it was sent.
+    pub sent: String,
+}
+
+/// The admin page's "Invitations" section: invite one person, upload a roster, see and
+/// withdraw invitations, and open or close sign-ups.
+pub fn invitations_section(
+    rows: &[InvitationRow],
+    open_enrollment: bool,
+    sign_up_url: &str,
+    form_token: Option<&str>,
+) -> Markup {
+    html! {
+        h2 #invitations { "Invitations" }
+        p { "Invite people by email. The invitation link goes only to their address; it works once, for 7 days." }
+        form #invite-form method="post" action="/admin/invitations" {
+            (csrf_field(form_token))
+            label for="invite-email" { "Email address" }
+            input #invite-email name="email" type="email" required;
+            label for="invite-name" { "Name (optional)" }
+            input #invite-name name="name" type="text" maxlength="200";
+            fieldset {
+                legend { "Access roles" }
+                @for (role, label) in super::members::ROLES {
+                    @let id = format!("invite-role-{}", role.as_str());
+                    input type="checkbox" id=(id) name=(role.as_str()) value="on" checked[role == pathledger_store::AccessRole::Educator];
+                    label for=(id) { (label) }
+                    " "
+                }
+            }
+            p { button type="submit" { "Send invitation" } }
+        }
+        form #roster-form method="post" action="/admin/invitations/roster" enctype="multipart/form-data" {
+            (csrf_field(form_token))
+            label for="roster" { "Invite from a roster (CSV with email, name, roles columns; or a OneRoster 1.1 users.csv)" }
+            input #roster name="roster" type="file" accept=".csv,text/csv" required;
+            p { button type="submit" { "Send invitations" } }
+        }
+        @if !rows.is_empty() {
+            table #invitation-list {
+                thead { tr { th { "Invited" } th { "Roles" } th { "Sent" } th { "State" } th { "Actions" } } }
+                tbody {
+                    @for r in rows {
+                        tr data-invitation=(r.id) {
+                            td { @if !r.name.is_empty() { (r.name) " " } code { (r.email) } }
+                            td { (r.roles) }
+                            td { (r.sent) }
+                            td { (r.state) }
+                            td {
+                                @if r.state == "pending" || r.state == "expired" {
+                                    form.status-action method="post" action={ "/admin/invitations/" (r.id) "/revoke" } {
+                                        (csrf_field(form_token))
+                                        button type="submit" { "Withdraw" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        h3 { "Sign-ups" }
+        form #enrollment-form method="post" action="/admin/enrollment" {
+            (csrf_field(form_token))
+            input #open-enrollment type="checkbox" name="open" value="on" checked[open_enrollment];
+            label for="open-enrollment" { "Let educators and career switchers sign themselves up (their email is verified)" }
+            " "
+            button type="submit" { "Save" }
+        }
+        @if open_enrollment {
+            p { "Sign-up page: " a href=(sign_up_url) { (sign_up_url) } }
+        }
+    }
+}

@@ -42,6 +42,12 @@ pub struct AdminPage<'a> {
     pub deletion_requests: Vec<super::privacy::DeletionRow>,
     /// The organization's members (listed to org admins only).
     pub members: Vec<Member>,
+    /// Its invitations, newest first (org admins only).
+    pub invitations: Vec<super::accounts::InvitationRow>,
+    /// Whether it takes sign-ups, and where.
+    pub open_enrollment: bool,
+    /// Its sign-up page.
+    pub sign_up_url: String,
 }
 
 pub fn admin_page(p: &AdminPage<'_>) -> Markup {
@@ -175,6 +181,7 @@ pub fn admin_page(p: &AdminPage<'_>) -> Markup {
             (endorsers(p))
             (super::privacy::deletion_requests(&p.deletion_requests, p.form_token))
             (super::members::members_section(&p.members, p.form_token))
+            (super::accounts::invitations_section(&p.invitations, p.open_enrollment, &p.sign_up_url, p.form_token))
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Signing in with an access token.
+//! Signing in: by an emailed link (people), or with an access token (the demo, machines).
 
 use maud::{html, Markup};
 
@@ -6,13 +6,22 @@ use maud::{html, Markup};
 pub fn login_page(form_token: Option<&str>) -> Markup {
     html! {
         h1 { "Sign in" }
-        form method="post" action="/login" {
-            (super::csrf_field(form_token))
-            label for="token" { "Access token" }
-            input #token name="token" type="password" autocomplete="current-password" required size="60";
-            p { button type="submit" { "Sign in" } }
+        section aria-labelledby="by-email" {
+            h2 #by-email { "With your email" }
+            p { "We email you a link that signs you in, in this browser." }
+            (super::accounts::email_form(""))
         }
-        p.muted { "The demo prints a token for each demo user when the server starts." }
+        section aria-labelledby="by-token" {
+            h2 #by-token { "With an access token" }
+            form method="post" action="/login" {
+                (super::csrf_field(form_token))
+                label for="token" { "Access token" }
+                input #token name="token" type="password" autocomplete="current-password" required size="60";
+                p { button type="submit" { "Sign in" } }
+            }
+            p.muted { "The demo prints a token for each demo user when the server starts." }
+        }
+        p { "New here? " a href="/join" { "Sign up" } " with an organization that takes sign-ups, or ask your organization's administrator for an invitation." }
     }
 }
 

@@ -5,7 +5,7 @@ use maud::{html, Markup};
 use pathledger_store::{AccessRole, Member};
 
 /// Every access role, in the order the forms offer them.
-const ROLES: [(AccessRole, &str); 5] = [
+pub(crate) const ROLES: [(AccessRole, &str); 5] = [
     (AccessRole::OrgAdmin, "Org admin"),
     (AccessRole::Issuer, "Issuer"),
     (AccessRole::Assessor, "Assessor / mentor"),

@@ -4,4 +4,4 @@
 #[allow(unused_imports)]
 pub use pathledger_test_support::server::*;
 #[allow(unused_imports)]
-pub use pathledger_test_support::{HttpClient, Logs, Resp};
+pub use pathledger_test_support::{mail_text, mail_to, HttpClient, Logs, Resp};
