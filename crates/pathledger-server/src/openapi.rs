@@ -88,6 +88,7 @@ pub fn document() -> Value {
     // Added apart: one more member in the literal above passes `json!`'s recursion limit.
     if let Some(paths) = doc["paths"].as_object_mut() {
         paths.extend(privacy_paths());
+        paths.extend(accounts_paths());
     }
     // Members and one's own tokens (a second literal: one is at serde_json's macro depth).
     let more = json!({
@@ -129,6 +130,30 @@ fn privacy_paths() -> serde_json::Map<String, Value> {
     m.insert(
         "/api/v1/orgs/{org}/deletion-requests/{id}/decline".into(),
         json!({"post": op("Decline a pending request {reason} (org admins of that organization)", "privacy", true)}),
+    );
+    m
+}
+
+/// Invitations and open enrollment.
+fn accounts_paths() -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    m.insert(
+        "/api/v1/orgs/{org}/invitations".into(),
+        json!({
+            "get": op("The organization's invitations, newest first (at most 500) [{id, org, email, name, roles, educator, invited_by, state: pending|accepted|revoked|expired, created_ms, expires_ms, accepted_ms, revoked_ms}] (org admins of that organization)", "accounts", true),
+            "post": op("Invite one person {email, name?, roles: [org_admin|issuer|assessor|verifier|educator]}: 201 with the invitation. The link is mailed to the address only, never returned; it works once, for 7 days; a pending invitation of the same address is replaced. Accepting creates the account (an existing account must be signed in to accept), grants the roles (recorded as the inviter's) and links the organization's educator record (org admins of that organization)", "accounts", true)
+        }),
+    );
+    m.insert(
+        "/api/v1/orgs/{org}/invitations/{id}".into(),
+        json!({"delete": op("Withdraw a pending or expired invitation; 409 once accepted or withdrawn; another organization's invitation is 404 (org admins of that organization)", "accounts", true)}),
+    );
+    m.insert(
+        "/api/v1/orgs/{org}/enrollment".into(),
+        json!({
+            "get": op("Whether the organization takes sign-ups {open, sign_up_url} (org admins of that organization)", "accounts", true),
+            "put": op("Open or close sign-ups {open: bool}: people then join as educators at /join/{org} after confirming their email address by a single-use link (org admins of that organization)", "accounts", true)
+        }),
     );
     m
 }
