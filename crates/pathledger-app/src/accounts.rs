@@ -517,6 +517,6 @@ async fn within_link_budget(app: &App, email: &str) -> Result<bool, AppError> {
     Ok(true)
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
 }
