@@ -486,6 +486,11 @@ pub async fn create_organization(
 }
 
 fn checked_email(email: &str) -> Result<String, AppError> {
+    email_address(email).ok_or_else(|| AppError::invalid("email", "not an email address"))
+}
+
+/// `email` trimmed and lowercased, if it is a plausible address to mail an invitation to.
+pub(crate) fn email_address(email: &str) -> Option<String> {
     let e = email.trim().to_lowercase();
     let ok = e.len() <= 254
         && e.split_once('@').is_some_and(|(local, domain)| {
@@ -493,11 +498,7 @@ fn checked_email(email: &str) -> Result<String, AppError> {
         })
         && !e.contains(char::is_whitespace)
         && !e.contains(['<', '>', ',', ';', '"']);
-    if ok {
-        Ok(e)
-    } else {
-        Err(AppError::invalid("email", "not an email address"))
-    }
+    ok.then_some(e)
 }
 
 /// Whether another link may be mailed to `email` now (logged when not).
@@ -516,6 +517,6 @@ async fn within_link_budget(app: &App, email: &str) -> Result<bool, AppError> {
     Ok(true)
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
 }

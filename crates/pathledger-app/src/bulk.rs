@@ -167,6 +167,10 @@ pub struct BulkJob {
     pub error: Option<String>,
     /// Per line: (line, recipient, achievement, credential id or why not).
     pub rows: Vec<(usize, String, String, Result<String, String>)>,
+    /// Educator invitations mailed to people the job made educators of.
+    pub invitations_sent: usize,
+    /// Educator invitations due but not made or mailed (the credentials stand).
+    pub invitations_failed: usize,
 }
 
 /// The bulk jobs of this process, by id.
@@ -246,6 +250,9 @@ pub async fn start_job(
         if let Ok(mut j) = job.lock() {
             match outcome {
                 Ok(results) => {
+                    let (sent, failed) = invitation_counts(&results);
+                    j.invitations_sent = sent;
+                    j.invitations_failed = failed;
                     j.rows = lines
                         .into_iter()
                         .zip(results)
@@ -261,6 +268,20 @@ pub async fn start_job(
         }
     });
     Ok(id)
+}
+
+/// How many invitations the rows of a bulk issuance mailed, and how many failed.
+pub fn invitation_counts(results: &[Result<BulkIssued, AppError>]) -> (usize, usize) {
+    let invites = || {
+        results
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .map(|b| &b.invite)
+    };
+    (
+        invites().filter(|i| i.sent()).count(),
+        invites().filter(|i| i.failed()).count(),
+    )
 }
 
 /// A snapshot of a bulk job, for an issuer of the organization that runs it.

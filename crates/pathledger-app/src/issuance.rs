@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::awards::cohort_states;
+use crate::newcomers::NewcomerInvite;
 use crate::templates::*;
 use pathledger_badges as badges;
 use pathledger_core::Definitions;
@@ -292,7 +293,16 @@ impl App {
             })
             .await
             .map_err(unwrap_build)?;
-        self.to_issued(out)
+        let newcomer = match &out.credential.educator_id {
+            Some(edu) if out.new_educator && !out.replayed => Some(edu.clone()),
+            _ => None,
+        };
+        let mut issued = self.to_issued(out)?;
+        if let Some(edu) = newcomer {
+            let ctx = self.invite_context(&issuer.org_id).await;
+            issued.invite = self.invite_newcomer(&ctx, &edu).await;
+        }
+        Ok(issued)
     }
 
     /// Issues many credentials (one issuer), in batched transactions; one result per row.
@@ -354,7 +364,9 @@ impl App {
             tracing::info!(issuer = %issuer_id, awarded = awarded.len(), "bulk issuance completed stacks or roles; earned credentials issued");
         }
         let award_time = started.elapsed() - stored;
+        let invites = self.invite_newcomers(&issuer.org_id, &results).await;
         tracing::debug!(rows = pre.len(), ?stored, awards = ?award_time, "bulk issuance");
+        let mut invites = invites.into_iter();
         let mut results = results.into_iter();
         let mut out = Vec::with_capacity(pre.len());
         for p in pre {
@@ -364,13 +376,50 @@ impl App {
                     Some(Ok(o)) => out.push(Ok(BulkIssued {
                         record: o.credential,
                         replayed: o.replayed,
+                        invite: invites.next().unwrap_or_default(),
                     })),
-                    Some(Err(e)) => out.push(Err(unwrap_build(e))),
+                    Some(Err(e)) => {
+                        invites.next();
+                        out.push(Err(unwrap_build(e)))
+                    }
                     None => out.push(Err(AppError::Build("missing result".into()))),
                 },
             }
         }
         Ok(out)
+    }
+
+    /// Invites the people whose educator records the rows `results` created, once per record
+    /// (on the first row that created it); one answer per row, in order.
+    async fn invite_newcomers(
+        &self,
+        org_id: &pathledger_store::OrgId,
+        results: &[Result<IssueOutcome, StoreError>],
+    ) -> Vec<NewcomerInvite> {
+        let mut out = vec![NewcomerInvite::NotDue; results.len()];
+        let mut seen = std::collections::HashSet::new();
+        let mut ctx = None;
+        for (i, r) in results.iter().enumerate() {
+            let Ok(o) = r else { continue };
+            let Some(edu) = &o.credential.educator_id else {
+                continue;
+            };
+            if !o.new_educator || o.replayed || !seen.insert(edu.clone()) {
+                continue;
+            }
+            if ctx.is_none() {
+                ctx = Some(self.invite_context(org_id).await);
+            }
+            if let Some(ctx) = &ctx {
+                out[i] = self.invite_newcomer(ctx, edu).await;
+            }
+        }
+        let sent = out.iter().filter(|i| i.sent()).count();
+        let failed = out.iter().filter(|i| i.failed()).count();
+        if sent + failed > 0 {
+            tracing::info!(org = %org_id, sent, failed, "bulk issuance invited the educators it created");
+        }
+        out
     }
 
     pub(crate) fn to_issued(&self, out: IssueOutcome) -> Result<Issued, AppError> {
@@ -380,6 +429,7 @@ impl App {
             record: out.credential,
             credential,
             replayed: out.replayed,
+            invite: NewcomerInvite::NotDue,
         })
     }
 

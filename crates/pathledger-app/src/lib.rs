@@ -21,7 +21,9 @@ mod keys;
 pub mod mail;
 pub mod me;
 pub mod members;
+pub mod newcomers;
 pub mod privacy;
+pub mod roster;
 mod status_lists;
 mod templates;
 pub mod tenancy;
@@ -108,6 +110,8 @@ pub struct Issued {
     pub credential: Value,
     /// True when this answered a retry with the first result.
     pub replayed: bool,
+    /// Whether the person whose educator record this issuance created was invited.
+    pub invite: newcomers::NewcomerInvite,
 }
 
 /// One row of a bulk issuance: the record (whose `document` is the exact signed bytes), without
@@ -118,6 +122,9 @@ pub struct BulkIssued {
     pub record: CredentialRecord,
     /// True when this answered a retry with the first result.
     pub replayed: bool,
+    /// Whether the person whose educator record this row created was invited (reported on the
+    /// first row that created it).
+    pub invite: newcomers::NewcomerInvite,
 }
 
 /// Options of one issuance.

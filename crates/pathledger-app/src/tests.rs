@@ -239,3 +239,157 @@ fn cohort_states_split_created_from_known() {
     assert!(a.years_experience == 0.0 && a.rotations.is_empty());
     assert_eq!(known, ["edu_b", "edu_c"]);
 }
+
+async fn open_app(dir: &std::path::Path, mail: crate::mail::MailConfig) -> App {
+    App::open(AppConfig {
+        database_url: dir.join("t.db").to_string_lossy().into_owned(),
+        kek: Kek::generate().unwrap(),
+        public_url: "http://127.0.0.1:8080".into(),
+        trusted_issuers: Vec::new(),
+        host_issuer: None,
+        mail,
+    })
+    .await
+    .unwrap()
+}
+
+/// The `.eml` files of an outbox folder, as text.
+fn outbox_mails(dir: &std::path::Path) -> Vec<String> {
+    let Ok(d) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    d.filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect()
+}
+
+/// The secret of the `/invitations/<secret>` link in a mail (its body quoted-printable).
+fn invitation_secret(mail: &str) -> String {
+    let mail = mail
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=");
+    let at = mail.find("/invitations/").expect("an invitation link") + "/invitations/".len();
+    mail[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+fn bulk_row(ach: &str, to: &str) -> (String, Recipient, IssueOptions) {
+    (
+        ach.to_owned(),
+        Recipient::Email(to.to_owned()),
+        IssueOptions {
+            idempotency_key: Some(format!("{ach}-{to}")),
+            ..IssueOptions::default()
+        },
+    )
+}
+
+/// Bulk issuance to three new addresses (one named twice) and an existing educator mails
+/// exactly three educator invitations; accepting each links the new account to the record the
+/// issuance made, which holds the credential; a retry mails nothing more.
+#[tokio::test]
+async fn bulk_issuance_invites_the_educators_it_creates() {
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = dir.path().join("outbox");
+    let app = open_app(dir.path(), crate::mail::MailConfig::outbox(&outbox)).await;
+    let seed = crate::demo::seed_demo(&app).await.unwrap().unwrap();
+    let existing = seed
+        .accounts
+        .iter()
+        .find(|a| a.org_id == seed.org_id && a.educator_id.is_some())
+        .unwrap();
+    let before = outbox_mails(&outbox).len();
+    let rows = vec![
+        bulk_row("mc-tools-1", "new.one@school.example"),
+        bulk_row("mc-tools-1", "New.Two@school.example"),
+        bulk_row("mc-tools-2", "new.one@school.example"),
+        bulk_row("mc-tools-1", "new.three@school.example"),
+        bulk_row("mc-tools-1", &existing.email),
+    ];
+    let results = app.bulk_issue(&seed.issuer_id, rows.clone()).await.unwrap();
+    let results: Vec<BulkIssued> = results.into_iter().map(Result::unwrap).collect();
+    let sent: Vec<bool> = results.iter().map(|r| r.invite.sent()).collect();
+    assert_eq!(sent, vec![true, true, false, true, false]);
+    let mails = outbox_mails(&outbox);
+    assert_eq!(mails.len() - before, 3, "exactly three invitations");
+    for (row, who) in [
+        (0, "new.one@school.example"),
+        (1, "new.two@school.example"),
+        (3, "new.three@school.example"),
+    ] {
+        let mail = mails
+            .iter()
+            .find(|m| m.contains(&format!("To: {who}")))
+            .unwrap_or_else(|| panic!("no invitation to {who}"));
+        let record = &results[row].record;
+        let edu = record.educator_id.clone().unwrap();
+        let user = crate::accounts::accept_invitation(&app, &invitation_secret(mail), "", None)
+            .await
+            .unwrap();
+        assert_eq!(user.email, who);
+        assert_eq!(
+            user.educator_in(&seed.org_id).map(|e| e.as_str()),
+            Some(edu.as_str())
+        );
+        let (_, held) = app.educator_state(&edu).await.unwrap();
+        assert!(held.iter().any(|(c, _)| c.id == record.id));
+    }
+    // The same rows again answer with the first results and mail nothing.
+    let again = app.bulk_issue(&seed.issuer_id, rows).await.unwrap();
+    assert!(again.iter().all(|r| r
+        .as_ref()
+        .is_ok_and(|r| r.replayed && r.invite == Default::default())));
+    assert_eq!(outbox_mails(&outbox).len() - before, 3);
+}
+
+/// A single issuance to a new address invites its person; an invitation that cannot be mailed
+/// leaves the credential issued and says why.
+#[tokio::test]
+async fn issuance_invites_and_a_mail_failure_does_not_undo_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = dir.path().join("outbox");
+    let app = open_app(dir.path(), crate::mail::MailConfig::outbox(&outbox)).await;
+    let seed = crate::demo::seed_demo(&app).await.unwrap().unwrap();
+    let before = outbox_mails(&outbox).len();
+    let (ach, to, opts) = bulk_row("mc-tools-1", "single@school.example");
+    let issued = app
+        .issue(&seed.issuer_id, &ach, to.clone(), opts.clone())
+        .await
+        .unwrap();
+    assert!(issued.invite.sent(), "{:?}", issued.invite);
+    let replay = app.issue(&seed.issuer_id, &ach, to, opts).await.unwrap();
+    assert!(replay.replayed && replay.invite == Default::default());
+    assert_eq!(outbox_mails(&outbox).len() - before, 1);
+    drop(app);
+
+    // The same database with an outbox that cannot be written: the mail server is down.
+    let blocked = dir.path().join("blocked");
+    std::fs::write(&blocked, b"not a folder").unwrap();
+    let dir2 = tempfile::tempdir().unwrap();
+    let app = open_app(dir2.path(), crate::mail::MailConfig::outbox(&blocked)).await;
+    let seed = crate::demo::seed_demo(&app).await.unwrap().unwrap();
+    let issued = app
+        .issue(
+            &seed.issuer_id,
+            "mc-tools-1",
+            Recipient::Email("unlucky@school.example".into()),
+            IssueOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert!(issued.invite.failed(), "{:?}", issued.invite);
+    let edu = issued.record.educator_id.clone().unwrap();
+    let (_, held) = app.educator_state(&edu).await.unwrap();
+    assert!(held.iter().any(|(c, _)| c.id == issued.record.id));
+    let rows = vec![bulk_row("mc-tools-1", "unlucky.too@school.example")];
+    let results = app.bulk_issue(&seed.issuer_id, rows).await.unwrap();
+    let r = results.into_iter().next().unwrap().unwrap();
+    assert!(r.invite.failed() && !r.replayed);
+    let counts = crate::bulk::invitation_counts(&[Ok(r)]);
+    assert_eq!(counts, (0, 1));
+}

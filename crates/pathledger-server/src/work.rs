@@ -572,16 +572,17 @@ async fn api_bulk_issue(
         return Err(bulk::too_many_rows("/rows").into());
     }
     let ApiJson(body) = ApiJson::<BulkBody>::from_bytes(&headers, &bytes)?;
-    let results: Vec<Result<BulkIssued, ApiError>> =
-        bulk::issue_rows(&app, &caller, body.suite.as_deref(), body.rows)
-            .await?
-            .into_iter()
-            .map(|r| r.map_err(ApiError::from))
-            .collect();
+    let results = bulk::issue_rows(&app, &caller, body.suite.as_deref(), body.rows).await?;
+    let (invited, invitations_failed) = bulk::invitation_counts(&results);
+    let results: Vec<Result<BulkIssued, ApiError>> = results
+        .into_iter()
+        .map(|r| r.map_err(ApiError::from))
+        .collect();
     let issued = results.iter().filter(|r| r.is_ok()).count();
     Ok(Json(json!({
         "issued": issued,
         "failed": results.len() - issued,
+        "invitations": {"sent": invited, "failed": invitations_failed},
         "results": results.iter().enumerate().map(|(i, r)| row_result_json(i, r)).collect::<Vec<_>>(),
     })))
 }
@@ -860,6 +861,7 @@ async fn admin_bulk_status(
         Run::Finished {
             total: j.total,
             rows: &j.rows,
+            invited: (j.invitations_sent, j.invitations_failed),
         }
     };
     let refresh = matches!(run, Run::Running { .. });

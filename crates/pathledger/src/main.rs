@@ -1056,6 +1056,8 @@ async fn bulk_issue(
     let total = rows.len();
     let mut failed = 0usize;
     let mut done = 0usize;
+    let mut invited = 0usize;
+    let mut invitations_failed = 0usize;
     for chunk in rows.chunks(BULK_CHUNK) {
         let mut good = Vec::new();
         let mut lines = Vec::new();
@@ -1086,6 +1088,9 @@ async fn bulk_issue(
             }
         }
         let results = app.bulk_issue(&issuer, good).await?;
+        let (sent, not_sent) = pathledger_app::bulk::invitation_counts(&results);
+        invited += sent;
+        invitations_failed += not_sent;
         for (line, r) in lines.into_iter().zip(results) {
             match r {
                 Ok(iss) => report.write_record([
@@ -1125,6 +1130,11 @@ async fn bulk_issue(
         None => std::io::stdout().write_all(&bytes)?,
     }
     eprintln!("{} issued, {failed} failed", total - failed);
+    if invited + invitations_failed > 0 {
+        eprintln!(
+            "{invited} new educators invited by email, {invitations_failed} invitations not sent (see the log)"
+        );
+    }
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {

@@ -11,8 +11,12 @@ pub enum Run<'a> {
     Running { done: usize, total: usize },
     /// Stopped by an error.
     Failed(&'a str),
-    /// Finished: every row's result.
-    Finished { total: usize, rows: &'a [IssuedRow] },
+    /// Finished: every row's result, and the educator invitations mailed and failed.
+    Finished {
+        total: usize,
+        rows: &'a [IssuedRow],
+        invited: (usize, usize),
+    },
 }
 
 pub fn bulk_issue_page(run: Run<'_>) -> Markup {
@@ -28,10 +32,18 @@ pub fn bulk_issue_page(run: Run<'_>) -> Markup {
                 p #error role="alert" { "The run stopped: " (e) }
                 p { "Rows issued before it stopped are kept; run the same file again with idempotency keys to finish." }
             }
-            Run::Finished { total, rows } => {
+            Run::Finished { total, rows, invited: (sent, failed) } => {
                 @let ok = rows.iter().filter(|r| r.3.is_ok()).count();
                 progress #progress max=(total) value=(total) { "done" }
                 p #summary { (ok) " issued, " (rows.len() - ok) " not issued." }
+                @if sent > 0 || failed > 0 {
+                    p #invitations {
+                        (sent) " new educators invited by email."
+                        @if failed > 0 {
+                            " " (failed) " invitations could not be sent (see the log); their credentials are issued, and an org admin can invite them again."
+                        }
+                    }
+                }
                 table #bulk-results {
                     thead { tr { th { "Line" } th { "Recipient" } th { "Achievement" } th { "Result" } } }
                     tbody {
