@@ -520,3 +520,74 @@ async fn within_link_budget(app: &App, email: &str) -> Result<bool, AppError> {
 pub(crate) fn now_ms() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
 }
+
+/// What inviting from a roster did, row by row.
+#[derive(Debug, Clone, Default)]
+pub struct RosterInvited {
+    /// `simple` or `oneroster`.
+    pub format: &'static str,
+    /// Rows invited: (line, the invitation).
+    pub invited: Vec<(usize, Invitation)>,
+    /// Rows not invited because the person already holds those roles here: (line, email).
+    pub members: Vec<(usize, String)>,
+    /// Rows whose mail or invitation failed: (line, email, why).
+    pub failed: Vec<(usize, String, String)>,
+    /// Rows with an error in them (line, column, field, message): nothing was sent for them.
+    pub errors: Vec<crate::roster::RosterError>,
+    /// OneRoster rows left out on purpose: (line, why).
+    pub skipped: Vec<(usize, String)>,
+}
+
+/// An org admin invites everyone on a roster (a simple `email,name,roles` CSV or a OneRoster
+/// 1.1 `users.csv`; rows without roles are educators). A file that cannot be read as a roster is
+/// refused whole (`field: roster`, naming line and column); otherwise each good row is invited
+/// and each bad row is reported by line and column, with nothing sent for it.
+pub async fn invite_roster(
+    app: &App,
+    actor: &Actor,
+    org_id: &OrgId,
+    bytes: &[u8],
+) -> Result<RosterInvited, AppError> {
+    actor.require(app, org_id, AccessRole::OrgAdmin).await?;
+    let store = app.store();
+    let org = store.organization(org_id).await?;
+    let roster = crate::roster::parse_roster(bytes, &[AccessRole::Educator])
+        .map_err(|e| AppError::invalid("roster", e.to_string()))?;
+    let mut out = RosterInvited {
+        format: match roster.format {
+            crate::roster::RosterFormat::Simple => "simple",
+            crate::roster::RosterFormat::OneRoster => "oneroster",
+        },
+        errors: roster.errors,
+        skipped: roster.skipped,
+        ..Default::default()
+    };
+    let members = store.members(org_id).await?;
+    for row in roster.rows {
+        if let Some(m) = members.iter().find(|m| m.email == row.email) {
+            if m.active && row.roles.iter().all(|r| m.roles.contains(r)) {
+                out.members.push((row.line, row.email));
+                continue;
+            }
+        }
+        match send_invitation(
+            app,
+            &org,
+            &row.email,
+            &row.name,
+            row.roles,
+            None,
+            Some(actor),
+        )
+        .await
+        {
+            Ok(inv) => out.invited.push((row.line, inv.invitation)),
+            Err(e) => {
+                tracing::warn!(org = %org_id, line = row.line, error = %e, "roster invitation failed");
+                out.failed.push((row.line, row.email, e.detail()));
+            }
+        }
+    }
+    tracing::info!(org = %org_id, by = %actor.user.id, invited = out.invited.len(), errors = out.errors.len(), "roster invited");
+    Ok(out)
+}

@@ -47,6 +47,11 @@ pub fn routes() -> Router<App> {
             delete(api_revoke_invitation),
         )
         .route(
+            "/api/v1/orgs/{org}/invitations/roster",
+            post(api_invite_roster),
+        )
+        .route("/admin/invitations/roster", post(admin_invite_roster))
+        .route(
             "/api/v1/orgs/{org}/enrollment",
             get(api_enrollment).put(api_set_enrollment),
         )
@@ -303,6 +308,67 @@ async fn api_invite(
         Json(invitation_json(&invited.invitation)),
     )
         .into_response())
+}
+
+/// The answer to a roster, row by row.
+fn roster_json(r: &accounts::RosterInvited) -> Value {
+    json!({
+        "format": r.format,
+        "invited": r.invited.iter().map(|(line, i)| json!({"line": line, "invitation": invitation_json(i)})).collect::<Vec<_>>(),
+        "already_members": r.members.iter().map(|(line, email)| json!({"line": line, "email": email})).collect::<Vec<_>>(),
+        "failed": r.failed.iter().map(|(line, email, why)| json!({"line": line, "email": email, "detail": why})).collect::<Vec<_>>(),
+        "errors": r.errors.iter().map(|e| json!({"line": e.line, "column": e.column, "field": e.field, "detail": e.message})).collect::<Vec<_>>(),
+        "skipped": r.skipped.iter().map(|(line, why)| json!({"line": line, "reason": why})).collect::<Vec<_>>(),
+    })
+}
+
+/// `POST /api/v1/orgs/{org}/invitations/roster`: the roster CSV is the body (API tokens; a
+/// browser uses the admin page's upload).
+async fn api_invite_roster(
+    State(app): State<App>,
+    caller: Caller,
+    Path(org): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let r = accounts::invite_roster(&app, &caller, &OrgId::from(org), &body).await?;
+    Ok(Json(roster_json(&r)))
+}
+
+async fn admin_invite_roster(
+    State(app): State<App>,
+    caller: MaybeCaller,
+    multipart: axum::extract::Multipart,
+) -> Result<Response, ApiError> {
+    let Some(caller) = caller.0 else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let result: Result<accounts::RosterInvited, ApiError> = async {
+        let org = caller.org_with_role(&app, &[AccessRole::OrgAdmin]).await?;
+        let parts = crate::web::read_multipart(multipart).await?;
+        let file = parts
+            .into_iter()
+            .find(|(name, _, _)| name == "roster")
+            .map(|(_, _, text)| text)
+            .filter(|t| !t.trim().is_empty())
+            .ok_or_else(|| ApiError::invalid("roster", "choose a roster file to upload"))?;
+        Ok(accounts::invite_roster(&app, &caller, &org, file.as_bytes()).await?)
+    }
+    .await;
+    match result {
+        Ok(r) => Ok(html_page(
+            StatusCode::OK,
+            "Invitations",
+            Some(&caller),
+            p::roster_result(&r),
+            None,
+        )),
+        Err(e) => Ok(crate::work::error_page(
+            &caller,
+            "Invitations not sent",
+            &e,
+            "/admin#invitations",
+        )),
+    }
 }
 
 async fn api_revoke_invitation(

@@ -613,3 +613,118 @@ async fn first_run_setup_page() {
     assert_eq!(again.status, StatusCode::NOT_FOUND);
     assert_eq!(app.store().organizations().await.expect("orgs").len(), 1);
 }
+
+fn csv_req(uri: &str, token: &str, body: &str) -> Request<Body> {
+    Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "text/csv")
+        .body(Body::from(body.to_owned()))
+        .expect("request")
+}
+
+async fn roster_invitations(env: TestEnv) {
+    let org = env.seed.org_id.clone();
+    let uri = format!("/api/v1/orgs/{org}/invitations/roster");
+    let roster = "email,name,roles\n\
+                  kim@riverside.example,Kim Park,mentor\n\
+                  not-an-address,Bad Row,educator\n\
+                  lou@riverside.example,Lou,wizard\n\
+                  ray@riverside.example,Ray,\n\
+                  admin@riverside.example,The Admin,admin\n";
+    // Only the organization's admins; nothing is mailed for the refused.
+    for who in [ISSUER, JORDAN, HILLCREST_ADMIN] {
+        let r = env.call(csv_req(&uri, &env.token(who), roster)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{who}");
+    }
+    assert!(mails_to(&env, "kim@riverside.example").is_empty());
+    // A file that is no roster is refused whole, naming the field and where.
+    let r = env
+        .call(csv_req(&uri, &env.token(ADMIN), "name,phone\nKim,555\n"))
+        .await;
+    let p = r.problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["field"], "roster", "{p}");
+    assert!(
+        p["detail"].as_str().unwrap_or_default().contains("line 1"),
+        "{p}"
+    );
+
+    let r = env.call(csv_req(&uri, &env.token(ADMIN), roster)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    let invited: Vec<&str> = v["invited"]
+        .as_array()
+        .expect("invited")
+        .iter()
+        .map(|i| i["invitation"]["email"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        invited,
+        ["kim@riverside.example", "ray@riverside.example"],
+        "{v}"
+    );
+    assert_eq!(v["invited"][0]["invitation"]["roles"], json!(["assessor"]));
+    assert_eq!(
+        v["invited"][1]["invitation"]["roles"],
+        json!(["educator"]),
+        "no roles: educator"
+    );
+    let errors = v["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 2, "{v}");
+    assert_eq!(
+        (errors[0]["line"].as_u64(), errors[0]["column"].as_u64()),
+        (Some(3), Some(1))
+    );
+    assert_eq!(
+        (errors[1]["line"].as_u64(), errors[1]["column"].as_u64()),
+        (Some(4), Some(3))
+    );
+    assert_eq!(v["already_members"][0]["line"], 6);
+    assert_eq!(mails_to(&env, "kim@riverside.example").len(), 1);
+    assert!(mails_to(&env, "lou@riverside.example").is_empty());
+
+    // A OneRoster users.csv: teachers are invited as educators, administrators left out.
+    let oneroster = "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password\n\
+        t-1001,,,true,school-1,teacher,jdoe,{LDAP:jdoe},Jane,Doe,,E1001,jane.doe@school.example,,,,,\n\
+        a-1,,,true,school-1,administrator,boss,,Big,Boss,,,boss@school.example,,,,,\n";
+    let s = sign_in(&env, ADMIN).await;
+    let r = env
+        .call(s.multipart(
+            "/admin/invitations/roster",
+            &[("roster", Some("users.csv"), oneroster)],
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let t = r.text();
+    assert!(t.contains("1 invited") && t.contains("OneRoster"), "{t}");
+    let jane = mails_to(&env, "jane.doe@school.example");
+    assert_eq!(jane.len(), 1);
+    assert!(
+        mail_text(&jane[0]).contains("Jane Doe"),
+        "{}",
+        mail_text(&jane[0])
+    );
+    assert!(mails_to(&env, "boss@school.example").is_empty());
+    // The upload form needs the session's form token like every form.
+    let mut no_token = multipart_req(
+        "/admin/invitations/roster",
+        &[("roster", Some("users.csv"), oneroster)],
+    );
+    no_token
+        .headers_mut()
+        .insert(header::COOKIE, s.cookie.parse().expect("cookie"));
+    assert_eq!(env.call(no_token).await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn roster_invitations_sqlite() {
+    roster_invitations(sqlite_env().await).await;
+}
+
+#[tokio::test]
+async fn roster_invitations_postgres() {
+    if let Some(env) = postgres_env().await {
+        roster_invitations(env).await;
+    }
+}

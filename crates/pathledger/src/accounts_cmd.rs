@@ -102,6 +102,9 @@ pub(crate) async fn invite(
         .organization(&org_id)
         .await
         .with_context(|| format!("organization {org_id}"))?;
+    if roles.is_empty() {
+        anyhow::bail!("name at least one --role (org_admin, issuer, assessor, verifier, educator)");
+    }
     let roles = pathledger_app::members::parse_roles(roles)
         .map_err(|e| anyhow::anyhow!("--role: {}", e.detail()))?;
     let invited = accounts::send_invitation(app, &org, email, name, roles, None, None)
@@ -109,4 +112,61 @@ pub(crate) async fn invite(
         .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
     print_invited(&invited);
     Ok(ExitCode::SUCCESS)
+}
+
+/// `invite --roster FILE`: everyone on a roster; each bad row is named by line and column and
+/// nothing is sent for it. Exit 1 when some row had an error or could not be sent.
+pub(crate) async fn invite_roster(
+    app: &App,
+    org: String,
+    path: &std::path::Path,
+    roles: &[String],
+) -> Result<ExitCode> {
+    let org_id = OrgId::from(org);
+    let org = app
+        .store()
+        .organization(&org_id)
+        .await
+        .with_context(|| format!("organization {org_id}"))?;
+    let defaults = if roles.is_empty() {
+        vec![pathledger_store::AccessRole::Educator]
+    } else {
+        pathledger_app::members::parse_roles(roles)
+            .map_err(|e| anyhow::anyhow!("--role: {}", e.detail()))?
+    };
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let roster = pathledger_app::roster::parse_roster(&bytes, &defaults)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let mut failed = 0usize;
+    for e in &roster.errors {
+        eprintln!("{}: {e}", path.display());
+    }
+    for (line, why) in &roster.skipped {
+        println!("line {line}: left out: {why}");
+    }
+    for row in roster.rows {
+        match accounts::send_invitation(app, &org, &row.email, &row.name, row.roles, None, None)
+            .await
+        {
+            Ok(inv) => println!(
+                "line {}: invited {} ({})",
+                row.line, inv.invitation.email, inv.invitation.id
+            ),
+            Err(e) => {
+                failed += 1;
+                eprintln!(
+                    "{}: line {}: {} not invited: {}",
+                    path.display(),
+                    row.line,
+                    row.email,
+                    e.detail()
+                );
+            }
+        }
+    }
+    Ok(if roster.errors.is_empty() && failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -103,11 +103,17 @@ enum Command {
     /// Invite a person to an organization by email with access roles (mailed; the link is
     /// printed too).
     Invite {
-        /// Their email address.
-        email: String,
-        /// Access role: org_admin, issuer, assessor, verifier, educator (repeat for several).
-        #[arg(long = "role", required = true)]
+        /// Their email address (or use --roster).
+        #[arg(required_unless_present = "roster", conflicts_with = "roster")]
+        email: Option<String>,
+        /// Access role: org_admin, issuer, assessor, verifier, educator (repeat for several;
+        /// with --roster, for rows that name none; default educator).
+        #[arg(long = "role")]
         roles: Vec<String>,
+        /// Invite everyone on a roster: a CSV with email, name and roles columns, or a
+        /// OneRoster 1.1 users.csv (teachers and aides, as educators).
+        #[arg(long)]
+        roster: Option<PathBuf>,
         /// Their name.
         #[arg(long, default_value = "")]
         name: String,
@@ -504,12 +510,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Invite {
             email,
             roles,
+            roster,
             name,
             org,
         } => {
             let app = g.app(None).await?;
             let org = default_org(&app, org).await?;
-            accounts_cmd::invite(&app, org, &email, &name, &roles).await
+            match (email, roster) {
+                (_, Some(path)) => accounts_cmd::invite_roster(&app, org, &path, &roles).await,
+                (Some(email), None) => accounts_cmd::invite(&app, org, &email, &name, &roles).await,
+                (None, None) => bail!("name an email address or a --roster file"),
+            }
         }
         Command::Keys { action } => {
             let app = g.app(None).await?;

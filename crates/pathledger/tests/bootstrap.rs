@@ -179,11 +179,49 @@ fn org_create_invites_the_first_admin_who_signs_in_from_the_outbox() {
         .map(|e| std::fs::read_to_string(e.path()).expect("read .eml"))
         .collect();
     assert_eq!(mails.len(), 1);
+    assert_eq!(mails.len(), 1);
     assert!(pathledger_test_support::mail_to(&mails[0]).contains("director@lakeside.example"));
     assert!(
         pathledger_test_support::mail_text(&mails[0]).contains(&link),
         "{}",
         mails[0]
+    );
+
+    // A roster: good rows are invited, a bad row is named by line and column (exit 1).
+    let roster = d.join("staff.csv");
+    std::fs::write(
+        &roster,
+        "email,name,roles\nres.one@lakeside.example,Res One,educator\nbroken,Bad,educator\n",
+    )
+    .expect("write roster");
+    let out = run(d, &["invite", "--roster", roster.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("line 2: invited res.one@lakeside.example"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stderr).contains("line 3, column 1 (email)"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(
+        d,
+        &["invite", "mentor@lakeside.example", "--role", "assessor"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Invitation link"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(d, &["invite", "nobody@lakeside.example"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("--role"),
+        "{}",
+        text(&out.stderr)
     );
 
     let listed = text(&run(d, &["org", "list"]).stdout);

@@ -273,3 +273,44 @@ pub fn invitations_section(
         }
     }
 }
+
+/// What an uploaded roster did, row by row.
+pub fn roster_result(r: &pathledger_app::accounts::RosterInvited) -> Markup {
+    html! {
+        h1 { "Invitations from the roster" }
+        p role="status" #roster-summary {
+            (r.invited.len()) " invited"
+            @if !r.members.is_empty() { ", " (r.members.len()) " already members" }
+            @if !r.errors.is_empty() { ", " (r.errors.len()) " rows with errors (nothing sent for them)" }
+            @if !r.failed.is_empty() { ", " (r.failed.len()) " not sent" }
+            @if !r.skipped.is_empty() { ", " (r.skipped.len()) " rows left out" }
+            "."
+            @if r.format == "oneroster" { " (read as a OneRoster 1.1 users.csv)" }
+        }
+        @if !r.errors.is_empty() {
+            h2 { "Rows with errors" }
+            ul #roster-errors {
+                @for e in &r.errors {
+                    li { "Line " (e.line) @if let Some(c) = e.column { ", column " (c) } " (" (e.field) "): " (e.message) }
+                }
+            }
+        }
+        @if !r.failed.is_empty() {
+            h2 { "Not sent" }
+            ul { @for (line, email, why) in &r.failed { li { "Line " (line) ", " (email) ": " (why) } } }
+        }
+        @if !r.invited.is_empty() {
+            h2 { "Invited" }
+            ul #roster-invited { @for (line, i) in &r.invited { li { "Line " (line) ": " (i.email) } } }
+        }
+        @if !r.members.is_empty() {
+            h2 { "Already members" }
+            ul { @for (line, email) in &r.members { li { "Line " (line) ": " (email) } } }
+        }
+        @if !r.skipped.is_empty() {
+            h2 { "Left out" }
+            ul { @for (line, why) in &r.skipped { li { "Line " (line) ": " (why) } } }
+        }
+        p { a href="/admin#invitations" { "Back to the admin page" } }
+    }
+}
