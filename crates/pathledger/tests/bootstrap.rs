@@ -52,30 +52,28 @@ impl Drop for Server {
 
 impl Server {
     fn start(dir: &Path) -> Server {
-        let mut child = command(dir)
+        let child = command(dir)
             .args(["serve", "--bind", "127.0.0.1:0", "--no-demo"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("start serve");
-        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut banner = String::new();
+        // Owned by `Server` at once, so the process is killed and waited for on every path.
+        let mut server = Server {
+            child,
+            addr: ([127, 0, 0, 1], 0).into(),
+            banner: String::new(),
+        };
+        let mut out = BufReader::new(server.child.stdout.take().expect("stdout"));
         loop {
             let mut line = String::new();
             let n = out.read_line(&mut line).expect("read serve output");
-            assert!(n > 0, "serve ended before listening: {banner}");
-            if let Some(rest) = line
-                .trim()
-                .strip_prefix("Pathledger is listening on http://")
-            {
-                let addr = rest.parse().expect("address");
-                return Server {
-                    child,
-                    addr,
-                    banner,
-                };
+            assert!(n > 0, "serve ended before listening: {}", server.banner);
+            if let Some(rest) = line.trim().strip_prefix("Pathledger is listening on http://") {
+                server.addr = rest.parse().expect("address");
+                return server;
             }
-            banner.push_str(&line);
+            server.banner.push_str(&line);
         }
     }
 
