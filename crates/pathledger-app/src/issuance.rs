@@ -284,6 +284,7 @@ impl App {
         req.idempotency_key = opts.idempotency_key.clone();
         req.suspendable = opts.suspendable;
         req.previous_credential_id = opts.renews.clone();
+        let invite = opts.invite_newcomers;
         req.award_role_id = award_role;
         req.extra = json!({"suite": opts.suite.as_str(), "evidence": opts.evidence});
         let this = self.clone();
@@ -298,7 +299,7 @@ impl App {
             _ => None,
         };
         let mut issued = self.to_issued(out)?;
-        if let Some(edu) = newcomer {
+        if let Some(edu) = newcomer.filter(|_| invite) {
             let ctx = self.invite_context(&issuer.org_id).await;
             issued.invite = self.invite_newcomer(&ctx, &edu).await;
         }
@@ -318,6 +319,7 @@ impl App {
         let mut pre: Vec<Option<AppError>> = Vec::with_capacity(rows.len());
         let mut reqs = Vec::new();
         let mut opts_by_row = Vec::new();
+        let mut invite_flags = Vec::new();
         for (ach, rcpt, opts) in rows {
             if defs.achievement(&ach).is_none() {
                 pre.push(Some(AppError::invalid(
@@ -335,6 +337,7 @@ impl App {
             req.extra = json!({"suite": opts.suite.as_str(), "evidence": opts.evidence});
             pre.push(None);
             reqs.push(req);
+            invite_flags.push(opts.invite_newcomers);
             opts_by_row.push(opts);
         }
         // The builder finds its row's options by the request's idempotency key or position-free
@@ -364,7 +367,9 @@ impl App {
             tracing::info!(issuer = %issuer_id, awarded = awarded.len(), "bulk issuance completed stacks or roles; earned credentials issued");
         }
         let award_time = started.elapsed() - stored;
-        let invites = self.invite_newcomers(&issuer.org_id, &results).await;
+        let invites = self
+            .invite_newcomers(&issuer.org_id, &results, &invite_flags)
+            .await;
         tracing::debug!(rows = pre.len(), ?stored, awards = ?award_time, "bulk issuance");
         let mut invites = invites.into_iter();
         let mut results = results.into_iter();
@@ -395,12 +400,16 @@ impl App {
         &self,
         org_id: &pathledger_store::OrgId,
         results: &[Result<IssueOutcome, StoreError>],
+        wanted: &[bool],
     ) -> Vec<NewcomerInvite> {
         let mut out = vec![NewcomerInvite::NotDue; results.len()];
         let mut seen = std::collections::HashSet::new();
         let mut ctx = None;
         for (i, r) in results.iter().enumerate() {
             let Ok(o) = r else { continue };
+            if !wanted.get(i).copied().unwrap_or(true) {
+                continue;
+            }
             let Some(edu) = &o.credential.educator_id else {
                 continue;
             };

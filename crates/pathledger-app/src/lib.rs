@@ -142,6 +142,9 @@ pub struct IssueOptions {
     pub suspendable: bool,
     /// The credential this one renews.
     pub renews: Option<String>,
+    /// Invite the person when the issuance creates their educator record (default true;
+    /// `false` for machine runs such as the benchmark, which measure issuance alone).
+    pub invite_newcomers: bool,
 }
 
 impl Default for IssueOptions {
@@ -153,6 +156,7 @@ impl Default for IssueOptions {
             evidence: None,
             suspendable: false,
             renews: None,
+            invite_newcomers: true,
         }
     }
 }

@@ -198,6 +198,7 @@ async fn issue(
         evidence: body.evidence,
         suspendable: body.suspendable,
         renews: body.renews,
+        ..IssueOptions::default()
     };
     let out = app
         .issue(&issuer.id, &body.achievement, recipient, opts)

@@ -296,7 +296,11 @@ async fn bulk_rate(app: &App, issuer: &str, n: usize, tag: &str) -> Result<f64> 
             (
                 "mc-tools-3".to_owned(),
                 Recipient::Email(format!("bulk-{tag}-{i}@example.org")),
-                IssueOptions::default(),
+                // Issuance alone: no invitation mail per new address.
+                IssueOptions {
+                    invite_newcomers: false,
+                    ..IssueOptions::default()
+                },
             )
         })
         .collect();
