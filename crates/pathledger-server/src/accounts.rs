@@ -102,8 +102,15 @@ fn html_page(
     resp
 }
 
-fn link_refused_page(e: &ApiError) -> Response {
-    html_page(e.status, "Sign in", None, p::link_refused(&e.detail), None)
+fn link_refused_page(e: &ApiError, caller: Option<&Caller>) -> Response {
+    let form_token = caller.and_then(|c| c.form_token.as_deref());
+    html_page(
+        e.status,
+        "Sign in",
+        caller,
+        p::link_refused(&e.detail, form_token),
+        None,
+    )
 }
 
 // ----- email links ------------------------------------------------------------------------------
@@ -117,6 +124,7 @@ struct EmailForm {
 /// account; the browser gets its binding cookie here.
 async fn email_link_request(
     State(app): State<App>,
+    caller: MaybeCaller,
     headers: HeaderMap,
     Form(f): Form<EmailForm>,
 ) -> Result<Response, ApiError> {
@@ -133,7 +141,7 @@ async fn email_link_request(
             let body = maud::html! {
                 h1 { "Sign in" }
                 p.error role="alert" #email-error { "Email address: " (message) }
-                (p::email_form(&f.email))
+                (p::email_form(&f.email, caller.form_token()))
             };
             Ok(html_page(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -147,31 +155,32 @@ async fn email_link_request(
     }
 }
 
-async fn email_link_page(Path(secret): Path<String>) -> Response {
+async fn email_link_page(caller: MaybeCaller, Path(secret): Path<String>) -> Response {
     html_page(
         StatusCode::OK,
         "Sign in",
-        None,
-        p::confirm_link(&format!(
-            "/login/email/{}",
-            crate::web::urlencode_component(&secret)
-        )),
+        caller.0.as_ref(),
+        p::confirm_link(
+            &format!("/login/email/{}", crate::web::urlencode_component(&secret)),
+            caller.form_token(),
+        ),
         None,
     )
 }
 
 async fn email_link_use(
     State(app): State<App>,
+    caller: MaybeCaller,
     headers: HeaderMap,
     Path(secret): Path<String>,
 ) -> Result<Response, ApiError> {
     let Some(binding) = presented_binding(&app, &headers) else {
         let e: ApiError = AppError::Link(pathledger_store::LinkRefusal::OtherBrowser).into();
-        return Ok(link_refused_page(&e));
+        return Ok(link_refused_page(&e, caller.0.as_ref()));
     };
     match accounts::use_email_link(&app, &secret, binding).await {
         Ok(used) => start_session(&app, &used.user).await,
-        Err(e @ AppError::Link(_)) => Ok(link_refused_page(&e.into())),
+        Err(e @ AppError::Link(_)) => Ok(link_refused_page(&e.into(), caller.0.as_ref())),
         Err(e) => Err(e.into()),
     }
 }
@@ -185,7 +194,7 @@ async fn invitation_page(
 ) -> Result<Response, ApiError> {
     let view = match accounts::invitation_view(&app, &secret).await {
         Ok(v) => v,
-        Err(e @ AppError::Link(_)) => return Ok(link_refused_page(&e.into())),
+        Err(e @ AppError::Link(_)) => return Ok(link_refused_page(&e.into(), caller.0.as_ref())),
         Err(e) => return Err(e.into()),
     };
     let caller = caller.0;
@@ -225,7 +234,7 @@ async fn invitation_accept(
     let actor = caller.0.as_ref().map(|c| &c.actor);
     match accounts::accept_invitation(&app, &secret, &f.name, actor).await {
         Ok(user) => start_session(&app, &user).await,
-        Err(e @ AppError::Link(_)) => Ok(link_refused_page(&e.into())),
+        Err(e @ AppError::Link(_)) => Ok(link_refused_page(&e.into(), caller.0.as_ref())),
         Err(e) => {
             let e: ApiError = e.into();
             let body = pages::refusal::refusal_page(

@@ -141,6 +141,28 @@ async fn email_link_sign_in(env: TestEnv) {
     assert_eq!(again.status, StatusCode::GONE);
     assert!(again.text().contains("used already"), "{}", again.text());
 
+    // A browser that is signed in already gets the link's page with its form token, so its
+    // Continue gets the link's own answer, not a form-token refusal.
+    let s = sign_in(&env, JORDAN).await;
+    let page = env.call(s.get(&link)).await.text();
+    assert_eq!(
+        form_token_in(&page).as_deref(),
+        Some(s.token.as_str()),
+        "{page}"
+    );
+    let signed_in = env.call(s.form(&link, "")).await;
+    assert_eq!(
+        signed_in.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        signed_in.text()
+    );
+    assert!(
+        signed_in.text().contains("another browser"),
+        "{}",
+        signed_in.text()
+    );
+
     // Expired: a link past its 15 minutes does not work, even in the right browser.
     let (_, b2) = ask_link(&env, HR, None).await;
     let hr_link = link_in(mails_to(&env, HR).last().expect("mail"), "/login/email/");

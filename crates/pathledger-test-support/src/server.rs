@@ -21,6 +21,8 @@ pub struct TestEnv {
     pub kek: pathledger_store::Kek,
     /// The test's folder (the SQLite file, the mail outbox), kept until the test ends.
     dir: tempfile::TempDir,
+    /// The mail settings the application was opened with.
+    mail: pathledger_app::mail::MailConfig,
     /// Drops the PostgreSQL database when the test ends.
     _pg: Option<ScratchDatabase>,
 }
@@ -33,7 +35,7 @@ impl TestEnv {
 
     /// The application's mail settings, to open the application again as it was.
     pub fn mail_config(&self) -> pathledger_app::mail::MailConfig {
-        pathledger_app::mail::MailConfig::outbox(self.outbox())
+        self.mail.clone()
     }
 
     /// The messages in the outbox, oldest first, as raw `.eml` text.
@@ -136,7 +138,7 @@ pub const CASEY: &str = "casey@hillcrest.example";
 async fn open_seeded(
     database_url: String,
     public_url: String,
-    dir: &std::path::Path,
+    mail: pathledger_app::mail::MailConfig,
 ) -> (App, DemoSeed, pathledger_store::Kek) {
     let kek = pathledger_store::Kek::generate().expect("kek");
     let app = App::open(AppConfig {
@@ -145,7 +147,7 @@ async fn open_seeded(
         public_url,
         trusted_issuers: Vec::new(),
         host_issuer: None,
-        mail: pathledger_app::mail::MailConfig::outbox(dir.join("outbox")),
+        mail,
     })
     .await
     .expect("open app");
@@ -156,17 +158,38 @@ async fn open_seeded(
     (app, seed, kek)
 }
 
-/// A seeded application on a fresh SQLite file.
+/// A seeded application on a fresh SQLite file; its mail goes to the outbox.
 pub async fn sqlite_env_at(public_url: &str) -> TestEnv {
+    sqlite_env_with_mail(public_url, None).await
+}
+
+/// A seeded application on a fresh SQLite file whose mail goes through `mail` (e.g. SMTP to an
+/// [`crate::SmtpServer`]), or to the test's outbox when `None`.
+pub async fn sqlite_env_with_mail(
+    public_url: &str,
+    mail: Option<pathledger_app::mail::MailConfig>,
+) -> TestEnv {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite:{}", dir.path().join("pathledger.db").display());
-    let (app, seed, kek) = open_seeded(url, public_url.to_owned(), dir.path()).await;
+    let mail =
+        mail.unwrap_or_else(|| pathledger_app::mail::MailConfig::outbox(dir.path().join("outbox")));
+    let (app, seed, kek) = open_seeded(url, public_url.to_owned(), mail.clone()).await;
     TestEnv {
         app,
         seed,
         kek,
         dir,
+        mail,
         _pg: None,
+    }
+}
+
+/// SMTP mail settings for `smtp_url` (e.g. [`crate::SmtpServer::url`]) with the default sender.
+pub fn smtp_mail(smtp_url: &str) -> pathledger_app::mail::MailConfig {
+    pathledger_app::mail::MailConfig {
+        mailer: pathledger_app::mail::Mailer::new(Some(smtp_url), std::path::Path::new("."))
+            .expect("a usable SMTP URL"),
+        from: pathledger_app::mail::DEFAULT_FROM.to_owned(),
     }
 }
 
@@ -187,12 +210,14 @@ pub async fn postgres_env_at(public_url: &str) -> Option<TestEnv> {
     let base = postgres_url("PostgreSQL test")?;
     let pg = ScratchDatabase::create(&base, "pl_test").await;
     let dir = tempfile::tempdir().expect("temp dir");
-    let (app, seed, kek) = open_seeded(pg.url.clone(), public_url.to_owned(), dir.path()).await;
+    let mail = pathledger_app::mail::MailConfig::outbox(dir.path().join("outbox"));
+    let (app, seed, kek) = open_seeded(pg.url.clone(), public_url.to_owned(), mail.clone()).await;
     Some(TestEnv {
         app,
         seed,
         kek,
         dir,
+        mail,
         _pg: Some(pg),
     })
 }

@@ -5,10 +5,12 @@ use maud::{html, Markup};
 
 use super::csrf_field;
 
-/// The email-link form (its own section of the sign-in page).
-pub fn email_form(email: &str) -> Markup {
+/// The email-link form (its own section of the sign-in page); `form_token` when a session is
+/// already signed in (its posts must carry it).
+pub fn email_form(email: &str, form_token: Option<&str>) -> Markup {
     html! {
         form method="post" action="/login/email" {
+            (csrf_field(form_token))
             label for="email" { "Email address" }
             input #email name="email" type="email" autocomplete="email" required size="40" value=(email);
             p { button type="submit" { "Email me a sign-in link" } }
@@ -30,24 +32,26 @@ pub fn link_sent(email: &str, what: &str) -> Markup {
 }
 
 /// The page an emailed link opens: one button, so that a mail scanner following the link
-/// does not use it up.
-pub fn confirm_link(action: &str) -> Markup {
+/// does not use it up. `form_token` when a session is already signed in.
+pub fn confirm_link(action: &str, form_token: Option<&str>) -> Markup {
     html! {
         h1 { "Sign in to Pathledger" }
         form method="post" action=(action) {
+            (csrf_field(form_token))
             p { "Continue to sign in in this browser." }
             p { button type="submit" #continue { "Continue" } }
         }
     }
 }
 
-/// A link that cannot be used, and what to do instead.
-pub fn link_refused(message: &str) -> Markup {
+/// A link that cannot be used, and what to do instead. `form_token` when a session is already
+/// signed in.
+pub fn link_refused(message: &str, form_token: Option<&str>) -> Markup {
     html! {
         h1 { "This link does not work" }
         p role="alert" #link-refused { (message) }
         h2 { "Ask for a new sign-in link" }
-        (email_form(""))
+        (email_form("", form_token))
     }
 }
 
@@ -70,7 +74,7 @@ pub fn invitation(
                 "An account for " (email) " exists already. Sign in as " (email)
                 " first, then open this invitation again."
             }
-            (email_form(email))
+            (email_form(email, form_token))
         } @else {
             form method="post" action=(action) {
                 (csrf_field(form_token))

@@ -9,7 +9,7 @@ pub fn login_page(form_token: Option<&str>) -> Markup {
         section aria-labelledby="by-email" {
             h2 #by-email { "With your email" }
             p { "We email you a link that signs you in, in this browser." }
-            (super::accounts::email_form(""))
+            (super::accounts::email_form("", form_token))
         }
         section aria-labelledby="by-token" {
             h2 #by-token { "With an access token" }

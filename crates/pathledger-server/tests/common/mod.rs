@@ -5,3 +5,7 @@
 pub use pathledger_test_support::server::*;
 #[allow(unused_imports)]
 pub use pathledger_test_support::{mail_text, mail_to, HttpClient, Logs, Resp};
+
+/// The DevTools Protocol client of the browser tests (unused by the others).
+#[allow(dead_code)]
+pub mod cdp;
