@@ -614,6 +614,7 @@ async fn repeated_failed_sign_ins_are_throttled_per_address_and_the_lockout_ends
                 window,
                 max_tracked: 1000,
             },
+            ..Default::default()
         },
     );
     let attacker = [203, 0, 113, 7];
@@ -670,6 +671,7 @@ async fn failed_api_tokens_are_throttled_per_address() {
                 window: Duration::from_secs(60),
                 max_tracked: 1000,
             },
+            ..Default::default()
         },
     );
     let attacker = [192, 0, 2, 9];

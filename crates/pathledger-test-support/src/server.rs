@@ -459,7 +459,9 @@ impl TestEnv {
 
     /// The SQLite file of this environment, if it runs on SQLite.
     pub fn sqlite_path(&self) -> Option<std::path::PathBuf> {
-        self._dir.as_ref().map(|d| d.path().join("pathledger.db"))
+        self._pg
+            .is_none()
+            .then(|| self.dir.path().join("pathledger.db"))
     }
 }
 
