@@ -21,6 +21,7 @@ mod keys;
 pub mod mail;
 pub mod me;
 pub mod members;
+pub mod oidc;
 pub mod privacy;
 mod status_lists;
 mod templates;
