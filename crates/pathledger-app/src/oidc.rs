@@ -638,7 +638,7 @@ mod tests {
             Err(ProviderHttpError::Scheme(_))
         ));
         assert!(matches!(
-            http.call(req("file:///etc/passwd")).await,
+            http.call(req("ftp://127.0.0.1:9/x")).await,
             Err(ProviderHttpError::Scheme(_))
         ));
     }
