@@ -52,6 +52,10 @@ pub enum AppError {
         /// Seconds until a retry may succeed.
         retry_after_secs: u64,
     },
+    /// A service we depend on (e.g. an organization's OpenID provider) failed or refused; the
+    /// sentence says which and what to do, without its internal details (those are logged).
+    #[error("{0}")]
+    Upstream(String),
     /// An invariant of ours failed (a poisoned lock, a result missing for a row); logged.
     #[error("internal error: {0}")]
     Internal(String),
@@ -117,9 +121,11 @@ impl AppError {
             },
             Self::Invalid { message, .. } => message.clone(),
             Self::NotFound(what) => format!("{what} was not found."),
-            Self::Missing(m) | Self::Conflict(m) | Self::Definitions(m) | Self::Build(m) => {
-                m.clone()
-            }
+            Self::Missing(m)
+            | Self::Conflict(m)
+            | Self::Definitions(m)
+            | Self::Build(m)
+            | Self::Upstream(m) => m.clone(),
             Self::Forbidden { message, .. } | Self::Throttled { message, .. } => message.clone(),
             Self::Link(r) => r.message().into(),
             Self::Internal(_) => INTERNAL.into(),

@@ -22,6 +22,7 @@ pub mod mail;
 pub mod me;
 pub mod members;
 pub mod newcomers;
+pub mod oidc;
 pub mod privacy;
 pub mod roster;
 mod status_lists;

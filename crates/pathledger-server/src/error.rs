@@ -179,6 +179,7 @@ impl From<pathledger_app::AppError> for ApiError {
                 e.retry_after = Some(retry_after_secs);
                 e
             }
+            A::Upstream(message) => Self::new(StatusCode::BAD_GATEWAY, "upstream_failed", message),
             A::Internal(what) => {
                 tracing::error!(%what, "internal error");
                 Self::internal()

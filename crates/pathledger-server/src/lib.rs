@@ -17,6 +17,7 @@ pub mod error;
 pub mod extract;
 pub mod headers;
 pub mod members;
+pub mod oidc;
 pub mod openapi;
 pub mod pages;
 pub mod privacy;
@@ -52,6 +53,9 @@ pub struct WebConfig {
     /// The first-run page's one-time setup code (`None`: the page is closed). `pathledger serve`
     /// makes one, and prints it in its log, when the database holds no organization.
     pub setup_code: Option<String>,
+    /// Whether organizations' OpenID providers may be plain http (tests, development on
+    /// loopback). Off by default: an issuer URL must be https.
+    pub oidc_allow_http: bool,
 }
 
 /// The whole router: API, public documents and pages, with the default [`WebConfig`].
@@ -77,11 +81,15 @@ pub fn router_with(app: App, config: WebConfig) -> Router {
             .merge(privacy::routes())
             .merge(members::routes())
             .merge(tokens::routes())
+            .merge(oidc::routes())
             .fallback(|| async { ApiError::not_found("No such page or endpoint.") })
             // Inside `harden`, so the body limit bounds what the CSRF layer reads of a form.
             .layer(axum::middleware::from_fn_with_state(guard, csrf::guard))
             .layer(axum::Extension(throttle))
             .layer(axum::Extension(accounts::SetupGate::new(config.setup_code)))
+            .layer(axum::Extension(oidc::OidcSettings {
+                allow_http: config.oidc_allow_http,
+            }))
             .with_state(app),
         REQUEST_TIMEOUT,
     )

@@ -105,6 +105,18 @@ pub fn document() -> Value {
     if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), more) {
         paths.extend(more);
     }
+    // OpenID Connect sign-in per organization (a literal of its own, as above).
+    let oidc = json!({
+            "/api/v1/orgs/{org}/oidc": {
+                "get": op("The organization's OpenID Connect sign-in {org, configured, issuer_url?, client_id?, label?, redirect_uri, sign_in_url?, created_ms?, updated_ms?}: never the client secret; redirect_uri is what to register at the provider (org admins of that organization)", "accounts", true),
+                "put": op("Configure or replace it {issuer_url, client_id, client_secret, label}: the issuer must be https and its discovery document is fetched (422 naming issuer_url when it cannot be used); the secret is stored sealed (org admins of that organization)", "accounts", true),
+                "delete": op("Remove it: 204; 404 when there is none (org admins of that organization)", "accounts", true)},
+            "/login/oidc/{org}": {"get": op("Browser: start signing in at the organization's provider (binds the browser with a cookie; 303 to the provider's authorization endpoint, authorization code with PKCE S256)", "accounts", false)},
+            "/login/oidc/callback": {"get": op("Browser: the provider's redirect {code, state, iss?, error?}: once, in the browser that started, within 10 minutes; the ID token's verified email must belong to an account of that organization and of no other (else open enrollment, else refused with a page); 303 to the landing page with a session", "accounts", false)}
+    });
+    if let (Some(paths), Value::Object(oidc)) = (doc["paths"].as_object_mut(), oidc) {
+        paths.extend(oidc);
+    }
     doc
 }
 

@@ -38,48 +38,59 @@ impl Kek {
     }
 
     pub(crate) fn seal(&self, key_id: &str, seed: &[u8; 32]) -> Result<Vec<u8>, StoreError> {
+        self.seal_bytes(key_id, seed)
+    }
+
+    pub(crate) fn open(&self, key_id: &str, sealed: &[u8]) -> Result<SigningKey, StoreError> {
+        let seed = self.open_bytes(key_id, sealed)?;
+        let seed: [u8; 32] = seed
+            .as_slice()
+            .try_into()
+            .map_err(|_| StoreError::integrity(format!("sealed key {key_id} has a bad length")))?;
+        Ok(SigningKey::from_bytes(&seed))
+    }
+
+    /// Seals any secret (e.g. an OpenID Connect client secret) with `aad` as associated data,
+    /// so the sealed bytes open only for the row they were sealed for.
+    pub(crate) fn seal_bytes(&self, aad: &str, secret: &[u8]) -> Result<Vec<u8>, StoreError> {
         let cipher = ChaCha20Poly1305::new(Key::from_slice(&self.0));
         let nonce: [u8; 12] = random_bytes()?;
         let ct = cipher
             .encrypt(
                 Nonce::from_slice(&nonce),
                 Payload {
-                    msg: seed,
-                    aad: key_id.as_bytes(),
+                    msg: secret,
+                    aad: aad.as_bytes(),
                 },
             )
-            .map_err(|_| StoreError::integrity("key sealing failed"))?;
+            .map_err(|_| StoreError::integrity("sealing failed"))?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ct);
         Ok(out)
     }
 
-    pub(crate) fn open(&self, key_id: &str, sealed: &[u8]) -> Result<SigningKey, StoreError> {
+    /// Opens what [`Kek::seal_bytes`] sealed for `aad`.
+    pub(crate) fn open_bytes(&self, aad: &str, sealed: &[u8]) -> Result<Vec<u8>, StoreError> {
         if sealed.len() < 12 {
             return Err(StoreError::integrity(format!(
-                "sealed key {key_id} is truncated"
+                "sealed secret of {aad} is truncated"
             )));
         }
         let (nonce, ct) = sealed.split_at(12);
         let cipher = ChaCha20Poly1305::new(Key::from_slice(&self.0));
-        let seed = cipher
+        cipher
             .decrypt(
                 Nonce::from_slice(nonce),
                 Payload {
                     msg: ct,
-                    aad: key_id.as_bytes(),
+                    aad: aad.as_bytes(),
                 },
             )
             .map_err(|_| {
                 StoreError::integrity(format!(
-                    "cannot unseal key {key_id}: wrong key-encryption key or tampered row"
+                    "cannot unseal the secret of {aad}: wrong key-encryption key or tampered row"
                 ))
-            })?;
-        let seed: [u8; 32] = seed
-            .as_slice()
-            .try_into()
-            .map_err(|_| StoreError::integrity(format!("sealed key {key_id} has a bad length")))?;
-        Ok(SigningKey::from_bytes(&seed))
+            })
     }
 }
 
@@ -225,6 +236,21 @@ mod tests {
         assert_eq!(h.suite_key().sign_raw(b"message"), h.sign(b"message"));
         let other = SigningKeyHandle::new("key_2".into(), SigningKey::from_bytes(&[6u8; 32]));
         assert_ne!(other.suite_key().sign_raw(b"message"), h.sign(b"message"));
+    }
+
+    #[test]
+    fn sealed_bytes_open_only_for_their_row() {
+        let kek = Kek::from_bytes([7u8; 32]);
+        let sealed = kek.seal_bytes("org_a", b"client secret").unwrap();
+        assert_eq!(kek.open_bytes("org_a", &sealed).unwrap(), b"client secret");
+        assert!(
+            kek.open_bytes("org_b", &sealed).is_err(),
+            "moved to another row"
+        );
+        assert!(Kek::from_bytes([8u8; 32])
+            .open_bytes("org_a", &sealed)
+            .is_err());
+        assert!(kek.open_bytes("org_a", &sealed[..5]).is_err());
     }
 
     #[test]
