@@ -408,11 +408,12 @@ async fn dashboard(
     Ok(page("Dashboard", &caller, body).into_response())
 }
 
-async fn login_form(caller: MaybeCaller) -> Html<String> {
+async fn login_form(State(app): State<App>, caller: MaybeCaller) -> Html<String> {
+    let choices = pages::oidc::sign_in_choices(&app).await;
     page(
         "Sign in",
         &caller,
-        pages::login::login_page(caller.form_token()),
+        pages::login::login_page(caller.form_token(), pages::oidc::oidc_buttons(&choices)),
     )
 }
 

@@ -305,7 +305,16 @@ async fn scenario(postgres: bool) {
         assert_eq!(v["redirect_uri"], redirect_uri.as_str());
         assert!(!v.to_string().contains(secret), "secret shown: {v}");
     }
-    // The sign-in page's buttons.
+    // The sign-in page's buttons, on the sign-in page itself.
+    let login = get(&browser(), &format!("{base}/login")).await;
+    assert!(
+        login.body.contains("Sign in with Riverside Google")
+            && login
+                .body
+                .contains(&format!("href=\"/login/oidc/{riverside}\"")),
+        "{}",
+        login.body
+    );
     let choices = pathledger_server::pages::oidc::sign_in_choices(&env.app).await;
     assert_eq!(
         choices,
@@ -447,6 +456,12 @@ async fn scenario(postgres: bool) {
     assert!(pathledger_server::pages::oidc::sign_in_choices(&env.app)
         .await
         .is_empty());
+    let login = get(&browser(), &format!("{base}/login")).await;
+    assert!(
+        !login.body.contains("Sign in with Riverside"),
+        "{}",
+        login.body
+    );
     let p = get(&browser(), &format!("{base}/login/oidc/{riverside}")).await;
     assert_eq!(p.status, StatusCode::NOT_FOUND, "{}", p.body);
     assert!(p.body.contains("no OpenID Connect sign-in"), "{}", p.body);

@@ -69,7 +69,10 @@ impl Server {
             let mut line = String::new();
             let n = out.read_line(&mut line).expect("read serve output");
             assert!(n > 0, "serve ended before listening: {}", server.banner);
-            if let Some(rest) = line.trim().strip_prefix("Pathledger is listening on http://") {
+            if let Some(rest) = line
+                .trim()
+                .strip_prefix("Pathledger is listening on http://")
+            {
                 server.addr = rest.parse().expect("address");
                 return server;
             }

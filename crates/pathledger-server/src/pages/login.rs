@@ -3,9 +3,10 @@
 use maud::{html, Markup};
 
 /// The sign-in form; `form_token` when a session is already signed in.
-pub fn login_page(form_token: Option<&str>) -> Markup {
+pub fn login_page(form_token: Option<&str>, providers: Markup) -> Markup {
     html! {
         h1 { "Sign in" }
+        (providers)
         section aria-labelledby="by-email" {
             h2 #by-email { "With your email" }
             p { "We email you a link that signs you in, in this browser." }
