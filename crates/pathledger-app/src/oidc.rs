@@ -364,8 +364,18 @@ async fn account_for(
         if inside {
             return Ok(user);
         }
+        // An account that belongs to no organization (every role withdrawn, perhaps kept aside
+        // by a deactivation) is still someone's: a provider never signs into it or enrolls it.
+        tracing::warn!(org = %org.id, user = %user.id, "OIDC sign-in refused: the account does not belong to this organization");
+        return Err(refused(
+            "oidc_other_organization",
+            format!(
+                "The account for {email} does not belong to {}; sign in with an email link.",
+                org.name
+            ),
+        ));
     }
-    // No account, or one that belongs to no organization at all.
+    // No account yet.
     if store.open_enrollment(&org.id).await? {
         return match store.enroll_verified_educator(&org.id, email, name).await? {
             Some(user) => {

@@ -73,6 +73,52 @@ impl SetupGate {
     }
 }
 
+/// How many requests that mail someone (a sign-in link, a sign-up confirmation) one client
+/// address may make, over and above the per-address limit of the app: a stranger cannot make
+/// the deployment mail many addresses. Counted per serving process, like sign-in failures.
+#[derive(Clone)]
+pub struct MailThrottle(pub crate::throttle::SignInThrottle);
+
+/// Requests that mail someone per client address: 30 per 15 minutes (a school behind one
+/// address still signs its staff in).
+pub const DEFAULT_MAIL_THROTTLE: usize = 30;
+
+/// The default [`MailThrottle`] configuration.
+pub fn default_mail_throttle() -> crate::throttle::ThrottleConfig {
+    crate::throttle::ThrottleConfig {
+        max_failures: DEFAULT_MAIL_THROTTLE,
+        ..Default::default()
+    }
+}
+
+/// Counts one request that mails someone against `client`; the 429 page when it is over.
+fn mail_allowed(t: &MailThrottle, client: crate::throttle::ClientKey) -> Result<(), Response> {
+    if let Some(d) = t.0.locked_for(client) {
+        tracing::warn!(client = %client, "mail request refused: too many from this address");
+        let secs = crate::throttle::retry_after_secs(d);
+        let body = maud::html! {
+            h1 { "Too many requests" }
+            p role="alert" #throttled {
+                "Too many sign-in links or sign-ups were asked for from your address. Try again in "
+                (secs.div_ceil(60)) " minutes."
+            }
+        };
+        let mut resp = html_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests",
+            None,
+            body,
+            None,
+        );
+        if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return Err(resp);
+    }
+    t.0.failed(client);
+    Ok(())
+}
+
 /// A fresh setup code: 24 hex characters (96 random bits).
 pub fn new_setup_code() -> std::io::Result<String> {
     let mut b = [0u8; 12];
@@ -124,10 +170,15 @@ struct EmailForm {
 /// account; the browser gets its binding cookie here.
 async fn email_link_request(
     State(app): State<App>,
+    Extension(throttle): Extension<MailThrottle>,
+    client: crate::throttle::ClientKey,
     caller: MaybeCaller,
     headers: HeaderMap,
     Form(f): Form<EmailForm>,
 ) -> Result<Response, ApiError> {
+    if let Err(resp) = mail_allowed(&throttle, client) {
+        return Ok(resp);
+    }
     let (binding, set_cookie) = browser_binding(&app, &headers)?;
     match accounts::request_sign_in_link(&app, &f.email, binding).await {
         Ok(()) => Ok(html_page(
@@ -606,6 +657,8 @@ struct JoinForm {
 
 async fn join_submit(
     State(app): State<App>,
+    Extension(throttle): Extension<MailThrottle>,
+    client: crate::throttle::ClientKey,
     headers: HeaderMap,
     Path(org): Path<String>,
     Form(f): Form<JoinForm>,
@@ -614,6 +667,9 @@ async fn join_submit(
         Ok(n) => n,
         Err(resp) => return Ok(resp),
     };
+    if let Err(resp) = mail_allowed(&throttle, client) {
+        return Ok(resp);
+    }
     let (binding, set_cookie) = browser_binding(&app, &headers)?;
     let org_id = OrgId::from(org.clone());
     match accounts::request_enrollment(&app, &org_id, &f.email, &f.name, binding).await {

@@ -53,6 +53,9 @@ pub struct WebConfig {
     /// The first-run page's one-time setup code (`None`: the page is closed). `pathledger serve`
     /// makes one, and prints it in its log, when the database holds no organization.
     pub setup_code: Option<String>,
+    /// Requests that mail someone (sign-in links, sign-ups) per client address; `None`: at
+    /// most 30 per 15 minutes ([`accounts::DEFAULT_MAIL_THROTTLE`]).
+    pub mail_throttle: Option<throttle::ThrottleConfig>,
     /// Whether organizations' OpenID providers may be plain http (tests, development on
     /// loopback). Off by default: an issuer URL must be https.
     pub oidc_allow_http: bool,
@@ -87,6 +90,13 @@ pub fn router_with(app: App, config: WebConfig) -> Router {
             .layer(axum::middleware::from_fn_with_state(guard, csrf::guard))
             .layer(axum::Extension(throttle))
             .layer(axum::Extension(accounts::SetupGate::new(config.setup_code)))
+            .layer(axum::Extension(accounts::MailThrottle(
+                throttle::SignInThrottle::new(
+                    config
+                        .mail_throttle
+                        .unwrap_or_else(accounts::default_mail_throttle),
+                ),
+            )))
             .layer(axum::Extension(oidc::OidcSettings {
                 allow_http: config.oidc_allow_http,
             }))

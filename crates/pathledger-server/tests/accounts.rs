@@ -750,3 +750,90 @@ async fn roster_invitations_postgres() {
         roster_invitations(env).await;
     }
 }
+
+/// Requests that mail someone are counted per client address too: past the limit the page is
+/// 429 with `Retry-After` and nothing is mailed; another address is not affected.
+#[tokio::test]
+async fn mail_requests_are_throttled_per_client_address() {
+    use pathledger_server::throttle::ThrottleConfig;
+    let env = sqlite_env().await;
+    let org = env.seed.other_org_id.clone();
+    let r = env
+        .call(json_req(
+            Method::PUT,
+            &format!("/api/v1/orgs/{org}/enrollment"),
+            Some(&env.token(HILLCREST_ADMIN)),
+            &json!({"open": true}),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let router = pathledger_server::router_with(
+        env.app.clone(),
+        pathledger_server::WebConfig {
+            mail_throttle: Some(ThrottleConfig {
+                max_failures: 3,
+                window: std::time::Duration::from_secs(60),
+                max_tracked: 100,
+            }),
+            ..Default::default()
+        },
+    );
+    let from = |mut req: Request<Body>, ip: [u8; 4]| {
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                ip, 40000,
+            ))));
+        req
+    };
+    let stranger = [203, 0, 113, 9];
+    for who in [JORDAN, AVERY, HR] {
+        let r = call_router(
+            router.clone(),
+            from(
+                form("/login/email", None, &format!("email={}", enc(who))),
+                stranger,
+            ),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{who}");
+    }
+    let r = call_router(
+        router.clone(),
+        from(
+            form("/login/email", None, &format!("email={}", enc(MENTOR))),
+            stranger,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers.contains_key(header::RETRY_AFTER));
+    assert!(
+        mails_to(&env, MENTOR).is_empty(),
+        "nothing mailed past the limit"
+    );
+    let r = call_router(
+        router.clone(),
+        from(
+            form(
+                &format!("/join/{org}"),
+                None,
+                "name=Sam&email=sam%40example.org",
+            ),
+            stranger,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(mails_to(&env, "sam@example.org").is_empty());
+    // Another address is not affected.
+    let r = call_router(
+        router,
+        from(
+            form("/login/email", None, &format!("email={}", enc(MENTOR))),
+            [198, 51, 100, 4],
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(mails_to(&env, MENTOR).len(), 1);
+}

@@ -411,6 +411,25 @@ async fn scenario(postgres: bool) {
         .expect("enrolled");
     assert_eq!(user.educators.len(), 1);
     assert_eq!(user.educators[0].org_id.as_str(), riverside);
+    // An account that belongs to no organization is still someone's: even with enrollment
+    // open, the provider neither signs into it nor enrolls it.
+    let loner = "loner@riverside.example";
+    let loner_user = env
+        .app
+        .store()
+        .create_user(loner, "Loner", None)
+        .await
+        .expect("account without organization");
+    let (p, _) = sign_in(&base, &riverside, loner).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.body);
+    assert!(p.body.contains("does not belong to"), "{}", p.body);
+    assert!(env
+        .app
+        .store()
+        .memberships(&loner_user.id)
+        .await
+        .expect("memberships")
+        .is_empty());
 
     // (4) An account that belongs to another organization is refused, and never enrolled.
     let (p, _) = sign_in(&base, &riverside, HILLCREST_ADMIN).await;
