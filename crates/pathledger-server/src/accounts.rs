@@ -92,7 +92,7 @@ pub fn default_mail_throttle() -> crate::throttle::ThrottleConfig {
 }
 
 /// Counts one request that mails someone against `client`; the 429 page when it is over.
-fn mail_allowed(t: &MailThrottle, client: crate::throttle::ClientKey) -> Result<(), Response> {
+fn mail_refused(t: &MailThrottle, client: crate::throttle::ClientKey) -> Option<Response> {
     if let Some(d) = t.0.locked_for(client) {
         tracing::warn!(client = %client, "mail request refused: too many from this address");
         let secs = crate::throttle::retry_after_secs(d);
@@ -113,10 +113,10 @@ fn mail_allowed(t: &MailThrottle, client: crate::throttle::ClientKey) -> Result<
         if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
             resp.headers_mut().insert(header::RETRY_AFTER, v);
         }
-        return Err(resp);
+        return Some(resp);
     }
     t.0.failed(client);
-    Ok(())
+    None
 }
 
 /// A fresh setup code: 24 hex characters (96 random bits).
@@ -176,7 +176,7 @@ async fn email_link_request(
     headers: HeaderMap,
     Form(f): Form<EmailForm>,
 ) -> Result<Response, ApiError> {
-    if let Err(resp) = mail_allowed(&throttle, client) {
+    if let Some(resp) = mail_refused(&throttle, client) {
         return Ok(resp);
     }
     let (binding, set_cookie) = browser_binding(&app, &headers)?;
@@ -667,7 +667,7 @@ async fn join_submit(
         Ok(n) => n,
         Err(resp) => return Ok(resp),
     };
-    if let Err(resp) = mail_allowed(&throttle, client) {
+    if let Some(resp) = mail_refused(&throttle, client) {
         return Ok(resp);
     }
     let (binding, set_cookie) = browser_binding(&app, &headers)?;
