@@ -121,7 +121,296 @@ fn check_document(doc: &Map<String, Value>) -> Result<(), AppError> {
             "leave it out: the ledger gives every credential its own status entry",
         ));
     }
+    check_data_model(doc)
+}
+
+/// The VC Data Model 2.0 rules a document must keep before the ledger signs it (§4): a type
+/// that includes `VerifiableCredential`, a URL issuer, a subject that says something, typed
+/// terms of use, evidence, refresh services and schemas, `dateTimeStamp` validity dates, and
+/// related resources with ids (unique) and digests. Each refusal names the member.
+fn check_data_model(doc: &Map<String, Value>) -> Result<(), AppError> {
+    let has_vc_type = match doc.get("type") {
+        Some(Value::String(t)) => t == "VerifiableCredential",
+        Some(Value::Array(a)) => a.iter().any(|t| t == "VerifiableCredential"),
+        _ => false,
+    };
+    if !has_vc_type {
+        return Err(AppError::invalid(
+            "/credential/type",
+            "must include VerifiableCredential",
+        ));
+    }
+    match doc.get("issuer") {
+        None => {}
+        Some(Value::String(s)) if badges::is_uri(s) => {}
+        Some(Value::Object(o))
+            if o.get("id").is_none()
+                || o.get("id")
+                    .and_then(Value::as_str)
+                    .is_some_and(badges::is_uri) => {}
+        Some(_) => {
+            return Err(AppError::invalid(
+                "/credential/issuer",
+                "must be a URL, or an object whose id is a URL",
+            ))
+        }
+    }
+    let subject_ok = match doc.get("credentialSubject") {
+        Some(Value::Object(o)) => !o.is_empty(),
+        Some(Value::Array(a)) => {
+            !a.is_empty()
+                && a.iter()
+                    .all(|s| s.as_object().is_some_and(|o| !o.is_empty()))
+        }
+        _ => false,
+    };
+    if !subject_ok {
+        return Err(AppError::invalid(
+            "/credential/credentialSubject",
+            "must be present and say something about its subject (an object with at least one member)",
+        ));
+    }
+    for member in [
+        "termsOfUse",
+        "evidence",
+        "refreshService",
+        "credentialSchema",
+    ] {
+        let items: Vec<&Value> = match doc.get(member) {
+            None => continue,
+            Some(Value::Array(a)) => a.iter().collect(),
+            Some(v) => vec![v],
+        };
+        for (i, item) in items.iter().enumerate() {
+            let typed = item
+                .get("type")
+                .is_some_and(|t| t.is_string() || t.as_array().is_some_and(|a| !a.is_empty()));
+            if !typed {
+                return Err(AppError::invalid(
+                    format!("/credential/{member}/{i}/type"),
+                    format!("every {member} item needs a type"),
+                ));
+            }
+        }
+    }
+    for member in ["validFrom", "validUntil"] {
+        if let Some(v) = doc.get(member) {
+            if !v.as_str().is_some_and(is_date_time_stamp) {
+                return Err(AppError::invalid(
+                    format!("/credential/{member}"),
+                    "must be an XML Schema dateTimeStamp (a date-time with its time zone), such as 2030-01-01T00:00:00Z",
+                ));
+            }
+        }
+    }
+    if let Some(rr) = doc.get("relatedResource") {
+        let items: Vec<&Value> = match rr {
+            Value::Array(a) => a.iter().collect(),
+            v => vec![v],
+        };
+        let mut seen = std::collections::HashSet::new();
+        for (i, item) in items.iter().enumerate() {
+            let Some(id) = item
+                .get("id")
+                .and_then(Value::as_str)
+                .filter(|s| badges::is_uri(s))
+            else {
+                return Err(AppError::invalid(
+                    format!("/credential/relatedResource/{i}/id"),
+                    "every related resource needs an id (a URL)",
+                ));
+            };
+            if !seen.insert(id.to_owned()) {
+                return Err(AppError::invalid(
+                    format!("/credential/relatedResource/{i}/id"),
+                    format!("{id} is listed twice"),
+                ));
+            }
+            if item.get("digestSRI").is_none() && item.get("digestMultibase").is_none() {
+                return Err(AppError::invalid(
+                    format!("/credential/relatedResource/{i}"),
+                    "every related resource needs a digestSRI or digestMultibase",
+                ));
+            }
+        }
+    }
     Ok(())
+}
+
+/// XML Schema `dateTimeStamp`: `YYYY-MM-DDThh:mm:ss(.s+)?` with a time zone (`Z` or `±hh:mm`).
+fn is_date_time_stamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|x| x.iter().all(u8::is_ascii_digit));
+    let mut i = usize::from(b.first() == Some(&b'-'));
+    let year_end = b[i..]
+        .iter()
+        .position(|c| !c.is_ascii_digit())
+        .map(|p| i + p);
+    let Some(ye) = year_end.filter(|ye| ye - i >= 4) else {
+        return false;
+    };
+    i = ye;
+    let fixed = b.get(i) == Some(&b'-')
+        && digits(i + 1..i + 3)
+        && b.get(i + 3) == Some(&b'-')
+        && digits(i + 4..i + 6)
+        && b.get(i + 6) == Some(&b'T')
+        && digits(i + 7..i + 9)
+        && b.get(i + 9) == Some(&b':')
+        && digits(i + 10..i + 12)
+        && b.get(i + 12) == Some(&b':')
+        && digits(i + 13..i + 15);
+    if !fixed {
+        return false;
+    }
+    let mut j = i + 15;
+    if b.get(j) == Some(&b'.') {
+        let n = b[j + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if n == 0 {
+            return false;
+        }
+        j += 1 + n;
+    }
+    match &b[j..] {
+        [b'Z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] => [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit()),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod data_model_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn doc(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().expect("object")
+    }
+
+    fn base() -> Value {
+        json!({
+            "@context": [VC2_CONTEXT],
+            "type": ["VerifiableCredential"],
+            "credentialSubject": {"id": "did:example:alice", "name": "Alice"}
+        })
+    }
+
+    fn field(v: Value) -> String {
+        match check_data_model(&doc(v)) {
+            Err(AppError::Invalid { field, .. }) => field,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_plain_credential_passes() {
+        assert!(check_data_model(&doc(base())).is_ok());
+        let mut v = base();
+        v["validFrom"] = json!("2026-01-01T00:00:00.123+02:00");
+        v["relatedResource"] = json!([{"id": "https://ex.example/a", "digestSRI": "sha384-x"}]);
+        v["evidence"] = json!({"type": ["Evidence"]});
+        assert!(check_data_model(&doc(v)).is_ok());
+    }
+
+    #[test]
+    fn each_rule_names_its_member() {
+        let with = |k: &str, val: Value| {
+            let mut v = base();
+            v[k] = val;
+            v
+        };
+        assert_eq!(
+            field(with("type", json!(["OpenBadgeCredential"]))),
+            "/credential/type"
+        );
+        assert_eq!(
+            field(with("issuer", json!("not a url"))),
+            "/credential/issuer"
+        );
+        assert_eq!(
+            field(with("issuer", json!({"id": 7}))),
+            "/credential/issuer"
+        );
+        assert_eq!(
+            field(with("credentialSubject", json!({}))),
+            "/credential/credentialSubject"
+        );
+        assert_eq!(
+            field(with("credentialSubject", json!([]))),
+            "/credential/credentialSubject"
+        );
+        let mut none = base();
+        none.as_object_mut()
+            .expect("object")
+            .remove("credentialSubject");
+        assert_eq!(field(none), "/credential/credentialSubject");
+        assert_eq!(
+            field(with(
+                "evidence",
+                json!([{"type": "Evidence"}, {"name": "x"}])
+            )),
+            "/credential/evidence/1/type"
+        );
+        assert_eq!(
+            field(with("termsOfUse", json!({"id": "x:y"}))),
+            "/credential/termsOfUse/0/type"
+        );
+        assert_eq!(
+            field(with("refreshService", json!({"type": []}))),
+            "/credential/refreshService/0/type"
+        );
+        assert_eq!(
+            field(with("credentialSchema", json!([{}]))),
+            "/credential/credentialSchema/0/type"
+        );
+        assert_eq!(
+            field(with("validFrom", json!("2026-01-01T00:00:00"))),
+            "/credential/validFrom"
+        );
+        assert_eq!(
+            field(with("validUntil", json!("2026-01-01"))),
+            "/credential/validUntil"
+        );
+        assert_eq!(
+            field(with("relatedResource", json!([{"digestSRI": "x"}]))),
+            "/credential/relatedResource/0/id"
+        );
+        assert_eq!(
+            field(with(
+                "relatedResource",
+                json!([{"id": "https://a.example/", "digestSRI": "x"}, {"id": "https://a.example/", "digestSRI": "y"}])
+            )),
+            "/credential/relatedResource/1/id"
+        );
+        assert_eq!(
+            field(with("relatedResource", json!({"id": "https://a.example/"}))),
+            "/credential/relatedResource/0"
+        );
+    }
+
+    #[test]
+    fn date_time_stamps() {
+        for ok in [
+            "2030-01-01T00:00:00Z",
+            "2030-01-01T00:00:00.5Z",
+            "12030-01-01T00:00:00-05:00",
+            "-0044-03-15T12:00:00+01:00",
+        ] {
+            assert!(is_date_time_stamp(ok), "{ok}");
+        }
+        for bad in [
+            "2030-01-01T00:00:00",
+            "2030-01-01",
+            "2030-1-01T00:00:00Z",
+            "2030-01-01T00:00:00.Z",
+            "2030-01-01T00:00:00+0500",
+            "next week",
+            "",
+        ] {
+            assert!(!is_date_time_stamp(bad), "{bad}");
+        }
+    }
 }
 
 impl App {

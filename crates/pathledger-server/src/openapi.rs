@@ -41,7 +41,7 @@ pub fn document() -> Value {
         },
         "paths": {
             "/healthz": {"get": op("Liveness and database check", "operations", false)},
-            "/credentials/issue": {"post": op("VC-API: sign a VC 2.0 credential as the organization's issuer and record it on the ledger (status entry, log leaf; header Idempotency-Key; query: cryptosuite, issuer=did:key for test harnesses). A credential naming another issuer, or carrying credentialStatus or proof, is refused with 422", "vc-api", true)},
+            "/credentials/issue": {"post": op("VC-API: sign a VC 2.0 credential as the organization's issuer and record it on the ledger (status entry, log leaf; header Idempotency-Key; query: cryptosuite, issuer=did:key for test harnesses). A credential naming another issuer, carrying credentialStatus or proof, or breaking VC Data Model 2.0 (type without VerifiableCredential, a non-URL issuer, an empty or missing credentialSubject, an untyped termsOfUse/evidence/refreshService/credentialSchema item, validFrom/validUntil not a dateTimeStamp, relatedResource without id, digest or with a duplicate id) is refused with 422 naming the member", "vc-api", true)},
             "/credentials/verify": {"post": op("VC-API: verify a credential (200 verified, 422 not)", "vc-api", false)},
             "/api/v1/credentials": {"post": op("Issue a micro-credential: {achievement, recipient, suite?, idempotency_key?, valid_until?, evidence?}; answers {id, replayed, log_index, awarded: [{id, achievement}] (certificates and role awards this credential completed), verifiableCredential}", "issuance", true)},
             "/api/v1/credentials/{id}": {"get": op("The exact signed credential", "issuance", false)},

@@ -230,6 +230,32 @@ async fn refusals_write_nothing(env: &TestEnv) {
             plain_credential(),
             "issuer",
         ),
+        // VC Data Model 2.0 rules: refused, naming the member, instead of signed as given.
+        (
+            "/credentials/issue",
+            with("type", json!(["OpenBadgeCredential"])),
+            "/credential/type",
+        ),
+        (
+            "/credentials/issue",
+            with("credentialSubject", json!({})),
+            "/credential/credentialSubject",
+        ),
+        (
+            "/credentials/issue",
+            with("evidence", json!([{"name": "untyped"}])),
+            "/credential/evidence/0/type",
+        ),
+        (
+            "/credentials/issue",
+            with("validFrom", json!("2026-01-01T00:00:00")),
+            "/credential/validFrom",
+        ),
+        (
+            "/credentials/issue?issuer=did:key",
+            with("relatedResource", json!([{"id": "https://example.org/a"}])),
+            "/credential/relatedResource/0",
+        ),
     ];
     for (uri, credential, field) in cases {
         let r = env.call(issue_req(uri, &token, &credential, None)).await;
