@@ -279,6 +279,78 @@ fn is_date_time_stamp(s: &str) -> bool {
     }
 }
 
+impl App {
+    /// Inside the store's transaction: names the issuer, puts the id and status entry in, signs.
+    fn sign_document_for(
+        &self,
+        mut doc: Map<String, Value>,
+        ctx: &DocumentContext<'_>,
+        opts: &DocumentOptions,
+    ) -> Result<String, AppError> {
+        let (issuer, vm) = if opts.as_did_key {
+            let pk = ctx.key.suite_key().public_key();
+            (pk.did_key(), pk.did_key_verification_method())
+        } else {
+            let issuer_id = ctx.request.issuer_id.as_str();
+            (
+                self.issuer_did(issuer_id),
+                self.key_vm(issuer_id, ctx.key.key_id()),
+            )
+        };
+        set_issuer(&mut doc, &issuer)?;
+        doc.entry("id")
+            .or_insert_with(|| Value::String(ctx.credential_id.clone()));
+        let status = badges::StatusEntry::new(
+            &ctx.revocation.list_url,
+            badges::StatusPurpose::Revocation,
+            ctx.revocation.index,
+        );
+        doc.insert("credentialStatus".into(), status.to_json());
+        let mut popts = ProofOptions::assertion(opts.suite, vm);
+        popts.created = Some(badges::dates::format(ms_to_datetime(ctx.issued_ms)));
+        sign_document_to_string(&Value::Object(doc), ctx.key.suite_key(), &popts)
+            .map_err(|e| AppError::invalid("/credential", e.to_string()))
+    }
+}
+
+/// Names `issuer` as the document's issuer, or refuses a document that names another one.
+fn set_issuer(doc: &mut Map<String, Value>, issuer: &str) -> Result<(), AppError> {
+    let named = match doc.get_mut("issuer") {
+        None => {
+            doc.insert("issuer".into(), Value::String(issuer.to_owned()));
+            return Ok(());
+        }
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Object(o)) => match o.get("id") {
+            None => {
+                o.insert("id".into(), Value::String(issuer.to_owned()));
+                return Ok(());
+            }
+            Some(Value::String(s)) => s.clone(),
+            Some(_) => {
+                return Err(AppError::invalid(
+                    "/credential/issuer/id",
+                    "must be a string",
+                ))
+            }
+        },
+        Some(_) => {
+            return Err(AppError::invalid(
+                "/credential/issuer",
+                "must be a string or an object with an id",
+            ))
+        }
+    };
+    if named == issuer {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "/credential/issuer",
+            format!("names {named:?}; this deployment signs only as its own issuer, {issuer:?} (leave issuer out to have it set)"),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod data_model_tests {
     use super::*;
@@ -410,77 +482,5 @@ mod data_model_tests {
         ] {
             assert!(!is_date_time_stamp(bad), "{bad}");
         }
-    }
-}
-
-impl App {
-    /// Inside the store's transaction: names the issuer, puts the id and status entry in, signs.
-    fn sign_document_for(
-        &self,
-        mut doc: Map<String, Value>,
-        ctx: &DocumentContext<'_>,
-        opts: &DocumentOptions,
-    ) -> Result<String, AppError> {
-        let (issuer, vm) = if opts.as_did_key {
-            let pk = ctx.key.suite_key().public_key();
-            (pk.did_key(), pk.did_key_verification_method())
-        } else {
-            let issuer_id = ctx.request.issuer_id.as_str();
-            (
-                self.issuer_did(issuer_id),
-                self.key_vm(issuer_id, ctx.key.key_id()),
-            )
-        };
-        set_issuer(&mut doc, &issuer)?;
-        doc.entry("id")
-            .or_insert_with(|| Value::String(ctx.credential_id.clone()));
-        let status = badges::StatusEntry::new(
-            &ctx.revocation.list_url,
-            badges::StatusPurpose::Revocation,
-            ctx.revocation.index,
-        );
-        doc.insert("credentialStatus".into(), status.to_json());
-        let mut popts = ProofOptions::assertion(opts.suite, vm);
-        popts.created = Some(badges::dates::format(ms_to_datetime(ctx.issued_ms)));
-        sign_document_to_string(&Value::Object(doc), ctx.key.suite_key(), &popts)
-            .map_err(|e| AppError::invalid("/credential", e.to_string()))
-    }
-}
-
-/// Names `issuer` as the document's issuer, or refuses a document that names another one.
-fn set_issuer(doc: &mut Map<String, Value>, issuer: &str) -> Result<(), AppError> {
-    let named = match doc.get_mut("issuer") {
-        None => {
-            doc.insert("issuer".into(), Value::String(issuer.to_owned()));
-            return Ok(());
-        }
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Object(o)) => match o.get("id") {
-            None => {
-                o.insert("id".into(), Value::String(issuer.to_owned()));
-                return Ok(());
-            }
-            Some(Value::String(s)) => s.clone(),
-            Some(_) => {
-                return Err(AppError::invalid(
-                    "/credential/issuer/id",
-                    "must be a string",
-                ))
-            }
-        },
-        Some(_) => {
-            return Err(AppError::invalid(
-                "/credential/issuer",
-                "must be a string or an object with an id",
-            ))
-        }
-    };
-    if named == issuer {
-        Ok(())
-    } else {
-        Err(AppError::invalid(
-            "/credential/issuer",
-            format!("names {named:?}; this deployment signs only as its own issuer, {issuer:?} (leave issuer out to have it set)"),
-        ))
     }
 }
