@@ -521,35 +521,20 @@ impl Store {
         browser_hash: &[u8; 32],
     ) -> Result<Result<UsedEmailLink, LinkRefusal>, StoreError> {
         let now = now_ms();
-        let hash = sha256(secret.as_bytes()).to_vec();
         let mut tx = self.db().begin().await?;
-        let Some(r) = tx
-            .fetch_optional(
-                "SELECT purpose, email, user_id, org_id, display_name, browser_hash, expires_ms, used_ms FROM email_links WHERE token_hash = $1",
-                args![hash.clone()],
-            )
-            .await?
-        else {
-            return Ok(Err(LinkRefusal::Unknown));
+        let r = match claim_once(
+            &mut tx,
+            SingleUse::EMAIL_LINK,
+            "purpose, email, user_id, org_id, display_name",
+            secret,
+            browser_hash,
+            now,
+        )
+        .await?
+        {
+            Ok(r) => r,
+            Err(refusal) => return Ok(Err(refusal)),
         };
-        if r.opt_i64("used_ms")?.is_some() {
-            return Ok(Err(LinkRefusal::Used));
-        }
-        if r.i64("expires_ms")? <= now {
-            return Ok(Err(LinkRefusal::Expired));
-        }
-        if r.hash("browser_hash")? != *browser_hash {
-            return Ok(Err(LinkRefusal::OtherBrowser));
-        }
-        let n = tx
-            .execute(
-                "UPDATE email_links SET used_ms = $1 WHERE token_hash = $2 AND used_ms IS NULL",
-                args![now, hash],
-            )
-            .await?;
-        if n == 0 {
-            return Ok(Err(LinkRefusal::Used));
-        }
         let email = r.text("email")?;
         let org_id: Option<OrgId> = r.opt_text("org_id")?.map(Into::into);
         let purpose = match r.text("purpose")?.as_str() {
@@ -644,6 +629,73 @@ impl Store {
             .map(|r| Ok((r.text("id")?.into(), r.text("name")?)))
             .collect()
     }
+}
+
+/// A table of single-use secrets bound to a browser: sign-in and enrollment links, OIDC
+/// sign-ins under way. Both are claimed by [`claim_once`].
+pub(crate) struct SingleUse {
+    table: &'static str,
+    key: &'static str,
+}
+
+impl SingleUse {
+    /// `email_links`, keyed by the link's hash.
+    pub(crate) const EMAIL_LINK: SingleUse = SingleUse {
+        table: "email_links",
+        key: "token_hash",
+    };
+    /// `oidc_logins`, keyed by the state's hash.
+    pub(crate) const OIDC_LOGIN: SingleUse = SingleUse {
+        table: "oidc_logins",
+        key: "state_hash",
+    };
+}
+
+/// Claims the row of `secret` in `kind`'s table inside `tx`: it must exist, be unused, be
+/// unexpired at `now` and be bound to the browser whose binding hashes to `browser_hash` (a
+/// row claimed from another browser is left usable where it was asked for). Marks it used;
+/// of two claims racing, the second changes no row and is refused as used. Returns the row
+/// with `columns` (a list of column names of that table).
+pub(crate) async fn claim_once(
+    tx: &mut Tx,
+    kind: SingleUse,
+    columns: &str,
+    secret: &str,
+    browser_hash: &[u8; 32],
+    now: i64,
+) -> Result<Result<Row, LinkRefusal>, StoreError> {
+    let SingleUse { table, key } = kind;
+    let hash = sha256(secret.as_bytes()).to_vec();
+    let Some(r) = tx
+        .fetch_optional(
+            &format!(
+                "SELECT {columns}, browser_hash, expires_ms, used_ms FROM {table} WHERE {key} = $1"
+            ),
+            args![hash.clone()],
+        )
+        .await?
+    else {
+        return Ok(Err(LinkRefusal::Unknown));
+    };
+    if r.opt_i64("used_ms")?.is_some() {
+        return Ok(Err(LinkRefusal::Used));
+    }
+    if r.i64("expires_ms")? <= now {
+        return Ok(Err(LinkRefusal::Expired));
+    }
+    if r.hash("browser_hash")? != *browser_hash {
+        return Ok(Err(LinkRefusal::OtherBrowser));
+    }
+    let n = tx
+        .execute(
+            &format!("UPDATE {table} SET used_ms = $1 WHERE {key} = $2 AND used_ms IS NULL"),
+            args![now, hash],
+        )
+        .await?;
+    if n == 0 {
+        return Ok(Err(LinkRefusal::Used));
+    }
+    Ok(Ok(r))
 }
 
 /// Enrolls the person with a verified `email` as an educator of `org` inside `tx`: the

@@ -3,7 +3,7 @@
 //! the sign-ins under way (state stored as its SHA-256, nonce, PKCE verifier, the browser that
 //! started it; single use, short expiry).
 
-use crate::accounts::LinkRefusal;
+use crate::accounts::{claim_once, LinkRefusal, SingleUse};
 use crate::crypto::{now_ms, sha256};
 use crate::error::StoreError;
 use crate::model::OrgId;
@@ -260,37 +260,20 @@ impl Store {
         state: &str,
         browser_hash: &[u8; 32],
     ) -> Result<Result<OidcLogin, LinkRefusal>, StoreError> {
-        let now = now_ms();
-        let hash = sha256(state.as_bytes()).to_vec();
         let mut tx = self.db().begin().await?;
-        let Some(r) = tx
-            .fetch_optional(
-                "SELECT org_id, nonce, pkce_verifier, browser_hash, expires_ms, used_ms FROM oidc_logins WHERE state_hash = $1",
-                args![hash.clone()],
-            )
-            .await?
-        else {
-            return Ok(Err(LinkRefusal::Unknown));
+        let r = match claim_once(
+            &mut tx,
+            SingleUse::OIDC_LOGIN,
+            "org_id, nonce, pkce_verifier",
+            state,
+            browser_hash,
+            now_ms(),
+        )
+        .await?
+        {
+            Ok(r) => r,
+            Err(refusal) => return Ok(Err(refusal)),
         };
-        if r.opt_i64("used_ms")?.is_some() {
-            return Ok(Err(LinkRefusal::Used));
-        }
-        if r.i64("expires_ms")? <= now {
-            return Ok(Err(LinkRefusal::Expired));
-        }
-        if r.hash("browser_hash")? != *browser_hash {
-            return Ok(Err(LinkRefusal::OtherBrowser));
-        }
-        // Of two callbacks racing with the same state, the second changes no row.
-        let n = tx
-            .execute(
-                "UPDATE oidc_logins SET used_ms = $1 WHERE state_hash = $2 AND used_ms IS NULL",
-                args![now, hash],
-            )
-            .await?;
-        if n == 0 {
-            return Ok(Err(LinkRefusal::Used));
-        }
         tx.commit().await?;
         Ok(Ok(OidcLogin {
             org_id: r.text("org_id")?.into(),
