@@ -476,33 +476,14 @@ async fn api_set_enrollment(
     ))
 }
 
-/// The admin page's invitation form: one checkbox per role.
+/// The admin page's invitation form: the address, a name, and the role checkboxes.
 #[derive(Deserialize)]
 struct InviteForm {
     email: String,
     #[serde(default)]
     name: String,
-    org_admin: Option<String>,
-    issuer: Option<String>,
-    assessor: Option<String>,
-    verifier: Option<String>,
-    educator: Option<String>,
-}
-
-impl InviteForm {
-    fn roles(&self) -> Vec<String> {
-        [
-            (&self.org_admin, AccessRole::OrgAdmin),
-            (&self.issuer, AccessRole::Issuer),
-            (&self.assessor, AccessRole::Assessor),
-            (&self.verifier, AccessRole::Verifier),
-            (&self.educator, AccessRole::Educator),
-        ]
-        .into_iter()
-        .filter(|(v, _)| v.is_some())
-        .map(|(_, r)| r.as_str().to_owned())
-        .collect()
-    }
+    #[serde(flatten)]
+    roles: crate::members::RolesForm,
 }
 
 async fn admin_invite(
@@ -518,7 +499,7 @@ async fn admin_invite(
         let input = InviteInput {
             email: f.email.clone(),
             name: Some(f.name.clone()),
-            roles: f.roles(),
+            roles: f.roles.roles(),
         };
         let invited = accounts::invite(&app, &caller, &org, &input).await?;
         Ok(format!("Invitation sent to {}.", invited.invitation.email))

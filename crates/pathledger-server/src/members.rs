@@ -107,9 +107,10 @@ async fn api_reactivate(
     Ok(Json(member_json(&m)))
 }
 
-/// The admin page's role form: one checkbox per role, each its own field.
+/// The admin page's role checkboxes (the members' role forms, the invitation form): one
+/// checkbox per role, each its own field.
 #[derive(Deserialize)]
-struct RolesForm {
+pub(crate) struct RolesForm {
     org_admin: Option<String>,
     issuer: Option<String>,
     assessor: Option<String>,
@@ -118,7 +119,8 @@ struct RolesForm {
 }
 
 impl RolesForm {
-    fn roles(&self) -> Vec<String> {
+    /// The roles whose boxes are ticked.
+    pub(crate) fn roles(&self) -> Vec<String> {
         [
             (&self.org_admin, AccessRole::OrgAdmin),
             (&self.issuer, AccessRole::Issuer),
