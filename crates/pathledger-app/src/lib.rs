@@ -16,6 +16,7 @@ pub mod endorsements;
 pub mod endorsers;
 mod error;
 pub mod evidence;
+pub mod fetch;
 mod issuance;
 mod keys;
 pub mod mail;
@@ -24,6 +25,7 @@ pub mod members;
 pub mod newcomers;
 pub mod oidc;
 pub mod privacy;
+pub mod registry;
 pub mod roster;
 mod status_lists;
 mod templates;
@@ -57,14 +59,17 @@ pub struct AppConfig {
     pub kek: Kek,
     /// Public base URL of this deployment (links, status lists, did:web), without a trailing slash.
     pub public_url: String,
-    /// Extra trusted issuer ids (DIDs or URLs) besides our own issuers.
-    pub trusted_issuers: Vec<String>,
+    /// Trusted issuers besides our own (ids, and the names a trust file or registry gives
+    /// them: [`registry`]).
+    pub trusted_issuers: Vec<registry::TrustedIssuer>,
     /// The issuer (id) whose keys the deployment's own host DID (`did:web:<public host>`, served
     /// at `/.well-known/did.json`) carries. `None`: the host has no DID, and that URL is 404;
     /// the host never speaks for whichever organization's issuer happens to come first.
     pub host_issuer: Option<String>,
     /// How this deployment sends mail (invitations, sign-in links) and from whom.
     pub mail: mail::MailConfig,
+    /// Whether and how verification fetches other issuers' documents ([`fetch`]).
+    pub fetch: fetch::FetchConfig,
 }
 
 /// Cheap to clone; shared by every request.
@@ -76,7 +81,9 @@ pub struct App {
 struct Inner {
     store: Store,
     public_url: String,
-    trusted: Vec<String>,
+    trusted: Vec<registry::TrustedIssuer>,
+    /// Other issuers' documents, when fetching is enabled.
+    fetcher: Option<Arc<fetch::SafeFetcher>>,
     host_issuer: Option<String>,
     mail: mail::MailConfig,
     /// Definitions per organization, loaded from the store.
@@ -185,11 +192,19 @@ impl App {
         let mut sc = StoreConfig::new(config.database_url.clone(), config.kek.clone());
         sc.status_base_url = format!("{public_url}/status");
         let store = Store::open(sc).await?;
+        let fetcher = if config.fetch.enabled {
+            let f = fetch::SafeFetcher::new(&config.fetch)
+                .map_err(|e| AppError::internal(e.to_string()))?;
+            Some(Arc::new(f))
+        } else {
+            None
+        };
         let app = App {
             inner: Arc::new(Inner {
                 store,
                 public_url,
                 trusted: config.trusted_issuers,
+                fetcher,
                 host_issuer: config.host_issuer,
                 mail: config.mail,
                 defs: RwLock::new(HashMap::new()),

@@ -131,6 +131,7 @@ async fn templated_credentials_equal_fresh_ones() {
         kek: Kek::generate().unwrap(),
         public_url: "http://127.0.0.1:8080".into(),
         trusted_issuers: Vec::new(),
+        fetch: Default::default(),
         host_issuer: None,
         mail: crate::mail::MailConfig::outbox(dir.path().join("outbox")),
     })
@@ -246,6 +247,7 @@ async fn open_app(dir: &std::path::Path, mail: crate::mail::MailConfig) -> App {
         kek: Kek::generate().unwrap(),
         public_url: "http://127.0.0.1:8080".into(),
         trusted_issuers: Vec::new(),
+        fetch: Default::default(),
         host_issuer: None,
         mail,
     })

@@ -1,8 +1,11 @@
-//! Verification policy: whom we trust, our own status lists and keys served locally, and the
-//! bounds on verification work (a canonicalization budget per request, one CPU slot per core).
+//! Verification policy: whom we trust (our issuers and the configured trust registry, by name),
+//! our own status lists and keys served locally, other issuers' documents fetched safely
+//! ([`crate::fetch`]), and the bounds on verification work (a canonicalization budget and a
+//! number of fetched documents per request, one CPU slot per core).
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use pathledger_badges as badges;
 use pathledger_signing::rdfc::HNDQ_CALL_LIMIT;
@@ -15,19 +18,63 @@ use crate::*;
 impl App {
     // ----- verification --------------------------------------------------------------------
 
-    /// Our issuers plus the configured trust list.
+    /// Our issuers plus the configured trust list; issuers a trust file or registry names carry
+    /// that name into the report ("Issued by My School (did:web:…), listed in registry.json").
     pub fn trust_list(&self) -> badges::TrustList {
         let ring = self.key_ring();
-        badges::TrustList::of(
-            ring.issuer_dids
-                .values()
-                .cloned()
-                .chain(self.inner.trusted.iter().cloned()),
-        )
+        let mut trust = badges::TrustList::of(ring.issuer_dids.values().cloned());
+        for t in &self.inner.trusted {
+            match (&t.name, &t.listed_in) {
+                (Some(name), Some(list)) => {
+                    trust.list(t.id.clone(), name.clone(), list.clone());
+                }
+                _ => {
+                    trust.issuers.insert(t.id.clone());
+                }
+            }
+        }
+        trust
     }
 
-    /// Gathers what verifying `docs` needs from our own deployment (status lists), so the
-    /// verification itself runs without I/O. URLs outside this deployment are never fetched.
+    /// The configured trusted issuers besides our own.
+    pub fn trusted_issuers(&self) -> &[crate::registry::TrustedIssuer] {
+        &self.inner.trusted
+    }
+
+    /// The fetcher of other issuers' documents, when the deployment fetches them.
+    pub fn safe_fetcher(&self) -> Option<&Arc<crate::fetch::SafeFetcher>> {
+        self.inner.fetcher.as_ref()
+    }
+
+    /// The fetcher one verification request (`work`) uses: our own documents gathered here,
+    /// others through the [`SafeFetcher`](crate::fetch::SafeFetcher) within the request's
+    /// bound. Must be created on the runtime (it keeps its handle), and used on blocking threads.
+    async fn request_fetcher(
+        &self,
+        docs: &[&Value],
+        work: &VerifyWork,
+    ) -> crate::fetch::RequestFetcher {
+        let remote = self
+            .inner
+            .fetcher
+            .as_ref()
+            .map(|f| (f.clone(), tokio::runtime::Handle::current()));
+        let per_request = self
+            .inner
+            .fetcher
+            .as_ref()
+            .map_or(0, |f| f.config().per_request);
+        crate::fetch::RequestFetcher {
+            local: self.local_fetcher(docs).await,
+            own: crate::fetch::OwnHost::of(&self.inner.public_url),
+            remote,
+            fetched: work.fetched.clone(),
+            per_request,
+        }
+    }
+
+    /// Gathers what verifying `docs` needs from our own deployment (status lists, DID
+    /// documents), so our own documents are never fetched over the network.
     async fn local_fetcher(&self, docs: &[&Value]) -> badges::StaticFetcher {
         let mut fetcher = badges::StaticFetcher::new();
         let prefix = format!("{}/status/", self.inner.public_url);
@@ -61,6 +108,12 @@ impl App {
         for (issuer_id, doc) in &ring.did_documents {
             let did = &ring.issuer_dids[issuer_id];
             if let Ok(url) = pathledger_signing::did_web_url(did) {
+                fetcher.insert(url, doc.clone());
+            }
+        }
+        if let Some(doc) = &ring.host_document {
+            let did = format!("did:web:{}", did_web_host(&self.inner.public_url));
+            if let Ok(url) = pathledger_signing::did_web_url(&did) {
                 fetcher.insert(url, doc.clone());
             }
         }
@@ -112,7 +165,7 @@ impl App {
         work: &VerifyWork,
     ) -> Vec<badges::VerificationReport> {
         let refs: Vec<&Value> = docs.iter().collect();
-        let fetcher = Arc::new(self.local_fetcher(&refs).await);
+        let fetcher = Arc::new(self.request_fetcher(&refs, work).await);
         let resolver = Arc::new(self.resolver());
         let trust = self.trust_list();
         let mut out = Vec::with_capacity(docs.len());
@@ -189,11 +242,16 @@ impl Default for Verifying {
     }
 }
 
-/// One request's verification work: the canonicalization budget all its credentials share.
+/// Documents one request fetched from other hosts (each once), by URL.
+type Fetched = Arc<Mutex<HashMap<String, Result<Value, badges::FetchError>>>>;
+
+/// One request's verification work: the canonicalization budget all its credentials share,
+/// and the documents it fetched from other hosts (at most `FetchConfig::per_request`).
 /// Dropping it (the request was answered, timed out, or its client went away) cancels it:
 /// no credential is verified under it after that.
 pub struct VerifyWork {
     budget: Arc<WorkBudget>,
+    fetched: Fetched,
 }
 
 impl VerifyWork {
@@ -201,7 +259,13 @@ impl VerifyWork {
     pub fn new(calls: usize) -> Self {
         Self {
             budget: Arc::new(WorkBudget::new(calls)),
+            fetched: Fetched::default(),
         }
+    }
+
+    /// Distinct documents from other hosts this request has fetched (or tried to).
+    pub fn fetched(&self) -> usize {
+        self.fetched.lock().map_or(0, |f| f.len())
     }
 
     /// Calls granted so far.

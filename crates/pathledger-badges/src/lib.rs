@@ -31,6 +31,6 @@ pub use status::{
 };
 pub use vc::is_uri;
 pub use verify::{
-    CheckName, CheckResult, CheckStatus, FetchError, Fetcher, NoFetcher, StaticFetcher, TrustList,
-    Verdict, VerificationReport, Verifier,
+    CheckName, CheckResult, CheckStatus, FetchError, Fetcher, Listing, NoFetcher, StaticFetcher,
+    TrustList, Verdict, VerificationReport, Verifier,
 };

@@ -2,7 +2,7 @@
 //! per check in a fixed order (well_formed, schema, proof, issuer, validity, status) and one
 //! overall verdict with a stable code and a plain-language message for a district HR reader.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use pathledger_signing::{
     did_web_url, verify_document_within, KeyResolver, ProofOutcome, ResolveError, ResolvedKey,
@@ -337,6 +337,18 @@ pub struct TrustList {
     pub issuers: BTreeSet<String>,
     /// Trust any issuer that owns its signing key (used by open "is it genuine?" endpoints).
     pub accept_any: bool,
+    /// What a registry the deployment configured says about trusted issuers (by id): the
+    /// report names them so.
+    pub listed: BTreeMap<String, Listing>,
+}
+
+/// A trusted issuer's entry in a registry: its name there, and which registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing {
+    /// The issuer's name in the registry.
+    pub name: String,
+    /// The registry (its name or file) that lists it.
+    pub registry: String,
 }
 
 impl TrustList {
@@ -345,7 +357,27 @@ impl TrustList {
         Self {
             issuers: issuers.into_iter().map(Into::into).collect(),
             accept_any: false,
+            listed: BTreeMap::new(),
         }
+    }
+
+    /// Trusts `issuer` as `registry` lists it, under `name`.
+    pub fn list(
+        &mut self,
+        issuer: impl Into<String>,
+        name: impl Into<String>,
+        registry: impl Into<String>,
+    ) -> &mut Self {
+        let issuer = issuer.into();
+        self.issuers.insert(issuer.clone());
+        self.listed.insert(
+            issuer,
+            Listing {
+                name: name.into(),
+                registry: registry.into(),
+            },
+        );
+        self
     }
 }
 
@@ -731,9 +763,11 @@ impl Verifier<'_> {
 
         // 4. issuer
         let issuer = issuer_id(doc).unwrap_or_default().to_owned();
-        let issuer_name = doc
-            .pointer("/issuer/name")
-            .and_then(Value::as_str)
+        // A registry's name for the issuer outranks the name the credential gives itself.
+        let listing = self.trust.listed.get(&issuer);
+        let issuer_name = listing
+            .map(|l| l.name.as_str())
+            .or_else(|| doc.pointer("/issuer/name").and_then(Value::as_str))
             .map(|n| format!("{} ({})", clip(n), clip(&issuer)))
             .unwrap_or_else(|| clip(&issuer));
         let mut issuer_finding = None;
@@ -753,12 +787,11 @@ impl Verifier<'_> {
                 message: format!("The signature is genuine, but it does not belong to the organization named as issuer. {m}"),
             });
         } else if self.trust.issuers.contains(&issuer) {
-            checks.push(
-                CheckName::Issuer,
-                CheckStatus::Passed,
-                "ok",
-                format!("Issued by {issuer_name}, a trusted issuer."),
-            );
+            let m = match listing {
+                Some(l) => format!("Issued by {issuer_name}, listed in {}.", clip(&l.registry)),
+                None => format!("Issued by {issuer_name}, a trusted issuer."),
+            };
+            checks.push(CheckName::Issuer, CheckStatus::Passed, "ok", m);
         } else if self.trust.accept_any {
             checks.push(
                 CheckName::Issuer,

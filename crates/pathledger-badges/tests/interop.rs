@@ -50,8 +50,8 @@ fn one_edtech_samples_get_the_expected_verdicts() {
         resolver: &FragmentResolver,
         fetcher: &fetcher,
         trust: TrustList {
-            issuers: Default::default(),
             accept_any: true,
+            ..Default::default()
         },
         now: Some(datetime!(2025-06-01 0:00 UTC)),
         check_schema: true,

@@ -553,6 +553,7 @@ async fn first_run_setup_page() {
         kek: pathledger_store::Kek::generate().expect("kek"),
         public_url: PUBLIC_URL.into(),
         trusted_issuers: Vec::new(),
+        fetch: Default::default(),
         host_issuer: None,
         mail: pathledger_server::app::mail::MailConfig::outbox(dir.path().join("outbox")),
     })

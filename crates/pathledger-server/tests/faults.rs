@@ -171,6 +171,7 @@ async fn sqlite_read_only_database() {
         kek: env.kek.clone(),
         public_url: PUBLIC_URL.into(),
         trusted_issuers: Vec::new(),
+        fetch: Default::default(),
         host_issuer: None,
         mail: env.mail_config(),
     })

@@ -875,6 +875,7 @@ async fn the_host_did_is_never_an_organizations_issuer() {
         kek: env.kek.clone(),
         public_url: "https://ledger.example".into(),
         trusted_issuers: Vec::new(),
+        fetch: Default::default(),
         host_issuer: Some(env.seed.issuer_id.clone()),
         mail: env.mail_config(),
     })

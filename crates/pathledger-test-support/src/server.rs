@@ -146,6 +146,7 @@ async fn open_seeded(
         kek: kek.clone(),
         public_url,
         trusted_issuers: Vec::new(),
+        fetch: Default::default(),
         host_issuer: None,
         mail,
     })

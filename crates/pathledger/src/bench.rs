@@ -280,6 +280,7 @@ async fn open_app(database_url: &str, public_url: &str) -> Result<App> {
         kek: Kek::generate()?,
         public_url: public_url.to_owned(),
         trusted_issuers: Vec::new(),
+        fetch: Default::default(),
         host_issuer: None,
         mail: pathledger_app::mail::MailConfig::outbox(
             std::env::temp_dir().join("pathledger-bench-outbox"),

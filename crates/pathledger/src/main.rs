@@ -79,6 +79,55 @@ struct Global {
     log_level: String,
 }
 
+/// Whom `serve` trusts besides its own issuers, and how it fetches other issuers' documents.
+#[derive(Args, Clone, Default)]
+struct VerificationOptions {
+    /// A trust file: a JSON array of `{"id", "name", "url"?}` (repeatable).
+    #[arg(long, value_name = "FILE")]
+    trust_file: Vec<PathBuf>,
+    /// A DCC issuer registry file, legacy format `{"meta", "registry": {DID: {"name", …}}}`
+    /// (repeatable).
+    #[arg(long, value_name = "FILE")]
+    trust_registry: Vec<PathBuf>,
+    /// Never fetch other issuers' documents: their credentials are "could not check".
+    #[arg(long)]
+    no_fetch: bool,
+    /// A host whose documents may be fetched over plain http and from a private address
+    /// (tests, a local conformance harness; repeatable).
+    #[arg(long, value_name = "HOST")]
+    fetch_allow_http: Vec<String>,
+    /// An extra root certificate (PEM) for fetching, e.g. a test certificate authority.
+    #[arg(long, value_name = "FILE")]
+    fetch_root_ca: Vec<PathBuf>,
+}
+
+impl VerificationOptions {
+    fn trusted(&self) -> Result<Vec<pathledger_app::registry::TrustedIssuer>> {
+        let mut out = Vec::new();
+        for f in &self.trust_file {
+            out.extend(pathledger_app::registry::load_trust_file(f)?);
+        }
+        for f in &self.trust_registry {
+            out.extend(pathledger_app::registry::load_dcc_registry(f)?);
+        }
+        Ok(out)
+    }
+
+    fn fetch(&self) -> Result<pathledger_app::fetch::FetchConfig> {
+        let mut c = pathledger_app::fetch::FetchConfig::enabled();
+        c.enabled = !self.no_fetch;
+        for h in &self.fetch_allow_http {
+            c.http_hosts.insert(h.clone());
+            c.private_hosts.insert(h.clone());
+        }
+        for f in &self.fetch_root_ca {
+            c.root_certificates
+                .push(std::fs::read(f).with_context(|| format!("reading {}", f.display()))?);
+        }
+        Ok(c)
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the server (creates the database, an issuer key and the demo data on first run).
@@ -89,6 +138,8 @@ enum Command {
         /// Do not create the demo data on first run.
         #[arg(long)]
         no_demo: bool,
+        #[command(flatten)]
+        verification: VerificationOptions,
     },
     /// Create the database (and the demo data unless --no-demo), then exit.
     Init {
@@ -360,6 +411,19 @@ impl Global {
     }
 
     async fn app(&self, public_url: Option<String>) -> Result<App> {
+        self.app_with(public_url, &VerificationOptions::default(), false)
+            .await
+    }
+
+    /// The app, with `serve`'s trust registry and fetching (`fetch`: whether to fetch at all).
+    async fn app_with(
+        &self,
+        public_url: Option<String>,
+        verification: &VerificationOptions,
+        fetch: bool,
+    ) -> Result<App> {
+        let mut fetch_config = verification.fetch()?;
+        fetch_config.enabled &= fetch;
         let public_url = self
             .public_url
             .clone()
@@ -369,9 +433,10 @@ impl Global {
             database_url: self.database_url(),
             kek: self.kek()?,
             public_url,
-            trusted_issuers: Vec::new(),
+            trusted_issuers: verification.trusted()?,
             host_issuer: self.host_issuer.clone(),
             mail: self.mail_config()?,
+            fetch: fetch_config,
         })
         .await
         .context("opening the database")
@@ -467,11 +532,17 @@ fn print_seed(seed: &demo::DemoSeed) {
 async fn run(cli: Cli) -> Result<ExitCode> {
     let g = cli.global.clone();
     match cli.command {
-        Command::Serve { bind, no_demo } => {
+        Command::Serve {
+            bind,
+            no_demo,
+            verification,
+        } => {
             let (listener, local) = pathledger_server::bind(bind)
                 .await
                 .with_context(|| format!("binding {bind}"))?;
-            let app = g.app(Some(format!("http://{local}"))).await?;
+            let app = g
+                .app_with(Some(format!("http://{local}")), &verification, true)
+                .await?;
             if !no_demo {
                 if let Some(seed) = demo::seed_demo(&app).await? {
                     print_seed(&seed);
