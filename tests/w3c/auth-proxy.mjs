@@ -1,16 +1,24 @@
-// A loopback HTTP proxy for the W3C suites: adds `Authorization: Bearer $TOKEN` to every request
-// (the VC 2.0 suite sends no custom headers to http:// endpoints) and appends each exchange to
+// A loopback HTTPS proxy for the W3C suites, in front of the plain-HTTP server: adds
+// `Authorization: Bearer $TOKEN` to every request that has none, and appends each exchange to
 // $LOG as one JSON line, so a failing test can be matched with what the server answered.
-// Env: UPSTREAM (http://127.0.0.1:PORT), LISTEN_PORT, TOKEN, LOG. Prints "listening <port>".
-import {appendFileSync} from 'node:fs';
+// HTTPS because the VC 2.0 suite treats http:// endpoints differently from every hosted
+// implementation (no headers, and the VC-API `{"verifiableCredential": …}` answer is not
+// unwrapped); the suites' client accepts a self-signed certificate.
+// Env: UPSTREAM (http://127.0.0.1:PORT), LISTEN_PORT, TOKEN, LOG, TLS_CERT, TLS_KEY (PEM files).
+// Prints "listening <port>".
+import {appendFileSync, readFileSync} from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 
 const upstream = new URL(process.env.UPSTREAM);
 const token = process.env.TOKEN;
 const log = process.env.LOG;
 const clip = s => (s.length > 20000 ? s.slice(0, 20000) + '…' : s);
 
-const server = http.createServer((req, res) => {
+const tls = {
+  cert: readFileSync(process.env.TLS_CERT), key: readFileSync(process.env.TLS_KEY)
+};
+const server = https.createServer(tls, (req, res) => {
   const chunks = [];
   req.on('data', c => chunks.push(c));
   req.on('end', () => {
