@@ -27,8 +27,32 @@ pub struct DocumentOptions {
     pub idempotency_key: Option<String>,
 }
 
-/// The VC 2.0 context a ledger document must start with (its status entry's terms are there).
+/// The VC 2.0 context (its status entry's and Data Integrity's terms are there).
 const VC2_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
+/// The VC 1.1 context: such documents are issued as VC 1.1, with the two contexts below added.
+const VC1_CONTEXT: &str = "https://www.w3.org/2018/credentials/v1";
+/// Data Integrity's terms (`DataIntegrityProof`, `cryptosuite`), appended to a VC 1.1
+/// document that lacks it (VC Data Integrity §2.4.1).
+const DATA_INTEGRITY_CONTEXT: &str = "https://w3id.org/security/data-integrity/v2";
+/// The Bitstring Status List terms of the ledger's status entry, for a VC 1.1 document: inline
+/// (the terms of `https://www.w3.org/ns/credentials/status/v1` the entry uses), so verifiers
+/// that load only the standard VC 1.1 and Data Integrity contexts can read it.
+fn status_entry_context() -> Value {
+    const S: &str = "https://www.w3.org/ns/credentials/status#";
+    serde_json::json!({
+        "BitstringStatusListEntry": {
+            "@id": format!("{S}BitstringStatusListEntry"),
+            "@context": {
+                "@protected": true,
+                "id": "@id",
+                "type": "@type",
+                "statusListCredential": {"@id": format!("{S}statusListCredential"), "@type": "@id"},
+                "statusListIndex": format!("{S}statusListIndex"),
+                "statusPurpose": format!("{S}statusPurpose")
+            }
+        }
+    })
+}
 
 /// Signs `credential` as the actor's organization's issuer and records it on the ledger.
 pub async fn issue_document(
@@ -41,10 +65,18 @@ pub async fn issue_document(
         .org_with_role(app, &[AccessRole::Issuer, AccessRole::OrgAdmin])
         .await?;
     let issuer = first_issuer(app, &org).await?;
-    let Value::Object(doc) = credential else {
+    let Value::Object(mut doc) = credential else {
         return Err(AppError::invalid("/credential", "must be a JSON object"));
     };
-    check_document(&doc)?;
+    if check_document(&doc)? == Version::V1 {
+        add_contexts(
+            &mut doc,
+            &[
+                Value::String(DATA_INTEGRITY_CONTEXT.into()),
+                status_entry_context(),
+            ],
+        );
+    }
     let credential_id =
         match doc.get("id") {
             None => None,
@@ -95,19 +127,37 @@ pub async fn issue_document(
     app.to_issued(out)
 }
 
-/// What the ledger refuses to sign: proofs, status entries it did not allocate, another data
-/// model version.
-fn check_document(doc: &Map<String, Value>) -> Result<(), AppError> {
+/// The data model a document declares by its first context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Version {
+    V1,
+    V2,
+}
+
+/// What the ledger refuses to sign: proofs, another data model, a document that breaks its
+/// data model. Status entries the caller sends are kept (each must have a type); the ledger's
+/// own revocation entry is added beside them.
+fn check_document(doc: &Map<String, Value>) -> Result<Version, AppError> {
     let first_context = match doc.get("@context") {
         Some(Value::Array(a)) => a.first().and_then(Value::as_str),
         Some(Value::String(s)) => Some(s.as_str()),
         _ => None,
     };
-    if first_context != Some(VC2_CONTEXT) {
-        return Err(AppError::invalid(
+    let version = match first_context {
+        Some(VC2_CONTEXT) => Version::V2,
+        Some(VC1_CONTEXT) => Version::V1,
+        _ => return Err(AppError::invalid(
             "/credential/@context",
-            format!("the ledger issues VC Data Model 2.0 credentials: the first context must be {VC2_CONTEXT}"),
-        ));
+            format!("the first context must be {VC2_CONTEXT} (VC Data Model 2.0), or {VC1_CONTEXT} for a VC 1.1 credential"),
+        )),
+    };
+    if let Some(Value::Array(a)) = doc.get("@context") {
+        if let Some(i) = a.iter().position(|c| !(c.is_string() || c.is_object())) {
+            return Err(AppError::invalid(
+                format!("/credential/@context/{i}"),
+                "every context is a URL or an object",
+            ));
+        }
     }
     if doc.contains_key("proof") {
         return Err(AppError::invalid(
@@ -115,20 +165,33 @@ fn check_document(doc: &Map<String, Value>) -> Result<(), AppError> {
             "send the credential without a proof; the ledger signs it",
         ));
     }
-    if doc.contains_key("credentialStatus") {
-        return Err(AppError::invalid(
-            "/credential/credentialStatus",
-            "leave it out: the ledger gives every credential its own status entry",
-        ));
+    check_data_model(doc, version)?;
+    Ok(version)
+}
+
+/// Appends each of `contexts` the document's `@context` lacks.
+fn add_contexts(doc: &mut Map<String, Value>, contexts: &[Value]) {
+    // Taken in place: the members keep their order.
+    let slot = doc
+        .entry("@context")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    let mut list = match std::mem::take(slot) {
+        Value::Array(a) => a,
+        other => vec![other],
+    };
+    for c in contexts {
+        if !list.contains(c) {
+            list.push(c.clone());
+        }
     }
-    check_data_model(doc)
+    *slot = Value::Array(list);
 }
 
 /// The VC Data Model 2.0 rules a document must keep before the ledger signs it (§4): a type
 /// that includes `VerifiableCredential`, a URL issuer, a subject that says something, typed
 /// terms of use, evidence, refresh services and schemas, `dateTimeStamp` validity dates, and
 /// related resources with ids (unique) and digests. Each refusal names the member.
-fn check_data_model(doc: &Map<String, Value>) -> Result<(), AppError> {
+fn check_data_model(doc: &Map<String, Value>, version: Version) -> Result<(), AppError> {
     let has_vc_type = match doc.get("type") {
         Some(Value::String(t)) => t == "VerifiableCredential",
         Some(Value::Array(a)) => a.iter().any(|t| t == "VerifiableCredential"),
@@ -171,34 +234,85 @@ fn check_data_model(doc: &Map<String, Value>) -> Result<(), AppError> {
         ));
     }
     for member in [
+        "credentialStatus",
         "termsOfUse",
         "evidence",
         "refreshService",
         "credentialSchema",
     ] {
-        let items: Vec<&Value> = match doc.get(member) {
+        let (items, listed): (Vec<&Value>, bool) = match doc.get(member) {
             None => continue,
-            Some(Value::Array(a)) => a.iter().collect(),
-            Some(v) => vec![v],
+            Some(Value::Array(a)) => (a.iter().collect(), true),
+            Some(v) => (vec![v], false),
         };
         for (i, item) in items.iter().enumerate() {
             let typed = item
                 .get("type")
                 .is_some_and(|t| t.is_string() || t.as_array().is_some_and(|a| !a.is_empty()));
             if !typed {
+                let at = if listed {
+                    format!("/{i}")
+                } else {
+                    String::new()
+                };
                 return Err(AppError::invalid(
-                    format!("/credential/{member}/{i}/type"),
+                    format!("/credential/{member}{at}/type"),
                     format!("every {member} item needs a type"),
                 ));
             }
         }
     }
-    for member in ["validFrom", "validUntil"] {
-        if let Some(v) = doc.get(member) {
+    let dates: &[&str] = match version {
+        Version::V2 => &["validFrom", "validUntil"],
+        Version::V1 => &["issuanceDate", "expirationDate"],
+    };
+    for member in dates {
+        if let Some(v) = doc.get(*member) {
             if !v.as_str().is_some_and(is_date_time_stamp) {
                 return Err(AppError::invalid(
                     format!("/credential/{member}"),
                     "must be an XML Schema dateTimeStamp (a date-time with its time zone), such as 2030-01-01T00:00:00Z",
+                ));
+            }
+        }
+    }
+    if let (Some(from), Some(until)) = (
+        doc.get(dates[0])
+            .and_then(Value::as_str)
+            .and_then(badges::dates::parse),
+        doc.get(dates[1])
+            .and_then(Value::as_str)
+            .and_then(badges::dates::parse),
+    ) {
+        if until < from {
+            return Err(AppError::invalid(
+                format!("/credential/{}", dates[1]),
+                format!(
+                    "is before {}: the credential would never be valid",
+                    dates[0]
+                ),
+            ));
+        }
+    }
+    if let Some(schemas) = doc.get("credentialSchema") {
+        let (items, listed): (Vec<&Value>, bool) = match schemas {
+            Value::Array(a) => (a.iter().collect(), true),
+            v => (vec![v], false),
+        };
+        for (i, item) in items.iter().enumerate() {
+            if !item
+                .get("id")
+                .and_then(Value::as_str)
+                .is_some_and(badges::is_uri)
+            {
+                let at = if listed {
+                    format!("/{i}")
+                } else {
+                    String::new()
+                };
+                return Err(AppError::invalid(
+                    format!("/credential/credentialSchema{at}/id"),
+                    "every credentialSchema item needs an id: the URL of the schema",
                 ));
             }
         }
@@ -232,9 +346,58 @@ fn check_data_model(doc: &Map<String, Value>) -> Result<(), AppError> {
                     "every related resource needs a digestSRI or digestMultibase",
                 ));
             }
+            if let Some(member) = wrong_digest(id, item) {
+                return Err(AppError::invalid(
+                    format!("/credential/relatedResource/{i}/{member}"),
+                    format!("does not match the published {id}"),
+                ));
+            }
         }
     }
     Ok(())
+}
+
+/// Published digests of resources we hold (VC Data Model 2.0 §B.1 publishes these for its base
+/// context): URL, SHA-256 (hex), SHA-384 (the `digestSRI` base64). A related resource naming
+/// one of them with another digest is refused; other URLs cannot be checked offline and are
+/// signed as the issuer states them.
+const PUBLISHED_DIGESTS: &[(&str, &str, &str)] = &[(
+    VC2_CONTEXT,
+    "24a18c90e9856d526111f29376e302d970b2bd10182e33959995b0207d7043b9",
+    "NSOcNpmdIVUxIJGvGUoe22FjTWrXiaXlsZ8q6912LdnR3KraQO2n75Ica4wK4Qeg",
+)];
+
+/// For a related resource whose published digests we know: the member that disagrees with
+/// them (`digestSRI` or `digestMultibase`), if any.
+fn wrong_digest(id: &str, item: &Value) -> Option<&'static str> {
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    use base64::Engine as _;
+    let (_, sha256_hex, sha384_sri) = PUBLISHED_DIGESTS.iter().find(|(u, _, _)| *u == id)?;
+    let sha256 = hex::decode(sha256_hex).ok()?;
+    if let Some(sri) = item.get("digestSRI") {
+        let ok = match sri.as_str().and_then(|s| s.split_once('-')) {
+            Some(("sha384", b64)) => b64 == *sha384_sri,
+            Some(("sha256", b64)) => STANDARD.decode(b64).ok().as_deref() == Some(&sha256[..]),
+            _ => false,
+        };
+        if !ok {
+            return Some("digestSRI");
+        }
+    }
+    if let Some(mb) = item.get("digestMultibase") {
+        let raw = mb
+            .as_str()
+            .and_then(|s| s.strip_prefix('u'))
+            .and_then(|b| URL_SAFE_NO_PAD.decode(b).ok());
+        // The bare SHA-256, or as a multihash (0x12 0x20 ‖ digest).
+        let ok = raw.as_deref().is_some_and(|r| {
+            r == &sha256[..] || (r.len() == 34 && r[..2] == [0x12, 0x20] && r[2..] == sha256[..])
+        });
+        if !ok {
+            return Some("digestMultibase");
+        }
+    }
+    None
 }
 
 /// XML Schema `dateTimeStamp`: `YYYY-MM-DDThh:mm:ss(.s+)?` with a time zone (`Z` or `±hh:mm`).
@@ -300,16 +463,43 @@ impl App {
         set_issuer(&mut doc, &issuer)?;
         doc.entry("id")
             .or_insert_with(|| Value::String(ctx.credential_id.clone()));
-        let status = badges::StatusEntry::new(
+        if first_context_is(&doc, VC1_CONTEXT) {
+            doc.entry("issuanceDate").or_insert_with(|| {
+                Value::String(badges::dates::format(ms_to_datetime(ctx.issued_ms)))
+            });
+        }
+        let ours = badges::StatusEntry::new(
             &ctx.revocation.list_url,
             badges::StatusPurpose::Revocation,
             ctx.revocation.index,
-        );
-        doc.insert("credentialStatus".into(), status.to_json());
+        )
+        .to_json();
+        match doc.get_mut("credentialStatus") {
+            None => {
+                doc.insert("credentialStatus".into(), ours);
+            }
+            Some(slot) => {
+                *slot = match std::mem::take(slot) {
+                    Value::Array(mut given) => {
+                        given.push(ours);
+                        Value::Array(given)
+                    }
+                    given => Value::Array(vec![given, ours]),
+                };
+            }
+        }
         let mut popts = ProofOptions::assertion(opts.suite, vm);
         popts.created = Some(badges::dates::format(ms_to_datetime(ctx.issued_ms)));
         sign_document_to_string(&Value::Object(doc), ctx.key.suite_key(), &popts)
             .map_err(|e| AppError::invalid("/credential", e.to_string()))
+    }
+}
+
+fn first_context_is(doc: &Map<String, Value>, context: &str) -> bool {
+    match doc.get("@context") {
+        Some(Value::Array(a)) => a.first().and_then(Value::as_str) == Some(context),
+        Some(Value::String(s)) => s == context,
+        _ => false,
     }
 }
 
@@ -369,7 +559,7 @@ mod data_model_tests {
     }
 
     fn field(v: Value) -> String {
-        match check_data_model(&doc(v)) {
+        match check_data_model(&doc(v), Version::V2) {
             Err(AppError::Invalid { field, .. }) => field,
             other => panic!("expected a refusal, got {other:?}"),
         }
@@ -377,12 +567,12 @@ mod data_model_tests {
 
     #[test]
     fn a_plain_credential_passes() {
-        assert!(check_data_model(&doc(base())).is_ok());
+        assert!(check_data_model(&doc(base()), Version::V2).is_ok());
         let mut v = base();
         v["validFrom"] = json!("2026-01-01T00:00:00.123+02:00");
         v["relatedResource"] = json!([{"id": "https://ex.example/a", "digestSRI": "sha384-x"}]);
         v["evidence"] = json!({"type": ["Evidence"]});
-        assert!(check_data_model(&doc(v)).is_ok());
+        assert!(check_data_model(&doc(v), Version::V2).is_ok());
     }
 
     #[test]
@@ -426,15 +616,36 @@ mod data_model_tests {
         );
         assert_eq!(
             field(with("termsOfUse", json!({"id": "x:y"}))),
-            "/credential/termsOfUse/0/type"
+            "/credential/termsOfUse/type"
         );
         assert_eq!(
             field(with("refreshService", json!({"type": []}))),
-            "/credential/refreshService/0/type"
+            "/credential/refreshService/type"
         );
         assert_eq!(
             field(with("credentialSchema", json!([{}]))),
             "/credential/credentialSchema/0/type"
+        );
+        assert_eq!(
+            field(with("credentialSchema", json!([{"type": "JsonSchema"}]))),
+            "/credential/credentialSchema/0/id"
+        );
+        assert_eq!(
+            field(with(
+                "credentialStatus",
+                json!({"id": "https://s.example/1#2"})
+            )),
+            "/credential/credentialStatus/type"
+        );
+        let mut inverted = with("validFrom", json!("2030-01-01T00:00:00Z"));
+        inverted["validUntil"] = json!("2029-12-31T00:00:00Z");
+        assert_eq!(field(inverted), "/credential/validUntil");
+        assert_eq!(
+            field(with(
+                "relatedResource",
+                json!([{"id": "https://www.w3.org/ns/credentials/v2", "digestSRI": "sha256-AAAA"}])
+            )),
+            "/credential/relatedResource/0/digestSRI"
         );
         assert_eq!(
             field(with("validFrom", json!("2026-01-01T00:00:00"))),

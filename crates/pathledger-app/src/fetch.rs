@@ -505,9 +505,10 @@ fn is_public_v6(a: Ipv6Addr) -> bool {
     }
     // Global unicast is 2000::/3; within it, special-purpose blocks are refused.
     let global = (s[0] & 0xe000) == 0x2000;
-    let special = s[0] == 0x2001 && s[1] < 0x0200 // 2001::/23 IETF assignments (Teredo, ORCHID …)
-        || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation 2001:db8::/32
-        || (s[0] & 0xfff0) == 0x3ff0; // documentation 3fff::/20
+    // 2001::/23 IETF assignments (Teredo, ORCHID …) and documentation 2001:db8::/32; and
+    // documentation 3fff::/20.
+    let special =
+        (s[0] == 0x2001 && (s[1] < 0x0200 || s[1] == 0x0db8)) || (s[0] & 0xfff0) == 0x3ff0;
     global && !special
 }
 
@@ -560,6 +561,10 @@ impl OwnHost {
 }
 
 impl badges::Fetcher for RequestFetcher {
+    fn checked_status_list(&self, url: &str) -> Option<std::sync::Arc<badges::CheckedList>> {
+        self.local.checked_status_list(url)
+    }
+
     fn fetch_json(&self, url: &str) -> Result<Value, FetchError> {
         if let Ok(doc) = self.local.fetch_json(url) {
             return Ok(doc);

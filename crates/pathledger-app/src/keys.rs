@@ -77,13 +77,18 @@ impl App {
     }
 
     /// A resolver for our issuers' did:web keys plus offline did:key.
-    pub fn resolver(&self) -> ChainResolver {
+    /// Built once per key ring (a rotation makes a new ring), shared by every verification.
+    pub fn resolver(&self) -> Arc<ChainResolver> {
         let ring = self.key_ring();
-        let mut ours = StaticResolver::new();
-        for doc in ring.did_documents.values() {
-            // Our own documents are well-formed; a failure would only mean fewer known keys.
-            let _ = ours.add_did_document(doc);
-        }
-        ChainResolver::new().with(ours).with(DidKeyResolver)
+        ring.resolver
+            .get_or_init(|| {
+                let mut ours = StaticResolver::new();
+                for doc in ring.did_documents.values() {
+                    // Our own documents are well-formed; a failure would only mean fewer known keys.
+                    let _ = ours.add_did_document(doc);
+                }
+                Arc::new(ChainResolver::new().with(ours).with(DidKeyResolver))
+            })
+            .clone()
     }
 }

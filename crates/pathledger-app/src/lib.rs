@@ -31,6 +31,7 @@ mod status_lists;
 mod templates;
 pub mod tenancy;
 pub mod tokens;
+pub mod vcapi;
 mod verification;
 
 #[cfg(test)]
@@ -91,7 +92,7 @@ struct Inner {
     /// Our issuers' keys (all, retired included), rebuilt when keys change.
     keys: RwLock<Arc<KeyRing>>,
     /// Signed status list credentials by (list id, version).
-    lists: RwLock<HashMap<String, (i64, Arc<Value>)>>,
+    lists: RwLock<HashMap<String, status_lists::ListEntry>>,
     /// Bulk issuance jobs running in (or finished by) this process.
     jobs: bulk::Jobs,
     /// Slots for CPU-heavy verification and the work it has spent.
@@ -107,6 +108,8 @@ pub struct KeyRing {
     pub issuer_dids: BTreeMap<String, String>,
     /// The host's own did:web document (`AppConfig::host_issuer`'s keys), if one is configured.
     pub host_document: Option<Value>,
+    /// The resolver over these keys plus did:key, built once per ring ([`App::resolver`]).
+    resolver: std::sync::OnceLock<Arc<pathledger_signing::ChainResolver>>,
 }
 
 /// A credential as returned to callers.

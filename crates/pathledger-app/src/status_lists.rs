@@ -13,16 +13,40 @@ impl App {
 
     /// The signed status list credential for `list_id` (cached per list version).
     pub async fn status_list_credential(&self, list_id: &str) -> Result<Arc<Value>, AppError> {
+        Ok(self.status_list_entry(list_id).await?.doc)
+    }
+
+    /// Our status list `list_id` as the verifier reads it: checked once per version (its
+    /// signature verified, its bitstring inflated) and shared by every verification after.
+    /// `Err` carries the signed document when checking it failed (the verifier then reports why).
+    pub(crate) async fn checked_status_list(
+        &self,
+        list_id: &str,
+    ) -> Result<Result<Arc<badges::CheckedList>, Arc<Value>>, AppError> {
+        let entry = self.status_list_entry(list_id).await?;
+        let resolver = self.resolver();
+        let checked = entry.checked.get_or_init(|| {
+            badges::CheckedList::check(&entry.doc, &*resolver)
+                .map(Arc::new)
+                .map_err(|e| {
+                    tracing::error!(list = %list_id, error = %e, "our own status list does not check");
+                })
+                .ok()
+        });
+        Ok(checked.clone().ok_or(entry.doc))
+    }
+
+    async fn status_list_entry(&self, list_id: &str) -> Result<ListEntry, AppError> {
         let version = self.inner.store.status_list_version(list_id).await?;
-        if let Some((v, doc)) = self
+        if let Some(entry) = self
             .inner
             .lists
             .read()
             .ok()
             .and_then(|m| m.get(list_id).cloned())
         {
-            if v == version {
-                return Ok(doc);
+            if entry.version == version {
+                return Ok(entry);
             }
         }
         let bits = self.inner.store.status_list_bits(list_id).await?;
@@ -53,9 +77,23 @@ impl App {
             list: &list,
         });
         let signed = Arc::new(self.sign_as_issuer(&bits.issuer_id, &unsigned).await?);
+        let entry = ListEntry {
+            version: bits.version,
+            doc: signed,
+            checked: Arc::new(std::sync::OnceLock::new()),
+        };
         if let Ok(mut w) = self.inner.lists.write() {
-            w.insert(list_id.to_owned(), (bits.version, signed.clone()));
+            w.insert(list_id.to_owned(), entry.clone());
         }
-        Ok(signed)
+        Ok(entry)
     }
+}
+
+/// One cached status list: its version, the signed document, and (once a verification needed
+/// it) the list as checked.
+#[derive(Clone)]
+pub(crate) struct ListEntry {
+    version: i64,
+    doc: Arc<Value>,
+    checked: Arc<std::sync::OnceLock<Option<Arc<badges::CheckedList>>>>,
 }

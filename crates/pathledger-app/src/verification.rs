@@ -90,8 +90,15 @@ impl App {
                 if let Some(url) = e.get("statusListCredential").and_then(Value::as_str) {
                     if let Some(list_id) = url.strip_prefix(&prefix) {
                         if seen.insert(url.to_owned()) {
-                            if let Ok(list) = self.status_list_credential(list_id).await {
-                                fetcher.insert(url, (*list).clone());
+                            match self.checked_status_list(list_id).await {
+                                Ok(Ok(checked)) => {
+                                    fetcher.insert_checked(url, checked);
+                                }
+                                // It did not check: the verifier checks the document and says why.
+                                Ok(Err(doc)) => {
+                                    fetcher.insert(url, (*doc).clone());
+                                }
+                                Err(_) => {}
                             }
                         }
                     }
@@ -104,13 +111,9 @@ impl App {
                 stack.extend(inner.iter());
             }
         }
+        // Our own issuers' did:web keys are in the resolver ([`App::resolver`]); only the host's
+        // DID document (not among them) is served to the verifier.
         let ring = self.key_ring();
-        for (issuer_id, doc) in &ring.did_documents {
-            let did = &ring.issuer_dids[issuer_id];
-            if let Ok(url) = pathledger_signing::did_web_url(did) {
-                fetcher.insert(url, doc.clone());
-            }
-        }
         if let Some(doc) = &ring.host_document {
             let did = format!("did:web:{}", did_web_host(&self.inner.public_url));
             if let Ok(url) = pathledger_signing::did_web_url(&did) {
@@ -166,7 +169,7 @@ impl App {
     ) -> Vec<badges::VerificationReport> {
         let refs: Vec<&Value> = docs.iter().collect();
         let fetcher = Arc::new(self.request_fetcher(&refs, work).await);
-        let resolver = Arc::new(self.resolver());
+        let resolver = self.resolver();
         let trust = self.trust_list();
         let mut out = Vec::with_capacity(docs.len());
         for chunk in docs.chunks(VERIFY_CHUNK) {
@@ -210,6 +213,70 @@ impl App {
             out.push(not_checked("the verification did not answer"));
         }
         out
+    }
+}
+
+impl App {
+    /// Verifies a Verifiable Presentation as a request of its own: the holder's proof (with
+    /// the expected challenge and domain), each credential it carries (our status lists and
+    /// keys served locally, like [`verify`](Self::verify)), and optionally the holder against
+    /// the credentials' subjects. Runs on a blocking thread holding one verification slot.
+    pub async fn verify_presentation(
+        &self,
+        vp: Value,
+        challenge: Option<String>,
+        domain: Option<String>,
+        holder_is_subject: bool,
+    ) -> badges::PresentationReport {
+        let work = self.verify_work();
+        let presented: Vec<&Value> = match vp.get("verifiableCredential") {
+            Some(Value::Array(a)) => a.iter().take(badges::MAX_PRESENTED_CREDENTIALS).collect(),
+            Some(v @ Value::Object(_)) => vec![v],
+            _ => Vec::new(),
+        };
+        let fetcher = self.request_fetcher(&presented, &work).await;
+        let resolver = self.resolver();
+        let trust = self.trust_list();
+        let Ok(permit) = self.inner.verifying.slots.clone().acquire_owned().await else {
+            return unanswered_presentation();
+        };
+        let budget = work.budget.clone();
+        let spent = self.inner.verifying.spent.clone();
+        let job = move || {
+            let _permit = permit;
+            let verifier = badges::Verifier {
+                resolver: &*resolver,
+                fetcher: &fetcher,
+                trust,
+                now: None,
+                check_schema: true,
+            };
+            let opts = badges::PresentationOptions {
+                challenge: challenge.as_deref(),
+                domain: domain.as_deref(),
+                holder_is_subject,
+            };
+            let before = budget.spent();
+            let report = verifier.verify_presentation_within(&vp, &opts, &budget);
+            spent.fetch_add((budget.spent() - before) as u64, Ordering::Relaxed);
+            report
+        };
+        let report = tokio::task::spawn_blocking(job).await;
+        drop(work);
+        report.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "presentation verification failed");
+            unanswered_presentation()
+        })
+    }
+}
+
+fn unanswered_presentation() -> badges::PresentationReport {
+    badges::PresentationReport {
+        verified: false,
+        holder: None,
+        message: "We could not check this presentation: the verification did not answer. Try again later.".into(),
+        checks: Vec::new(),
+        credentials: Vec::new(),
     }
 }
 

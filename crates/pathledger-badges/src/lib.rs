@@ -9,6 +9,7 @@ pub mod clr;
 pub mod dates;
 pub mod ob;
 pub mod personal;
+pub mod presentation;
 pub mod schema;
 pub mod status;
 mod text;
@@ -24,10 +25,14 @@ pub use ob::{
 pub use personal::{
     personalize, put_identity_hash, CanonicalTemplate, Personal, StatusSlot, TemplateError,
 };
+pub use presentation::{
+    is_presentation, PresentationCheck, PresentationOptions, PresentationReport,
+    MAX_PRESENTED_CREDENTIALS,
+};
 pub use schema::{SchemaError, SchemaKind};
 pub use status::{
-    allocate_index, check_status, status_list_credential, StatusCheck, StatusEntry, StatusError,
-    StatusList, StatusListCredentialInput, StatusPurpose,
+    allocate_index, check_status, status_list_credential, CheckedList, StatusCheck, StatusEntry,
+    StatusError, StatusList, StatusListCredentialInput, StatusPurpose,
 };
 pub use vc::is_uri;
 pub use verify::{

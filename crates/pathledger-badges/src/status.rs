@@ -8,7 +8,7 @@ use base64::Engine as _;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 use flate2::Compression;
-use pathledger_signing::{verify_document, KeyResolver, ProofOutcome};
+use pathledger_signing::{resolve_did_key, verify_document, KeyResolver, ProofOutcome, PublicKey};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
@@ -430,111 +430,185 @@ pub fn check_status(
     expected_issuer: Option<&str>,
     now: OffsetDateTime,
 ) -> Result<StatusCheck, StatusError> {
-    let verr = |m: String| StatusError::Verification(m);
-    let types = list_credential.get("type");
-    let is_list = match types {
-        Some(Value::Array(a)) => a.iter().any(|t| t == "BitstringStatusListCredential"),
-        Some(Value::String(s)) => s == "BitstringStatusListCredential",
-        _ => false,
-    };
-    if !is_list {
-        return Err(verr(
+    if !list_credential_type_ok(list_credential) {
+        return Err(StatusError::Verification(
             "the document is not a BitstringStatusListCredential".into(),
         ));
     }
-    // The list's own `id` is not compared with the URL it was fetched from: published lists
-    // (e.g. the 1EdTech validator fixture) differ, and the issuer and signature checks below are
-    // what make the list trustworthy.
-    let issuer =
-        issuer_id(list_credential).ok_or_else(|| verr("the status list has no issuer".into()))?;
-    if let Some(expected) = expected_issuer {
-        if issuer != expected {
+    // The issuer is compared before the (costlier) signature check (a did:key issuer's list
+    // may be published under another DID holding the same key: see [`CheckedList::read`]).
+    if let (Some(expected), Some(issuer)) = (expected_issuer, issuer_id(list_credential)) {
+        if issuer != expected && !expected.starts_with("did:key:") {
+            return Err(wrong_issuer(issuer));
+        }
+    }
+    CheckedList::check(list_credential, resolver)?.read(entry, expected_issuer, now)
+}
+
+fn list_credential_type_ok(list_credential: &Value) -> bool {
+    match list_credential.get("type") {
+        Some(Value::Array(a)) => a.iter().any(|t| t == "BitstringStatusListCredential"),
+        Some(Value::String(s)) => s == "BitstringStatusListCredential",
+        _ => false,
+    }
+}
+
+fn wrong_issuer(issuer: &str) -> StatusError {
+    StatusError::Verification(format!(
+        "the status list is published by {}, not by the credential's issuer",
+        clip(issuer)
+    ))
+}
+
+/// A status list credential whose signature verified (with a key its issuer controls) and
+/// whose bitstring is decoded: what reading any entry needs. Checking a list is the costly
+/// part (a signature, a gzip inflate); a verifier that sees the same list version again (our
+/// own lists, cached per version by the application) reads entries from one `CheckedList`.
+#[derive(Debug)]
+pub struct CheckedList {
+    issuer: String,
+    signers: Vec<PublicKey>,
+    purposes: Vec<String>,
+    valid_from: Option<OffsetDateTime>,
+    valid_until: Option<OffsetDateTime>,
+    list: StatusList,
+}
+
+impl CheckedList {
+    /// Checks a status list credential: type, issuer, proof (keys through `resolver`, signed
+    /// by its issuer), dates, subject type, and decodes its `encodedList`.
+    pub fn check(list_credential: &Value, resolver: &dyn KeyResolver) -> Result<Self, StatusError> {
+        let verr = |m: String| StatusError::Verification(m);
+        if !list_credential_type_ok(list_credential) {
+            return Err(verr(
+                "the document is not a BitstringStatusListCredential".into(),
+            ));
+        }
+        // The list's own `id` is not compared with the URL it was fetched from: published lists
+        // (e.g. the 1EdTech validator fixture) differ, and the issuer and signature checks below
+        // are what make the list trustworthy.
+        let issuer = issuer_id(list_credential)
+            .ok_or_else(|| verr("the status list has no issuer".into()))?;
+        let signers = match verify_document(list_credential, resolver) {
+            ProofOutcome::Verified(proofs) => {
+                if let Some(p) = proofs.iter().find(|p| p.controller != issuer) {
+                    return Err(verr(format!(
+                        "the status list is signed with a key of {}, not of its issuer",
+                        clip(&p.controller)
+                    )));
+                }
+                proofs.iter().map(|p| p.public_key).collect()
+            }
+            ProofOutcome::CouldNotCheck { message, .. } => {
+                return Err(StatusError::Retrieval(format!(
+                    "the status list's signing key could not be obtained: {message}"
+                )))
+            }
+            other => {
+                return Err(verr(format!(
+                    "the status list's signature does not verify ({})",
+                    other.code().unwrap_or("unknown")
+                )))
+            }
+        };
+        let date =
+            |field: &str| -> Result<Option<OffsetDateTime>, StatusError> {
+                match list_credential.get(field) {
+                    None => Ok(None),
+                    Some(v) => v.as_str().and_then(dates::parse).map(Some).ok_or_else(|| {
+                        verr(format!("the status list's {field} is not a date-time"))
+                    }),
+                }
+            };
+        let (valid_from, valid_until) = (date("validFrom")?, date("validUntil")?);
+        let subject = list_credential
+            .get("credentialSubject")
+            .ok_or_else(|| verr("the status list has no credentialSubject".into()))?;
+        let subject_type_ok = match subject.get("type") {
+            Some(Value::String(s)) => s == "BitstringStatusList",
+            Some(Value::Array(a)) => a.iter().any(|t| t == "BitstringStatusList"),
+            _ => false,
+        };
+        if !subject_type_ok {
+            return Err(verr(
+                "the list's subject is not a BitstringStatusList".into(),
+            ));
+        }
+        let purposes = match subject.get("statusPurpose") {
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+            _ => Vec::new(),
+        };
+        let encoded = subject
+            .get("encodedList")
+            .and_then(Value::as_str)
+            .ok_or_else(|| StatusError::Malformed("the status list has no encodedList".into()))?;
+        Ok(Self {
+            issuer: issuer.to_owned(),
+            signers,
+            purposes,
+            valid_from,
+            valid_until,
+            list: StatusList::decode(encoded)?,
+        })
+    }
+
+    /// The list's issuer.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// Reads `entry` from this list: the list must come from `expected_issuer` (when given),
+    /// be within its validity window at `now`, and have the entry's purpose.
+    pub fn read(
+        &self,
+        entry: &StatusEntry,
+        expected_issuer: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<StatusCheck, StatusError> {
+        let verr = |m: String| StatusError::Verification(m);
+        if let Some(expected) = expected_issuer {
+            // A credential issued as a did:key may point at a list its key's other identity
+            // (the issuer's did:web) publishes: the same key signed both, so the same party
+            // speaks for both.
+            let same_key = || resolve_did_key(expected).is_ok_and(|k| self.signers.contains(&k));
+            if self.issuer != expected && !same_key() {
+                return Err(wrong_issuer(&self.issuer));
+            }
+        }
+        if let Some(t) = self.valid_from.filter(|t| *t > now) {
             return Err(verr(format!(
-                "the status list is published by {}, not by the credential's issuer",
-                clip(issuer)
+                "the status list is not valid until {}",
+                dates::human(t)
             )));
         }
-    }
-    match verify_document(list_credential, resolver) {
-        ProofOutcome::Verified(proofs) => {
-            if let Some(p) = proofs.iter().find(|p| p.controller != issuer) {
-                return Err(verr(format!(
-                    "the status list is signed with a key of {}, not of its issuer",
-                    clip(&p.controller)
-                )));
-            }
-        }
-        ProofOutcome::CouldNotCheck { message, .. } => {
-            return Err(StatusError::Retrieval(format!(
-                "the status list's signing key could not be obtained: {message}"
-            )))
-        }
-        other => {
+        if let Some(t) = self.valid_until.filter(|t| *t < now) {
             return Err(verr(format!(
-                "the status list's signature does not verify ({})",
-                other.code().unwrap_or("unknown")
-            )))
+                "the status list expired on {}",
+                dates::human(t)
+            )));
         }
-    }
-    for (field, future) in [("validFrom", true), ("validUntil", false)] {
-        if let Some(v) = list_credential.get(field) {
-            let t = v
-                .as_str()
-                .and_then(dates::parse)
-                .ok_or_else(|| verr(format!("the status list's {field} is not a date-time")))?;
-            if future && t > now {
-                return Err(verr(format!(
-                    "the status list is not valid until {}",
-                    dates::human(t)
-                )));
-            }
-            if !future && t < now {
-                return Err(verr(format!(
-                    "the status list expired on {}",
-                    dates::human(t)
-                )));
-            }
+        if !self.purposes.iter().any(|p| p == entry.purpose.as_str()) {
+            return Err(verr(format!(
+                "the list's statusPurpose does not match the entry's `{}`",
+                entry.purpose.as_str()
+            )));
         }
-    }
-    let subject = list_credential
-        .get("credentialSubject")
-        .ok_or_else(|| verr("the status list has no credentialSubject".into()))?;
-    let subject_type_ok = match subject.get("type") {
-        Some(Value::String(s)) => s == "BitstringStatusList",
-        Some(Value::Array(a)) => a.iter().any(|t| t == "BitstringStatusList"),
-        _ => false,
-    };
-    if !subject_type_ok {
-        return Err(verr(
-            "the list's subject is not a BitstringStatusList".into(),
-        ));
-    }
-    let purpose_ok = match subject.get("statusPurpose") {
-        Some(Value::String(s)) => s == entry.purpose.as_str(),
-        Some(Value::Array(a)) => a.iter().any(|p| p == entry.purpose.as_str()),
-        _ => false,
-    };
-    if !purpose_ok {
-        return Err(verr(format!(
-            "the list's statusPurpose does not match the entry's `{}`",
-            entry.purpose.as_str()
-        )));
-    }
-    let encoded = subject
-        .get("encodedList")
-        .and_then(Value::as_str)
-        .ok_or_else(|| StatusError::Malformed("the status list has no encodedList".into()))?;
-    let list = StatusList::decode(encoded)?;
-    let position = entry
-        .index
-        .checked_mul(u64::from(entry.status_size))
-        .ok_or(StatusError::Range {
+        let position = entry
+            .index
+            .checked_mul(u64::from(entry.status_size))
+            .ok_or(StatusError::Range {
+                index: entry.index,
+                len: self.list.len(),
+            })?;
+        Ok(StatusCheck {
+            purpose: entry.purpose,
             index: entry.index,
-            len: list.len(),
-        })?;
-    Ok(StatusCheck {
-        purpose: entry.purpose,
-        index: entry.index,
-        set: list.get(position)?,
-    })
+            set: self.list.get(position)?,
+        })
+    }
 }

@@ -15,9 +15,10 @@ use time::OffsetDateTime;
 
 use crate::dates;
 use crate::schema::{self, SchemaError, SchemaKind};
-use crate::status::{check_status, StatusEntry, StatusError, StatusPurpose};
+use crate::status::{check_status, CheckedList, StatusEntry, StatusError, StatusPurpose};
 use crate::text::clip;
 use crate::vc::{is_uri, VC_V2};
+use std::sync::Arc;
 
 pub use crate::vc::issuer_id;
 
@@ -247,6 +248,13 @@ pub enum FetchError {
 pub trait Fetcher: Send + Sync {
     /// Fetches and parses one JSON document.
     fn fetch_json(&self, url: &str) -> Result<Value, FetchError>;
+
+    /// A status list at `url` that was already checked ([`CheckedList::check`]), if this
+    /// fetcher holds one: the verifier then reads entries from it instead of fetching,
+    /// verifying and inflating the list again.
+    fn checked_status_list(&self, _url: &str) -> Option<Arc<CheckedList>> {
+        None
+    }
 }
 
 /// Fetches nothing: every URL is unavailable (offline verification).
@@ -266,6 +274,7 @@ impl Fetcher for NoFetcher {
 #[derive(Debug, Clone, Default)]
 pub struct StaticFetcher {
     docs: HashMap<String, Value>,
+    checked: HashMap<String, Arc<CheckedList>>,
 }
 
 impl StaticFetcher {
@@ -279,6 +288,12 @@ impl StaticFetcher {
         self.docs.insert(url.into(), doc);
         self
     }
+
+    /// Adds a status list that was already checked.
+    pub fn insert_checked(&mut self, url: impl Into<String>, list: Arc<CheckedList>) -> &mut Self {
+        self.checked.insert(url.into(), list);
+        self
+    }
 }
 
 impl Fetcher for StaticFetcher {
@@ -287,6 +302,10 @@ impl Fetcher for StaticFetcher {
             .get(url)
             .cloned()
             .ok_or_else(|| FetchError::NotFound(clip(url)))
+    }
+
+    fn checked_status_list(&self, url: &str) -> Option<Arc<CheckedList>> {
+        self.checked.get(url).cloned()
     }
 }
 
@@ -541,6 +560,14 @@ fn well_formed(doc: &Value) -> Result<Structure, Failure> {
     } else {
         (date("validFrom")?, date("validUntil")?)
     };
+    if let (Some(f), Some(u)) = (from, until) {
+        if u < f {
+            return bad(
+                "INVALID_VALIDITY_PERIOD",
+                "The credential's validity period ends before it begins: it is never valid.",
+            );
+        }
+    }
     let mut entries = Vec::new();
     let mut unsupported = Vec::new();
     let statuses: Vec<&Value> = match obj.get("credentialStatus") {
@@ -580,6 +607,14 @@ fn well_formed(doc: &Value) -> Result<Structure, Failure> {
 }
 
 impl Verifier<'_> {
+    /// Key resolution for proofs: the base resolver, then did:web documents through the fetcher.
+    pub(crate) fn web_resolver(&self) -> impl KeyResolver + '_ {
+        WebResolver {
+            base: self.resolver,
+            fetcher: self.fetcher,
+        }
+    }
+
     fn now(&self) -> OffsetDateTime {
         self.now.unwrap_or_else(OffsetDateTime::now_utc)
     }
@@ -702,7 +737,11 @@ impl Verifier<'_> {
                     .map(|v| {
                         format!(
                             "{} with key {}",
-                            v.cryptosuite,
+                            if v.proof_type == "DataIntegrityProof" {
+                                v.cryptosuite.as_str()
+                            } else {
+                                v.proof_type
+                            },
                             clip(&v.verification_method)
                         )
                     })
@@ -771,7 +810,12 @@ impl Verifier<'_> {
             .map(|n| format!("{} ({})", clip(n), clip(&issuer)))
             .unwrap_or_else(|| clip(&issuer));
         let mut issuer_finding = None;
-        if let Some(p) = proofs.iter().find(|p| p.controller != issuer) {
+        // In a proof set or chain other parties may sign too (witnesses, endorsers); the
+        // issuer must have signed at least one of the proofs.
+        if let Some(p) = proofs
+            .first()
+            .filter(|_| !proofs.iter().any(|p| p.controller == issuer))
+        {
             let m = format!(
                 "The credential names {issuer_name} as its issuer, but it was signed with a key belonging to {}.",
                 clip(&p.controller)
@@ -920,11 +964,14 @@ impl Verifier<'_> {
             ));
         }
         for e in entries {
-            let result = self
-                .fetcher
-                .fetch_json(&e.list_credential)
-                .map_err(|f| StatusError::Retrieval(f.to_string()))
-                .and_then(|list| check_status(e, &list, &resolver, Some(issuer), now));
+            let result = match self.fetcher.checked_status_list(&e.list_credential) {
+                Some(list) => list.read(e, Some(issuer), now),
+                None => self
+                    .fetcher
+                    .fetch_json(&e.list_credential)
+                    .map_err(|f| StatusError::Retrieval(f.to_string()))
+                    .and_then(|list| check_status(e, &list, &resolver, Some(issuer), now)),
+            };
             match result {
                 Ok(c) if c.set => {
                     // Revocation outranks suspension.

@@ -17,6 +17,7 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 use pathledger_app::bulk::{self, MAX_ROSTER_ROWS};
 use pathledger_app::documents::{self, DocumentOptions};
+use pathledger_app::vcapi;
 use pathledger_app::{first_issuer, parse_recipient, parse_suite, App, IssueOptions};
 
 /// API routes.
@@ -26,6 +27,7 @@ pub fn routes() -> Router<App> {
         .route("/openapi.json", get(crate::openapi::openapi_json))
         .route("/credentials/issue", post(vc_issue))
         .route("/credentials/verify", post(vc_verify))
+        .route("/presentations/verify", post(vp_verify))
         .route("/api/v1/credentials", post(issue))
         .route("/api/v1/credentials/{id}", get(credential_json))
         .route("/api/v1/credentials/{id}/revoke", post(revoke))
@@ -123,31 +125,95 @@ fn idempotency_header(headers: &axum::http::HeaderMap) -> Option<String> {
 struct VcVerifyBody {
     #[serde(rename = "verifiableCredential")]
     verifiable_credential: Value,
+    #[serde(default)]
+    options: Option<Value>,
 }
 
-/// VC-API verify: 200 `{"verified": true}` or 422 with the reasons.
-async fn vc_verify(State(app): State<App>, ApiJson(body): ApiJson<VcVerifyBody>) -> Response {
+/// VC-API verify: 200 `{"verified": true, "checks": […], "warnings": […], "errors": []}` when
+/// every requested check (`options.checks`, default proof, validity and status) passes, 422
+/// with the failures otherwise. An issuer outside the trust list is a warning here unless the
+/// `issuer` check is asked for; `report` is the full verification report.
+async fn vc_verify(
+    State(app): State<App>,
+    ApiJson(body): ApiJson<VcVerifyBody>,
+) -> Result<Response, ApiError> {
+    let wanted = vcapi::parse_checks(body.options.as_ref(), "/options")?;
     let report = app.verify(&body.verifiable_credential).await;
-    let verified = report.verdict == pathledger_badges::Verdict::Valid;
-    let checks: Vec<Value> = report
-        .checks
-        .iter()
-        .filter(|c| c.status == pathledger_badges::CheckStatus::Passed)
-        .map(|c| check_name(c.check))
-        .collect();
-    let errors: Vec<Value> = report
-        .checks
-        .iter()
-        .filter(|c| c.status == pathledger_badges::CheckStatus::Failed)
-        .map(|c| json!({"check": check_name(c.check), "code": c.code, "message": c.message}))
-        .collect();
-    let body = json!({"verified": verified, "checks": checks, "warnings": [], "errors": errors, "report": report.to_json()});
-    let status = if verified {
+    let result = vcapi::credential_result(&report, &wanted);
+    let status = if result.verified {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    (status, Json(body)).into_response()
+    let mut out = serde_json::to_value(&result).unwrap_or_else(|_| json!({}));
+    out["report"] = report.to_json();
+    Ok((status, Json(out)).into_response())
+}
+
+#[derive(Deserialize)]
+struct VpVerifyBody {
+    #[serde(rename = "verifiablePresentation")]
+    verifiable_presentation: Value,
+    #[serde(default)]
+    options: Option<Value>,
+}
+
+/// VC-API presentation verify: the holder's proof (purpose `authentication`, with
+/// `options.challenge` and `options.domain` when given; `eddsa-*` Data Integrity or
+/// `Ed25519Signature2020`), each presented credential judged on `options.checks`, and with
+/// `options.holderIsSubject` the holder matched to each credential's subject. 200 when all
+/// pass, 422 otherwise.
+async fn vp_verify(
+    State(app): State<App>,
+    ApiJson(body): ApiJson<VpVerifyBody>,
+) -> Result<Response, ApiError> {
+    let options = body.options.as_ref();
+    let wanted = vcapi::parse_checks(options, "/options")?;
+    let text = |name: &str| -> Result<Option<String>, ApiError> {
+        match options.and_then(|o| o.get(name)) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if !s.is_empty() && s.len() <= 512 => Ok(Some(s.clone())),
+            Some(_) => Err(ApiError::invalid(
+                format!("/options/{name}"),
+                "must be a non-empty string of at most 512 characters",
+            )),
+        }
+    };
+    let challenge = text("challenge")?;
+    let domain = text("domain")?;
+    let holder_is_subject = match options.and_then(|o| o.get("holderIsSubject")) {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "/options/holderIsSubject",
+                "must be true or false",
+            ))
+        }
+    };
+    if !body.verifiable_presentation.is_object() {
+        return Err(ApiError::invalid(
+            "/verifiablePresentation",
+            "must be a JSON object (a Verifiable Presentation)",
+        ));
+    }
+    let report = app
+        .verify_presentation(
+            body.verifiable_presentation,
+            challenge,
+            domain,
+            holder_is_subject,
+        )
+        .await;
+    let result = vcapi::presentation_result(&report, &wanted);
+    let status = if result.verified {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut out = serde_json::to_value(&result).unwrap_or_else(|_| json!({}));
+    out["presentationResult"] = report.to_json();
+    Ok((status, Json(out)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -468,8 +534,4 @@ async fn well_known_did(State(app): State<App>) -> Result<Json<Value>, ApiError>
         .clone()
         .map(Json)
         .ok_or_else(|| ApiError::not_found("This deployment has no host DID; each issuer's DID document is at /issuers/{id}/did.json."))
-}
-
-fn check_name(c: pathledger_badges::CheckName) -> Value {
-    serde_json::to_value(c).unwrap_or(Value::Null)
 }

@@ -43,10 +43,15 @@ impl<T: DeserializeOwned> ApiJson<T> {
         require_json(headers)?;
         // Strict first: a duplicate key would otherwise let serde_json keep the last value while
         // another reader of the same bytes sees the first (e.g. a second `name` beside a signed one).
-        pathledger_signing::parse_strict(bytes).map_err(|e| {
+        let value = pathledger_signing::parse_strict(bytes).map_err(|e| {
             ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
         })?;
-        parse_json(bytes).map(ApiJson)
+        // The body is parsed once: `T` is taken from the parsed value. Only when that fails is
+        // it read again from the bytes, for an error that names the line and column.
+        match serde_path_to_error::deserialize::<_, T>(value) {
+            Ok(t) => Ok(ApiJson(t)),
+            Err(_) => parse_json(bytes).map(ApiJson),
+        }
     }
 }
 

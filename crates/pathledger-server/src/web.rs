@@ -103,7 +103,11 @@ async fn verify_form(
         return Ok(page(
             "Verify",
             &caller,
-            pages::verify::verify_page(&rec.document, Some(&report), caller.form_token()),
+            pages::verify::verify_page(
+                &rec.document,
+                Some(pages::verify::VerifyResult::Credential(&report)),
+                caller.form_token(),
+            ),
         ));
     }
     Ok(page(
@@ -141,14 +145,44 @@ async fn verify_submit(
         .or_else(|| fields.iter().find(|(n, _, _)| n == "credential"))
         .map(|(_, _, t)| t.clone())
         .unwrap_or_default();
-    let report = match pathledger_signing::parse_strict(text.as_bytes()) {
-        Ok(doc) => app.verify(&doc).await,
-        Err(e) => VerificationReport::malformed(format!("This is not valid JSON: {e}.")),
+    let doc = match pathledger_signing::parse_strict(text.as_bytes()) {
+        Ok(doc) => doc,
+        Err(e) => {
+            let report = VerificationReport::malformed(format!("This is not valid JSON: {e}."));
+            return Ok(page(
+                "Verify",
+                &caller,
+                pages::verify::verify_page(
+                    &text,
+                    Some(pages::verify::VerifyResult::Credential(&report)),
+                    caller.form_token(),
+                ),
+            ));
+        }
     };
+    if pathledger_badges::is_presentation(&doc) {
+        // A presentation pasted here answers no challenge of ours: its holder's proof is
+        // checked if present, and each credential it carries is verified.
+        let report = app.verify_presentation(doc, None, None, false).await;
+        return Ok(page(
+            "Verify",
+            &caller,
+            pages::verify::verify_page(
+                &text,
+                Some(pages::verify::VerifyResult::Presentation(&report)),
+                caller.form_token(),
+            ),
+        ));
+    }
+    let report = app.verify(&doc).await;
     Ok(page(
         "Verify",
         &caller,
-        pages::verify::verify_page(&text, Some(&report), caller.form_token()),
+        pages::verify::verify_page(
+            &text,
+            Some(pages::verify::VerifyResult::Credential(&report)),
+            caller.form_token(),
+        ),
     ))
 }
 

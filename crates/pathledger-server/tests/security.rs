@@ -267,7 +267,7 @@ fn verify_with_list(
     let mut fetcher = StaticFetcher::new();
     fetcher.insert(url, list);
     Verifier {
-        resolver: &resolver,
+        resolver: &*resolver,
         fetcher: &fetcher,
         trust: env.app.trust_list(),
         now: None,

@@ -164,8 +164,8 @@ async fn ledger_records_vc_api_credentials(env: &TestEnv) {
     assert_eq!(env.tree_size().await, size);
 }
 
-/// What the ledger never signs: another issuer's document, a status entry of the caller's, a
-/// proof, a VC 1.1 document, an unknown issuer mode. Each is a 422 naming the field; nothing is
+/// What the ledger never signs: another issuer's document, an untyped status entry, a proof,
+/// a document that is no Verifiable Credential, an unknown issuer mode. Each is a 422 naming the field; nothing is
 /// written.
 async fn refusals_write_nothing(env: &TestEnv) {
     let token = env.token(ISSUER);
@@ -198,9 +198,9 @@ async fn refusals_write_nothing(env: &TestEnv) {
             "/credentials/issue",
             with(
                 "credentialStatus",
-                json!({"type": "BitstringStatusListEntry"}),
+                json!({"id": "https://example.org/status#1"}),
             ),
-            "/credential/credentialStatus",
+            "/credential/credentialStatus/type",
         ),
         (
             "/credentials/issue",
@@ -209,10 +209,7 @@ async fn refusals_write_nothing(env: &TestEnv) {
         ),
         (
             "/credentials/issue",
-            with(
-                "@context",
-                json!(["https://www.w3.org/2018/credentials/v1"]),
-            ),
+            with("@context", json!(["https://example.org/not-a-vc-context"])),
             "/credential/@context",
         ),
         (
@@ -256,6 +253,36 @@ async fn refusals_write_nothing(env: &TestEnv) {
             with("relatedResource", json!([{"id": "https://example.org/a"}])),
             "/credential/relatedResource/0",
         ),
+        (
+            "/credentials/issue",
+            {
+                let mut c = with("validFrom", json!("2030-01-01T00:00:00Z"));
+                c["validUntil"] = json!("2029-01-01T00:00:00Z");
+                c
+            },
+            "/credential/validUntil",
+        ),
+        (
+            "/credentials/issue",
+            with("credentialSchema", json!({"type": "JsonSchema"})),
+            "/credential/credentialSchema/id",
+        ),
+        (
+            "/credentials/issue",
+            with(
+                "relatedResource",
+                json!([{"id": "https://www.w3.org/ns/credentials/v2", "digestMultibase": "uM4RgWQc3RUDtjJCSgTJtTfvpZ7SPEg_LNO0ESlovQC0"}]),
+            ),
+            "/credential/relatedResource/0/digestMultibase",
+        ),
+        (
+            "/credentials/issue",
+            with(
+                "relatedResource",
+                json!([{"id": "https://www.w3.org/ns/credentials/v2", "digestSRI": "sha384-_rCVIV7fTvnBRkWEx3GuREBVZ1oRIcGpbA64JKobFrP1rJ8HbAwtIaEvBz3cFMgx"}]),
+            ),
+            "/credential/relatedResource/0/digestSRI",
+        ),
     ];
     for (uri, credential, field) in cases {
         let r = env.call(issue_req(uri, &token, &credential, None)).await;
@@ -269,11 +296,98 @@ async fn refusals_write_nothing(env: &TestEnv) {
     );
 }
 
+/// A VC 1.1 document is issued as VC 1.1: the Data Integrity context and the status entry's
+/// terms are appended (VC Data Integrity §2.4.1), an `issuanceDate` is given when missing, and it verifies. A
+/// caller's typed status entry is kept beside the ledger's own.
+async fn vc_1_1_and_callers_status_entries(env: &TestEnv) {
+    let token = env.token(ISSUER);
+    let v1 = json!({
+        "@context": ["https://www.w3.org/2018/credentials/v1", "https://www.w3.org/2018/credentials/examples/v1"],
+        "type": ["VerifiableCredential"],
+        "credentialSubject": {"id": "did:example:abcdefgh"}
+    });
+    // (The examples/v1 context is not bundled: the proof cannot be made, and nothing is written.)
+    let size = env.tree_size().await;
+    let r = env
+        .call(issue_req(
+            "/credentials/issue?issuer=did:key",
+            &token,
+            &v1,
+            None,
+        ))
+        .await;
+    assert!(r.status.is_client_error(), "{}", r.text());
+    assert_eq!(env.tree_size().await, size);
+
+    let v1 = json!({
+        "@context": ["https://www.w3.org/2018/credentials/v1"],
+        "type": ["VerifiableCredential"],
+        "credentialSubject": {"id": "did:example:abcdefgh"}
+    });
+    for suite in ["eddsa-rdfc-2022", "eddsa-jcs-2022"] {
+        let r = env
+            .call(issue_req(
+                &format!("/credentials/issue?issuer=did:key&cryptosuite={suite}"),
+                &token,
+                &v1,
+                None,
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{suite}: {}", r.text());
+        let vc = r.json()["verifiableCredential"].clone();
+        let contexts = vc["@context"].as_array().expect("context list");
+        assert_eq!(contexts.len(), 3, "{vc}");
+        assert_eq!(contexts[0], "https://www.w3.org/2018/credentials/v1");
+        assert_eq!(contexts[1], "https://w3id.org/security/data-integrity/v2");
+        // The status entry's terms inline, so verifiers with only the standard contexts read it.
+        assert!(contexts[2]["BitstringStatusListEntry"].is_object(), "{vc}");
+        assert!(vc["issuanceDate"].is_string(), "{vc}");
+        assert_eq!(vc["proof"]["cryptosuite"], suite);
+        let v = env
+            .call(json_req(
+                Method::POST,
+                "/credentials/verify",
+                None,
+                &json!({"verifiableCredential": vc}),
+            ))
+            .await;
+        assert_eq!(v.status, StatusCode::OK, "{suite}: {}", v.text());
+    }
+
+    // The VC 2.0 context's published digests are accepted.
+    let mut related = plain_credential();
+    related["relatedResource"] = json!([{
+        "id": "https://www.w3.org/ns/credentials/v2",
+        "digestSRI": "sha384-NSOcNpmdIVUxIJGvGUoe22FjTWrXiaXlsZ8q6912LdnR3KraQO2n75Ica4wK4Qeg",
+        "digestMultibase": "uJKGMkOmFbVJhEfKTduMC2XCyvRAYLjOVmZWwIH1wQ7k"
+    }]);
+    let r = env
+        .call(issue_req("/credentials/issue", &token, &related, None))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+
+    let mut with_status = plain_credential();
+    with_status["credentialStatus"] = json!({
+        "id": "https://status.example/lists/9#5",
+        "type": "ExampleStatusEntry"
+    });
+    let r = env
+        .call(issue_req("/credentials/issue", &token, &with_status, None))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let vc = r.json()["verifiableCredential"].clone();
+    let entries = vc["credentialStatus"].as_array().expect("two entries");
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0]["type"], "ExampleStatusEntry");
+    assert_eq!(entries[1]["type"], "BitstringStatusListEntry");
+}
+
 #[tokio::test]
 async fn vc_api_credentials_are_on_the_ledger_on_sqlite() {
     let env = sqlite_env().await;
     ledger_records_vc_api_credentials(&env).await;
     refusals_write_nothing(&env).await;
+    vc_1_1_and_callers_status_entries(&env).await;
 }
 
 #[tokio::test]
@@ -283,4 +397,5 @@ async fn vc_api_credentials_are_on_the_ledger_on_postgres() {
     };
     ledger_records_vc_api_credentials(&env).await;
     refusals_write_nothing(&env).await;
+    vc_1_1_and_callers_status_entries(&env).await;
 }

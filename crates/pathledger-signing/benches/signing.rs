@@ -88,6 +88,8 @@ fn report() {
             verification_method: vm.clone(),
             created: Some("2024-01-01T00:00:00Z".into()),
             proof_purpose: "assertionMethod".into(),
+            challenge: None,
+            domain: None,
         };
         let signed = match sign_document(&doc, &key, &opts) {
             Ok(s) => s,

@@ -19,8 +19,9 @@ pub use keys::{
 };
 pub use proof::{
     codes, is_date_time_stamp, sign_document, sign_document_to_string, verify_batch,
-    verify_document, verify_document_within, Cryptosuite, JcsProofTemplate, ProofOptions,
-    ProofOutcome, SignError, UnknownCryptosuite, VerifiedProof,
+    verify_document, verify_document_expecting, verify_document_within, Cryptosuite,
+    JcsProofTemplate, ProofExpectations, ProofOptions, ProofOutcome, SignError, UnknownCryptosuite,
+    VerifiedProof,
 };
 pub use rdfc::RdfcError;
 pub use resolver::{

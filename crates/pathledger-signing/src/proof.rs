@@ -67,8 +67,12 @@ pub struct ProofOptions {
     pub verification_method: String,
     /// `created` (XML Schema dateTimeStamp), if any.
     pub created: Option<String>,
-    /// Usually `assertionMethod`.
+    /// Usually `assertionMethod` (`authentication` for a holder's presentation).
     pub proof_purpose: String,
+    /// The verifier's challenge (a holder's proof), if any.
+    pub challenge: Option<String>,
+    /// The domain the proof is made for (a holder's proof), if any.
+    pub domain: Option<String>,
 }
 
 impl ProofOptions {
@@ -79,6 +83,8 @@ impl ProofOptions {
             verification_method: verification_method.into(),
             created: None,
             proof_purpose: "assertionMethod".into(),
+            challenge: None,
+            domain: None,
         }
     }
 }
@@ -110,12 +116,17 @@ pub enum SignError {
 /// One proof that verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedProof {
-    /// Its suite.
+    /// Its proof type: `DataIntegrityProof`, or the legacy `Ed25519Signature2020`.
+    pub proof_type: &'static str,
+    /// Its suite. An `Ed25519Signature2020` proof reports `eddsa-rdfc-2022`, whose
+    /// canonicalization (RDFC-1.0 = URDNA2015), hashing and Ed25519 signature it shares.
     pub cryptosuite: Cryptosuite,
     /// The key URL it names.
     pub verification_method: String,
     /// The key's controller as resolved (compare with the issuer).
     pub controller: String,
+    /// The key that signed.
+    pub public_key: crate::keys::PublicKey,
 }
 
 /// Stable error codes carried by [`ProofOutcome`].
@@ -138,6 +149,22 @@ pub mod codes {
     pub const KEY_RESOLUTION_ERROR: &str = "KEY_RESOLUTION_ERROR";
     /// The request's canonicalization work budget was spent on earlier documents (rdfc).
     pub const WORK_BUDGET_SPENT: &str = "WORK_BUDGET_SPENT";
+    /// A proof's `domain` does not include the one the verifier expects.
+    pub const INVALID_DOMAIN_ERROR: &str = "INVALID_DOMAIN_ERROR";
+    /// A proof's `challenge` is not the one the verifier expects.
+    pub const INVALID_CHALLENGE_ERROR: &str = "INVALID_CHALLENGE_ERROR";
+}
+
+/// What the verifier expects of every proof (Data Integrity "Verify Proof" options). The
+/// default expects nothing beyond a well-formed, genuine proof.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProofExpectations<'a> {
+    /// The `proofPurpose` every proof must have (`authentication` for a holder's proof).
+    pub purpose: Option<&'a str>,
+    /// The `challenge` every proof must carry.
+    pub challenge: Option<&'a str>,
+    /// A `domain` every proof must carry (its `domain` is a string or a list including it).
+    pub domain: Option<&'a str>,
 }
 
 /// The result of checking every proof on a document.
@@ -428,6 +455,12 @@ fn proof_parts(
         "proofPurpose".into(),
         Value::String(opts.proof_purpose.clone()),
     );
+    if let Some(c) = &opts.challenge {
+        proof.insert("challenge".into(), Value::String(c.clone()));
+    }
+    if let Some(d) = &opts.domain {
+        proof.insert("domain".into(), Value::String(d.clone()));
+    }
     let mut config = proof.clone();
     if let Some(ctx) = context {
         config.insert("@context".into(), ctx.clone());
@@ -500,6 +533,22 @@ pub fn verify_document_within(
     resolver: &dyn KeyResolver,
     budget: &WorkBudget,
 ) -> ProofOutcome {
+    verify_document_expecting(doc, resolver, budget, &ProofExpectations::default())
+}
+
+/// [`verify_document_within`] with what every proof must carry (purpose, challenge, domain).
+///
+/// Proof sets and chains (VC Data Integrity §4.5): every proof must verify. A proof without
+/// `previousProof` covers the document without any proof; a proof naming previous proofs (by
+/// their `id`) covers the document with `proof` set to exactly those proofs (one object when
+/// `previousProof` is a string, a list when it is a list), and a name that matches no proof is
+/// a verification failure.
+pub fn verify_document_expecting(
+    doc: &Value,
+    resolver: &dyn KeyResolver,
+    budget: &WorkBudget,
+    expect: &ProofExpectations<'_>,
+) -> ProofOutcome {
     let Some(map) = doc.as_object() else {
         return malformed(codes::PARSING_ERROR, "the credential is not a JSON object");
     };
@@ -518,8 +567,25 @@ pub fn verify_document_within(
     };
     let mut verified = Vec::with_capacity(proofs.len());
     let mut worst: Option<ProofOutcome> = None;
-    for proof in proofs {
-        match verify_one(map, proof, resolver, budget) {
+    for proof in &proofs {
+        let outcome = match chained_document(map, proof, &proofs) {
+            Ok(None) => verify_one(
+                Unsecured::WithoutProof(map),
+                proof,
+                resolver,
+                budget,
+                expect,
+            ),
+            Ok(Some(with_previous)) => verify_one(
+                Unsecured::AsIs(&with_previous),
+                proof,
+                resolver,
+                budget,
+                expect,
+            ),
+            Err(e) => Err(e),
+        };
+        match outcome {
             Ok(v) => verified.push(v),
             Err(outcome) => {
                 if worst
@@ -534,18 +600,100 @@ pub fn verify_document_within(
     worst.unwrap_or(ProofOutcome::Verified(verified))
 }
 
+/// For a proof with `previousProof`: the document it covers (the document with `proof` set to
+/// the proofs it names). `None` for a proof that names none.
+fn chained_document(
+    map: &Map<String, Value>,
+    proof: &Value,
+    all: &[&Value],
+) -> Result<Option<Value>, ProofOutcome> {
+    let find = |id: &str| -> Result<Value, ProofOutcome> {
+        all.iter()
+            .find(|p| p.get("id").and_then(Value::as_str) == Some(id))
+            .map(|p| (*p).clone())
+            .ok_or_else(|| {
+                invalid(format!(
+                    "a proof names a previous proof `{}` that is not in the proof set",
+                    clip(id)
+                ))
+            })
+    };
+    let previous = match proof.get("previousProof") {
+        None => return Ok(None),
+        Some(Value::String(id)) => find(id)?,
+        Some(Value::Array(ids)) => Value::Array(
+            ids.iter()
+                .map(|id| {
+                    id.as_str().map(find).unwrap_or_else(|| {
+                        Err(malformed(
+                            codes::PARSING_ERROR,
+                            "`previousProof` must be a proof id or a list of proof ids",
+                        ))
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        Some(_) => {
+            return Err(malformed(
+                codes::PARSING_ERROR,
+                "`previousProof` must be a proof id or a list of proof ids",
+            ))
+        }
+    };
+    let mut doc = map.clone();
+    doc.insert("proof".into(), previous);
+    Ok(Some(Value::Object(doc)))
+}
+
+/// The document a proof covers: the received one without its `proof` member, or (for a proof
+/// in a chain) a document to canonicalize whole.
+#[derive(Clone, Copy)]
+enum Unsecured<'a> {
+    WithoutProof(&'a Map<String, Value>),
+    AsIs(&'a Value),
+}
+
+impl Unsecured<'_> {
+    fn context(&self) -> Option<&Value> {
+        match self {
+            Self::WithoutProof(m) => m.get("@context"),
+            Self::AsIs(v) => v.get("@context"),
+        }
+    }
+}
+
+/// The legacy proof type the Learner Credential Wallet signs presentations with: the same
+/// canonicalization (URDNA2015, which RDFC-1.0 is), hashes and Ed25519 signature as
+/// eddsa-rdfc-2022, with the document's `@context` in the hashed proof options.
+const ED25519_SIGNATURE_2020: &str = "Ed25519Signature2020";
+
 fn verify_one(
-    unsecured: &Map<String, Value>,
+    unsecured: Unsecured<'_>,
     proof: &Value,
     resolver: &dyn KeyResolver,
     budget: &WorkBudget,
+    expect: &ProofExpectations<'_>,
 ) -> Result<VerifiedProof, ProofOutcome> {
     let p = proof
         .as_object()
         .ok_or_else(|| malformed(codes::PARSING_ERROR, "a proof is not a JSON object"))?;
     let get_str = |name: &str| p.get(name).and_then(Value::as_str);
-    match get_str("type") {
-        Some("DataIntegrityProof") => {}
+    let (proof_type, suite) = match get_str("type") {
+        Some("DataIntegrityProof") => match get_str("cryptosuite") {
+            Some(s) => (
+                "DataIntegrityProof",
+                s.parse().map_err(|e: UnknownCryptosuite| {
+                    malformed(codes::UNKNOWN_CRYPTOSUITE, e.to_string())
+                })?,
+            ),
+            None => {
+                return Err(malformed(
+                    codes::PARSING_ERROR,
+                    "a proof has no `cryptosuite`",
+                ))
+            }
+        },
+        Some(ED25519_SIGNATURE_2020) => (ED25519_SIGNATURE_2020, Cryptosuite::EddsaRdfc2022),
         Some(other) => {
             return Err(malformed(
                 codes::UNKNOWN_CRYPTOSUITE,
@@ -553,26 +701,16 @@ fn verify_one(
             ))
         }
         None => return Err(malformed(codes::PARSING_ERROR, "a proof has no `type`")),
-    }
-    let suite: Cryptosuite = match get_str("cryptosuite") {
-        Some(s) => s.parse().map_err(|e: UnknownCryptosuite| {
-            malformed(codes::UNKNOWN_CRYPTOSUITE, e.to_string())
-        })?,
-        None => {
-            return Err(malformed(
-                codes::PARSING_ERROR,
-                "a proof has no `cryptosuite`",
-            ))
-        }
     };
     let vm = get_str("verificationMethod")
         .ok_or_else(|| malformed(codes::PARSING_ERROR, "a proof has no `verificationMethod`"))?;
-    if get_str("proofPurpose").is_none() {
+    let Some(purpose) = get_str("proofPurpose") else {
         return Err(malformed(
             codes::PARSING_ERROR,
             "a proof has no `proofPurpose`",
         ));
-    }
+    };
+    check_expectations(p, purpose, expect)?;
     if let Some(c) = p.get("created") {
         if !c.as_str().is_some_and(is_date_time_stamp) {
             return Err(malformed(
@@ -587,31 +725,61 @@ fn verify_one(
         invalid("the signature value is not a base58btc-encoded 64-byte Ed25519 signature")
     })?;
 
-    let mut config = p.clone();
-    config.remove("proofValue");
-    let doc_ctx = unsecured.get("@context");
-    if let Some(proof_ctx) = config.get("@context") {
+    let doc_ctx = unsecured.context();
+    if let Some(proof_ctx) = p.get("@context") {
         if !context_is_prefix(proof_ctx, doc_ctx) {
             return Err(invalid(
                 "the proof's @context does not match the start of the credential's @context",
             ));
         }
     }
-    if suite == Cryptosuite::EddsaRdfc2022 {
-        match doc_ctx {
-            Some(ctx) => {
-                config.insert("@context".into(), ctx.clone());
-            }
-            None => {
-                config.remove("@context");
-            }
+    let to_outcome = |e: SignError| match e {
+        SignError::Rdfc(r) => rdfc_outcome(r),
+        other => malformed(codes::PARSING_ERROR, other.to_string()),
+    };
+    // The proof configuration is the proof without its value: for JCS canonicalized in place
+    // (no copy); for RDFC (and Ed25519Signature2020) with the document's context.
+    let proof_canon = match suite {
+        Cryptosuite::EddsaJcs2022 => {
+            jcs::canonicalize_object_excluding(p, "proofValue").map_err(|e| to_outcome(e.into()))?
         }
-    }
-    let (hash, _) =
-        hash_data(suite, &Value::Object(config), unsecured, budget).map_err(|e| match e {
-            SignError::Rdfc(r) => rdfc_outcome(r),
-            other => malformed(codes::PARSING_ERROR, other.to_string()),
-        })?;
+        Cryptosuite::EddsaRdfc2022 => {
+            let mut config = p.clone();
+            config.remove("proofValue");
+            match doc_ctx {
+                Some(ctx) => {
+                    config.insert("@context".into(), ctx.clone());
+                }
+                None => {
+                    config.remove("@context");
+                }
+            }
+            rdfc::canonicalize_within(&Value::Object(config), budget)
+                .map_err(|e| to_outcome(e.into()))?
+                .into_bytes()
+        }
+    };
+    let doc_canon = match (suite, unsecured) {
+        (Cryptosuite::EddsaJcs2022, Unsecured::WithoutProof(map)) => {
+            jcs::canonicalize_object_excluding(map, "proof").map_err(|e| to_outcome(e.into()))?
+        }
+        (Cryptosuite::EddsaJcs2022, Unsecured::AsIs(doc)) => {
+            jcs::canonicalize_bytes(doc).map_err(|e| to_outcome(e.into()))?
+        }
+        (Cryptosuite::EddsaRdfc2022, Unsecured::WithoutProof(map)) => {
+            rdfc::canonicalize_excluding_within(map, "proof", budget)
+                .map_err(|e| to_outcome(e.into()))?
+                .into_bytes()
+        }
+        (Cryptosuite::EddsaRdfc2022, Unsecured::AsIs(doc)) => {
+            rdfc::canonicalize_within(doc, budget)
+                .map_err(|e| to_outcome(e.into()))?
+                .into_bytes()
+        }
+    };
+    let mut hash = [0u8; 64];
+    hash[..32].copy_from_slice(&Sha256::digest(&proof_canon));
+    hash[32..].copy_from_slice(&Sha256::digest(&doc_canon));
 
     let resolved = resolver
         .resolve(vm)
@@ -633,10 +801,50 @@ fn verify_one(
         ));
     }
     Ok(VerifiedProof {
+        proof_type,
         cryptosuite: suite,
         verification_method: vm.to_string(),
         controller: resolved.controller,
+        public_key: resolved.public_key,
     })
+}
+
+/// The proof's purpose, challenge and domain against what the verifier expects.
+fn check_expectations(
+    p: &Map<String, Value>,
+    purpose: &str,
+    expect: &ProofExpectations<'_>,
+) -> Result<(), ProofOutcome> {
+    if let Some(want) = expect.purpose {
+        if purpose != want {
+            return Err(invalid(format!(
+                "the proof's purpose is `{}`, not `{want}`",
+                clip(purpose)
+            )));
+        }
+    }
+    if let Some(want) = expect.challenge {
+        if p.get("challenge").and_then(Value::as_str) != Some(want) {
+            return Err(ProofOutcome::Invalid {
+                code: codes::INVALID_CHALLENGE_ERROR,
+                message: "the proof does not carry the challenge this verification expects (it may be replayed from another exchange)".into(),
+            });
+        }
+    }
+    if let Some(want) = expect.domain {
+        let ok = match p.get("domain") {
+            Some(Value::String(d)) => d == want,
+            Some(Value::Array(ds)) => ds.iter().any(|d| d == want),
+            _ => false,
+        };
+        if !ok {
+            return Err(ProofOutcome::Invalid {
+                code: codes::INVALID_DOMAIN_ERROR,
+                message: format!("the proof was not made for the domain `{}`", clip(want)),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn clip(s: &str) -> String {

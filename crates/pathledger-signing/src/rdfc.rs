@@ -98,6 +98,10 @@ pub const BUNDLED_CONTEXTS: &[(&str, &str)] = &[
         include_str!("../contexts/w3c-ccg/vc-status-list-2021-v1.jsonld"),
     ),
     (
+        "https://w3id.org/security/suites/ed25519-2020/v1",
+        include_str!("../contexts/w3c-ccg/ed25519-signature-2020-v1.jsonld"),
+    ),
+    (
         "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
         include_str!("../contexts/ob/v3p0/context-3.0.3.json"),
     ),
@@ -638,6 +642,9 @@ pub fn canonicalize(doc: &Value) -> Result<String, RdfcError> {
 
 /// [`canonicalize`], paying any hash N-degree quads work from `budget`.
 pub fn canonicalize_within(doc: &Value, budget: &WorkBudget) -> Result<String, RdfcError> {
+    if let Some(unwrapped) = doc.as_object().and_then(unwrap_wrapped_contexts) {
+        return canonicalize_within(&Value::Object(unwrapped), budget);
+    }
     if let Some(quads) = doc.as_object().and_then(|m| fast_quads(m, None)) {
         return canonicalize_quads(&quads, budget);
     }
@@ -657,6 +664,9 @@ pub fn canonicalize_excluding_within(
     skip: &str,
     budget: &WorkBudget,
 ) -> Result<String, RdfcError> {
+    if let Some(unwrapped) = unwrap_wrapped_contexts(doc) {
+        return canonicalize_excluding_within(&unwrapped, skip, budget);
+    }
     if let Some(quads) = fast_quads(doc, Some(skip)) {
         return canonicalize_quads(&quads, budget);
     }
@@ -664,6 +674,38 @@ pub fn canonicalize_excluding_within(
     rest.remove(skip);
     let quads = block_on(to_quads(&Value::Object(rest), true))?;
     canonicalize_quads(&quads, budget)
+}
+
+/// A copy of `doc` whose top-level context items of the form `{"@context": X}` are replaced by
+/// `X`, or `None` when there are none. The reference implementation (jsonld.js, which signs
+/// most credentials in the wild and the W3C test suites' fixtures) reads such an item as the
+/// context it wraps; refusing it would call their genuine signatures unverifiable.
+fn unwrap_wrapped_contexts(doc: &Map<String, Value>) -> Option<Map<String, Value>> {
+    let wrapped = |v: &Value| {
+        v.as_object()
+            .is_some_and(|o| o.len() == 1 && o.contains_key("@context"))
+    };
+    let ctx = doc.get("@context")?;
+    let any = match ctx {
+        Value::Array(a) => a.iter().any(wrapped),
+        other => wrapped(other),
+    };
+    if !any {
+        return None;
+    }
+    let unwrap = |v: &Value| -> Value {
+        if wrapped(v) {
+            v["@context"].clone()
+        } else {
+            v.clone()
+        }
+    };
+    let mut out = doc.clone();
+    out["@context"] = match ctx {
+        Value::Array(a) => Value::Array(a.iter().map(unwrap).collect()),
+        other => unwrap(other),
+    };
+    Some(out)
 }
 
 /// The fast path's quads, or `None` when the general path must answer (errors included).

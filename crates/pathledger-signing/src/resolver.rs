@@ -47,12 +47,38 @@ impl KeyResolver for DidKeyResolver {
         if !vm.starts_with("did:key:") {
             return Err(ResolveError::Unsupported(vm.chars().take(200).collect()));
         }
+        // The controller is the DID as written: base58btc has one encoding per byte string,
+        // so it equals the key's own `did:key` (no re-encoding).
+        let did = vm.split_once('#').map_or(vm, |(d, _)| d);
+        if let Some(public_key) = DID_KEYS.with(|c| c.borrow().get(vm).copied()) {
+            return Ok(ResolvedKey {
+                public_key,
+                controller: did.to_owned(),
+            });
+        }
         let key = resolve_did_key(vm).map_err(|e| ResolveError::NotFound(e.to_string()))?;
+        DID_KEYS.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.len() >= DID_KEY_CACHE {
+                c.clear();
+            }
+            c.insert(vm.to_owned(), key);
+        });
         Ok(ResolvedKey {
-            controller: key.did_key(),
+            controller: did.to_owned(),
             public_key: key,
         })
     }
+}
+
+/// Decoded did:key verification methods per thread: decoding is base58 plus an Edwards point
+/// decompression, a fair share of a verification's cost, and a verifier meets the same few
+/// keys again and again. Only successfully decoded methods are kept.
+const DID_KEY_CACHE: usize = 256;
+
+thread_local! {
+    static DID_KEYS: std::cell::RefCell<HashMap<String, PublicKey>> =
+        std::cell::RefCell::new(HashMap::new());
 }
 
 /// A fixed map from verification method id to key: tests, and did:web issuers we already know.

@@ -127,6 +127,8 @@ fn signing_chains_reproduce_byte_for_byte() {
             verification_method: str_field(c, "verificationMethod").into(),
             created: Some(str_field(c, "created").into()),
             proof_purpose: "assertionMethod".into(),
+            challenge: None,
+            domain: None,
         };
 
         // Canonical document and proof configuration.
