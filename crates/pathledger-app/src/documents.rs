@@ -138,12 +138,7 @@ enum Version {
 /// data model. Status entries the caller sends are kept (each must have a type); the ledger's
 /// own revocation entry is added beside them.
 fn check_document(doc: &Map<String, Value>) -> Result<Version, AppError> {
-    let first_context = match doc.get("@context") {
-        Some(Value::Array(a)) => a.first().and_then(Value::as_str),
-        Some(Value::String(s)) => Some(s.as_str()),
-        _ => None,
-    };
-    let version = match first_context {
+    let version = match first_context(doc) {
         Some(VC2_CONTEXT) => Version::V2,
         Some(VC1_CONTEXT) => Version::V1,
         _ => return Err(AppError::invalid(
@@ -463,7 +458,7 @@ impl App {
         set_issuer(&mut doc, &issuer)?;
         doc.entry("id")
             .or_insert_with(|| Value::String(ctx.credential_id.clone()));
-        if first_context_is(&doc, VC1_CONTEXT) {
+        if first_context(&doc) == Some(VC1_CONTEXT) {
             doc.entry("issuanceDate").or_insert_with(|| {
                 Value::String(badges::dates::format(ms_to_datetime(ctx.issued_ms)))
             });
@@ -495,11 +490,12 @@ impl App {
     }
 }
 
-fn first_context_is(doc: &Map<String, Value>, context: &str) -> bool {
+/// The first item of the document's `@context` when it is a URL.
+fn first_context(doc: &Map<String, Value>) -> Option<&str> {
     match doc.get("@context") {
-        Some(Value::Array(a)) => a.first().and_then(Value::as_str) == Some(context),
-        Some(Value::String(s)) => s == context,
-        _ => false,
+        Some(Value::Array(a)) => a.first().and_then(Value::as_str),
+        Some(Value::String(s)) => Some(s.as_str()),
+        _ => None,
     }
 }
 

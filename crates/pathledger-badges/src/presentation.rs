@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::text::clip;
-use crate::vc::{is_uri, VC_V2};
+use crate::vc::{first_context, is_uri, VC_V2};
 use crate::verify::{CheckStatus, Verdict, VerificationReport, Verifier, VC_V1};
 
 /// The most credentials one presentation may carry (each is verified in full).
@@ -116,11 +116,7 @@ impl Verifier<'_> {
                 "The presentation is not a JSON object.",
             );
         };
-        let first_context = match obj.get("@context") {
-            Some(Value::Array(a)) => a.first().and_then(Value::as_str),
-            Some(Value::String(s)) => Some(s.as_str()),
-            _ => None,
-        };
+        let first_context = first_context(obj);
         if !matches!(first_context, Some(VC_V2 | VC_V1)) {
             return PresentationReport::refused(
                 "NO_VC_CONTEXT",

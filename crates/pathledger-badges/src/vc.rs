@@ -30,3 +30,12 @@ pub fn is_uri(s: &str) -> bool {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
+
+/// The first item of a document's `@context` when it is a string (a URL).
+pub(crate) fn first_context(obj: &serde_json::Map<String, Value>) -> Option<&str> {
+    match obj.get("@context") {
+        Some(Value::Array(a)) => a.first().and_then(Value::as_str),
+        Some(Value::String(s)) => Some(s.as_str()),
+        _ => None,
+    }
+}

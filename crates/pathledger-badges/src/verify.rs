@@ -17,7 +17,7 @@ use crate::dates;
 use crate::schema::{self, SchemaError, SchemaKind};
 use crate::status::{check_status, CheckedList, StatusEntry, StatusError, StatusPurpose};
 use crate::text::clip;
-use crate::vc::{is_uri, VC_V2};
+use crate::vc::{first_context, is_uri, VC_V2};
 use std::sync::Arc;
 
 pub use crate::vc::issuer_id;
@@ -488,11 +488,7 @@ fn well_formed(doc: &Value) -> Result<Structure, Failure> {
             "The file is not a credential (it is not a JSON object).",
         );
     };
-    let first_context = match obj.get("@context") {
-        Some(Value::Array(a)) => a.first().and_then(Value::as_str),
-        Some(Value::String(s)) => Some(s.as_str()),
-        _ => None,
-    };
+    let first_context = first_context(obj);
     let v1 = first_context == Some(VC_V1);
     if !(v1 || first_context == Some(VC_V2)) {
         return bad(

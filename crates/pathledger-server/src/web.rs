@@ -145,44 +145,29 @@ async fn verify_submit(
         .or_else(|| fields.iter().find(|(n, _, _)| n == "credential"))
         .map(|(_, _, t)| t.clone())
         .unwrap_or_default();
-    let doc = match pathledger_signing::parse_strict(text.as_bytes()) {
-        Ok(doc) => doc,
-        Err(e) => {
-            let report = VerificationReport::malformed(format!("This is not valid JSON: {e}."));
-            return Ok(page(
-                "Verify",
-                &caller,
-                pages::verify::verify_page(
-                    &text,
-                    Some(pages::verify::VerifyResult::Credential(&report)),
-                    caller.form_token(),
-                ),
-            ));
-        }
-    };
-    if pathledger_badges::is_presentation(&doc) {
-        // A presentation pasted here answers no challenge of ours: its holder's proof is
-        // checked if present, and each credential it carries is verified.
-        let report = app.verify_presentation(doc, None, None, false).await;
-        return Ok(page(
-            "Verify",
-            &caller,
-            pages::verify::verify_page(
-                &text,
-                Some(pages::verify::VerifyResult::Presentation(&report)),
-                caller.form_token(),
-            ),
-        ));
+    // A presentation pasted here answers no challenge of ours: its holder's proof is checked
+    // if present, and each credential it carries is verified.
+    enum Checked {
+        Credential(VerificationReport),
+        Presentation(pathledger_badges::PresentationReport),
     }
-    let report = app.verify(&doc).await;
+    let checked = match pathledger_signing::parse_strict(text.as_bytes()) {
+        Err(e) => Checked::Credential(VerificationReport::malformed(format!(
+            "This is not valid JSON: {e}."
+        ))),
+        Ok(doc) if pathledger_badges::is_presentation(&doc) => {
+            Checked::Presentation(app.verify_presentation(doc, None, None, false).await)
+        }
+        Ok(doc) => Checked::Credential(app.verify(&doc).await),
+    };
+    let result = match &checked {
+        Checked::Credential(r) => pages::verify::VerifyResult::Credential(r),
+        Checked::Presentation(p) => pages::verify::VerifyResult::Presentation(p),
+    };
     Ok(page(
         "Verify",
         &caller,
-        pages::verify::verify_page(
-            &text,
-            Some(pages::verify::VerifyResult::Credential(&report)),
-            caller.form_token(),
-        ),
+        pages::verify::verify_page(&text, Some(result), caller.form_token()),
     ))
 }
 
