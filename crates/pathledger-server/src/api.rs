@@ -378,8 +378,15 @@ async fn verify_report(
     State(app): State<App>,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let doc = pathledger_signing::parse_strict(&body).map_err(|e| {
-        ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
+    // JSON, a signed token, a link, or a baked PNG or SVG badge.
+    let doc = pathledger_badges::read_input(&body).map_err(|e| match e {
+        pathledger_badges::InputError::Json { .. } => {
+            ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
+        }
+        other => ApiError::bad_request(
+            "not_a_credential",
+            format!("The body is not a credential: {other}"),
+        ),
     })?;
     Ok(Json(app.verify(&doc).await.to_json()))
 }

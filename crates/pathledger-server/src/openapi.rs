@@ -31,7 +31,7 @@ pub fn document() -> Value {
                     "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
                     "code": {"type": "string"}, "detail": {"type": "string"}, "field": {"type": "string"}, "retryable": {"type": "boolean"}}},
                 "VerificationReport": {"type": "object", "required": ["verdict", "message", "checks"], "properties": {
-                    "verdict": {"enum": ["valid", "tampered", "revoked", "suspended", "expired", "not_yet_valid", "unknown_issuer", "malformed", "could_not_check"]},
+                    "verdict": {"enum": ["valid", "tampered", "revoked", "suspended", "expired", "not_yet_valid", "unknown_issuer", "malformed", "could_not_check", "unsupported_format"]},
                     "message": {"type": "string"},
                     "checks": {"type": "array", "items": {"type": "object", "properties": {
                         "check": {"enum": ["well_formed", "schema", "proof", "issuer", "validity", "status"]},
@@ -49,7 +49,7 @@ pub fn document() -> Value {
             "/api/v1/credentials/{id}/revoke": {"post": op("Revoke {reason?}", "status", true)},
             "/api/v1/credentials/{id}/suspend": {"post": op("Suspend {reason?}", "status", true)},
             "/api/v1/credentials/{id}/reinstate": {"post": op("Reinstate a suspended credential", "status", true)},
-            "/api/v1/verify": {"post": op("Verification report for any OB 3.0 / VC 2.0 credential", "verification", false)},
+            "/api/v1/verify": {"post": op("Verification report for what a district is handed: OB 3.0 / VC 2.0 / VC 1.1 credential JSON (Data Integrity), an OB 3.0 VC-JWT (EdDSA, ES256, RS256), an Open Badges 2.0 signed (JWS) or hosted (link) assertion, a baked PNG or SVG badge (raw bytes), an EnvelopedVerifiableCredential, a link to or urn:uuid id of a credential issued here. Other issuers' documents are fetched only when the deployment fetches. A format we do not check is unsupported_format; input that is no credential at all is 400 not_a_credential", "verification", false)},
             "/api/v1/verify/batch": {"post": op("Reports for a JSON array of at most 1,000 credentials, in order, streamed as they are verified (a credential needing more canonicalization work than the request has left is could_not_check, WORK_BUDGET_SPENT)", "verification", false)},
             "/api/v1/educators/{id}/progress": {"get": op("Where the educator stands on every role", "pathways", true)},
             "/api/v1/educators/{id}/plan": {"get": op("Cheapest plan to ?target=<role id>", "pathways", true)},
