@@ -450,11 +450,14 @@ impl App {
         reason: Option<&str>,
         actor: Option<&pathledger_store::UserId>,
     ) -> Result<StatusChangeOutcome, AppError> {
-        Ok(self
+        let out = self
             .inner
             .store
             .change_status(credential_id, change, reason, actor)
-            .await?)
+            .await;
+        // Whatever the outcome, this server's cached list versions are asked again.
+        self.forget_list_versions();
+        Ok(out?)
     }
 }
 

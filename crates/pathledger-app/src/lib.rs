@@ -49,6 +49,7 @@ use time::OffsetDateTime;
 pub use actor::Actor;
 pub use definitions::BUNDLE_ID;
 pub use error::AppError;
+pub use status_lists::LIST_VERSION_TTL;
 pub use verification::{VerifyWork, REQUEST_WORK_BUDGET, VERIFY_CHUNK};
 
 /// Configuration the program reads once and hands to the application.

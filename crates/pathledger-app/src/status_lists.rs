@@ -37,15 +37,31 @@ impl App {
     }
 
     async fn status_list_entry(&self, list_id: &str) -> Result<ListEntry, AppError> {
-        let version = self.inner.store.status_list_version(list_id).await?;
-        if let Some(entry) = self
+        let cached = self
             .inner
             .lists
             .read()
             .ok()
-            .and_then(|m| m.get(list_id).cloned())
-        {
+            .and_then(|m| m.get(list_id).cloned());
+        // Confirmed against the store less than LIST_VERSION_TTL ago: no query. This server's
+        // own changes mark every entry unconfirmed at once (`forget_list_versions`).
+        if let Some(entry) = &cached {
+            if entry
+                .confirmed
+                .is_some_and(|t| t.elapsed() < LIST_VERSION_TTL)
+            {
+                return Ok(entry.clone());
+            }
+        }
+        let version = self.inner.store.status_list_version(list_id).await?;
+        if let Some(mut entry) = cached {
             if entry.version == version {
+                entry.confirmed = Some(std::time::Instant::now());
+                if let Ok(mut w) = self.inner.lists.write() {
+                    if let Some(e) = w.get_mut(list_id).filter(|e| e.version == version) {
+                        e.confirmed = entry.confirmed;
+                    }
+                }
                 return Ok(entry);
             }
         }
@@ -81,19 +97,37 @@ impl App {
             version: bits.version,
             doc: signed,
             checked: Arc::new(std::sync::OnceLock::new()),
+            confirmed: Some(std::time::Instant::now()),
         };
         if let Ok(mut w) = self.inner.lists.write() {
             w.insert(list_id.to_owned(), entry.clone());
         }
         Ok(entry)
     }
+
+    /// Marks every cached status list unconfirmed: the next use asks the store for its
+    /// version. Called after this server changes a status, so its own changes show at once.
+    pub(crate) fn forget_list_versions(&self) {
+        if let Ok(mut w) = self.inner.lists.write() {
+            for e in w.values_mut() {
+                e.confirmed = None;
+            }
+        }
+    }
 }
 
-/// One cached status list: its version, the signed document, and (once a verification needed
-/// it) the list as checked.
+/// How long a status list's version, once confirmed against the store, is trusted without
+/// asking again. A change made through this server is seen at once; one made through another
+/// server sharing the database, within this time (published lists tell other verifiers to
+/// cache them for 5 minutes). It spares each verification a database round trip.
+pub const LIST_VERSION_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// One cached status list: its version, the signed document, (once a verification needed
+/// it) the list as checked, and when its version was last confirmed against the store.
 #[derive(Clone)]
 pub(crate) struct ListEntry {
     version: i64,
     doc: Arc<Value>,
     checked: Arc<std::sync::OnceLock<Option<Arc<badges::CheckedList>>>>,
+    confirmed: Option<std::time::Instant>,
 }
