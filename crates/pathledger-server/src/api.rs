@@ -81,8 +81,8 @@ struct VcIssueBody {
     summary = "VC-API: sign a credential as the organization's issuer and record it on the ledger",
     description = "Signs a VC 2.0 credential as the organization's issuer and records it on the ledger like every credential we issue (status entry, log leaf, revocable; header `Idempotency-Key`). A VC 1.1 credential is issued as VC 1.1 (Data Integrity context appended). `?issuer=did:key` (for test harnesses) signs as the did:key of the issuer's current key instead of its did:web. A credential naming another issuer, carrying a proof, or breaking the data model (type without VerifiableCredential, a non-URL issuer, an empty or missing credentialSubject, an untyped credentialStatus/termsOfUse/evidence/refreshService/credentialSchema item, a credentialSchema without id, validFrom/validUntil not a dateTimeStamp or in the wrong order, relatedResource without id or digest, with a duplicate id or a digest that disagrees with the published one) is refused with 422 naming the member. Callers need the issuer role.",
     params(
-        ("cryptosuite" = Option<String>, Query, description = "`eddsa-rdfc-2022` (default) or `eddsa-jcs-2022`; `options.cryptosuite` wins"),
-        ("issuer" = Option<String>, Query, description = "`did:key`: sign as the did:key of the issuer's current key (test harnesses); any other value is refused"),
+        ("cryptosuite" = Option<schemas::Cryptosuite>, Query, description = "`eddsa-rdfc-2022` (default) or `eddsa-jcs-2022`; `options.cryptosuite` wins"),
+        ("issuer" = Option<schemas::IssuerMode>, Query, description = "`did:key`: sign as the did:key of the issuer's current key (test harnesses); leave it out for our did:web"),
         ("Idempotency-Key" = Option<String>, Header, description = "Retry key: a repeated key answers the first issuance (200)"),
     ),
     request_body = schemas::VcIssueRequest,
@@ -421,7 +421,7 @@ async fn change(
     summary = "Revoke a credential",
     description = "Revokes it for good. Issuers of the credential's organization. The body is optional (nothing, `{}` or `{\"reason\": …}`); the change is logged.",
     params(("id" = String, Path, description = "Credential id")),
-    request_body(content = Option<schemas::ReasonInput>, content_type = "application/json", description = "Optional reason"),
+    request_body(content = schemas::ReasonInput, content_type = "application/json", description = "Optional: the body may be empty"),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The credential's new status", body = schemas::StatusChanged),
@@ -439,7 +439,7 @@ async fn revoke(
     summary = "Suspend a credential",
     description = "Suspends a suspendable credential until it is reinstated. Issuers of the credential's organization. The body is optional (nothing, `{}` or `{\"reason\": …}`); the change is logged.",
     params(("id" = String, Path, description = "Credential id")),
-    request_body(content = Option<schemas::ReasonInput>, content_type = "application/json", description = "Optional reason"),
+    request_body(content = schemas::ReasonInput, content_type = "application/json", description = "Optional: the body may be empty"),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The credential's new status", body = schemas::StatusChanged),
@@ -457,7 +457,7 @@ async fn suspend(
     summary = "Reinstate a suspended credential",
     description = "Lifts a suspension. Issuers of the credential's organization. The body is optional (nothing, `{}` or `{\"reason\": …}`); the change is logged.",
     params(("id" = String, Path, description = "Credential id")),
-    request_body(content = Option<schemas::ReasonInput>, content_type = "application/json", description = "Optional reason"),
+    request_body(content = schemas::ReasonInput, content_type = "application/json", description = "Optional: the body may be empty"),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The credential's new status", body = schemas::StatusChanged),
@@ -476,7 +476,7 @@ async fn reinstate(
 #[utoipa::path(post, path = "/api/v1/verify", tag = "verification",
     summary = "Verification report for any OB 3.0 / VC 2.0 credential",
     description = "Always 200 for JSON: the verdict is in the body (anything that is not a credential is `malformed`). The content type is not looked at.",
-    request_body(content = schemas::VerifiableCredential, content_type = "application/json"),
+    request_body(content = serde_json::Value, content_type = "application/json", description = "A credential (see the `VerifiableCredential` schema); any JSON is taken and judged, and what is not a credential is `malformed`"),
     responses(
         (status = 200, description = "The report", body = schemas::VerificationReport),
         (status = 400, description = "The body is not valid JSON (`malformed_json`)", body = schemas::Problem, content_type = "application/problem+json"),
@@ -498,7 +498,7 @@ async fn verify_report(
 #[utoipa::path(post, path = "/api/v1/verify/batch", tag = "verification",
     summary = "Reports for a JSON array of at most 1,000 credentials",
     description = "One report per credential, in order, streamed as they are verified (a credential needing more canonicalization work than the request has left is `could_not_check`, `WORK_BUDGET_SPENT`). More than 1,000 items are refused before the body is parsed.",
-    request_body(content = Vec<schemas::VerifiableCredential>, content_type = "application/json"),
+    request_body(content = Vec<serde_json::Value>, content_type = "application/json", description = "Credentials (see the `VerifiableCredential` schema); any JSON item is taken and judged"),
     responses(
         (status = 200, description = "The reports, in order", body = Vec<schemas::VerificationReport>),
         (status = 400, description = "The body is not valid JSON (`malformed_json`)", body = schemas::Problem, content_type = "application/problem+json"),

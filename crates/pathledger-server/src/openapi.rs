@@ -31,7 +31,7 @@ use utoipa::{IntoResponses, Modify, OpenApi};
             may also be answered 503 (`retryable`, `Retry-After`) when the database is \
             unavailable or the request took over 30 seconds, and 413 when its body is over 8 MiB."
     ),
-    components(schemas(schemas::Problem)),
+    components(schemas(schemas::Problem, schemas::Cryptosuite, schemas::IssuerMode)),
     modifiers(&BearerScheme),
     tags(
         (name = "operations", description = "Liveness and this document"),
@@ -150,10 +150,33 @@ problems! {
     }
 }
 
+/// Operations whose JSON body may be left out entirely (`#[utoipa::path]` can only make a body
+/// optional by making it nullable, and `null` is refused).
+const OPTIONAL_BODIES: [&str; 4] = [
+    "/api/v1/credentials/{id}/revoke",
+    "/api/v1/credentials/{id}/suspend",
+    "/api/v1/credentials/{id}/reinstate",
+    "/api/v1/educators/{id}/deletion-request",
+];
+
 /// The document, built once from the router.
 pub fn openapi() -> &'static utoipa::openapi::OpenApi {
     static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
-    DOC.get_or_init(|| crate::api_routes().into_openapi())
+    DOC.get_or_init(|| {
+        let mut doc = crate::api_routes().into_openapi();
+        for path in OPTIONAL_BODIES {
+            let body = doc
+                .paths
+                .paths
+                .get_mut(path)
+                .and_then(|item| item.post.as_mut())
+                .and_then(|op| op.request_body.as_mut());
+            if let Some(body) = body {
+                body.required = Some(utoipa::openapi::Required::False);
+            }
+        }
+        doc
+    })
 }
 
 /// The document as JSON.

@@ -81,7 +81,7 @@ async fn api_export(
     summary = "The educator asks for their record to be erased",
     description = "201 with the request (state `pending`); 409 while one is pending. The educator only. The body is optional: nothing, `{}` or `{\"reason\": …}`.",
     params(("id" = String, Path, description = "Educator id")),
-    request_body(content = Option<schemas::ReasonInput>, content_type = "application/json", description = "Optional reason"),
+    request_body(content = schemas::DeletionInput, content_type = "application/json", description = "Optional: the body may be empty"),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The request", body = schemas::DeletionRequest),

@@ -175,6 +175,14 @@ fn operations_are_complete() {
         }
         // Request bodies: every JSON content has a schema.
         if let Some(body) = op.get("requestBody") {
+            if body["required"] != true
+                && !(path.ends_with("/revoke")
+                    || path.ends_with("/suspend")
+                    || path.ends_with("/reinstate")
+                    || path.ends_with("/deletion-request"))
+            {
+                failures.push(format!("{at}: request body not required"));
+            }
             let content = body["content"].as_object();
             if content.is_none_or(|c| c.is_empty()) {
                 failures.push(format!("{at}: request body without content"));
@@ -506,56 +514,62 @@ impl Probe<'_> {
             self.path
         );
         let r = env.call(req).await;
-        let status = r.status.as_u16().to_string();
-        let Some(declared) = self.op["responses"].get(&status) else {
-            return vec![format!(
-                "{at}: answered {} which the document does not declare (declared: {:?}); body: {}",
-                r.status,
-                self.op["responses"]
-                    .as_object()
-                    .map(|m| m.keys().cloned().collect::<Vec<_>>()),
-                r.text().chars().take(300).collect::<String>()
-            )];
-        };
-        let declared = resolve(doc, declared);
-        let Some(content) = declared["content"].as_object() else {
-            if !r.body.is_empty() && r.status != StatusCode::SEE_OTHER {
-                return vec![format!("{at}: {status} declared without a body, sent one")];
-            }
-            return Vec::new();
-        };
-        let ct = r
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        let Some(media) = content.get(&ct) else {
-            return vec![format!(
-                "{at}: {status} sent {ct:?}, declared {:?}",
-                content.keys().collect::<Vec<_>>()
-            )];
-        };
-        if ct.ends_with("json") {
-            let Ok(v) = serde_json::from_slice::<Value>(&r.body) else {
-                return vec![format!("{at}: {status} body is not JSON")];
-            };
-            let mut errs = Vec::new();
-            check_schema(
-                doc,
-                &media["schema"],
-                &v,
-                &format!("{at} {status}"),
-                &mut errs,
-            );
-            return errs;
-        }
-        Vec::new()
+        answer_failures(doc, self.op, &at, &r)
     }
+}
+
+/// What an answer to `op` breaks in the document: an undeclared status, an undeclared content
+/// type, a JSON body that does not fit the declared schema.
+fn answer_failures(doc: &Value, op: &Value, at: &str, r: &Resp) -> Vec<String> {
+    let status = r.status.as_u16().to_string();
+    let Some(declared) = op["responses"].get(&status) else {
+        return vec![format!(
+            "{at}: answered {} which the document does not declare (declared: {:?}); body: {}",
+            r.status,
+            op["responses"]
+                .as_object()
+                .map(|m| m.keys().cloned().collect::<Vec<_>>()),
+            r.text().chars().take(300).collect::<String>()
+        )];
+    };
+    let declared = resolve(doc, declared);
+    let Some(content) = declared["content"].as_object() else {
+        if !r.body.is_empty() && r.status != StatusCode::SEE_OTHER {
+            return vec![format!("{at}: {status} declared without a body, sent one")];
+        }
+        return Vec::new();
+    };
+    let ct = r
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let Some(media) = content.get(&ct) else {
+        return vec![format!(
+            "{at}: {status} sent {ct:?}, declared {:?}",
+            content.keys().collect::<Vec<_>>()
+        )];
+    };
+    if ct.ends_with("json") {
+        let Ok(v) = serde_json::from_slice::<Value>(&r.body) else {
+            return vec![format!("{at}: {status} body is not JSON")];
+        };
+        let mut errs = Vec::new();
+        check_schema(
+            doc,
+            &media["schema"],
+            &v,
+            &format!("{at} {status}"),
+            &mut errs,
+        );
+        return errs;
+    }
+    Vec::new()
 }
 
 /// Values of path parameters that name real things (for reads).
@@ -708,4 +722,441 @@ async fn no_other_method_is_served_on_documented_paths_and_pages_exist() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.problem(StatusCode::NOT_FOUND)["code"], json!("not_found"));
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Real calls that succeed, each answer checked against the document: the bodies of writes.
+struct Flow<'a> {
+    env: &'a TestEnv,
+    doc: Value,
+    failures: Vec<String>,
+}
+
+impl Flow<'_> {
+    /// Calls `method uri` (an instance of the documented `template`) and checks the answer;
+    /// with `must_succeed`, a status outside 2xx is a failure too. The JSON answer, or null.
+    async fn call(
+        &mut self,
+        method: &str,
+        template: &str,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        must_succeed: bool,
+    ) -> Value {
+        let op = self.doc["paths"][template][method].clone();
+        assert!(op.is_object(), "{method} {template} is not documented");
+        let mut b = Request::builder()
+            .method(Method::from_bytes(method.to_uppercase().as_bytes()).expect("method"))
+            .uri(uri);
+        if let Some(t) = token {
+            b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(Value::String(csv)) => b
+                .header(header::CONTENT_TYPE, "text/csv")
+                .body(Body::from(csv)),
+            Some(v) => b
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(v.to_string())),
+            None => b.body(Body::empty()),
+        }
+        .expect("request");
+        let r = self.env.call(req).await;
+        let at = format!("{} {template} ({uri})", method.to_uppercase());
+        self.failures
+            .extend(answer_failures(&self.doc, &op, &at, &r));
+        if must_succeed && !r.status.is_success() {
+            self.failures.push(format!(
+                "{at}: expected a success, got {}: {}",
+                r.status,
+                r.text().chars().take(300).collect::<String>()
+            ));
+        }
+        serde_json::from_slice(&r.body).unwrap_or(Value::Null)
+    }
+}
+
+#[tokio::test]
+async fn successful_writes_answer_as_documented() {
+    let env = sqlite_env().await;
+    let mut f = Flow {
+        env: &env,
+        doc: doc(),
+        failures: Vec::new(),
+    };
+    let org = env.seed.org_id.clone();
+    let (admin, issuer, mentor, jordan) = (
+        env.token(ADMIN),
+        env.token(ISSUER),
+        env.token(MENTOR),
+        env.token(JORDAN),
+    );
+    let (admin, issuer, mentor, jordan) = (
+        Some(admin.as_str()),
+        Some(issuer.as_str()),
+        Some(mentor.as_str()),
+        Some(jordan.as_str()),
+    );
+
+    // Issuance and status changes.
+    let issued = f
+        .call(
+            "post",
+            "/api/v1/credentials",
+            "/api/v1/credentials",
+            issuer,
+            Some(
+                json!({"achievement": "mc-tools-1", "recipient": "openapi.one@example.org",
+                        "suspendable": true, "valid_until": "2040-01-01T00:00:00Z"}),
+            ),
+            true,
+        )
+        .await;
+    let id = issued["id"].as_str().unwrap_or(UNKNOWN).to_owned();
+    for (verb, body) in [
+        ("suspend", Some(json!({"reason": "checking"}))),
+        ("reinstate", None),
+        ("revoke", Some(json!({}))),
+    ] {
+        let t = format!("/api/v1/credentials/{{id}}/{verb}");
+        let u = format!("/api/v1/credentials/{id}/{verb}");
+        f.call("post", &t, &u, issuer, body, true).await;
+    }
+    let cred = env.credential_json(&env.sample("valid")).await;
+    f.call(
+        "post",
+        "/credentials/verify",
+        "/credentials/verify",
+        None,
+        Some(json!({"verifiableCredential": cred, "options": {"checks": ["proof", "status"]}})),
+        true,
+    )
+    .await;
+    f.call(
+        "post",
+        "/credentials/verify",
+        "/credentials/verify",
+        None,
+        Some(json!({"verifiableCredential": tampered(cred.clone())})),
+        false,
+    )
+    .await;
+    f.call(
+        "post",
+        "/presentations/verify",
+        "/presentations/verify",
+        None,
+        Some(json!({"verifiablePresentation": {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiablePresentation"],
+            "verifiableCredential": [cred.clone()]}})),
+        false,
+    )
+    .await;
+    f.call(
+        "post",
+        "/api/v1/verify/batch",
+        "/api/v1/verify/batch",
+        None,
+        Some(json!([cred.clone(), {"not": "a credential"}])),
+        true,
+    )
+    .await;
+    f.call(
+        "post",
+        "/credentials/issue",
+        "/credentials/issue",
+        issuer,
+        Some(json!({"credential": {
+            "@context": ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"],
+            "type": ["VerifiableCredential", "AlumniCredential"],
+            "credentialSubject": {"id": "did:example:abcdefgh", "alumniOf": "The School of Examples"}}})),
+        true,
+    )
+    .await;
+    f.call(
+        "post",
+        "/api/v1/credentials/bulk",
+        "/api/v1/credentials/bulk",
+        issuer,
+        Some(json!({"rows": [
+            {"achievement": "mc-tools-1", "recipient": "openapi.two@example.org"},
+            {"achievement": "mc-nope", "recipient": "openapi.three@example.org"}]})),
+        true,
+    )
+    .await;
+
+    // Evidence, review, endorsement.
+    let sub = f
+        .call(
+            "post",
+            "/api/v1/evidence",
+            "/api/v1/evidence",
+            jordan,
+            Some(json!({"achievement": "mc-collaboration-1",
+                        "narrative": "Led our grade-level PLC for a term.",
+                        "assessor": env.account(MENTOR).user_id})),
+            true,
+        )
+        .await;
+    let sub_id = sub["id"].as_str().unwrap_or(UNKNOWN).to_owned();
+    f.call(
+        "get",
+        "/api/v1/evidence/{id}",
+        &format!("/api/v1/evidence/{sub_id}"),
+        jordan,
+        None,
+        true,
+    )
+    .await;
+    f.call(
+        "get",
+        "/api/v1/evidence",
+        "/api/v1/evidence",
+        mentor,
+        None,
+        true,
+    )
+    .await;
+    f.call(
+        "post",
+        "/api/v1/evidence/{id}/decision",
+        &format!("/api/v1/evidence/{sub_id}/decision"),
+        mentor,
+        Some(json!({"decision": "accept", "comment": "Well shown."})),
+        true,
+    )
+    .await;
+    let defs = env.app.definitions(&org).await.expect("definitions");
+    let quality = defs
+        .framework()
+        .competencies
+        .iter()
+        .find(|c| c.category == pathledger_core::Category::Qualities)
+        .expect("a quality")
+        .id
+        .to_string();
+    f.call(
+        "post",
+        "/api/v1/endorsements",
+        "/api/v1/endorsements",
+        mentor,
+        Some(
+            json!({"educator": env.educator_id(AVERY), "competency": quality,
+                    "endorser_role": "role-master-mentor", "comment": "Coaches peers."}),
+        ),
+        true,
+    )
+    .await;
+
+    // Definitions and keys.
+    let t = "/api/v1/orgs/{org}/definitions";
+    let u = format!("/api/v1/orgs/{org}/definitions");
+    let current = f.call("get", t, &u, admin, None, true).await;
+    f.call("put", t, &u, admin, Some(current), true).await;
+    f.call("get", t, &format!("{u}?format=case"), admin, None, true)
+        .await;
+    f.call(
+        "post",
+        "/api/v1/issuers/{id}/keys/rotate",
+        &format!("/api/v1/issuers/{}/keys/rotate", env.seed.issuer_id),
+        admin,
+        None,
+        true,
+    )
+    .await;
+
+    // Invitations, roster, enrollment.
+    let t = "/api/v1/orgs/{org}/invitations";
+    let u = format!("/api/v1/orgs/{org}/invitations");
+    let inv = f
+        .call(
+            "post",
+            t,
+            &u,
+            admin,
+            Some(json!({"email": "openapi.invitee@example.org", "name": "Invitee", "roles": ["educator"]})),
+            true,
+        )
+        .await;
+    f.call(
+        "delete",
+        "/api/v1/orgs/{org}/invitations/{id}",
+        &format!("{u}/{}", inv["id"].as_str().unwrap_or(UNKNOWN)),
+        admin,
+        None,
+        true,
+    )
+    .await;
+    f.call(
+        "post",
+        "/api/v1/orgs/{org}/invitations/roster",
+        &format!("{u}/roster"),
+        admin,
+        Some(Value::String(
+            "email,name,roles\nkim@riverside.example,Kim Park,educator\nnot-an-address,Bad,educator\n"
+                .to_owned(),
+        )),
+        true,
+    )
+    .await;
+    let t = "/api/v1/orgs/{org}/enrollment";
+    let u = format!("/api/v1/orgs/{org}/enrollment");
+    f.call("put", t, &u, admin, Some(json!({"open": true})), true)
+        .await;
+
+    // Endorser grants, members, trusted issuers.
+    let t = "/api/v1/orgs/{org}/endorsers";
+    let u = format!("/api/v1/orgs/{org}/endorsers");
+    let grant = f
+        .call(
+            "post",
+            t,
+            &u,
+            admin,
+            Some(json!({"user": ISSUER, "role": "role-master-mentor"})),
+            true,
+        )
+        .await;
+    f.call(
+        "delete",
+        "/api/v1/orgs/{org}/endorsers/{grant}",
+        &format!("{u}/{}", grant["id"].as_str().unwrap_or(UNKNOWN)),
+        admin,
+        None,
+        true,
+    )
+    .await;
+    let hr = env.account(HR).user_id.clone();
+    let m = format!("/api/v1/orgs/{org}/members/{hr}");
+    f.call(
+        "put",
+        "/api/v1/orgs/{org}/members/{user}/roles",
+        &format!("{m}/roles"),
+        admin,
+        Some(json!({"roles": ["verifier", "assessor"]})),
+        true,
+    )
+    .await;
+    for verb in ["deactivate", "reactivate"] {
+        f.call(
+            "post",
+            &format!("/api/v1/orgs/{{org}}/members/{{user}}/{verb}"),
+            &format!("{m}/{verb}"),
+            admin,
+            None,
+            true,
+        )
+        .await;
+    }
+    let t = "/api/v1/orgs/{org}/trusted-issuers";
+    let u = format!("/api/v1/orgs/{org}/trusted-issuers");
+    f.call(
+        "post",
+        t,
+        &u,
+        admin,
+        Some(json!({"issuer": env.seed.other_issuer_id})),
+        true,
+    )
+    .await;
+    f.call("get", t, &u, admin, None, true).await;
+    f.call(
+        "delete",
+        "/api/v1/orgs/{org}/trusted-issuers/{issuer}",
+        &format!("{u}/{}", env.seed.other_issuer_id),
+        admin,
+        None,
+        true,
+    )
+    .await;
+    f.call(
+        "post",
+        "/api/v1/me/educators",
+        "/api/v1/me/educators",
+        jordan,
+        Some(json!({"org": env.seed.other_org_id})),
+        false,
+    )
+    .await;
+
+    // Tokens and the caller's own choices.
+    let token = f
+        .call(
+            "post",
+            "/api/v1/me/tokens",
+            "/api/v1/me/tokens",
+            admin,
+            Some(json!({"label": "openapi test", "expires_in_days": 3})),
+            true,
+        )
+        .await;
+    f.call(
+        "delete",
+        "/api/v1/me/tokens/{id}",
+        &format!(
+            "/api/v1/me/tokens/{}",
+            token["id"].as_str().unwrap_or(UNKNOWN)
+        ),
+        admin,
+        None,
+        true,
+    )
+    .await;
+    let jordan_id = env.educator_id(JORDAN);
+    f.call(
+        "put",
+        "/api/v1/educators/{id}/community",
+        &format!("/api/v1/educators/{jordan_id}/community"),
+        jordan,
+        Some(json!({"visibility": "public"})),
+        true,
+    )
+    .await;
+
+    // Deletion: asked, declined, asked again, carried out (last: it erases Jordan's record).
+    let ask = format!("/api/v1/educators/{jordan_id}/deletion-request");
+    let t_ask = "/api/v1/educators/{id}/deletion-request";
+    let req = f.call("post", t_ask, &ask, jordan, None, true).await;
+    f.call(
+        "post",
+        "/api/v1/orgs/{org}/deletion-requests/{id}/decline",
+        &format!(
+            "/api/v1/orgs/{org}/deletion-requests/{}/decline",
+            req["id"].as_str().unwrap_or(UNKNOWN)
+        ),
+        admin,
+        Some(json!({"reason": "Records must be kept this year."})),
+        true,
+    )
+    .await;
+    let req = f
+        .call(
+            "post",
+            t_ask,
+            &ask,
+            jordan,
+            Some(json!({"reason": "Leaving"})),
+            true,
+        )
+        .await;
+    f.call(
+        "post",
+        "/api/v1/orgs/{org}/deletion-requests/{id}/carry-out",
+        &format!(
+            "/api/v1/orgs/{org}/deletion-requests/{}/carry-out",
+            req["id"].as_str().unwrap_or(UNKNOWN)
+        ),
+        admin,
+        None,
+        true,
+    )
+    .await;
+
+    assert!(
+        f.failures.is_empty(),
+        "{} answers the document does not describe:\n{}",
+        f.failures.len(),
+        f.failures.join("\n")
+    );
 }

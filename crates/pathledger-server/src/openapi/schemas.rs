@@ -50,6 +50,25 @@ pub struct Health {
 
 // ----- credentials ---------------------------------------------------------------------------------
 
+/// A Data Integrity cryptosuite we sign with.
+#[derive(ToSchema)]
+pub enum Cryptosuite {
+    /// JSON canonicalization (fast; the default of our own issuance).
+    #[serde(rename = "eddsa-jcs-2022")]
+    EddsaJcs2022,
+    /// RDF dataset canonicalization (the VC-API default).
+    #[serde(rename = "eddsa-rdfc-2022")]
+    EddsaRdfc2022,
+}
+
+/// How `POST /credentials/issue` names the issuer: `did:key` (test harnesses).
+#[derive(ToSchema)]
+pub enum IssuerMode {
+    /// The did:key of the issuer's current key.
+    #[serde(rename = "did:key")]
+    DidKey,
+}
+
 /// A Verifiable Credential (VC Data Model 2.0 or 1.1; Open Badges 3.0, CLR 2.0), as JSON-LD.
 /// Only the common members are listed; any other member is allowed.
 #[derive(ToSchema)]
@@ -110,7 +129,7 @@ pub struct VerifiablePresentation {
 pub struct VcIssueOptions {
     /// `eddsa-rdfc-2022` (default here) or `eddsa-jcs-2022`; overrides the `cryptosuite` query
     /// parameter.
-    pub cryptosuite: Option<String>,
+    pub cryptosuite: Option<Cryptosuite>,
 }
 
 /// `POST /credentials/issue`.
@@ -152,6 +171,7 @@ pub enum VcCheck {
 #[derive(ToSchema)]
 pub struct VcVerifyOptions {
     /// The checks that decide `verified` (default `proof`, `validity`, `status`).
+    #[schema(nullable = false)]
     pub checks: Option<Vec<VcCheck>>,
 }
 
@@ -170,10 +190,13 @@ pub struct VcVerifyRequest {
 pub struct VpVerifyOptions {
     /// The checks each presented credential is judged on (default `proof`, `validity`,
     /// `status`).
+    #[schema(nullable = false)]
     pub checks: Option<Vec<VcCheck>>,
     /// The challenge the holder's proof must carry (1 to 512 characters).
+    #[schema(min_length = 1, max_length = 512)]
     pub challenge: Option<String>,
     /// The domain the holder's proof must name (1 to 512 characters).
+    #[schema(min_length = 1, max_length = 512)]
     pub domain: Option<String>,
     /// Whether the holder must be the subject of every credential presented.
     #[schema(rename = "holderIsSubject")]
@@ -368,15 +391,16 @@ pub struct IssueRequest {
     /// Email of the recipient, or an educator id with the `educator:` prefix.
     pub recipient: String,
     /// `eddsa-jcs-2022` (default) or `eddsa-rdfc-2022`.
-    pub suite: Option<String>,
+    pub suite: Option<Cryptosuite>,
     /// Retry key (else the `Idempotency-Key` header): the same key answers the first issuance.
     pub idempotency_key: Option<String>,
     /// Expiry, RFC 3339 (e.g. `2030-01-01T00:00:00Z`).
     pub valid_until: Option<String>,
     /// Evidence URL or narrative.
     pub evidence: Option<String>,
-    /// Whether the credential gets a suspension status entry too.
-    pub suspendable: Option<bool>,
+    /// Whether the credential gets a suspension status entry too (default false).
+    #[serde(default)]
+    pub suspendable: bool,
     /// The id of a credential this one renews.
     pub renews: Option<String>,
 }
@@ -410,6 +434,14 @@ pub struct Issued {
 #[derive(ToSchema)]
 pub struct ReasonInput {
     /// Why (kept in the audit trail).
+    pub reason: Option<String>,
+}
+
+/// An educator's optional reason for a deletion request.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeletionInput {
+    /// Why (cleared when the request is carried out).
     pub reason: Option<String>,
 }
 
@@ -684,12 +716,22 @@ pub struct EvidenceLists {
     pub assigned: Vec<Submission>,
 }
 
+/// Accept or return a submission.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum DecisionKind {
+    /// Accept: the credential is issued.
+    Accept,
+    /// Return to the educator with the comment.
+    Return,
+}
+
 /// An assessor's decision.
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionInput {
     /// `accept` or `return`.
-    pub decision: String,
+    pub decision: DecisionKind,
     /// Comment for the educator.
     pub comment: Option<String>,
 }
@@ -784,7 +826,7 @@ pub struct BulkRow {
 #[serde(deny_unknown_fields)]
 pub struct BulkRequest {
     /// `eddsa-jcs-2022` (default) or `eddsa-rdfc-2022`.
-    pub suite: Option<String>,
+    pub suite: Option<Cryptosuite>,
     /// At most 1,000 rows.
     pub rows: Vec<BulkRow>,
 }
@@ -919,8 +961,8 @@ pub struct RosterFailed {
 pub struct RosterError {
     /// Line number.
     pub line: u64,
-    /// Column, when known.
-    pub column: Option<String>,
+    /// The 1-based column, when one field is at fault.
+    pub column: Option<u64>,
     /// Field.
     pub field: Option<String>,
     /// What is wrong.
@@ -1143,7 +1185,8 @@ pub struct CarriedOut {
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinkInput {
-    /// Organization id.
+    /// Organization id (not blank).
+    #[schema(pattern = "\\S")]
     pub org: String,
 }
 
@@ -1195,9 +1238,11 @@ pub struct TrustedIssuers {
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTokenInput {
-    /// What the token is for (shown in the list).
+    /// What the token is for (shown in the list); not blank.
+    #[schema(pattern = "\\S")]
     pub label: String,
-    /// Days until it expires; none: it does not expire.
+    /// Days until it expires (1 to 3,650); none: it does not expire.
+    #[schema(minimum = 1, maximum = 3650)]
     pub expires_in_days: Option<u32>,
 }
 
@@ -1355,12 +1400,24 @@ pub struct Me {
     pub educators: Vec<MeEducator>,
 }
 
+/// Who sees an educator in communities of practice.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Nobody.
+    Hidden,
+    /// Members of the educator's organization (the default).
+    Organization,
+    /// Everyone.
+    Public,
+}
+
 /// Who sees the educator in communities of practice.
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommunityInput {
-    /// `hidden`, `organization` or `public`.
-    pub visibility: String,
+    /// The choice.
+    pub visibility: Visibility,
 }
 
 /// The educator's choice.
@@ -1368,8 +1425,8 @@ pub struct CommunityInput {
 pub struct Community {
     /// Educator id.
     pub educator: String,
-    /// `hidden`, `organization` or `public`.
-    pub visibility: String,
+    /// The choice.
+    pub visibility: Visibility,
 }
 
 // ----- OpenID Connect ------------------------------------------------------------------------------
