@@ -355,6 +355,7 @@ async fn issue(
     params(("id" = String, Path, description = "Credential id")),
     responses(
         (status = 200, description = "The credential as stored, byte for byte", body = schemas::VerifiableCredential, content_type = "application/vc+ld+json"),
+        (status = 422, description = "A blank id (`invalid_input`, field `credential_id`)", body = schemas::Problem, content_type = "application/problem+json"),
         NotFound,
     ))]
 async fn credential_json(
@@ -650,6 +651,15 @@ async fn log_consistency(
     State(app): State<App>,
     Query(q): Query<ConsistencyQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    // A size beyond the log is refused here: the store would otherwise look up nodes that
+    // cannot exist (a 500 for huge sizes) or, for `from == to`, answer an empty proof.
+    let size = app.store().log_size().await?;
+    if q.to > size {
+        return Err(ApiError::invalid(
+            "to",
+            format!("tree size {} is beyond the log's {size} leaves", q.to),
+        ));
+    }
     let proof = app
         .store()
         .consistency_proof(q.from, q.to)
