@@ -220,6 +220,9 @@ impl SafeFetcher {
             let m = format!("{shown} answered HTTP {}", status.as_u16());
             return Err(if status.is_server_error() || status.as_u16() == 429 {
                 FetchError::Unavailable(m)
+            } else if status.as_u16() == 410 {
+                // Deliberately removed: a hosted Open Badges 2.0 assertion so answered is revoked.
+                FetchError::Gone(m)
             } else {
                 FetchError::NotFound(m)
             });

@@ -167,6 +167,20 @@ impl App {
         docs: &[Value],
         work: &VerifyWork,
     ) -> Vec<badges::VerificationReport> {
+        // A link to, or the id of, a credential issued here is verified as the stored document.
+        let mut replaced = Vec::with_capacity(docs.len());
+        for d in docs {
+            replaced.push(self.own_credential_reference(d).await);
+        }
+        let docs: std::borrow::Cow<'_, [Value]> = if replaced.iter().all(Option::is_none) {
+            std::borrow::Cow::Borrowed(docs)
+        } else {
+            docs.iter()
+                .zip(replaced)
+                .map(|(d, r)| r.unwrap_or_else(|| d.clone()))
+                .collect()
+        };
+        let docs: &[Value] = &docs;
         let refs: Vec<&Value> = docs.iter().collect();
         let fetcher = Arc::new(self.request_fetcher(&refs, work).await);
         let resolver = self.resolver();
@@ -213,6 +227,34 @@ impl App {
             out.push(not_checked("the verification did not answer"));
         }
         out
+    }
+}
+
+impl App {
+    /// The id a reference names when it names a credential issued here: our credential page
+    /// or API link (`…/credentials/ID`, `…/verify?id=ID`) or a bare `urn:uuid:` id.
+    fn own_reference_id<'a>(&self, reference: &'a Value) -> Option<&'a str> {
+        let s = reference.as_str()?.trim();
+        if s.starts_with("urn:uuid:") {
+            return Some(s);
+        }
+        let rest = s.strip_prefix(self.inner.public_url.as_str())?;
+        if let Some(q) = rest.strip_prefix("/verify?id=") {
+            return Some(q.split(['&', '#']).next().unwrap_or(q));
+        }
+        let id = rest
+            .rsplit("/credentials/")
+            .next()
+            .filter(|_| rest.contains("/credentials/"))?;
+        Some(id.split(['?', '#', '/']).next().unwrap_or(id))
+    }
+
+    /// The stored credential a reference of ours names, if it names one that exists.
+    async fn own_credential_reference(&self, reference: &Value) -> Option<Value> {
+        let id = self.own_reference_id(reference)?;
+        let id = id.replace("%3A", ":").replace("%3a", ":");
+        let rec = self.store().credential(&id).await.ok()?;
+        serde_json::from_str(&rec.document).ok()
     }
 }
 

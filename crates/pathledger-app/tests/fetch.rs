@@ -36,6 +36,8 @@ enum Route {
     },
     Redirect(String),
     Slow(Duration),
+    /// 410 Gone: a hosted badge its issuer withdrew.
+    Gone,
 }
 
 #[derive(Default)]
@@ -205,6 +207,13 @@ async fn answer(state: &State, req: Request<hyper::body::Incoming>) -> Response<
                 .body(Full::new(Bytes::new()))
                 .unwrap()
         }
+        Some(Route::Gone) => {
+            return response
+                .status(410)
+                .header("content-type", "application/json")
+                .body(Full::new(Bytes::from_static(b"{}")))
+                .unwrap()
+        }
         Some(Route::Slow(wait)) => {
             tokio::time::sleep(wait).await;
             response = response.header("content-type", "application/json");
@@ -372,6 +381,14 @@ async fn fetches_from_an_allowed_host_and_refuses_everything_else() {
             .fetch_json(&server.url("issuer.test", "/nothing.json"))
             .await,
         Err(FetchError::NotFound(_))
+    ));
+    // A withdrawn one is "gone" (a hosted Open Badges 2.0 assertion so answered is revoked).
+    server.route("/withdrawn.json", Route::Gone);
+    assert!(matches!(
+        fetcher
+            .fetch_json(&server.url("issuer.test", "/withdrawn.json"))
+            .await,
+        Err(FetchError::Gone(_))
     ));
 
     // Too slow: given up after the time limit (2 s here), well before the server answers.

@@ -7,6 +7,9 @@
 
 pub mod clr;
 pub mod dates;
+pub mod formats;
+pub mod input;
+pub mod jose;
 pub mod ob;
 pub mod personal;
 pub mod presentation;
@@ -17,6 +20,7 @@ mod vc;
 pub mod verify;
 
 pub use clr::{clr_credential, stack_associations, Association, AssociationType, ClrInput};
+pub use input::{bake_png, bake_svg, read_input, InputError, MAX_INPUT_BYTES};
 pub use ob::{
     endorsement_credential, identity_hash, open_badge_credential, recipient_fields,
     AchievementInput, Alignment, BuildError, Criteria, EndorsementInput, EvidenceInput, Image,

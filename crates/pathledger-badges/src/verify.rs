@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use pathledger_signing::{
     did_web_url, verify_document_within, KeyResolver, ProofOutcome, ResolveError, ResolvedKey,
-    StaticResolver, VerifiedProof, WorkBudget,
+    StaticResolver, WorkBudget,
 };
 use rayon::prelude::*;
 use serde::Serialize;
@@ -48,9 +48,26 @@ pub enum Verdict {
     Malformed,
     /// Something needed could not be obtained (status list, did:web document, …).
     CouldNotCheck,
+    /// A format or signature suite we do not check (e.g. `ecdsa-sd-2023`, a JWS algorithm
+    /// other than EdDSA, ES256 or RS256): neither good nor bad, just not checked here.
+    UnsupportedFormat,
 }
 
 impl Verdict {
+    /// Every verdict, in order of increasing severity after `valid`.
+    pub const ALL: [Verdict; 10] = [
+        Self::Valid,
+        Self::CouldNotCheck,
+        Self::UnsupportedFormat,
+        Self::UnknownIssuer,
+        Self::NotYetValid,
+        Self::Expired,
+        Self::Suspended,
+        Self::Revoked,
+        Self::Malformed,
+        Self::Tampered,
+    ];
+
     /// The stable code (`valid`, `tampered`, …).
     pub fn code(self) -> &'static str {
         match self {
@@ -63,6 +80,7 @@ impl Verdict {
             Self::UnknownIssuer => "unknown_issuer",
             Self::Malformed => "malformed",
             Self::CouldNotCheck => "could_not_check",
+            Self::UnsupportedFormat => "unsupported_format",
         }
     }
 
@@ -70,7 +88,7 @@ impl Verdict {
     fn severity(self) -> u8 {
         match self {
             Self::Valid => 0,
-            Self::CouldNotCheck => 1,
+            Self::CouldNotCheck | Self::UnsupportedFormat => 1,
             Self::UnknownIssuer => 2,
             Self::NotYetValid => 3,
             Self::Expired => 4,
@@ -232,6 +250,10 @@ pub enum FetchError {
     /// Nothing there (HTTP 404, unknown host).
     #[error("not found: {0}")]
     NotFound(String),
+    /// Deliberately removed (HTTP 410 Gone): a hosted Open Badges 2.0 assertion so answered
+    /// is revoked.
+    #[error("gone: {0}")]
+    Gone(String),
     /// Temporarily unavailable (timeout, 5xx, offline).
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -416,12 +438,18 @@ pub struct Verifier<'a> {
 
 const MAX_DEPTH: u8 = 3;
 
-struct Checks {
-    list: Vec<CheckResult>,
+pub(crate) struct Checks {
+    pub(crate) list: Vec<CheckResult>,
 }
 
 impl Checks {
-    fn push(
+    pub(crate) fn new() -> Self {
+        Self {
+            list: Vec::with_capacity(6),
+        }
+    }
+
+    pub(crate) fn push(
         &mut self,
         check: CheckName,
         status: CheckStatus,
@@ -436,19 +464,19 @@ impl Checks {
         });
     }
 
-    fn skip(&mut self, check: CheckName, code: &str, message: &str) {
+    pub(crate) fn skip(&mut self, check: CheckName, code: &str, message: &str) {
         self.push(check, CheckStatus::NotChecked, code, message);
     }
 }
 
 /// A verdict candidate raised by a check; the first in ledger order wins.
 #[derive(Clone)]
-struct Finding {
-    verdict: Verdict,
-    message: String,
+pub(crate) struct Finding {
+    pub(crate) verdict: Verdict,
+    pub(crate) message: String,
 }
 
-fn has_type(doc: &Value, t: &str) -> bool {
+pub(crate) fn has_type(doc: &Value, t: &str) -> bool {
     match doc.get("type") {
         Some(Value::Array(a)) => a.iter().any(|x| x == t),
         Some(Value::String(s)) => s == t,
@@ -469,18 +497,18 @@ fn credential_label(doc: &Value) -> String {
 }
 
 /// Dates a credential carries, parsed during the well-formed check.
-struct Window {
-    from: Option<OffsetDateTime>,
-    until: Option<OffsetDateTime>,
+pub(crate) struct Window {
+    pub(crate) from: Option<OffsetDateTime>,
+    pub(crate) until: Option<OffsetDateTime>,
 }
 
 /// What the structure check extracts: validity window, Bitstring entries, other status types.
-type Structure = (Window, Vec<StatusEntry>, Vec<String>);
+pub(crate) type Structure = (Window, Vec<StatusEntry>, Vec<String>);
 /// A failed check: (code, message).
-type Failure = (String, String);
+pub(crate) type Failure = (String, String);
 
 /// Structure checks. Returns the validity window and the status entries on success.
-fn well_formed(doc: &Value) -> Result<Structure, Failure> {
+pub(crate) fn well_formed(doc: &Value) -> Result<Structure, Failure> {
     let bad = |code: &str, m: &str| Err((code.to_owned(), m.to_owned()));
     let Some(obj) = doc.as_object() else {
         return bad(
@@ -602,6 +630,36 @@ fn well_formed(doc: &Value) -> Result<Structure, Failure> {
     Ok((Window { from, until }, entries, unsupported))
 }
 
+/// The report on input that failed the well-formed check with `code`: nothing else checked.
+pub(crate) fn malformed_report(
+    mut checks: Checks,
+    code: &str,
+    message: &str,
+) -> VerificationReport {
+    checks.push(
+        CheckName::WellFormed,
+        CheckStatus::Failed,
+        code,
+        message.to_owned(),
+    );
+    let not_after_malformed = "Not checked because the file is not a well-formed credential.";
+    for c in [
+        CheckName::Schema,
+        CheckName::Proof,
+        CheckName::Issuer,
+        CheckName::Validity,
+        CheckName::Status,
+    ] {
+        checks.skip(c, "not_checked", not_after_malformed);
+    }
+    VerificationReport {
+        verdict: Verdict::Malformed,
+        message: format!("This is not a valid digital credential. {message}"),
+        checks: checks.list,
+        credentials: Vec::new(),
+    }
+}
+
 impl Verifier<'_> {
     /// Key resolution for proofs: the base resolver, then did:web documents through the fetcher.
     pub(crate) fn web_resolver(&self) -> impl KeyResolver + '_ {
@@ -611,7 +669,7 @@ impl Verifier<'_> {
         }
     }
 
-    fn now(&self) -> OffsetDateTime {
+    pub(crate) fn now(&self) -> OffsetDateTime {
         self.now.unwrap_or_else(OffsetDateTime::now_utc)
     }
 
@@ -639,49 +697,136 @@ impl Verifier<'_> {
         docs.par_iter().map(|d| self.verify(d)).collect()
     }
 
-    fn verify_at_depth(&self, doc: &Value, depth: u8, budget: &WorkBudget) -> VerificationReport {
-        let mut checks = Checks {
-            list: Vec::with_capacity(6),
+    pub(crate) fn verify_at_depth(
+        &self,
+        doc: &Value,
+        depth: u8,
+        budget: &WorkBudget,
+    ) -> VerificationReport {
+        // Tokens, links and Open Badges 2.0 assertions (see `formats`).
+        if let Some(report) = self.verify_other_format(doc, depth, budget) {
+            return report;
+        }
+        let mut checks = Checks::new();
+        let (structure, schema_finding) = match self.structure_and_schema(doc, &mut checks) {
+            Ok(x) => x,
+            Err(report) => return report,
         };
-        let not_after_malformed = "Not checked because the file is not a well-formed credential.";
 
-        // 1. well_formed
-        let (window, entries, unsupported) = match well_formed(doc) {
-            Ok(x) => {
+        // 3. proof (fatal on failure)
+        let resolver = WebResolver {
+            base: self.resolver,
+            fetcher: self.fetcher,
+        };
+        let controllers: Vec<String> = match verify_document_within(doc, &resolver, budget) {
+            ProofOutcome::Verified(p) => {
+                let desc: Vec<String> = p
+                    .iter()
+                    .map(|v| {
+                        format!(
+                            "{} with key {}",
+                            if v.proof_type == "DataIntegrityProof" {
+                                v.cryptosuite.as_str()
+                            } else {
+                                v.proof_type
+                            },
+                            clip(&v.verification_method)
+                        )
+                    })
+                    .collect();
+                checks.push(
+                    CheckName::Proof,
+                    CheckStatus::Passed,
+                    "ok",
+                    format!(
+                        "The digital signature is genuine and the credential has not been changed since it was signed ({}).",
+                        desc.join("; ")
+                    ),
+                );
+                p.into_iter().map(|v| v.controller).collect()
+            }
+            other => {
+                let (status, code, verdict, summary) = match &other {
+                    ProofOutcome::Invalid { code, message } => (
+                        CheckStatus::Failed,
+                        *code,
+                        Verdict::Tampered,
+                        format!("This credential has been altered since it was issued, or its signature is not genuine. Do not rely on it. ({message})"),
+                    ),
+                    ProofOutcome::CouldNotCheck { code, message } => (
+                        CheckStatus::NotChecked,
+                        *code,
+                        Verdict::CouldNotCheck,
+                        format!("We could not check the signature right now: {message}. Try again later."),
+                    ),
+                    ProofOutcome::Malformed { code, message }
+                        if *code == pathledger_signing::proof::codes::UNKNOWN_CRYPTOSUITE =>
+                    (
+                        CheckStatus::NotChecked,
+                        *code,
+                        Verdict::UnsupportedFormat,
+                        format!("This credential is signed in a format we do not check yet ({message}). It is not known to be bad; ask the holder for another copy or check it with the issuer."),
+                    ),
+                    ProofOutcome::Malformed { code, message } => (
+                        CheckStatus::Failed,
+                        *code,
+                        Verdict::Malformed,
+                        format!("This credential's signature cannot be checked: {message}."),
+                    ),
+                    _ => (
+                        CheckStatus::Failed,
+                        "PROOF_VERIFICATION_ERROR",
+                        Verdict::Tampered,
+                        "The signature could not be verified.".to_owned(),
+                    ),
+                };
+                return self.proof_failed(
+                    doc,
+                    checks,
+                    (status, code, verdict, summary),
+                    depth,
+                    budget,
+                );
+            }
+        };
+        self.after_proof(
+            doc,
+            structure,
+            checks,
+            schema_finding,
+            &controllers,
+            depth,
+            budget,
+        )
+    }
+
+    /// The well-formed and schema checks (1 and 2). A credential that is not well formed
+    /// gets its whole report here, as the error.
+    pub(crate) fn structure_and_schema(
+        &self,
+        doc: &Value,
+        checks: &mut Checks,
+    ) -> Result<(Structure, Option<Finding>), VerificationReport> {
+        match well_formed(doc) {
+            Ok(structure) => {
                 checks.push(
                     CheckName::WellFormed,
                     CheckStatus::Passed,
                     "ok",
                     "The file is a well-formed verifiable credential.",
                 );
-                x
+                Ok((structure, self.schema_check(doc, checks)))
             }
-            Err((code, message)) => {
-                checks.push(
-                    CheckName::WellFormed,
-                    CheckStatus::Failed,
-                    &code,
-                    message.clone(),
-                );
-                for c in [
-                    CheckName::Schema,
-                    CheckName::Proof,
-                    CheckName::Issuer,
-                    CheckName::Validity,
-                    CheckName::Status,
-                ] {
-                    checks.skip(c, "not_checked", not_after_malformed);
-                }
-                return VerificationReport {
-                    verdict: Verdict::Malformed,
-                    message: format!("This is not a valid digital credential. {message}"),
-                    checks: checks.list,
-                    credentials: Vec::new(),
-                };
-            }
-        };
+            Err((code, message)) => Err(malformed_report(
+                std::mem::replace(checks, Checks::new()),
+                &code,
+                &message,
+            )),
+        }
+    }
 
-        // 2. schema (its failure ranks last in ledger order, so only remember it)
+    /// The schema check (2). Its failure ranks last in ledger order, so it is only remembered.
+    pub(crate) fn schema_check(&self, doc: &Value, checks: &mut Checks) -> Option<Finding> {
         let mut schema_finding = None;
         match (self.check_schema, SchemaKind::for_credential(doc)) {
             (false, _) => checks.skip(
@@ -694,6 +839,14 @@ impl Verifier<'_> {
                 "no_schema",
                 "There is no official schema for this kind of credential.",
             ),
+            // The Open Badges 3.0 and CLR 2.0 schemas describe the VC 2.0 form only.
+            (true, Some(_)) if doc.as_object().and_then(first_context) == Some(VC_V1) => {
+                checks.skip(
+                    CheckName::Schema,
+                    "no_schema",
+                    "The official schemas describe the VC 2.0 form; this credential is in the VC 1.1 form, whose structure was checked above.",
+                )
+            }
             (true, Some(kind)) => match schema::validate(kind, doc) {
                 Ok(()) => checks.push(
                     CheckName::Schema,
@@ -721,81 +874,48 @@ impl Verifier<'_> {
             },
         }
 
-        // 3. proof (fatal on failure)
-        let resolver = WebResolver {
-            base: self.resolver,
-            fetcher: self.fetcher,
-        };
-        let proofs: Vec<VerifiedProof> = match verify_document_within(doc, &resolver, budget) {
-            ProofOutcome::Verified(p) => {
-                let desc: Vec<String> = p
-                    .iter()
-                    .map(|v| {
-                        format!(
-                            "{} with key {}",
-                            if v.proof_type == "DataIntegrityProof" {
-                                v.cryptosuite.as_str()
-                            } else {
-                                v.proof_type
-                            },
-                            clip(&v.verification_method)
-                        )
-                    })
-                    .collect();
-                checks.push(
-                    CheckName::Proof,
-                    CheckStatus::Passed,
-                    "ok",
-                    format!(
-                        "The digital signature is genuine and the credential has not been changed since it was signed ({}).",
-                        desc.join("; ")
-                    ),
-                );
-                p
-            }
-            other => {
-                let (status, code, verdict, summary) = match &other {
-                    ProofOutcome::Invalid { code, message } => (
-                        CheckStatus::Failed,
-                        *code,
-                        Verdict::Tampered,
-                        format!("This credential has been altered since it was issued, or its signature is not genuine. Do not rely on it. ({message})"),
-                    ),
-                    ProofOutcome::CouldNotCheck { code, message } => (
-                        CheckStatus::NotChecked,
-                        *code,
-                        Verdict::CouldNotCheck,
-                        format!("We could not check the signature right now: {message}. Try again later."),
-                    ),
-                    ProofOutcome::Malformed { code, message } => (
-                        CheckStatus::Failed,
-                        *code,
-                        Verdict::Malformed,
-                        format!("This credential's signature cannot be checked: {message}."),
-                    ),
-                    _ => (
-                        CheckStatus::Failed,
-                        "PROOF_VERIFICATION_ERROR",
-                        Verdict::Tampered,
-                        "The signature could not be verified.".to_owned(),
-                    ),
-                };
-                checks.push(CheckName::Proof, status, code, summary.clone());
-                let why = "Not checked: without a valid signature nothing else in the credential can be trusted.";
-                checks.skip(CheckName::Issuer, "not_checked", why);
-                checks.skip(CheckName::Validity, "not_checked", why);
-                checks.skip(CheckName::Status, "not_checked", why);
-                let mut report = VerificationReport {
-                    verdict,
-                    message: summary,
-                    checks: checks.list,
-                    credentials: Vec::new(),
-                };
-                self.add_inner(doc, depth, budget, &mut report);
-                return report;
-            }
-        };
+        schema_finding
+    }
 
+    /// The report on a credential whose proof failed: nothing else is checked (a CLR's inner
+    /// credentials still are).
+    pub(crate) fn proof_failed(
+        &self,
+        doc: &Value,
+        mut checks: Checks,
+        (status, code, verdict, summary): (CheckStatus, &str, Verdict, String),
+        depth: u8,
+        budget: &WorkBudget,
+    ) -> VerificationReport {
+        checks.push(CheckName::Proof, status, code, summary.clone());
+        let why =
+            "Not checked: without a valid signature nothing else in the credential can be trusted.";
+        checks.skip(CheckName::Issuer, "not_checked", why);
+        checks.skip(CheckName::Validity, "not_checked", why);
+        checks.skip(CheckName::Status, "not_checked", why);
+        let mut report = VerificationReport {
+            verdict,
+            message: summary,
+            checks: checks.list,
+            credentials: Vec::new(),
+        };
+        self.add_inner(doc, depth, budget, &mut report);
+        report
+    }
+
+    /// Checks 4 to 6 (issuer, validity, status) once the proof held, signed by keys of
+    /// `controllers`; then a CLR's inner credentials.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn after_proof(
+        &self,
+        doc: &Value,
+        (window, entries, unsupported): Structure,
+        mut checks: Checks,
+        schema_finding: Option<Finding>,
+        controllers: &[String],
+        depth: u8,
+        budget: &WorkBudget,
+    ) -> VerificationReport {
         // 4. issuer
         let issuer = issuer_id(doc).unwrap_or_default().to_owned();
         // A registry's name for the issuer outranks the name the credential gives itself.
@@ -808,13 +928,13 @@ impl Verifier<'_> {
         let mut issuer_finding = None;
         // In a proof set or chain other parties may sign too (witnesses, endorsers); the
         // issuer must have signed at least one of the proofs.
-        if let Some(p) = proofs
+        if let Some(p) = controllers
             .first()
-            .filter(|_| !proofs.iter().any(|p| p.controller == issuer))
+            .filter(|_| !controllers.contains(&issuer))
         {
             let m = format!(
                 "The credential names {issuer_name} as its issuer, but it was signed with a key belonging to {}.",
-                clip(&p.controller)
+                clip(p)
             );
             checks.push(
                 CheckName::Issuer,
@@ -931,7 +1051,7 @@ impl Verifier<'_> {
         report
     }
 
-    fn status_check(
+    pub(crate) fn status_check(
         &self,
         entries: &[StatusEntry],
         unsupported: &[String],

@@ -102,10 +102,11 @@ fn one_edtech_samples_get_the_expected_verdicts() {
             sample!("1edtech-validator/ob30/simple-err-proof-value.json"),
             Verdict::Tampered,
         ),
-        // A proof of an unknown type is a failure, never skipped.
+        // A proof of an unknown type is never skipped: every proof of a set must verify, and
+        // one we cannot check leaves the credential unsupported_format, never valid.
         (
             sample!("1edtech-validator/ob30/simple-multiple-proofs.json"),
-            Verdict::Malformed,
+            Verdict::UnsupportedFormat,
         ),
         // 1EdTechRevocationList is not a status method we implement: say so, do not guess.
         (

@@ -475,20 +475,33 @@ async fn reinstate(
 
 /// Our verification report for one credential (always 200: the verdict is in the body).
 #[utoipa::path(post, path = "/api/v1/verify", tag = "verification",
-    summary = "Verification report for any OB 3.0 / VC 2.0 credential",
-    description = "Always 200 for JSON: the verdict is in the body (anything that is not a credential is `malformed`). The content type is not looked at.",
-    request_body(content = serde_json::Value, content_type = "application/json", description = "A credential (see the `VerifiableCredential` schema); any JSON is taken and judged, and what is not a credential is `malformed`"),
+    summary = "Verification report for anything a district is handed",
+    description = "The body is read by what it is, not by its content type: OB 3.0 / VC 2.0 / VC 1.1 credential JSON (Data Integrity), an `EnvelopedVerifiableCredential`, an OB 3.0 VC-JWT (EdDSA, ES256, RS256), an Open Badges 2.0 signed assertion (JWS) or hosted one (its link), a baked PNG or SVG badge (the image's bytes), a link to or `urn:uuid` id of a credential issued here. Other issuers' documents are fetched only when this deployment fetches. Always 200 once read: the verdict is in the body (a format or suite we do not check is `unsupported_format`; JSON that is not a credential is `malformed`).",
+    request_body(description = "The credential: JSON, a compact JWS, a link or id as text, or a badge image", content(
+        (serde_json::Value = "application/json"),
+        (String = "text/plain"),
+        (String = "application/jwt"),
+        (Vec<u8> = "image/png"),
+        (String = "image/svg+xml"),
+    )),
     responses(
         (status = 200, description = "The report", body = schemas::VerificationReport),
-        (status = 400, description = "The body is not valid JSON (`malformed_json`)", body = schemas::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The body is not valid JSON (`malformed_json`), or is neither a credential, a token, a link nor a badge image (`not_a_credential`)", body = schemas::Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 8 MiB (`payload_too_large`)", body = schemas::Problem, content_type = "application/problem+json"),
     ))]
 async fn verify_report(
     State(app): State<App>,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let doc = pathledger_signing::parse_strict(&body).map_err(|e| {
-        ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
+    // JSON, a signed token, a link, or a baked PNG or SVG badge.
+    let doc = pathledger_badges::read_input(&body).map_err(|e| match e {
+        pathledger_badges::InputError::Json { .. } => {
+            ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
+        }
+        other => ApiError::bad_request(
+            "not_a_credential",
+            format!("The body is not a credential: {other}"),
+        ),
     })?;
     Ok(Json(app.verify(&doc).await.to_json()))
 }

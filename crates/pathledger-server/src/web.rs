@@ -118,16 +118,29 @@ async fn verify_form(
 
 /// Reads every text field and file of a multipart form as (name, file name, text).
 pub(crate) async fn read_multipart(
-    mut mp: Multipart,
+    mp: Multipart,
 ) -> Result<Vec<(String, Option<String>, String)>, ApiError> {
+    read_multipart_bytes(mp)
+        .await?
+        .into_iter()
+        .map(|(name, file, bytes)| match String::from_utf8(bytes) {
+            Ok(text) => Ok((name, file, text)),
+            Err(_) => Err(ApiError::invalid(name, "is not UTF-8 text")),
+        })
+        .collect()
+}
+
+/// Reads every field and file of a multipart form as (name, file name, bytes): badge images
+/// are binary.
+pub(crate) async fn read_multipart_bytes(
+    mut mp: Multipart,
+) -> Result<Vec<(String, Option<String>, Vec<u8>)>, ApiError> {
     let mut out = Vec::new();
     while let Some(field) = mp.next_field().await.map_err(form_error)? {
         let name = field.name().unwrap_or("").to_owned();
         let file = field.file_name().map(str::to_owned);
         let bytes = field.bytes().await.map_err(form_error)?;
-        let text = String::from_utf8(bytes.to_vec())
-            .map_err(|_| ApiError::invalid(name.clone(), "is not UTF-8 text"))?;
-        out.push((name, file, text));
+        out.push((name, file, bytes.to_vec()));
     }
     Ok(out)
 }
@@ -137,12 +150,17 @@ async fn verify_submit(
     caller: MaybeCaller,
     mp: Multipart,
 ) -> Result<Html<String>, ApiError> {
-    let fields = read_multipart(mp).await?;
-    let text = fields
+    let fields = read_multipart_bytes(mp).await?;
+    let input = fields
         .iter()
-        .find(|(n, _, t)| n == "file" && !t.trim().is_empty())
+        .find(|(n, _, b)| n == "file" && !b.trim_ascii().is_empty())
         .or_else(|| fields.iter().find(|(n, _, _)| n == "credential"))
-        .map(|(_, _, t)| t.clone())
+        .map(|(_, _, b)| b.clone())
+        .unwrap_or_default();
+    // What goes back into the text box: the text that was sent (not an image's bytes).
+    let text = String::from_utf8(input.clone())
+        .ok()
+        .filter(|t| !t.starts_with('<'))
         .unwrap_or_default();
     // A presentation pasted here answers no challenge of ours: its holder's proof is checked
     // if present, and each credential it carries is verified.
@@ -150,9 +168,9 @@ async fn verify_submit(
         Credential(VerificationReport),
         Presentation(pathledger_badges::PresentationReport),
     }
-    let checked = match pathledger_signing::parse_strict(text.as_bytes()) {
+    let checked = match pathledger_badges::read_input(&input) {
         Err(e) => Checked::Credential(VerificationReport::malformed(format!(
-            "This is not valid JSON: {e}."
+            "This is not a credential: {e}."
         ))),
         Ok(doc) if pathledger_badges::is_presentation(&doc) => {
             Checked::Presentation(app.verify_presentation(doc, None, None, false).await)
@@ -195,13 +213,15 @@ async fn bulk_submit(
     caller: MaybeCaller,
     mp: Multipart,
 ) -> Result<Response, ApiError> {
-    let fields = read_multipart(mp).await?;
+    let fields = read_multipart_bytes(mp).await?;
     let mut rows: Vec<stream::Row> = Vec::new();
-    for (name, file, text) in fields {
-        if text.trim().is_empty() {
+    for (name, file, bytes) in fields {
+        if bytes.trim_ascii().is_empty() {
             continue;
         }
         if name == "roster" {
+            let text = String::from_utf8(bytes)
+                .map_err(|_| ApiError::invalid("roster", "is not UTF-8 text"))?;
             read_roster(&text, &mut rows)?;
         } else if name == "files" {
             if rows.len() >= MAX_ROSTER_ROWS {
@@ -210,7 +230,7 @@ async fn bulk_submit(
             rows.push(stream::Row {
                 name: String::new(),
                 label: file.unwrap_or_else(|| "file".into()),
-                source: stream::Source::File(text),
+                source: stream::Source::File(bytes),
             });
         }
     }

@@ -91,20 +91,10 @@ fn document_is_openapi_3_1_with_bearer_and_problem() {
         .iter()
         .filter_map(Value::as_str)
         .collect();
-    use pathledger_badges::Verdict as V;
-    for v in [
-        V::Valid,
-        V::Tampered,
-        V::Revoked,
-        V::Suspended,
-        V::Expired,
-        V::NotYetValid,
-        V::UnknownIssuer,
-        V::Malformed,
-        V::CouldNotCheck,
-    ] {
+    for v in pathledger_badges::Verdict::ALL {
         assert!(verdicts.contains(&v.code()), "{} missing", v.code());
     }
+    assert_eq!(verdicts.len(), pathledger_badges::Verdict::ALL.len());
     let ops = operations(&doc);
     assert!(ops.len() >= 60, "only {} operations", ops.len());
     // Every reference resolves.

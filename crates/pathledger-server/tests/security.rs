@@ -443,7 +443,8 @@ async fn private_and_loopback_urls_are_never_fetched() {
         );
         assert!(!rep["message"].as_str().unwrap_or("").is_empty(), "{rep}");
     }
-    // The bulk page does not follow links to other sites either.
+    // The bulk page does not follow links to private addresses either: they are
+    // could_not_check (this deployment does not fetch, and would refuse them if it did).
     let roster = format!(
         "name,credential\nA,http://127.0.0.1:{port}/credentials/urn:uuid:1\nB,http://10.0.0.1/credentials/x\n"
     );
@@ -453,7 +454,12 @@ async fn private_and_loopback_urls_are_never_fetched() {
             &[("roster", Some("roster.csv"), &roster)],
         ))
         .await;
-    assert_eq!(row_verdicts(&r.text()), ["malformed", "malformed"]);
+    assert_eq!(
+        row_verdicts(&r.text()),
+        ["could_not_check", "could_not_check"],
+        "{}",
+        r.text()
+    );
     let r = env
         .call(get(&format!(
             "/verify?id=http://127.0.0.1:{port}/credentials/urn:uuid:1"

@@ -955,7 +955,8 @@ fn verdict_exit(code: &str) -> u8 {
         "unknown_issuer" => 15,
         "malformed" => 16,
         "could_not_check" => 17,
-        _ => 18,
+        "unsupported_format" => 18,
+        _ => 19,
     }
 }
 
@@ -966,7 +967,13 @@ fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
             let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
                 .with_context(|| format!("reading folder {}", p.display()))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.extension().is_some_and(|x| x == "json" || x == "jsonld"))
+                .filter(|f| {
+                    f.extension().is_some_and(|x| {
+                        ["json", "jsonld", "jwt", "jws", "png", "svg"]
+                            .iter()
+                            .any(|e| x.eq_ignore_ascii_case(e))
+                    })
+                })
                 .collect();
             entries.sort();
             files.extend(entries);
@@ -985,8 +992,15 @@ async fn verify(g: &Global, paths: &[PathBuf], as_json: bool) -> Result<ExitCode
     let mut parsed: Vec<(PathBuf, Result<Value, String>)> = Vec::new();
     for f in &files {
         let r = match std::fs::read(f) {
-            Ok(bytes) => pathledger_signing::parse_strict(&bytes)
-                .map_err(|e| format!("line {}, column {}: {}", e.line, e.column, e.message)),
+            // JSON, a signed token (.jwt/.jws), a link, or a baked PNG or SVG badge.
+            Ok(bytes) => badges::read_input(&bytes).map_err(|e| match e {
+                badges::InputError::Json {
+                    message,
+                    line,
+                    column,
+                } => format!("line {line}, column {column}: {message}"),
+                other => other.to_string(),
+            }),
             Err(e) => Err(format!("could not read the file: {e}")),
         };
         parsed.push((f.clone(), r));

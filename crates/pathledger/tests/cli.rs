@@ -212,6 +212,62 @@ fn issue_verify_tamper_revoke() {
     assert!(stderr(&out).contains("--suite"), "{}", stderr(&out));
 }
 
+/// Baked PNG and SVG badges and other issuers' tokens (`.jwt`) verify from files and folders;
+/// a format we do not check exits 18.
+#[test]
+fn verify_images_and_tokens() {
+    let (env, _) = Env::init();
+    let folder = env.path("mixed");
+    std::fs::create_dir(&folder).unwrap();
+    let cred = env.issue(
+        "mc-tools-1",
+        "img@example.org",
+        "plain.json",
+        "eddsa-rdfc-2022",
+    );
+    let json = std::fs::read_to_string(&cred).unwrap();
+    let vectors = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors");
+    let png = std::fs::read(vectors.join("ob2/signed-baked.png")).unwrap();
+    std::fs::write(
+        folder.join("a.png"),
+        pathledger_badges::bake_png(&png, &json).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("b.svg"),
+        pathledger_badges::bake_svg(r#"<svg xmlns="http://www.w3.org/2000/svg"/>"#, &json).unwrap(),
+    )
+    .unwrap();
+    let tokens: Value =
+        serde_json::from_slice(&std::fs::read(vectors.join("vc-jwt/tokens.json")).unwrap())
+            .unwrap();
+    std::fs::write(
+        folder.join("c.jwt"),
+        tokens["es384-unsupported"]["token"].as_str().unwrap(),
+    )
+    .unwrap();
+    let out = env.run(&["verify", folder.to_str().unwrap()]);
+    let text = stdout(&out);
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows.len(), 3, "{text}\n{}", stderr(&out));
+    assert!(
+        rows[0].contains("a.png") && rows[0].contains(" valid"),
+        "{text}"
+    );
+    assert!(
+        rows[1].contains("b.svg") && rows[1].contains(" valid"),
+        "{text}"
+    );
+    assert!(
+        rows[2].contains("c.jwt") && rows[2].contains("unsupported_format"),
+        "{text}"
+    );
+    assert_eq!(out.status.code(), Some(18));
+    let (r, code) = env.verify(&folder.join("a.png"));
+    assert_eq!(r["verdict"], "valid", "{r}");
+    assert_eq!(code, 0);
+}
+
 #[test]
 fn verify_folder_and_malformed_files() {
     let (env, _) = Env::init();

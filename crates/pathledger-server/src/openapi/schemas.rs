@@ -295,6 +295,9 @@ pub enum Verdict {
     Malformed,
     /// Something needed could not be obtained (status list, did:web document, …).
     CouldNotCheck,
+    /// A format or signature suite we do not check (e.g. `ecdsa-sd-2023`, a JWS algorithm other
+    /// than EdDSA, ES256 or RS256): not known to be bad, just not checked here.
+    UnsupportedFormat,
 }
 
 /// The six checks, in report order.

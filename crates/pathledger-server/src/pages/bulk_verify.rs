@@ -40,7 +40,7 @@ pub fn bulk_verify_page(outcome: Outcome, form_token: Option<&str>) -> Markup {
         h1 { "District bulk verify" }
         p {
             "Upload a CSV roster with columns " code { "name,credential" }
-            " (a link to a credential issued here, or the credential JSON), or several credential JSON files. Every row gets its own verdict; a problem in one row never hides the others."
+            " (a link to a credential, a credential id issued here, the credential JSON or a signed token), or several credential files and badge images (PNG or SVG). Every row gets its own verdict; a problem in one row never hides the others."
         }
         @match outcome {
             Outcome::Form => {}
@@ -51,8 +51,8 @@ pub fn bulk_verify_page(outcome: Outcome, form_token: Option<&str>) -> Markup {
             (super::csrf_field(form_token))
             label for="roster" { "CSV roster" }
             input #roster type="file" name="roster" accept=".csv,text/csv";
-            label for="files" { "…or credential files" }
-            input #files type="file" name="files" multiple accept=".json,application/json";
+            label for="files" { "…or credential files and badge images" }
+            input #files type="file" name="files" multiple accept=".json,.jsonld,.jwt,.jws,.png,.svg,application/json,image/png,image/svg+xml";
             p { button type="submit" { "Verify all" } }
         }
     }

@@ -39,6 +39,7 @@ pub fn verdict_badge(code: &str) -> (&'static str, &'static str) {
         "unknown_issuer" => ("?", "Unknown issuer"),
         "malformed" => ("⚠", "Malformed"),
         "could_not_check" => ("…", "Could not check"),
+        "unsupported_format" => ("◇", "Format not supported"),
         _ => ("•", "Unknown result"),
     }
 }

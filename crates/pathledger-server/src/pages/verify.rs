@@ -8,7 +8,7 @@ use super::format::{check_status, check_title, verdict_badge};
 fn css_code(code: &str) -> &str {
     match code {
         "valid" | "tampered" | "revoked" | "suspended" | "expired" | "not_yet_valid"
-        | "unknown_issuer" | "malformed" | "could_not_check" => code,
+        | "unknown_issuer" | "malformed" | "could_not_check" | "unsupported_format" => code,
         _ => "malformed",
     }
 }
@@ -106,7 +106,7 @@ pub fn verify_page(
 ) -> Markup {
     html! {
         h1 { "Verify a credential" }
-        p { "Paste an Open Badges 3.0 credential or a presentation of credentials, upload its file, or open a link to it. Every check is shown in plain words." }
+        p { "Paste an Open Badges credential (3.0, or 2.0), a signed token, a presentation of credentials or a link to one, or upload its file or badge image (PNG or SVG). Every check is shown in plain words." }
         @match result {
             Some(VerifyResult::Credential(r)) => (render_report(r)),
             Some(VerifyResult::Presentation(p)) => (render_presentation(p)),
@@ -114,10 +114,10 @@ pub fn verify_page(
         }
         form method="post" action="/verify" enctype="multipart/form-data" {
             (super::csrf_field(form_token))
-            label for="credential" { "Credential or presentation JSON" }
+            label for="credential" { "Credential, presentation, signed token or link" }
             textarea #credential name="credential" { (prefill) }
-            label for="file" { "…or upload a credential file" }
-            input #file type="file" name="file" accept=".json,application/json,application/ld+json";
+            label for="file" { "…or upload a credential file or badge image" }
+            input #file type="file" name="file" accept=".json,.jsonld,.jwt,.jws,.png,.svg,application/json,application/ld+json,image/png,image/svg+xml";
             p { button type="submit" { "Verify" } }
         }
     }
