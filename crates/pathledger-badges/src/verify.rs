@@ -54,6 +54,20 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict, in order of increasing severity after `valid`.
+    pub const ALL: [Verdict; 10] = [
+        Self::Valid,
+        Self::CouldNotCheck,
+        Self::UnsupportedFormat,
+        Self::UnknownIssuer,
+        Self::NotYetValid,
+        Self::Expired,
+        Self::Suspended,
+        Self::Revoked,
+        Self::Malformed,
+        Self::Tampered,
+    ];
+
     /// The stable code (`valid`, `tampered`, …).
     pub fn code(self) -> &'static str {
         match self {

@@ -4,7 +4,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post, put};
+use axum::routing::post;
 use axum::{Form, Json, Router};
 use pathledger_app::me;
 use serde::Deserialize;
@@ -14,15 +14,29 @@ use crate::app::App;
 use crate::auth::{Caller, MaybeCaller};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::openapi::{schemas, Auth, Forbidden, JsonBody, NotFound};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-/// Routes of this module.
-pub fn routes() -> Router<App> {
-    Router::new()
-        .route("/api/v1/me", get(api_me))
-        .route("/api/v1/educators/{id}/community", put(api_community))
-        .route("/dashboard/community", post(community_form))
+/// The JSON API routes of this module (each described by its `#[utoipa::path]`).
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(api_me))
+        .routes(routes!(api_community))
 }
 
+/// The form routes of this module (listed in [`crate::PAGE_ROUTES`]).
+pub fn pages() -> Router<App> {
+    Router::new().route("/dashboard/community", post(community_form))
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "account",
+    summary = "The caller: user, memberships, endorser roles, educator records",
+    description = "Token or session.",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = schemas::Me),
+        Auth,
+    ))]
 async fn api_me(State(app): State<App>, caller: Caller) -> Result<Json<me::Me>, ApiError> {
     Ok(Json(me::me(&app, &caller).await?))
 }
@@ -35,6 +49,16 @@ struct CommunityInput {
     visibility: String,
 }
 
+#[utoipa::path(put, path = "/api/v1/educators/{id}/community", tag = "account",
+    summary = "Who sees the educator in communities of practice",
+    description = "The educator's own choice (the educator only).",
+    params(("id" = String, Path, description = "Educator id")),
+    request_body = schemas::CommunityInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The choice", body = schemas::Community),
+        JsonBody, Auth, Forbidden, NotFound,
+    ))]
 async fn api_community(
     State(app): State<App>,
     caller: Caller,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{get, post};
 use axum::{Extension, Form, Json, Router};
 use pathledger_app::accounts::{self, InviteInput};
 use pathledger_app::AppError;
@@ -20,11 +20,22 @@ use crate::app::App;
 use crate::auth::{browser_binding, presented_binding, start_session, Caller, MaybeCaller};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::openapi::{schemas, Auth, Conflict, Forbidden, Invalid, JsonBody, NotFound};
 use crate::pages::{self, accounts as p, layout};
 use crate::work::form_outcome;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-/// Routes of this module.
-pub fn routes() -> Router<App> {
+/// The JSON API routes of this module (each described by its `#[utoipa::path]`).
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(api_invitations, api_invite))
+        .routes(routes!(api_revoke_invitation))
+        .routes(routes!(api_invite_roster))
+        .routes(routes!(api_enrollment, api_set_enrollment))
+}
+
+/// The HTML page and form routes of this module (listed in [`crate::PAGE_ROUTES`]).
+pub fn pages() -> Router<App> {
     Router::new()
         .route("/login/email", post(email_link_request))
         .route(
@@ -38,23 +49,7 @@ pub fn routes() -> Router<App> {
         .route("/join", get(join_list))
         .route("/join/{org}", get(join_form).post(join_submit))
         .route("/setup", get(setup_form).post(setup_submit))
-        .route(
-            "/api/v1/orgs/{org}/invitations",
-            get(api_invitations).post(api_invite),
-        )
-        .route(
-            "/api/v1/orgs/{org}/invitations/{id}",
-            delete(api_revoke_invitation),
-        )
-        .route(
-            "/api/v1/orgs/{org}/invitations/roster",
-            post(api_invite_roster),
-        )
         .route("/admin/invitations/roster", post(admin_invite_roster))
-        .route(
-            "/api/v1/orgs/{org}/enrollment",
-            get(api_enrollment).put(api_set_enrollment),
-        )
         .route("/admin/invitations", post(admin_invite))
         .route("/admin/invitations/{id}/revoke", post(admin_revoke))
         .route("/admin/enrollment", post(admin_enrollment))
@@ -345,6 +340,15 @@ pub fn invitation_json(i: &Invitation) -> Value {
     })
 }
 
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/invitations", tag = "accounts",
+    summary = "The organization's invitations, newest first (at most 500)",
+    description = "Org admins of that organization.",
+    params(("org" = String, Path, description = "Organization id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The invitations", body = schemas::InvitationList),
+        Auth, Forbidden,
+    ))]
 async fn api_invitations(
     State(app): State<App>,
     caller: Caller,
@@ -356,6 +360,16 @@ async fn api_invitations(
     ))
 }
 
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/invitations", tag = "accounts",
+    summary = "Invite one person",
+    description = "The link is mailed to the address only, never returned; it works once, for 7 days; a pending invitation of the same address is replaced. Accepting creates the account (an existing account must be signed in to accept), grants the roles (recorded as the inviter's) and links the organization's educator record. Org admins of that organization.",
+    params(("org" = String, Path, description = "Organization id")),
+    request_body = schemas::InviteInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The invitation", body = schemas::Invitation),
+        JsonBody, Auth, Forbidden, Conflict,
+    ))]
 async fn api_invite(
     State(app): State<App>,
     caller: Caller,
@@ -384,6 +398,17 @@ fn roster_json(r: &accounts::RosterInvited) -> Value {
 
 /// `POST /api/v1/orgs/{org}/invitations/roster`: the roster CSV is the body (API tokens; a
 /// browser uses the admin page's upload).
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/invitations/roster", tag = "accounts",
+    summary = "Invite a roster (CSV or a OneRoster users.csv)",
+    description = "The roster CSV is the body (at most 1,000 rows); one result per line. A browser uses the admin page's upload. Org admins of that organization.",
+    params(("org" = String, Path, description = "Organization id")),
+    request_body(content = String, content_type = "text/csv", description = "CSV with a header row: `email`, `name`, `roles` (or OneRoster `users.csv` columns)"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Line by line", body = schemas::RosterResult),
+        (status = 413, description = "The body is over 8 MiB (`payload_too_large`)", body = schemas::Problem, content_type = "application/problem+json"),
+        Invalid, Auth, Forbidden,
+    ))]
 async fn api_invite_roster(
     State(app): State<App>,
     caller: Caller,
@@ -431,6 +456,15 @@ async fn admin_invite_roster(
     }
 }
 
+#[utoipa::path(delete, path = "/api/v1/orgs/{org}/invitations/{id}", tag = "accounts",
+    summary = "Withdraw a pending or expired invitation",
+    description = "409 once accepted or withdrawn; another organization's invitation is 404. Org admins of that organization.",
+    params(("org" = String, Path, description = "Organization id"), ("id" = String, Path, description = "Invitation id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The invitation, withdrawn", body = schemas::Invitation),
+        Auth, Forbidden, NotFound, Conflict,
+    ))]
 async fn api_revoke_invitation(
     State(app): State<App>,
     caller: Caller,
@@ -440,6 +474,15 @@ async fn api_revoke_invitation(
     Ok(Json(invitation_json(&inv)))
 }
 
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/enrollment", tag = "accounts",
+    summary = "Whether the organization takes sign-ups",
+    description = "Org admins of that organization.",
+    params(("org" = String, Path, description = "Organization id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Open or not", body = schemas::Enrollment),
+        Auth, Forbidden,
+    ))]
 async fn api_enrollment(
     State(app): State<App>,
     caller: Caller,
@@ -463,6 +506,16 @@ struct EnrollmentInput {
     open: bool,
 }
 
+#[utoipa::path(put, path = "/api/v1/orgs/{org}/enrollment", tag = "accounts",
+    summary = "Open or close sign-ups",
+    description = "People then join as educators at `/join/{org}` after confirming their email address by a single-use link. Org admins of that organization.",
+    params(("org" = String, Path, description = "Organization id")),
+    request_body = schemas::EnrollmentInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Open or not", body = schemas::Enrollment),
+        JsonBody, Auth, Forbidden,
+    ))]
 async fn api_set_enrollment(
     State(app): State<App>,
     caller: Caller,

@@ -4,8 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use pathledger_core::PlanOptions;
 use pathledger_signing::Cryptosuite;
 use pathledger_store::{AccessRole, OrgId, StatusChange};
@@ -15,36 +14,45 @@ use serde_json::{json, Value};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::openapi::{schemas, Auth, Conflict, Forbidden, JsonBody, NotFound, RawJsonBody};
 use pathledger_app::bulk::{self, MAX_ROSTER_ROWS};
 use pathledger_app::documents::{self, DocumentOptions};
 use pathledger_app::vcapi;
 use pathledger_app::{first_issuer, parse_recipient, parse_suite, App, IssueOptions};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-/// API routes.
-pub fn routes() -> Router<App> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/openapi.json", get(crate::openapi::openapi_json))
-        .route("/credentials/issue", post(vc_issue))
-        .route("/credentials/verify", post(vc_verify))
-        .route("/presentations/verify", post(vp_verify))
-        .route("/api/v1/credentials", post(issue))
-        .route("/api/v1/credentials/{id}", get(credential_json))
-        .route("/api/v1/credentials/{id}/revoke", post(revoke))
-        .route("/api/v1/credentials/{id}/suspend", post(suspend))
-        .route("/api/v1/credentials/{id}/reinstate", post(reinstate))
-        .route("/api/v1/verify", post(verify_report))
-        .route("/api/v1/verify/batch", post(verify_batch))
-        .route("/api/v1/educators/{id}/progress", get(progress))
-        .route("/api/v1/educators/{id}/plan", get(plan))
-        .route("/api/v1/log/head", get(log_head))
-        .route("/api/v1/log/credentials/{id}/proof", get(log_proof))
-        .route("/api/v1/log/consistency", get(log_consistency))
-        .route("/status/{list_id}", get(status_list))
-        .route("/.well-known/did.json", get(well_known_did))
-        .route("/issuers/{id}/did.json", get(issuer_did))
+/// API routes (each described by its `#[utoipa::path]`).
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(crate::openapi::openapi_json))
+        .routes(routes!(vc_issue))
+        .routes(routes!(vc_verify))
+        .routes(routes!(vp_verify))
+        .routes(routes!(issue))
+        .routes(routes!(credential_json))
+        .routes(routes!(revoke))
+        .routes(routes!(suspend))
+        .routes(routes!(reinstate))
+        .routes(routes!(verify_report))
+        .routes(routes!(verify_batch))
+        .routes(routes!(progress))
+        .routes(routes!(plan))
+        .routes(routes!(log_head))
+        .routes(routes!(log_proof))
+        .routes(routes!(log_consistency))
+        .routes(routes!(status_list))
+        .routes(routes!(well_known_did))
+        .routes(routes!(issuer_did))
+        .routes(routes!(issuer_profile))
 }
 
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    summary = "Liveness and database check",
+    responses(
+        (status = 200, description = "The server and its database answer", body = schemas::Health),
+        (status = 503, description = "The database is unavailable (`unavailable`, `retryable`, `Retry-After`)", body = schemas::Problem, content_type = "application/problem+json"),
+    ))]
 async fn healthz(State(app): State<App>) -> Result<Json<Value>, ApiError> {
     app.store().ping().await.map_err(ApiError::from_store)?;
     Ok(Json(
@@ -69,6 +77,21 @@ struct VcIssueBody {
 /// ledger like any credential we issue (record, status entry, log leaf, idempotency by the
 /// `Idempotency-Key` header). `?issuer=did:key` (for test harnesses) signs as the did:key of the
 /// issuer's current key instead of its did:web; a credential naming any other issuer is refused.
+#[utoipa::path(post, path = "/credentials/issue", tag = "vc-api",
+    summary = "VC-API: sign a credential as the organization's issuer and record it on the ledger",
+    description = "Signs a VC 2.0 credential as the organization's issuer and records it on the ledger like every credential we issue (status entry, log leaf, revocable; header `Idempotency-Key`). A VC 1.1 credential is issued as VC 1.1 (Data Integrity context appended). `?issuer=did:key` (for test harnesses) signs as the did:key of the issuer's current key instead of its did:web. A credential naming another issuer, carrying a proof, or breaking the data model (type without VerifiableCredential, a non-URL issuer, an empty or missing credentialSubject, an untyped credentialStatus/termsOfUse/evidence/refreshService/credentialSchema item, a credentialSchema without id, validFrom/validUntil not a dateTimeStamp or in the wrong order, relatedResource without id or digest, with a duplicate id or a digest that disagrees with the published one) is refused with 422 naming the member. Callers need the issuer role.",
+    params(
+        ("cryptosuite" = Option<schemas::Cryptosuite>, Query, description = "`eddsa-rdfc-2022` (default) or `eddsa-jcs-2022`; `options.cryptosuite` wins"),
+        ("issuer" = Option<schemas::IssuerMode>, Query, description = "`did:key`: sign as the did:key of the issuer's current key (test harnesses); leave it out for our did:web"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retry key: a repeated key answers the first issuance (200)"),
+    ),
+    request_body = schemas::VcIssueRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Signed and recorded", body = schemas::SignedCredential),
+        (status = 200, description = "The credential first issued with this idempotency key", body = schemas::SignedCredential),
+        JsonBody, Auth, Forbidden, NotFound, Conflict,
+    ))]
 async fn vc_issue(
     State(app): State<App>,
     caller: Caller,
@@ -133,6 +156,20 @@ struct VcVerifyBody {
 /// every requested check (`options.checks`, default proof, validity and status) passes, 422
 /// with the failures otherwise. An issuer outside the trust list is a warning here unless the
 /// `issuer` check is asked for; `report` is the full verification report.
+#[utoipa::path(post, path = "/credentials/verify", tag = "vc-api",
+    summary = "VC-API: verify a credential",
+    description = "Verifies `verifiableCredential` on `options.checks` (default proof, validity, status). An issuer outside the trust list is a warning unless the `issuer` check is asked for; `report` is the full verification report. 200 when verified, 422 with the same shape when not.",
+    request_body = schemas::VcVerifyRequest,
+    responses(
+        (status = 200, description = "Every requested check passed", body = schemas::VcVerifyResult),
+        (status = 422, description = "Not verified (`application/json`: the result with its errors), or invalid options (`application/problem+json`)", content(
+            (schemas::VcVerifyResult = "application/json"),
+            (schemas::Problem = "application/problem+json"),
+        )),
+        (status = 400, description = "The body is not valid JSON (`malformed_json`)", body = schemas::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 8 MiB (`payload_too_large`)", body = schemas::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not declared `application/json`", body = schemas::Problem, content_type = "application/problem+json"),
+    ))]
 async fn vc_verify(
     State(app): State<App>,
     ApiJson(body): ApiJson<VcVerifyBody>,
@@ -163,6 +200,20 @@ struct VpVerifyBody {
 /// `Ed25519Signature2020`), each presented credential judged on `options.checks`, and with
 /// `options.holderIsSubject` the holder matched to each credential's subject. 200 when all
 /// pass, 422 otherwise.
+#[utoipa::path(post, path = "/presentations/verify", tag = "vc-api",
+    summary = "VC-API: verify a presentation",
+    description = "Verifies the holder's proof (purpose `authentication`, with `options.challenge` and `options.domain` when given; `eddsa-*` Data Integrity or `Ed25519Signature2020`), each presented credential on `options.checks`, and with `options.holderIsSubject` that the holder is each credential's subject. 200 when all pass, 422 with the same shape otherwise.",
+    request_body = schemas::VpVerifyRequest,
+    responses(
+        (status = 200, description = "The presentation and every credential verified", body = schemas::VpVerifyResult),
+        (status = 422, description = "Not verified (`application/json`: the result), or invalid options or a presentation that is not an object (`application/problem+json`)", content(
+            (schemas::VpVerifyResult = "application/json"),
+            (schemas::Problem = "application/problem+json"),
+        )),
+        (status = 400, description = "The body is not valid JSON (`malformed_json`)", body = schemas::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 8 MiB (`payload_too_large`)", body = schemas::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not declared `application/json`", body = schemas::Problem, content_type = "application/problem+json"),
+    ))]
 async fn vp_verify(
     State(app): State<App>,
     ApiJson(body): ApiJson<VpVerifyBody>,
@@ -236,6 +287,17 @@ struct IssueBody {
     renews: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/credentials", tag = "issuance",
+    summary = "Issue a micro-credential",
+    description = "Issues the achievement to the recipient as the caller's organization's issuer (issuer role). The answer lists in `awarded` the certificates and role awards this credential completed (issued at once). A repeated idempotency key (member or `Idempotency-Key` header) answers the first issuance with 200.",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry key, when the body has no `idempotency_key`")),
+    request_body = schemas::IssueRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Issued", body = schemas::Issued),
+        (status = 200, description = "The credential first issued with this idempotency key", body = schemas::Issued),
+        JsonBody, Auth, Forbidden, NotFound, Conflict,
+    ))]
 async fn issue(
     State(app): State<App>,
     caller: Caller,
@@ -288,6 +350,14 @@ async fn issue(
         .into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/credentials/{id}", tag = "issuance",
+    summary = "The exact signed credential",
+    params(("id" = String, Path, description = "Credential id")),
+    responses(
+        (status = 200, description = "The credential as stored, byte for byte", body = schemas::VerifiableCredential, content_type = "application/vc+ld+json"),
+        (status = 422, description = "A blank id (`invalid_input`, field `credential_id`)", body = schemas::Problem, content_type = "application/problem+json"),
+        NotFound,
+    ))]
 async fn credential_json(
     State(app): State<App>,
     Path(id): Path<String>,
@@ -348,6 +418,16 @@ async fn change(
     ))
 }
 
+#[utoipa::path(post, path = "/api/v1/credentials/{id}/revoke", tag = "status",
+    summary = "Revoke a credential",
+    description = "Revokes it for good. Issuers of the credential's organization. The body is optional (nothing, `{}` or `{\"reason\": …}`); the change is logged.",
+    params(("id" = String, Path, description = "Credential id")),
+    request_body(content = schemas::ReasonInput, content_type = "application/json", description = "Optional: the body may be empty"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The credential's new status", body = schemas::StatusChanged),
+        RawJsonBody, Auth, Forbidden, NotFound, Conflict,
+    ))]
 async fn revoke(
     State(app): State<App>,
     caller: Caller,
@@ -356,6 +436,16 @@ async fn revoke(
 ) -> Result<Json<Value>, ApiError> {
     change(app, caller, id, StatusChange::Revoke, body).await
 }
+#[utoipa::path(post, path = "/api/v1/credentials/{id}/suspend", tag = "status",
+    summary = "Suspend a credential",
+    description = "Suspends a suspendable credential until it is reinstated. Issuers of the credential's organization. The body is optional (nothing, `{}` or `{\"reason\": …}`); the change is logged.",
+    params(("id" = String, Path, description = "Credential id")),
+    request_body(content = schemas::ReasonInput, content_type = "application/json", description = "Optional: the body may be empty"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The credential's new status", body = schemas::StatusChanged),
+        RawJsonBody, Auth, Forbidden, NotFound, Conflict,
+    ))]
 async fn suspend(
     State(app): State<App>,
     caller: Caller,
@@ -364,6 +454,16 @@ async fn suspend(
 ) -> Result<Json<Value>, ApiError> {
     change(app, caller, id, StatusChange::Suspend, body).await
 }
+#[utoipa::path(post, path = "/api/v1/credentials/{id}/reinstate", tag = "status",
+    summary = "Reinstate a suspended credential",
+    description = "Lifts a suspension. Issuers of the credential's organization. The body is optional (nothing, `{}` or `{\"reason\": …}`); the change is logged.",
+    params(("id" = String, Path, description = "Credential id")),
+    request_body(content = schemas::ReasonInput, content_type = "application/json", description = "Optional: the body may be empty"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The credential's new status", body = schemas::StatusChanged),
+        RawJsonBody, Auth, Forbidden, NotFound, Conflict,
+    ))]
 async fn reinstate(
     State(app): State<App>,
     caller: Caller,
@@ -374,6 +474,21 @@ async fn reinstate(
 }
 
 /// Our verification report for one credential (always 200: the verdict is in the body).
+#[utoipa::path(post, path = "/api/v1/verify", tag = "verification",
+    summary = "Verification report for anything a district is handed",
+    description = "The body is read by what it is, not by its content type: OB 3.0 / VC 2.0 / VC 1.1 credential JSON (Data Integrity), an `EnvelopedVerifiableCredential`, an OB 3.0 VC-JWT (EdDSA, ES256, RS256), an Open Badges 2.0 signed assertion (JWS) or hosted one (its link), a baked PNG or SVG badge (the image's bytes), a link to or `urn:uuid` id of a credential issued here. Other issuers' documents are fetched only when this deployment fetches. Always 200 once read: the verdict is in the body (a format or suite we do not check is `unsupported_format`; JSON that is not a credential is `malformed`).",
+    request_body(description = "The credential: JSON, a compact JWS, a link or id as text, or a badge image", content(
+        (serde_json::Value = "application/json"),
+        (String = "text/plain"),
+        (String = "application/jwt"),
+        (Vec<u8> = "image/png"),
+        (String = "image/svg+xml"),
+    )),
+    responses(
+        (status = 200, description = "The report", body = schemas::VerificationReport),
+        (status = 400, description = "The body is not valid JSON (`malformed_json`), or is neither a credential, a token, a link nor a badge image (`not_a_credential`)", body = schemas::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 8 MiB (`payload_too_large`)", body = schemas::Problem, content_type = "application/problem+json"),
+    ))]
 async fn verify_report(
     State(app): State<App>,
     body: axum::body::Bytes,
@@ -394,6 +509,16 @@ async fn verify_report(
 /// Reports for many credentials: a JSON array in, an array of reports out (same order),
 /// streamed as they are verified. At most [`MAX_ROSTER_ROWS`] credentials, counted before the
 /// body is parsed.
+#[utoipa::path(post, path = "/api/v1/verify/batch", tag = "verification",
+    summary = "Reports for a JSON array of at most 1,000 credentials",
+    description = "One report per credential, in order, streamed as they are verified (a credential needing more canonicalization work than the request has left is `could_not_check`, `WORK_BUDGET_SPENT`). More than 1,000 items are refused before the body is parsed.",
+    request_body(content = Vec<serde_json::Value>, content_type = "application/json", description = "Credentials (see the `VerifiableCredential` schema); any JSON item is taken and judged"),
+    responses(
+        (status = 200, description = "The reports, in order", body = Vec<schemas::VerificationReport>),
+        (status = 400, description = "The body is not valid JSON (`malformed_json`)", body = schemas::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 8 MiB (`payload_too_large`)", body = schemas::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not an array, or more than 1,000 items (`invalid_input`)", body = schemas::Problem, content_type = "application/problem+json"),
+    ))]
 async fn verify_batch(
     State(app): State<App>,
     body: axum::body::Bytes,
@@ -424,6 +549,15 @@ async fn educator_for(
     Ok(e)
 }
 
+#[utoipa::path(get, path = "/api/v1/educators/{id}/progress", tag = "pathways",
+    summary = "Where the educator stands on every role",
+    description = "The educator themself, or staff of the record's organization who may read it.",
+    params(("id" = String, Path, description = "Educator id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "State and evaluation", body = schemas::Progress),
+        Auth, Forbidden, NotFound,
+    ))]
 async fn progress(
     State(app): State<App>,
     caller: Caller,
@@ -443,6 +577,19 @@ struct PlanQuery {
     target: String,
 }
 
+#[utoipa::path(get, path = "/api/v1/educators/{id}/plan", tag = "pathways",
+    summary = "Cheapest plan to a target role",
+    params(
+        ("id" = String, Path, description = "Educator id"),
+        ("target" = String, Query, description = "Target role id"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The plan", body = schemas::Plan),
+        (status = 400, description = "`target` is missing (`bad_request`)", body = schemas::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`target` is not a role this plan can reach (`invalid_input`)", body = schemas::Problem, content_type = "application/problem+json"),
+        Auth, Forbidden, NotFound,
+    ))]
 async fn plan(
     State(app): State<App>,
     caller: Caller,
@@ -460,6 +607,9 @@ async fn plan(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/log/head", tag = "log",
+    summary = "A freshly signed tree head of the transparency log",
+    responses((status = 200, description = "The head and the log's key", body = schemas::LogHead)))]
 async fn log_head(State(app): State<App>) -> Result<Json<Value>, ApiError> {
     let head = app
         .store()
@@ -472,6 +622,13 @@ async fn log_head(State(app): State<App>) -> Result<Json<Value>, ApiError> {
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/log/credentials/{id}/proof", tag = "log",
+    summary = "Inclusion proof of a credential's latest event",
+    params(("id" = String, Path, description = "Credential id")),
+    responses(
+        (status = 200, description = "Entry, audit path and the signed head it leads to", body = schemas::InclusionBundle),
+        NotFound,
+    ))]
 async fn log_proof(
     State(app): State<App>,
     Path(id): Path<String>,
@@ -492,10 +649,30 @@ struct ConsistencyQuery {
     to: u64,
 }
 
+#[utoipa::path(get, path = "/api/v1/log/consistency", tag = "log",
+    summary = "Consistency proof between two tree sizes",
+    params(
+        ("from" = u64, Query, description = "Older tree size"),
+        ("to" = u64, Query, description = "Newer tree size (at most the current size)"),
+    ),
+    responses(
+        (status = 200, description = "The proof", body = schemas::Consistency),
+        (status = 400, description = "`from` or `to` missing or not a number (`bad_request`)", body = schemas::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Sizes out of order or beyond the log (`invalid_input`)", body = schemas::Problem, content_type = "application/problem+json"),
+    ))]
 async fn log_consistency(
     State(app): State<App>,
     Query(q): Query<ConsistencyQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    // A size beyond the log is refused here: the store would otherwise look up nodes that
+    // cannot exist (a 500 for huge sizes) or, for `from == to`, answer an empty proof.
+    let size = app.store().log_size().await?;
+    if q.to > size {
+        return Err(ApiError::invalid(
+            "to",
+            format!("tree size {} is beyond the log's {size} leaves", q.to),
+        ));
+    }
     let proof = app
         .store()
         .consistency_proof(q.from, q.to)
@@ -505,6 +682,13 @@ async fn log_consistency(
     Ok(Json(json!({"from": q.from, "to": q.to, "proof": hexes})))
 }
 
+#[utoipa::path(get, path = "/status/{list_id}", tag = "public",
+    summary = "Bitstring status list credential",
+    params(("list_id" = String, Path, description = "Status list id")),
+    responses(
+        (status = 200, description = "The signed list (cached 60 s)", body = schemas::StatusListCredential, content_type = "application/vc+ld+json"),
+        NotFound,
+    ))]
 async fn status_list(
     State(app): State<App>,
     Path(list_id): Path<String>,
@@ -520,6 +704,13 @@ async fn status_list(
         .into_response())
 }
 
+#[utoipa::path(get, path = "/issuers/{id}/did.json", tag = "public",
+    summary = "did:web document of an issuer (current and retired keys)",
+    params(("id" = String, Path, description = "Issuer id")),
+    responses(
+        (status = 200, description = "The DID document", body = schemas::DidDocument),
+        NotFound,
+    ))]
 async fn issuer_did(
     State(app): State<App>,
     Path(id): Path<String>,
@@ -535,10 +726,43 @@ async fn issuer_did(
 /// The host-level did:web document lists every issuer's keys (the first issuer's as the DID subject).
 /// The host's own did:web document, only when the deployment names the issuer it speaks for
 /// (`AppConfig::host_issuer`); otherwise 404, never some organization's issuer.
+#[utoipa::path(get, path = "/.well-known/did.json", tag = "public",
+    summary = "did:web document of the host itself",
+    description = "Only when the deployment names the issuer it speaks for (`--host-issuer`); 404 otherwise (each issuer's document is at `/issuers/{id}/did.json`).",
+    responses(
+        (status = 200, description = "The DID document", body = schemas::DidDocument),
+        NotFound,
+    ))]
 async fn well_known_did(State(app): State<App>) -> Result<Json<Value>, ApiError> {
     app.key_ring()
         .host_document
         .clone()
         .map(Json)
         .ok_or_else(|| ApiError::not_found("This deployment has no host DID; each issuer's DID document is at /issuers/{id}/did.json."))
+}
+
+#[utoipa::path(get, path = "/issuers/{id}", tag = "public",
+    summary = "An issuer's Open Badges profile",
+    params(("id" = String, Path, description = "Issuer id")),
+    responses(
+        (status = 200, description = "The profile", body = schemas::IssuerProfile),
+        NotFound,
+    ))]
+async fn issuer_profile(
+    State(app): State<App>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let issuer = app
+        .store()
+        .issuer(&id)
+        .await
+        .map_err(ApiError::from_store)?;
+    let profile = serde_json::json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+        "id": app.issuer_did(&issuer.id),
+        "type": ["Profile"],
+        "name": issuer.name,
+        "url": format!("{}/issuers/{}", app.public_url(), issuer.id),
+    });
+    Ok(axum::Json(profile).into_response())
 }

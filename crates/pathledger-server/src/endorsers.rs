@@ -5,7 +5,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::post;
 use axum::{Form, Json, Router};
 use pathledger_app::endorsers::{self, GrantInput};
 use pathledger_store::{AccessRole, EndorserGrant, OrgId};
@@ -15,16 +15,20 @@ use crate::app::App;
 use crate::auth::{Caller, MaybeCaller};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::openapi::{schemas, Auth, Conflict, Forbidden, JsonBody, NotFound};
 use crate::work::form_outcome;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-/// Routes of this module.
-pub fn routes() -> Router<App> {
+/// The JSON API routes of this module (each described by its `#[utoipa::path]`).
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(api_list, api_grant))
+        .routes(routes!(api_revoke))
+}
+
+/// The form routes of this module (listed in [`crate::PAGE_ROUTES`]).
+pub fn pages() -> Router<App> {
     Router::new()
-        .route(
-            "/api/v1/orgs/{org}/endorsers",
-            get(api_list).post(api_grant),
-        )
-        .route("/api/v1/orgs/{org}/endorsers/{grant}", delete(api_revoke))
         .route("/admin/endorsers", post(admin_grant))
         .route("/admin/endorsers/{grant}/revoke", post(admin_revoke))
 }
@@ -44,6 +48,15 @@ fn grant_json(g: &EndorserGrant) -> Value {
     v
 }
 
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/endorsers", operation_id = "list_endorsers", tag = "endorsers",
+    summary = "The organization's active endorser grants",
+    description = "Org admins of that organization.",
+    params(("org" = String, Path, description = "Organization id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The grants", body = schemas::EndorserGrants),
+        Auth, Forbidden,
+    ))]
 async fn api_list(
     State(app): State<App>,
     caller: Caller,
@@ -55,6 +68,16 @@ async fn api_list(
     ))
 }
 
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/endorsers", operation_id = "grant_endorser", tag = "endorsers",
+    summary = "Grant a member a career role to endorse as",
+    description = "The user (a member: user id or sign-in email) endorses as that role in this organization; logged (the answer carries `log_index`). 409 if already granted. Org admins of that organization.",
+    params(("org" = String, Path, description = "Organization id")),
+    request_body = schemas::GrantInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The grant", body = schemas::EndorserGrant),
+        JsonBody, Auth, Forbidden, NotFound, Conflict,
+    ))]
 async fn api_grant(
     State(app): State<App>,
     caller: Caller,
@@ -65,6 +88,15 @@ async fn api_grant(
     Ok((StatusCode::CREATED, Json(grant_json(&g))).into_response())
 }
 
+#[utoipa::path(delete, path = "/api/v1/orgs/{org}/endorsers/{grant}", operation_id = "revoke_endorser", tag = "endorsers",
+    summary = "Revoke an endorser grant",
+    description = "Logged. Org admins of that organization.",
+    params(("org" = String, Path, description = "Organization id"), ("grant" = String, Path, description = "Grant id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The grant, revoked", body = schemas::EndorserGrant),
+        Auth, Forbidden, NotFound, Conflict,
+    ))]
 async fn api_revoke(
     State(app): State<App>,
     caller: Caller,

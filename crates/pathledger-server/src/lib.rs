@@ -35,6 +35,8 @@ use axum::Router;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
 
 pub use app::{App, AppConfig, AppError, BulkIssued, IssueOptions, Issued};
 pub use error::ApiError;
@@ -72,19 +74,11 @@ pub fn router_with(app: App, config: WebConfig) -> Router {
     let https = auth::is_https(&app);
     let guard = csrf::Guard::new(&app);
     let throttle = throttle::SignInThrottle::new(config.sign_in_throttle);
+    let (api, _) = api_routes().split_for_parts();
     harden(
         Router::new()
-            .merge(api::routes())
-            .merge(web::routes())
-            .merge(work::routes())
-            .merge(tenancy::routes())
-            .merge(account::routes())
-            .merge(accounts::routes())
-            .merge(endorsers::routes())
-            .merge(privacy::routes())
-            .merge(members::routes())
-            .merge(tokens::routes())
-            .merge(oidc::routes())
+            .merge(api)
+            .merge(page_routes())
             .fallback(|| async { ApiError::not_found("No such page or endpoint.") })
             // Inside `harden`, so the body limit bounds what the CSRF layer reads of a form.
             .layer(axum::middleware::from_fn_with_state(guard, csrf::guard))
@@ -109,6 +103,105 @@ pub fn router_with(app: App, config: WebConfig) -> Router {
         headers::security_headers,
     ))
 }
+
+/// Every JSON API route, each with its `#[utoipa::path]` description: the router and the OpenAPI
+/// document ([`openapi::document`]) are both made from this, so a route cannot be served
+/// without being described.
+pub fn api_routes() -> OpenApiRouter<App> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(api::routes())
+        .merge(work::routes())
+        .merge(tenancy::routes())
+        .merge(account::routes())
+        .merge(accounts::routes())
+        .merge(endorsers::routes())
+        .merge(privacy::routes())
+        .merge(members::routes())
+        .merge(tokens::routes())
+        .merge(oidc::routes())
+}
+
+/// Every HTML page and form route (not in the OpenAPI document); each is listed in
+/// [`PAGE_ROUTES`].
+pub fn page_routes() -> Router<App> {
+    Router::new()
+        .merge(web::pages())
+        .merge(work::pages())
+        .merge(account::pages())
+        .merge(accounts::pages())
+        .merge(endorsers::pages())
+        .merge(privacy::pages())
+        .merge(members::pages())
+}
+
+/// The routes of [`page_routes`] as (method, path): server-rendered HTML pages, the forms they
+/// post, and the stylesheet. Everything else the server answers is in the OpenAPI document
+/// (`tests/openapi.rs` checks both, against the source and the running router).
+pub const PAGE_ROUTES: &[(&str, &str)] = &[
+    // web.rs
+    ("GET", "/"),
+    ("GET", "/assets/style.css"),
+    ("GET", "/docs"),
+    ("GET", "/verify"),
+    ("POST", "/verify"),
+    ("GET", "/verify/bulk"),
+    ("POST", "/verify/bulk"),
+    ("GET", "/pathways"),
+    ("GET", "/dashboard"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("GET", "/log"),
+    // Content-negotiated: JSON with `Accept: application/json`, else the HTML page.
+    ("GET", "/credentials/{id}"),
+    ("GET", "/orgs/{org}/competencies/{id}"),
+    ("GET", "/orgs/{org}/achievements/{id}"),
+    // Permanent redirects of unscoped definition URLs to the one organization defining them.
+    ("GET", "/competencies/{id}"),
+    ("GET", "/achievements/{id}"),
+    ("GET", "/communities"),
+    ("GET", "/communities/{role}"),
+    // work.rs
+    ("GET", "/evidence"),
+    ("POST", "/evidence"),
+    ("GET", "/review"),
+    ("POST", "/review/{id}"),
+    ("GET", "/endorse"),
+    ("POST", "/endorse"),
+    ("GET", "/admin"),
+    ("POST", "/admin/definitions"),
+    ("POST", "/admin/bulk"),
+    ("GET", "/admin/bulk/{job}"),
+    ("POST", "/admin/credentials/{id}/status"),
+    ("POST", "/admin/keys/rotate"),
+    // account.rs
+    ("POST", "/dashboard/community"),
+    // accounts.rs
+    ("POST", "/login/email"),
+    ("GET", "/login/email/{secret}"),
+    ("POST", "/login/email/{secret}"),
+    ("GET", "/invitations/{secret}"),
+    ("POST", "/invitations/{secret}"),
+    ("GET", "/join"),
+    ("GET", "/join/{org}"),
+    ("POST", "/join/{org}"),
+    ("GET", "/setup"),
+    ("POST", "/setup"),
+    ("POST", "/admin/invitations/roster"),
+    ("POST", "/admin/invitations"),
+    ("POST", "/admin/invitations/{id}/revoke"),
+    ("POST", "/admin/enrollment"),
+    // endorsers.rs
+    ("POST", "/admin/endorsers"),
+    ("POST", "/admin/endorsers/{grant}/revoke"),
+    // privacy.rs
+    ("POST", "/dashboard/deletion-request"),
+    ("POST", "/admin/deletion-requests/{id}/carry-out"),
+    // members.rs
+    ("POST", "/admin/members/{user}/roles"),
+    ("POST", "/admin/members/{user}/deactivate"),
+    ("POST", "/admin/members/{user}/reactivate"),
+];
 
 /// The layers every deployment runs behind: body limit, request timeout (503), problem+json for
 /// every refusal, request logs. Public so tests can put a deliberately slow route behind them.

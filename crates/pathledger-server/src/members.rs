@@ -4,7 +4,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post, put};
+use axum::routing::post;
 use axum::{Form, Json, Router};
 use pathledger_app::members::{self, RolesInput};
 use pathledger_store::{AccessRole, Member, MembershipEvent, OrgId};
@@ -15,22 +15,23 @@ use crate::app::App;
 use crate::auth::{Caller, MaybeCaller};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::openapi::{schemas, Auth, Conflict, Forbidden, JsonBody, NotFound};
 use crate::work::form_outcome;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-/// Routes of this module.
-pub fn routes() -> Router<App> {
+/// The JSON API routes of this module (each described by its `#[utoipa::path]`).
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(api_list))
+        .routes(routes!(api_events))
+        .routes(routes!(api_roles))
+        .routes(routes!(api_deactivate))
+        .routes(routes!(api_reactivate))
+}
+
+/// The form routes of this module (listed in [`crate::PAGE_ROUTES`]).
+pub fn pages() -> Router<App> {
     Router::new()
-        .route("/api/v1/orgs/{org}/members", get(api_list))
-        .route("/api/v1/orgs/{org}/members/events", get(api_events))
-        .route("/api/v1/orgs/{org}/members/{user}/roles", put(api_roles))
-        .route(
-            "/api/v1/orgs/{org}/members/{user}/deactivate",
-            post(api_deactivate),
-        )
-        .route(
-            "/api/v1/orgs/{org}/members/{user}/reactivate",
-            post(api_reactivate),
-        )
         .route("/admin/members/{user}/roles", post(admin_roles))
         .route("/admin/members/{user}/deactivate", post(admin_deactivate))
         .route("/admin/members/{user}/reactivate", post(admin_reactivate))
@@ -55,6 +56,15 @@ fn event_json(e: &MembershipEvent) -> Value {
     })
 }
 
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/members", operation_id = "list_members", tag = "members",
+    summary = "The organization's members",
+    description = "Org admins of that organization.",
+    params(("org" = String, Path, description = "Organization id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The members", body = schemas::MemberList),
+        Auth, Forbidden,
+    ))]
 async fn api_list(
     State(app): State<App>,
     caller: Caller,
@@ -66,6 +76,15 @@ async fn api_list(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/members/events", operation_id = "list_member_events", tag = "members",
+    summary = "Every grant, revoke, deactivation and reactivation in the organization",
+    description = "Org admins of that organization.",
+    params(("org" = String, Path, description = "Organization id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The events", body = schemas::MemberEvents),
+        Auth, Forbidden,
+    ))]
 async fn api_events(
     State(app): State<App>,
     caller: Caller,
@@ -77,6 +96,16 @@ async fn api_events(
     ))
 }
 
+#[utoipa::path(put, path = "/api/v1/orgs/{org}/members/{user}/roles", operation_id = "set_member_roles", tag = "members",
+    summary = "Set a member's access roles exactly",
+    description = "At once, recorded; 409 removing one's own org_admin. Org admins of that organization.",
+    params(("org" = String, Path, description = "Organization id"), ("user" = String, Path, description = "User id")),
+    request_body = schemas::RolesInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The member", body = schemas::Member),
+        JsonBody, Auth, Forbidden, NotFound, Conflict,
+    ))]
 async fn api_roles(
     State(app): State<App>,
     caller: Caller,
@@ -87,6 +116,15 @@ async fn api_roles(
     Ok(Json(member_json(&m)))
 }
 
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/members/{user}/deactivate", operation_id = "deactivate_member", tag = "members",
+    summary = "Deactivate a member in this organization",
+    description = "Their roles here are removed; when nothing else ties them to the deployment their sessions and API tokens stop working at once (`account_deactivated: true`). 409 for oneself. Org admins of that organization.",
+    params(("org" = String, Path, description = "Organization id"), ("user" = String, Path, description = "User id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The member", body = schemas::DeactivatedMember),
+        Auth, Forbidden, NotFound, Conflict,
+    ))]
 async fn api_deactivate(
     State(app): State<App>,
     caller: Caller,
@@ -98,6 +136,15 @@ async fn api_deactivate(
     Ok(Json(v))
 }
 
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/members/{user}/reactivate", operation_id = "reactivate_member", tag = "members",
+    summary = "Reactivate a member deactivated here",
+    description = "Their roles are restored; 409 when the operator deactivated the account. Org admins of that organization.",
+    params(("org" = String, Path, description = "Organization id"), ("user" = String, Path, description = "User id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The member", body = schemas::Member),
+        Auth, Forbidden, NotFound, Conflict,
+    ))]
 async fn api_reactivate(
     State(app): State<App>,
     caller: Caller,

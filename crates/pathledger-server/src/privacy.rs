@@ -5,7 +5,7 @@
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
 use axum::{Form, Json, Router};
 use pathledger_app::privacy;
 use pathledger_store::{AccessRole, EducatorId, OrgId, PrivacyRequestState};
@@ -16,25 +16,23 @@ use crate::app::App;
 use crate::auth::{Caller, MaybeCaller};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::openapi::{schemas, Auth, Conflict, Forbidden, JsonBody, NotFound, RawJsonBody};
 use crate::pages::privacy::DeletionRow;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-/// Routes of this module.
-pub fn routes() -> Router<App> {
+/// The JSON API routes of this module (each described by its `#[utoipa::path]`).
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(api_export))
+        .routes(routes!(api_request_deletion))
+        .routes(routes!(api_list))
+        .routes(routes!(api_carry_out))
+        .routes(routes!(api_decline))
+}
+
+/// The form routes of this module (listed in [`crate::PAGE_ROUTES`]).
+pub fn pages() -> Router<App> {
     Router::new()
-        .route("/api/v1/educators/{id}/export", get(api_export))
-        .route(
-            "/api/v1/educators/{id}/deletion-request",
-            post(api_request_deletion),
-        )
-        .route("/api/v1/orgs/{org}/deletion-requests", get(api_list))
-        .route(
-            "/api/v1/orgs/{org}/deletion-requests/{id}/carry-out",
-            post(api_carry_out),
-        )
-        .route(
-            "/api/v1/orgs/{org}/deletion-requests/{id}/decline",
-            post(api_decline),
-        )
         .route("/dashboard/deletion-request", post(form_request_deletion))
         .route(
             "/admin/deletion-requests/{id}/carry-out",
@@ -49,6 +47,15 @@ struct ReasonInput {
     reason: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/educators/{id}/export", tag = "privacy",
+    summary = "Everything stored about the educator, as a JSON download",
+    description = "The record, identifiers, facts, evidence submissions, credentials (exact signed documents) and privacy requests. The educator themself, or an org admin of the record's organization.",
+    params(("id" = String, Path, description = "Educator id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The export (`Content-Disposition: attachment`)", body = schemas::EducatorExport),
+        Auth, Forbidden, NotFound,
+    ))]
 async fn api_export(
     State(app): State<App>,
     caller: Caller,
@@ -70,6 +77,16 @@ async fn api_export(
 }
 
 /// The body is optional: `{}`, `{"reason": "…"}` or nothing at all.
+#[utoipa::path(post, path = "/api/v1/educators/{id}/deletion-request", tag = "privacy",
+    summary = "The educator asks for their record to be erased",
+    description = "201 with the request (state `pending`); 409 while one is pending. The educator only. The body is optional: nothing, `{}` or `{\"reason\": …}`.",
+    params(("id" = String, Path, description = "Educator id")),
+    request_body(content = schemas::DeletionInput, content_type = "application/json", description = "Optional: the body may be empty"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The request", body = schemas::DeletionRequest),
+        RawJsonBody, Auth, Forbidden, NotFound, Conflict,
+    ))]
 async fn api_request_deletion(
     State(app): State<App>,
     caller: Caller,
@@ -91,6 +108,15 @@ async fn api_request_deletion(
     Ok((StatusCode::CREATED, Json(json!(req))).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/deletion-requests", operation_id = "list_deletion_requests", tag = "privacy",
+    summary = "The organization's deletion requests, newest first",
+    description = "Org admins of that organization.",
+    params(("org" = String, Path, description = "Organization id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The requests", body = schemas::DeletionRequests),
+        Auth, Forbidden,
+    ))]
 async fn api_list(
     State(app): State<App>,
     caller: Caller,
@@ -100,6 +126,15 @@ async fn api_list(
     Ok(Json(json!({ "deletion_requests": reqs })))
 }
 
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/deletion-requests/{id}/carry-out", tag = "privacy",
+    summary = "Carry out a pending deletion request",
+    description = "The educator's credentials still valid are revoked (logged), then the record, identifiers, facts, submissions and credential records are erased; the request keeps only ids and times. Org admins of that organization.",
+    params(("org" = String, Path, description = "Organization id"), ("id" = String, Path, description = "Deletion request id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "What was done", body = schemas::CarriedOut),
+        Auth, Forbidden, NotFound, Conflict,
+    ))]
 async fn api_carry_out(
     State(app): State<App>,
     caller: Caller,
@@ -116,6 +151,16 @@ struct DeclineInput {
     reason: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/deletion-requests/{id}/decline", tag = "privacy",
+    summary = "Decline a pending deletion request",
+    description = "Org admins of that organization.",
+    params(("org" = String, Path, description = "Organization id"), ("id" = String, Path, description = "Deletion request id")),
+    request_body = schemas::DeclineInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The request, declined", body = schemas::DeletionRequest),
+        JsonBody, Auth, Forbidden, NotFound, Conflict,
+    ))]
 async fn api_decline(
     State(app): State<App>,
     caller: Caller,

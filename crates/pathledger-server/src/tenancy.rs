@@ -4,8 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Json;
 use pathledger_store::OrgId;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -14,18 +13,15 @@ use crate::app::{tenancy, App};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::openapi::{schemas, Auth, Conflict, Forbidden, JsonBody, NotFound};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn routes() -> Router<App> {
-    Router::new()
-        .route("/api/v1/me/educators", post(link_record))
-        .route(
-            "/api/v1/orgs/{org}/trusted-issuers",
-            get(list_trusted).post(trust),
-        )
-        .route(
-            "/api/v1/orgs/{org}/trusted-issuers/{issuer}",
-            delete(distrust),
-        )
+/// The JSON API routes of this module (each described by its `#[utoipa::path]`).
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(link_record))
+        .routes(routes!(list_trusted, trust))
+        .routes(routes!(distrust))
 }
 
 #[derive(Deserialize)]
@@ -35,6 +31,15 @@ struct LinkInput {
     org: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/me/educators", tag = "definitions",
+    summary = "Link the caller's educator record in another organization",
+    description = "The record carrying the caller's sign-in email in that organization is linked to their account.",
+    request_body = schemas::LinkInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The record linked", body = schemas::LinkedRecord),
+        JsonBody, Auth, Forbidden, NotFound, Conflict,
+    ))]
 async fn link_record(
     State(app): State<App>,
     caller: Caller,
@@ -48,6 +53,15 @@ async fn link_record(
         .into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/trusted-issuers", tag = "definitions",
+    summary = "The other organizations' issuers this organization trusts",
+    description = "Their credentials (on records the caller's educators linked) count toward this organization's pathways.",
+    params(("org" = String, Path, description = "Organization id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The trusted issuers", body = schemas::TrustedIssuers),
+        Auth, Forbidden,
+    ))]
 async fn list_trusted(
     State(app): State<App>,
     caller: Caller,
@@ -64,6 +78,16 @@ struct TrustInput {
     issuer: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/trusted-issuers", tag = "definitions",
+    summary = "Trust another organization's issuer",
+    description = "Org admins.",
+    params(("org" = String, Path, description = "Organization id")),
+    request_body = schemas::TrustInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The trust", body = schemas::TrustedIssuer),
+        JsonBody, Auth, Forbidden, Conflict,
+    ))]
 async fn trust(
     State(app): State<App>,
     caller: Caller,
@@ -74,6 +98,15 @@ async fn trust(
     Ok((StatusCode::CREATED, Json(json!(t))).into_response())
 }
 
+#[utoipa::path(delete, path = "/api/v1/orgs/{org}/trusted-issuers/{issuer}", tag = "definitions",
+    summary = "Withdraw trust in an issuer",
+    description = "Org admins.",
+    params(("org" = String, Path, description = "Organization id"), ("issuer" = String, Path, description = "Issuer id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Withdrawn"),
+        Auth, Forbidden, NotFound,
+    ))]
 async fn distrust(
     State(app): State<App>,
     caller: Caller,

@@ -5,8 +5,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
-use axum::{Json, Router};
+use axum::Json;
 use pathledger_app::tokens::{self, NewTokenInput};
 use pathledger_store::ApiTokenInfo;
 use serde_json::{json, Value};
@@ -15,12 +14,14 @@ use crate::app::App;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::openapi::{schemas, Auth, JsonBody, NotFound};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Routes of this module.
-pub fn routes() -> Router<App> {
-    Router::new()
-        .route("/api/v1/me/tokens", get(api_list).post(api_create))
-        .route("/api/v1/me/tokens/{id}", delete(api_revoke))
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(api_list, api_create))
+        .routes(routes!(api_revoke))
 }
 
 fn token_json(t: &ApiTokenInfo) -> Value {
@@ -31,6 +32,14 @@ fn token_json(t: &ApiTokenInfo) -> Value {
     })
 }
 
+#[utoipa::path(get, path = "/api/v1/me/tokens", operation_id = "list_tokens", tag = "account",
+    summary = "The caller's own API tokens",
+    description = "Never the secret.",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The tokens", body = schemas::TokenList),
+        Auth,
+    ))]
 async fn api_list(State(app): State<App>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let list = tokens::list(&app, &caller).await?;
     Ok(Json(
@@ -38,6 +47,15 @@ async fn api_list(State(app): State<App>, caller: Caller) -> Result<Json<Value>,
     ))
 }
 
+#[utoipa::path(post, path = "/api/v1/me/tokens", operation_id = "create_token", tag = "account",
+    summary = "Create an API token",
+    description = "The secret is shown this once and stored hashed.",
+    request_body = schemas::NewTokenInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The token and its secret", body = schemas::CreatedToken),
+        JsonBody, Auth,
+    ))]
 async fn api_create(
     State(app): State<App>,
     caller: Caller,
@@ -47,6 +65,15 @@ async fn api_create(
     Ok((StatusCode::CREATED, Json(json!(t))).into_response())
 }
 
+#[utoipa::path(delete, path = "/api/v1/me/tokens/{id}", operation_id = "revoke_token", tag = "account",
+    summary = "Revoke one of the caller's own tokens",
+    description = "Another user's token is 404.",
+    params(("id" = String, Path, description = "Token id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The token, revoked", body = schemas::Token),
+        Auth, NotFound,
+    ))]
 async fn api_revoke(
     State(app): State<App>,
     caller: Caller,

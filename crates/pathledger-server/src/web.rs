@@ -23,8 +23,8 @@ use crate::pages::{self, layout};
 use crate::stream;
 use crate::throttle::{retry_after_secs, ClientKey, SignInThrottle};
 
-/// Page routes.
-pub fn routes() -> Router<App> {
+/// Page routes (listed in [`crate::PAGE_ROUTES`]).
+pub fn pages() -> Router<App> {
     Router::new()
         .route("/", get(home))
         .route("/assets/style.css", get(style))
@@ -41,7 +41,6 @@ pub fn routes() -> Router<App> {
         .route("/orgs/{org}/achievements/{id}", get(achievement))
         .route("/competencies/{id}", get(legacy_competency))
         .route("/achievements/{id}", get(legacy_achievement))
-        .route("/issuers/{id}", get(issuer_profile))
         .route("/communities", get(communities))
         .route("/communities/{role}", get(community))
 }
@@ -697,25 +696,6 @@ async fn achievement(
         return Ok(axum::Json(serde_json::to_value(a).unwrap_or(Value::Null)).into_response());
     }
     Ok(page(&a.name, &caller, pages::definitions::achievement_page(a)).into_response())
-}
-
-async fn issuer_profile(
-    State(app): State<App>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let issuer = app
-        .store()
-        .issuer(&id)
-        .await
-        .map_err(ApiError::from_store)?;
-    let profile = serde_json::json!({
-        "@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
-        "id": app.issuer_did(&issuer.id),
-        "type": ["Profile"],
-        "name": issuer.name,
-        "url": format!("{}/issuers/{}", app.public_url(), issuer.id),
-    });
-    Ok(axum::Json(profile).into_response())
 }
 
 #[derive(Deserialize)]

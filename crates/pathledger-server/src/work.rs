@@ -20,6 +20,7 @@ use crate::app::{App, BulkIssued};
 use crate::auth::{Caller, MaybeCaller};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::openapi::{schemas, Auth, Conflict, Forbidden, JsonBody, NotFound, RawJsonBody};
 use crate::pages::admin::{AdminPage, EndorserRow, KeyRow};
 use crate::pages::bulk_issue::{bulk_issue_page, Run};
 use crate::pages::evidence::EvidencePage;
@@ -32,9 +33,25 @@ use pathledger_app::evidence::{
     decide, may_see_submission, own_educator, submit_evidence, SubmitInput, MAX_NARRATIVE,
 };
 use pathledger_app::first_issuer;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-/// Routes of this module.
-pub fn routes() -> Router<App> {
+/// The JSON API routes of this module (each described by its `#[utoipa::path]`).
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(api_evidence_list, api_evidence_submit))
+        .routes(routes!(api_evidence_get))
+        .routes(routes!(api_evidence_decide))
+        .routes(routes!(api_endorse))
+        .routes(routes!(api_definitions_get, api_definitions_put))
+        .routes(routes!(api_bulk_issue))
+        .routes(routes!(api_clr))
+        .routes(routes!(api_keys))
+        .routes(routes!(api_rotate_key))
+        .routes(routes!(api_audit))
+}
+
+/// The HTML page and form routes of this module (listed in [`crate::PAGE_ROUTES`]).
+pub fn pages() -> Router<App> {
     Router::new()
         .route("/evidence", get(evidence_page).post(evidence_form))
         .route("/review", get(review_page))
@@ -46,22 +63,6 @@ pub fn routes() -> Router<App> {
         .route("/admin/bulk/{job}", get(admin_bulk_status))
         .route("/admin/credentials/{id}/status", post(admin_status))
         .route("/admin/keys/rotate", post(admin_rotate_key))
-        .route(
-            "/api/v1/evidence",
-            get(api_evidence_list).post(api_evidence_submit),
-        )
-        .route("/api/v1/evidence/{id}", get(api_evidence_get))
-        .route("/api/v1/evidence/{id}/decision", post(api_evidence_decide))
-        .route("/api/v1/endorsements", post(api_endorse))
-        .route(
-            "/api/v1/orgs/{org}/definitions",
-            get(api_definitions_get).put(api_definitions_put),
-        )
-        .route("/api/v1/credentials/bulk", post(api_bulk_issue))
-        .route("/api/v1/educators/{id}/clr", get(api_clr))
-        .route("/api/v1/issuers/{id}/keys", get(api_keys))
-        .route("/api/v1/issuers/{id}/keys/rotate", post(api_rotate_key))
-        .route("/api/v1/log/audit", get(api_audit))
 }
 
 // ----- keys and audit ------------------------------------------------------------------------
@@ -81,6 +82,15 @@ fn key_json(app: &App, k: &pathledger_store::IssuerKeyInfo) -> Value {
 }
 
 /// An issuer's keys, current and retired (never private material): its org admins and issuers.
+#[utoipa::path(get, path = "/api/v1/issuers/{id}/keys", tag = "keys",
+    summary = "An issuer's public keys, current and retired",
+    description = "Never private material. Org admins and issuers of the issuer's organization.",
+    params(("id" = String, Path, description = "Issuer id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The keys", body = schemas::IssuerKeys),
+        Auth, Forbidden, NotFound,
+    ))]
 async fn api_keys(
     State(app): State<App>,
     caller: Caller,
@@ -103,6 +113,15 @@ async fn api_keys(
 
 /// Rotates an issuer's signing key (org admins): the new key signs from now on, retired keys
 /// stay in the DID document so what they signed still verifies. Logged in the transparency log.
+#[utoipa::path(post, path = "/api/v1/issuers/{id}/keys/rotate", tag = "keys",
+    summary = "Rotate an issuer's signing key",
+    description = "The new key signs from now on; retired keys stay in the DID document so what they signed still verifies. Logged. Org admins of the issuer's organization.",
+    params(("id" = String, Path, description = "Issuer id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The new key", body = schemas::IssuerKey),
+        Auth, Forbidden, NotFound,
+    ))]
 async fn api_rotate_key(
     State(app): State<App>,
     caller: Caller,
@@ -119,6 +138,14 @@ async fn api_rotate_key(
 
 /// Recomputes the transparency log from its stored leaves and checks every signed head (an
 /// O(log size) read, so only org admins may start one; the CLI `audit` does the same).
+#[utoipa::path(get, path = "/api/v1/log/audit", tag = "log",
+    summary = "Recompute the log from its leaves and check every signed head",
+    description = "An O(log size) read: org admins only (the CLI `audit` does the same).",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The audit", body = schemas::Audit),
+        Auth, Forbidden,
+    ))]
 async fn api_audit(State(app): State<App>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.org_with_role(&app, &[AccessRole::OrgAdmin]).await?;
     let report = app.store().audit().await?;
@@ -160,6 +187,15 @@ fn submission_json(s: &EvidenceSubmission) -> Value {
 
 // ----- evidence: API ---------------------------------------------------------------------------
 
+#[utoipa::path(post, path = "/api/v1/evidence", tag = "evidence",
+    summary = "Submit evidence for a micro-credential",
+    description = "Educators submit evidence to a chosen assessor of their organization.",
+    request_body = schemas::SubmitInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The submission", body = schemas::Submission),
+        JsonBody, Auth, Forbidden, NotFound, Conflict,
+    ))]
 async fn api_evidence_submit(
     State(app): State<App>,
     caller: Caller,
@@ -170,6 +206,13 @@ async fn api_evidence_submit(
 }
 
 /// The caller's own submissions and the ones assigned to them.
+#[utoipa::path(get, path = "/api/v1/evidence", tag = "evidence",
+    summary = "The caller's own evidence submissions and those assigned to them",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Both lists", body = schemas::EvidenceLists),
+        Auth,
+    ))]
 async fn api_evidence_list(
     State(app): State<App>,
     caller: Caller,
@@ -194,6 +237,15 @@ async fn api_evidence_list(
     })))
 }
 
+#[utoipa::path(get, path = "/api/v1/evidence/{id}", tag = "evidence",
+    summary = "One submission",
+    description = "The educator, the assigned assessor, an org admin.",
+    params(("id" = String, Path, description = "Submission id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The submission", body = schemas::Submission),
+        Auth, Forbidden, NotFound,
+    ))]
 async fn api_evidence_get(
     State(app): State<App>,
     caller: Caller,
@@ -228,6 +280,16 @@ fn parse_decision(s: &str) -> Result<bool, ApiError> {
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/evidence/{id}/decision", tag = "evidence",
+    summary = "Accept or return a submission",
+    description = "The assigned assessor decides: acceptance issues the credential at once and awards what it completes; a return carries the comment.",
+    params(("id" = String, Path, description = "Submission id")),
+    request_body = schemas::DecisionInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The decision", body = schemas::Decision),
+        JsonBody, Auth, Forbidden, NotFound, Conflict,
+    ))]
 async fn api_evidence_decide(
     State(app): State<App>,
     caller: Caller,
@@ -408,6 +470,15 @@ async fn review_form(
 
 // ----- endorsements ----------------------------------------------------------------------------
 
+#[utoipa::path(post, path = "/api/v1/endorsements", tag = "evidence",
+    summary = "Mentor endorsement of an educator for a competency",
+    description = "Returns the signed EndorsementCredential. `endorser_role` must be a career role the caller holds in the educator's organization (reached, or granted by an org admin): 403 `endorser_role_not_held` / `not_an_endorser` otherwise; optional when they hold exactly one, 422 listing the choices when several.",
+    request_body = schemas::EndorseInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The endorsement credential", body = schemas::SignedCredential),
+        JsonBody, Auth, Forbidden, NotFound, Conflict,
+    ))]
 async fn api_endorse(
     State(app): State<App>,
     caller: Caller,
@@ -477,6 +548,19 @@ async fn endorse_form(
 
 // ----- issuer admin --------------------------------------------------------------------------
 
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/definitions", tag = "definitions",
+    summary = "Framework, achievements, stacks and pathways as JSON",
+    description = "As a download (`Content-Disposition`). `?format=case` gives the framework as CASE 1.0. Org admins and issuers.",
+    params(
+        ("org" = String, Path, description = "Organization id"),
+        ("format" = Option<String>, Query, description = "`json` (default) or `case`"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The definitions (or the CASE package)", body = schemas::Definitions),
+        (status = 422, description = "An unknown `format` (`invalid_input`)", body = schemas::Problem, content_type = "application/problem+json"),
+        Auth, Forbidden, NotFound,
+    ))]
 async fn api_definitions_get(
     State(app): State<App>,
     caller: Caller,
@@ -519,6 +603,16 @@ struct FormatQuery {
     format: Option<String>,
 }
 
+#[utoipa::path(put, path = "/api/v1/orgs/{org}/definitions", tag = "definitions",
+    summary = "Replace the definitions with a new validated version",
+    description = "Org admins. Errors list their paths. The content type is not looked at.",
+    params(("org" = String, Path, description = "Organization id")),
+    request_body(content = schemas::Definitions, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "What the new version holds", body = schemas::DefinitionsSummary),
+        RawJsonBody, Auth, Forbidden, NotFound,
+    ))]
 async fn api_definitions_put(
     State(app): State<App>,
     caller: Caller,
@@ -562,6 +656,15 @@ struct BulkBody {
 }
 
 /// Issues up to [`bulk::MAX_ROSTER_ROWS`] rows, counted before the body is parsed.
+#[utoipa::path(post, path = "/api/v1/credentials/bulk", tag = "issuance",
+    summary = "Bulk issue (at most 1,000 rows)",
+    description = "One result per row; members who complete a stack or reach a role are awarded its credential; recipients without an account are invited. More rows are refused before the body is parsed. Issuers.",
+    request_body = schemas::BulkRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Per-row results", body = schemas::BulkResult),
+        JsonBody, Auth, Forbidden, NotFound,
+    ))]
 async fn api_bulk_issue(
     State(app): State<App>,
     caller: Caller,
@@ -587,6 +690,14 @@ async fn api_bulk_issue(
     })))
 }
 
+#[utoipa::path(get, path = "/api/v1/educators/{id}/clr", tag = "pathways",
+    summary = "The educator's valid credentials as a signed CLR 2.0 bundle",
+    params(("id" = String, Path, description = "Educator id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The CLR", body = schemas::Clr),
+        Auth, Forbidden, NotFound,
+    ))]
 async fn api_clr(
     State(app): State<App>,
     caller: Caller,

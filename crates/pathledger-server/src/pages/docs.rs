@@ -36,7 +36,13 @@ pub fn docs_page(doc: &Value) -> Markup {
                     tr {
                         td { code { (method.to_uppercase()) } }
                         td { code { (path) } }
-                        td { (op.get("summary").and_then(Value::as_str).unwrap_or("")) }
+                        td {
+                            (op.get("summary").and_then(Value::as_str).unwrap_or(""))
+                            @if let Some(d) = op.get("description").and_then(Value::as_str) {
+                                br;
+                                small { (d) }
+                            }
+                        }
                         td { @if op.get("security").is_some() { "token" } @else { "public" } }
                     }
                 }
