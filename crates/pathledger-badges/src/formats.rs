@@ -519,20 +519,27 @@ impl Verifier<'_> {
         checks.skip(CheckName::Schema, "no_schema", "Open Badges 2.0 badges are checked by their structure; there is no official JSON Schema for them.");
 
         // The badge class and the issuer's profile (linked or embedded).
+        // The badge class and the issuer's profile, each as fetched from its own id: a copy
+        // embedded in the assertion or the class is not authoritative, and a document whose id
+        // is not the address it was fetched from speaks for nobody (else a profile hosted
+        // anywhere could claim a trusted issuer's id and widen its own allowed origins).
         let fetch = |v: Option<&Value>, what: &str| -> Result<Value, ProofFailure> {
-            match v {
-                Some(Value::String(url)) => self
-                    .fetcher
-                    .fetch_json(url)
-                    .map_err(|e| fetch_failure(what, &e)),
-                Some(o @ Value::Object(_)) => Ok(o.clone()),
-                _ => Err((
+            let Some(url) = v
+                .and_then(id_of)
+                .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+            else {
+                return Err((
                     CheckStatus::Failed,
                     "MALFORMED_VALUE_ERROR",
                     Verdict::Malformed,
-                    format!("This badge does not name {what}."),
-                )),
-            }
+                    format!("This badge does not name {what} by its address."),
+                ));
+            };
+            let doc = self
+                .fetcher
+                .fetch_json(url)
+                .map_err(|e| fetch_failure(what, &e))?;
+            fetched_as(doc, url, what)
         };
         let class_and_profile = fetch(a.get("badge"), "its badge class").and_then(|class| {
             let profile = fetch(class.get("issuer"), "its issuer's profile")?;
@@ -788,10 +795,13 @@ impl Verifier<'_> {
             .find(|k| id_of(k) == Some(creator.as_str()) && k.get("publicKeyPem").is_some())
         {
             Some(k) => k.clone(),
-            None => self
-                .fetcher
-                .fetch_json(&creator)
-                .map_err(|e| fetch_failure("the signing key", &e))?,
+            None => fetched_as(
+                self.fetcher
+                    .fetch_json(&creator)
+                    .map_err(|e| fetch_failure("the signing key", &e))?,
+                &creator,
+                "the signing key",
+            )?,
         };
         let owner = key_doc.get("owner").and_then(Value::as_str);
         if owner != Some(profile_id) && !listed.contains(&creator.as_str()) {
@@ -841,6 +851,23 @@ fn link_error(url: &str, e: FetchError) -> VerificationReport {
             clip(url)
         ),
     )
+}
+
+/// `doc` as fetched from `url`, if it names `url` as its id.
+fn fetched_as(doc: Value, url: &str, what: &str) -> Result<Value, ProofFailure> {
+    match doc.get("id").and_then(Value::as_str) {
+        Some(id) if id == url => Ok(doc),
+        other => Err((
+            CheckStatus::Failed,
+            "INVALID_ID",
+            Verdict::Malformed,
+            format!(
+                "This badge's {what} fetched from {} names another address ({}), so it cannot vouch for the badge.",
+                clip(url),
+                clip(other.unwrap_or("none"))
+            ),
+        )),
+    }
 }
 
 /// How an OB 2.0 assertion is vouched for.

@@ -256,3 +256,46 @@ impl Fetcher for HashMapFetcher {
             .ok_or_else(|| FetchError::NotFound(url.to_owned()))
     }
 }
+
+/// A profile hosted anywhere cannot claim a trusted issuer's id (and widen its own allowed
+/// origins); a profile embedded in a badge class is not authoritative either.
+#[test]
+fn a_profile_speaks_only_from_its_own_address() {
+    let mut f = fetcher();
+    let trusted = "https://issuer.example/ob2/issuer";
+    let docs = load("ob2/documents.json");
+    let mut a = docs["https://issuer.example/ob2/assertions/1"].clone();
+    a["id"] = json!("https://evil.example/a/1");
+    a["badge"] = json!("https://evil.example/class");
+    f.insert("https://evil.example/a/1", a.clone());
+    f.insert(
+        "https://evil.example/class",
+        json!({"@context": "https://w3id.org/openbadges/v2", "type": "BadgeClass",
+               "id": "https://evil.example/class", "name": "Master Mentor",
+               "issuer": "https://evil.example/profile"}),
+    );
+    f.insert(
+        "https://evil.example/profile",
+        json!({"@context": "https://w3id.org/openbadges/v2", "type": "Issuer", "id": trusted,
+               "name": "Riverside Teacher Residency",
+               "verification": {"allowedOrigins": ["evil.example"]}}),
+    );
+    let v = verifier(&f, TrustList::of([trusted]));
+    let r = v.verify(&json!("https://evil.example/a/1"));
+    assert_eq!(r.verdict, Verdict::Malformed, "{}", r.to_json());
+    assert_eq!(r.to_json()["checks"][2]["code"], "INVALID_ID");
+
+    // The class embeds the trusted issuer's profile with widened origins: the real profile,
+    // fetched from its id, decides, and the badge is not hosted where it allows.
+    f.insert(
+        "https://evil.example/class",
+        json!({"@context": "https://w3id.org/openbadges/v2", "type": "BadgeClass",
+               "id": "https://evil.example/class", "name": "Master Mentor",
+               "issuer": {"id": trusted, "type": "Issuer", "name": "Riverside Teacher Residency",
+                          "verification": {"allowedOrigins": ["evil.example"]}}}),
+    );
+    let v = verifier(&f, TrustList::of([trusted]));
+    let r = v.verify(&json!("https://evil.example/a/1"));
+    assert_eq!(r.verdict, Verdict::Tampered, "{}", r.to_json());
+    assert_eq!(r.to_json()["checks"][2]["code"], "HOST_NOT_ISSUERS");
+}
