@@ -201,7 +201,12 @@ impl Verifier<'_> {
             return self.verify_ob2_signed(&jws);
         }
         let mut checks = Checks::new();
-        let cred = match jwt_credential(&jws.payload) {
+        // A W3C VC-JOSE-COSE token (`typ` vc+jwt) need not carry `iss`; an OB 3.0 one must.
+        let vc_jose = matches!(
+            jws.header.get("typ").and_then(Value::as_str),
+            Some("vc+jwt" | "vc+ld+json+jwt" | "vc-ld+jwt")
+        );
+        let cred = match jwt_credential(&jws.payload, !vc_jose) {
             Ok(c) => c,
             Err(m) => return malformed_report(checks, "INVALID_JWT_CLAIMS", &m),
         };
@@ -908,8 +913,9 @@ fn hosted_in_scope(url: &str, profile: &Value) -> bool {
 /// The credential a VC-JWT carries, with its registered claims checked against it (OB 3.0
 /// §8.2.6): `iss` is the issuer; `jti`, `sub`, `nbf` and `exp`, when present, agree with the
 /// id, the subject and the validity dates (`exp` alone sets the end of validity). A VCDM 1.1
-/// token carries the credential in its `vc` claim, and its context must say 1.1.
-fn jwt_credential(payload: &Value) -> Result<Value, String> {
+/// token carries the credential in its `vc` claim, and its context must say 1.1. A W3C
+/// VC-JOSE-COSE token (`require_iss` false) may leave `iss` out.
+fn jwt_credential(payload: &Value, require_iss: bool) -> Result<Value, String> {
     let (mut cred, legacy) = match payload.get("vc") {
         Some(vc @ Value::Object(_)) => (vc.clone(), true),
         Some(_) => return Err("The token's vc claim is not a credential.".into()),
@@ -942,6 +948,7 @@ fn jwt_credential(payload: &Value) -> Result<Value, String> {
     };
     match (claim_str("iss"), issuer) {
         (Some(iss), Some(i)) if iss == i => {}
+        (None, _) if !require_iss => {}
         (None, _) => return Err("The token has no iss claim naming its issuer.".into()),
         (Some(iss), i) => {
             return Err(format!(

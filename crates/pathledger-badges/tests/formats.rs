@@ -299,3 +299,37 @@ fn a_profile_speaks_only_from_its_own_address() {
     assert_eq!(r.verdict, Verdict::Tampered, "{}", r.to_json());
     assert_eq!(r.to_json()["checks"][2]["code"], "HOST_NOT_ISSUERS");
 }
+
+/// A W3C VC-JOSE-COSE token (`typ` vc+jwt) is the credential itself, with no OB 3.0 claims
+/// required; an OB 3.0 token without `iss` is malformed.
+#[test]
+fn vc_jose_tokens_need_no_iss_but_ob3_tokens_do() {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use base64::Engine as _;
+    let key = pathledger_signing::SigningKey::from_seed([5; 32]);
+    let did = key.public_key().did_key();
+    let vm = key.public_key().did_key_verification_method();
+    let cred = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": did,
+        "credentialSubject": {"id": "did:example:holder"}
+    });
+    let token = |typ: &str| {
+        let h = B64
+            .encode(serde_json::to_vec(&json!({"alg": "EdDSA", "typ": typ, "kid": vm})).unwrap());
+        let p = B64.encode(serde_json::to_vec(&cred).unwrap());
+        let sig = key.sign_raw(format!("{h}.{p}").as_bytes());
+        format!("{h}.{p}.{}", B64.encode(sig))
+    };
+    let f = StaticFetcher::new();
+    let v = verifier(&f, any_issuer());
+    assert_eq!(
+        v.verify(&Value::String(token("vc+jwt"))).verdict,
+        Verdict::Valid
+    );
+    assert_eq!(
+        v.verify(&Value::String(token("JWT"))).verdict,
+        Verdict::Malformed
+    );
+}

@@ -182,3 +182,52 @@ async fn baked_images_tokens_links_and_ids_verify_everywhere() {
         r.text()
     );
 }
+
+/// An issuer a trust registry names is shown by that name on the verify page and in bulk
+/// results, for a format other than ours too (a VC-JWT from a did:key issuer).
+#[tokio::test]
+async fn registry_names_show_on_the_verify_pages() {
+    let env = sqlite_env().await;
+    let tok = token("eddsa-kid-did-key");
+    let payload: Value = serde_json::from_slice(
+        &base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            tok.split('.').nth(1).unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let issuer = payload["iss"].as_str().unwrap().to_owned();
+    let app = pathledger_app::App::open(pathledger_app::AppConfig {
+        database_url: format!("sqlite:{}", env.sqlite_path().unwrap().display()),
+        kek: env.kek.clone(),
+        public_url: PUBLIC_URL.into(),
+        trusted_issuers: vec![pathledger_app::registry::TrustedIssuer {
+            id: issuer.clone(),
+            name: Some("Lakeside Teaching Fellows".into()),
+            url: None,
+            listed_in: Some("dcc-registry.json".into()),
+        }],
+        fetch: Default::default(),
+        host_issuer: None,
+        mail: env.mail_config(),
+    })
+    .await
+    .unwrap();
+    let (ct, body) = multipart(&[("credential", None, &tok)]);
+    let page = call(&app, raw("/verify", &ct, body)).await;
+    let html = page.text();
+    assert!(html.contains("Lakeside Teaching Fellows"), "{html}");
+    assert!(html.contains("dcc-registry.json"), "{html}");
+    // Without the registry the same token is from an unknown issuer.
+    let (ct, body) = multipart(&[("credential", None, &tok)]);
+    let page = env.call(raw("/verify", &ct, body)).await;
+    assert!(!page.text().contains("Lakeside Teaching Fellows"));
+    let roster = format!("name,credential\nA. Fellow,{tok}\n");
+    let r = call(
+        &app,
+        multipart_req("/verify/bulk", &[("roster", Some("roster.csv"), &roster)]),
+    )
+    .await;
+    assert_eq!(row_verdicts(&r.text()), ["valid"], "{}", r.text());
+}
