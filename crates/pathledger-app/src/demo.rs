@@ -335,6 +335,8 @@ pub async fn seed_demo(app: &App) -> Result<Option<DemoSeed>, AppError> {
             samples.push(("expired".to_owned(), expired.record.id));
         }
     }
+    // The seeded log gets its signed head at once: there is one to hold the operator to.
+    app.sign_head_if_behind().await?;
     Ok(Some(DemoSeed {
         org_id: org.id.into_string(),
         issuer_id: issuer.id,

@@ -17,6 +17,7 @@ pub mod endorsers;
 mod error;
 pub mod evidence;
 pub mod fetch;
+mod heads;
 mod issuance;
 mod keys;
 pub mod mail;
@@ -49,6 +50,7 @@ use time::OffsetDateTime;
 pub use actor::Actor;
 pub use definitions::BUNDLE_ID;
 pub use error::AppError;
+pub use heads::HEAD_SIGNING_INTERVAL;
 pub use status_lists::LIST_VERSION_TTL;
 pub use verification::{VerifyWork, REQUEST_WORK_BUDGET, VERIFY_CHUNK};
 

@@ -77,3 +77,47 @@ async fn postgres_servers_see_each_others_status_changes() {
         check(env).await;
     }
 }
+
+/// Each server signs a head within its interval of any change to the shared log; two signing
+/// at once never fork it, and the audit stays clean.
+async fn heads_follow_changes(env: TestEnv) {
+    let other = second_app(&env)
+        .await
+        .expect("a second app on the same database");
+    let every = std::time::Duration::from_millis(50);
+    let a = env.app.spawn_head_signer(every);
+    let b = other.spawn_head_signer(every);
+    for i in 0..3 {
+        issue_via_api(&env, "mc-tools-1", &format!("heads{i}@example.org")).await;
+        let size = env.app.store().log_size().await.unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let head = env.app.store().latest_tree_head().await.unwrap();
+            if head.as_ref().is_some_and(|h| h.tree_size >= size) {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no head covers size {size}: {head:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+    a.abort();
+    b.abort();
+    let r = env.app.store().audit().await.unwrap();
+    assert!(r.is_ok(), "{:?}", r.problems);
+    assert!(r.heads_checked >= 3, "{r:?}");
+}
+
+#[tokio::test]
+async fn sqlite_heads_follow_changes() {
+    heads_follow_changes(sqlite_env().await).await;
+}
+
+#[tokio::test]
+async fn postgres_heads_follow_changes() {
+    if let Some(env) = postgres_env().await {
+        heads_follow_changes(env).await;
+    }
+}

@@ -592,6 +592,8 @@ impl Store {
         let mut expected: u64 = 0;
         let mut last: i64 = -1;
         let mut issue_hashes: Vec<(u64, String, String)> = Vec::new();
+        // Each credential's last logged status event: (entry, event).
+        let mut last_events: HashMap<String, (u64, String)> = HashMap::new();
         let page = 5000i64;
         loop {
             let sql = format!(
@@ -625,7 +627,14 @@ impl Store {
                         message: format!("log entry {idx}: leaf hash does not match its data"),
                     });
                 }
-                check_leaf_columns(idx, r, &data, &mut problems, &mut issue_hashes)?;
+                check_leaf_columns(
+                    idx,
+                    r,
+                    &data,
+                    &mut problems,
+                    &mut issue_hashes,
+                    &mut last_events,
+                )?;
                 if mem.append_leaf_hash(computed).is_err() {
                     problems.push(AuditProblem {
                         entry: Some(idx),
@@ -798,6 +807,8 @@ impl Store {
                 }
             }
         }
+        self.audit_credential_bindings(&last_events, &mut problems)
+            .await?;
         let first_bad_entry = problems.iter().filter_map(|p| p.entry).min().or(head_hint);
         Ok(AuditReport {
             tree_size: size,
@@ -809,14 +820,152 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Every credential row against its logged history: a row needs a logged issue, its
+    /// status must be what its last logged event made it (issue and reinstate: active; revoke;
+    /// suspend), its status list bits must agree with that status, and a credential the log
+    /// issued must still have its row unless the log records its erasure.
+    async fn audit_credential_bindings(
+        &self,
+        last_events: &HashMap<String, (u64, String)>,
+        problems: &mut Vec<AuditProblem>,
+    ) -> Result<(), StoreError> {
+        let mut set_bits: std::collections::HashSet<(String, i64)> = Default::default();
+        let mut after: (String, i64) = (String::new(), -1);
+        loop {
+            let rows = self
+                .db()
+                .fetch_all(
+                    "SELECT list_id, idx FROM status_allocations WHERE bit = $1 AND (list_id > $2 OR (list_id = $2 AND idx > $3)) ORDER BY list_id, idx LIMIT 20000",
+                    args![true, after.0.as_str(), after.1],
+                )
+                .await?;
+            let Some(last) = rows.last() else { break };
+            after = (last.text("list_id")?, last.i64("idx")?);
+            for r in &rows {
+                set_bits.insert((r.text("list_id")?, r.i64("idx")?));
+            }
+        }
+        let mut seen: std::collections::HashSet<String> = Default::default();
+        let mut after_id = String::new();
+        loop {
+            let rows = self
+                .db()
+                .fetch_all(
+                    "SELECT id, status, revocation_list_id, revocation_index, suspension_list_id, suspension_index, log_index FROM credentials WHERE id > $1 ORDER BY id LIMIT 5000",
+                    args![after_id.as_str()],
+                )
+                .await?;
+            let Some(last) = rows.last() else { break };
+            after_id = last.text("id")?;
+            for r in &rows {
+                let id = r.text("id")?;
+                let status = r.text("status")?;
+                let row_index = u64::try_from(r.i64("log_index")?).ok();
+                let bit = |list: Option<String>, index: Option<i64>| {
+                    list.zip(index)
+                        .map(|(l, i)| (set_bits.contains(&(l.clone(), i)), l))
+                };
+                let revocation = bit(
+                    r.opt_text("revocation_list_id")?,
+                    r.opt_i64("revocation_index")?,
+                );
+                let suspension = bit(
+                    r.opt_text("suspension_list_id")?,
+                    r.opt_i64("suspension_index")?,
+                );
+                let (entry, expected) = match last_events.get(&id) {
+                    None => {
+                        problems.push(AuditProblem {
+                            entry: row_index,
+                            message: format!(
+                                "credential {id} is in the credentials table but the log has no issue entry for it (a row added behind the log's back)"
+                            ),
+                        });
+                        seen.insert(id);
+                        continue;
+                    }
+                    Some((idx, ev)) if ev == "erase" => {
+                        problems.push(AuditProblem {
+                            entry: Some(*idx),
+                            message: format!(
+                                "credential {id} was erased on request (log entry {idx}) but its row is back in the credentials table"
+                            ),
+                        });
+                        seen.insert(id);
+                        continue;
+                    }
+                    Some((idx, ev)) => (
+                        *idx,
+                        match ev.as_str() {
+                            "revoke" => "revoked",
+                            "suspend" => "suspended",
+                            _ => "active",
+                        },
+                    ),
+                };
+                if status != expected {
+                    problems.push(AuditProblem {
+                        entry: Some(entry),
+                        message: format!(
+                            "credential {id} is {status} in the credentials table, but its last logged status event (entry {entry}) left it {expected}: the row was edited"
+                        ),
+                    });
+                }
+                if let Some((set, list)) = revocation {
+                    if set != (expected == "revoked") {
+                        problems.push(AuditProblem {
+                            entry: Some(entry),
+                            message: format!(
+                                "credential {id}: its revocation bit in status list {list} is {}, but the log says it is {expected}",
+                                if set { "set" } else { "clear" }
+                            ),
+                        });
+                    }
+                }
+                if let Some((set, list)) = suspension {
+                    // A revoked credential may have been suspended first: its suspension bit
+                    // can be either.
+                    if expected != "revoked" && set != (expected == "suspended") {
+                        problems.push(AuditProblem {
+                            entry: Some(entry),
+                            message: format!(
+                                "credential {id}: its suspension bit in status list {list} is {}, but the log says it is {expected}",
+                                if set { "set" } else { "clear" }
+                            ),
+                        });
+                    }
+                }
+                seen.insert(id);
+            }
+        }
+        let mut missing: Vec<(&u64, &String)> = last_events
+            .iter()
+            .filter(|(id, (_, ev))| ev != "erase" && !seen.contains(*id))
+            .map(|(id, (idx, _))| (idx, id))
+            .collect();
+        missing.sort();
+        for (idx, id) in missing {
+            problems.push(AuditProblem {
+                entry: Some(*idx),
+                message: format!(
+                    "credential {id} (last logged at entry {idx}) is missing from the credentials table and no erasure was logged: the row was deleted"
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
 /// Checks that the indexed columns of an entry agree with its (hashed) data, and collects the
-/// credential hashes of issue events.
+/// credential hashes of issue events and each credential's last status event.
 fn check_leaf_columns(
     idx: u64,
     r: &Row,
     data: &[u8],
     problems: &mut Vec<AuditProblem>,
     issue_hashes: &mut Vec<(u64, String, String)>,
+    last_events: &mut HashMap<String, (u64, String)>,
 ) -> Result<(), StoreError> {
     let parsed: Result<serde_json::Value, _> = serde_json::from_slice(data);
     let Ok(v) = parsed else {
@@ -838,6 +987,9 @@ fn check_leaf_columns(
         if let (Some(c), Some(h)) = (cred, v.get("credential_sha256").and_then(|h| h.as_str())) {
             issue_hashes.push((idx, c.to_owned(), h.to_owned()));
         }
+    }
+    if let (Some(c), "issue" | "revoke" | "suspend" | "reinstate" | "erase") = (cred, event) {
+        last_events.insert(c.to_owned(), (idx, event.to_owned()));
     }
     Ok(())
 }

@@ -276,5 +276,17 @@ async fn erase_educator(tx: &mut Tx, educator_id: &str) -> Result<u64, StoreErro
     .await?;
     tx.execute("DELETE FROM educators WHERE id = $1", args![educator_id])
         .await?;
+    // Each erased credential's row is gone: the log says so (an `erase` entry naming only its
+    // id), so an audit tells an erasure on request from a row deleted behind the log's back.
+    if !creds.is_empty() {
+        let now = now_ms();
+        let mut log = crate::log::LogAppender::lock(tx).await?;
+        for id in &creds {
+            let mut leaf = crate::log::LeafData::new("erase", now);
+            leaf.credential_id = Some(id);
+            log.append("erase", Some(id), leaf.to_bytes()?, now)?;
+        }
+        log.flush(tx).await?;
+    }
     Ok(creds.len() as u64)
 }

@@ -873,6 +873,122 @@ both!(audit_detects_tampering, |h| {
     assert_eq!(r.first_bad_entry, Some(12), "{:?}", r.problems);
 });
 
+// Each stored fact an insider could edit is bound to the log: the audit names the entry.
+both!(audit_binds_credential_status_bits_and_presence, |h| {
+    let s = &h.store;
+    let f = fixture(s).await;
+    let mut ids = Vec::new();
+    for r in s
+        .bulk_issue(
+            (0..5)
+                .map(|_| {
+                    let mut r = request(&f);
+                    r.suspendable = true;
+                    r
+                })
+                .collect(),
+            build_credential,
+        )
+        .await
+    {
+        ids.push(r.unwrap().credential.id);
+    }
+    let revoked = s
+        .change_status(&ids[0], StatusChange::Revoke, Some("issued in error"), None)
+        .await
+        .unwrap();
+    let suspended = s
+        .change_status(&ids[1], StatusChange::Suspend, Some("under review"), None)
+        .await
+        .unwrap();
+    s.sign_tree_head().await.unwrap();
+    let r = s.audit().await.unwrap();
+    assert!(r.is_ok(), "{:?}", r.problems);
+    let said = |r: &pathledger_store::AuditReport, words: &str| {
+        assert!(
+            r.problems.iter().any(|p| p.message.contains(words)),
+            "no problem says {words:?}: {:?}",
+            r.problems
+        )
+    };
+
+    // 1. A revoked credential set back to active in its row: named at its revoke entry.
+    let id0 = &ids[0];
+    h.raw(&format!(
+        "UPDATE credentials SET status = 'active', status_reason = NULL WHERE id = '{id0}'"
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert_eq!(
+        r.first_bad_entry,
+        Some(revoked.log_index),
+        "{:?}",
+        r.problems
+    );
+    said(&r, "is active in the credentials table");
+    // ...and its status bit cleared too (so it would verify as valid): still caught.
+    h.raw(&format!(
+        "UPDATE status_allocations SET bit = false WHERE credential_id = '{id0}'"
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert_eq!(
+        r.first_bad_entry,
+        Some(revoked.log_index),
+        "{:?}",
+        r.problems
+    );
+    said(&r, "revocation bit");
+    h.raw(&format!("UPDATE credentials SET status = 'revoked', status_reason = 'issued in error' WHERE id = '{id0}'; UPDATE status_allocations SET bit = true WHERE credential_id = '{id0}'"))
+        .await;
+    let r = s.audit().await.unwrap();
+    assert!(r.is_ok(), "{:?}", r.problems);
+
+    // 2. A suspended credential's bit cleared, its row untouched.
+    let id1 = &ids[1];
+    h.raw(&format!(
+        "UPDATE status_allocations SET bit = false WHERE credential_id = '{id1}'"
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert_eq!(
+        r.first_bad_entry,
+        Some(suspended.log_index),
+        "{:?}",
+        r.problems
+    );
+    said(&r, "suspension bit");
+    h.raw(&format!(
+        "UPDATE status_allocations SET bit = true WHERE credential_id = '{id1}'"
+    ))
+    .await;
+    assert!(s.audit().await.unwrap().is_ok());
+
+    // 3. A credential row deleted without a logged erasure.
+    let c3 = s.credential(&ids[3]).await.unwrap();
+    h.raw(&format!("DELETE FROM credentials WHERE id = '{}'", c3.id))
+        .await;
+    let r = s.audit().await.unwrap();
+    assert_eq!(r.first_bad_entry, Some(c3.log_index), "{:?}", r.problems);
+    said(&r, "no erasure was logged");
+
+    // 4. A row the log never issued (here: another row renamed).
+    let c4 = s.credential(&ids[4]).await.unwrap();
+    h.raw(&format!(
+        "UPDATE credentials SET id = 'urn:uuid:00000000-0000-4000-8000-0000000000aa' WHERE id = '{}'",
+        c4.id
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    said(&r, "the log has no issue entry for it");
+    assert_eq!(
+        r.first_bad_entry,
+        Some(c3.log_index.min(c4.log_index)),
+        "{:?}",
+        r.problems
+    );
+});
+
 both!(privacy_export_and_erase, |h| {
     let s = &h.store;
     let f = fixture(s).await;
@@ -931,7 +1047,11 @@ both!(privacy_export_and_erase, |h| {
         .await
         .unwrap()
         .is_set(c.revocation.index));
-    assert_eq!(s.log_entries_for_credential(&c.id).await.unwrap().len(), 2);
+    // Issue, revoke, and the erasure (which names only the credential's id).
+    let events = s.log_entries_for_credential(&c.id).await.unwrap();
+    assert_eq!(events.len(), 3);
+    assert_eq!(events[2].event, "erase");
+    assert!(!events[2].data.contains(&f.educator.emails[0]));
 });
 
 both!(orgs_users_tokens_evidence, |h| {

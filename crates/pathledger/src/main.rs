@@ -561,7 +561,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             println!("Pathledger is listening on http://{local}");
             std::io::stdout().flush().ok();
-            pathledger_server::serve_with(listener, app, config).await?;
+            // A head is signed within a second of any change, and once more at shutdown.
+            let signer = app.spawn_head_signer(pathledger_app::HEAD_SIGNING_INTERVAL);
+            let served = tokio::select! {
+                r = pathledger_server::serve_with(listener, app.clone(), config) => r.map_err(anyhow::Error::from),
+                _ = shutdown_signal() => Ok(()),
+            };
+            signer.abort();
+            if let Err(e) = app.sign_head_if_behind().await {
+                tracing::warn!(error = %e, "could not sign the final tree head");
+            }
+            served?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Init { no_demo } => {
@@ -842,6 +852,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     a.record.achievement_id, a.record.id
                 );
             }
+            app.sign_head_if_behind().await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::BulkIssue {
@@ -934,6 +945,7 @@ async fn status(
     let out = app
         .change_status(id, change, reason.as_deref(), None)
         .await?;
+    app.sign_head_if_behind().await?;
     println!(
         "{}: {} (log entry {})",
         out.credential.id,
@@ -941,6 +953,29 @@ async fn status(
         out.log_index
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Exit code of a verdict: 0 for valid, a distinct non-zero code for each other verdict.
@@ -1225,6 +1260,7 @@ async fn bulk_issue(
         Some(p) => std::fs::write(p, &bytes).with_context(|| format!("writing {}", p.display()))?,
         None => std::io::stdout().write_all(&bytes)?,
     }
+    app.sign_head_if_behind().await?;
     eprintln!("{} issued, {failed} failed", total - failed);
     if invited + invitations_failed > 0 {
         eprintln!(

@@ -407,6 +407,31 @@ fn bulk_issue_jsonl_with_bad_rows() {
     check_bulk(&env, &jsonl, &[2, 3, 5], &[1, 4]);
 }
 
+/// Signed heads from the start: the seeded demo has one, and each command that changes the log
+/// signs the next.
+#[test]
+fn the_log_has_signed_heads_from_the_start() {
+    let (env, _) = Env::init();
+    let heads = |env: &Env| {
+        let out = env.run(&["audit", "--json"]);
+        assert_ok(&out);
+        let r: Value = serde_json::from_slice(&out.stdout).expect("audit JSON");
+        r["heads_checked"].as_u64().expect("heads_checked")
+    };
+    let seeded = heads(&env);
+    assert!(seeded >= 1, "the seeded demo has no signed head");
+    let file = env.issue(
+        "mc-tools-3",
+        "heads@example.org",
+        "h.json",
+        "eddsa-jcs-2022",
+    );
+    assert_eq!(heads(&env), seeded + 1, "issuing signed no head");
+    let id = read_json(&file)["id"].as_str().unwrap().to_owned();
+    assert_ok(&env.run(&["revoke", &id, "--reason", "test"]));
+    assert_eq!(heads(&env), seeded + 2, "revoking signed no head");
+}
+
 #[test]
 fn audit_passes_then_names_the_tampered_entry() {
     let (env, _) = Env::init();
