@@ -16,8 +16,8 @@ use crate::jose::{self, Jws, JwsError, PublicJwk};
 use crate::text::clip;
 use crate::vc::{first_context, VC_V2};
 use crate::verify::{
-    has_type, issuer_id, malformed_report, well_formed, CheckName, CheckStatus, Checks, FetchError,
-    Finding, Verdict, VerificationReport, Verifier, VC_V1,
+    has_type, issuer_id, malformed_report, validity_check, well_formed, CheckName, CheckStatus,
+    Checks, FetchError, Finding, Verdict, VerificationReport, Verifier, VC_V1,
 };
 
 /// The Open Badges 2.0 JSON-LD context.
@@ -625,51 +625,15 @@ impl Verifier<'_> {
             })
         };
 
-        // 5. validity
+        // 5. validity (issuedOn a few minutes ahead is a clock difference, not a future badge)
         let now = self.now();
-        let validity_finding = match (issued, expires) {
-            (Some(i), _) if i > now + time::Duration::minutes(5) => {
-                let m = format!("This badge is dated in the future ({}).", dates::human(i));
-                checks.push(
-                    CheckName::Validity,
-                    CheckStatus::Failed,
-                    "NOT_YET_VALID",
-                    m.clone(),
-                );
-                Some(Finding {
-                    verdict: Verdict::NotYetValid,
-                    message: m,
-                })
-            }
-            (_, Some(e)) if e < now => {
-                let m = format!("This badge expired on {}.", dates::human(e));
-                checks.push(
-                    CheckName::Validity,
-                    CheckStatus::Failed,
-                    "EXPIRED",
-                    m.clone(),
-                );
-                Some(Finding {
-                    verdict: Verdict::Expired,
-                    message: m,
-                })
-            }
-            (_, e) => {
-                checks.push(
-                    CheckName::Validity,
-                    CheckStatus::Passed,
-                    "ok",
-                    match e {
-                        Some(e) => format!(
-                            "The badge is within its validity period (until {}).",
-                            dates::human(e)
-                        ),
-                        None => "The badge is valid and has no expiry date.".to_owned(),
-                    },
-                );
-                None
-            }
-        };
+        let validity_finding = validity_check(
+            &mut checks,
+            "badge",
+            (issued, expires),
+            now,
+            time::Duration::minutes(5),
+        );
 
         // 6. status
         let id = a.get("id").and_then(Value::as_str).unwrap_or("");

@@ -630,6 +630,49 @@ pub(crate) fn well_formed(doc: &Value) -> Result<Structure, Failure> {
     Ok((Window { from, until }, entries, unsupported))
 }
 
+/// The validity check (5) of a `noun` ("credential", "badge") valid from `from` until `until`,
+/// `tolerance` allowed for clocks that disagree about the start.
+pub(crate) fn validity_check(
+    checks: &mut Checks,
+    noun: &str,
+    (from, until): (Option<OffsetDateTime>, Option<OffsetDateTime>),
+    now: OffsetDateTime,
+    tolerance: time::Duration,
+) -> Option<Finding> {
+    let (code, verdict, m) = match (from, until) {
+        (Some(from), _) if from > now + tolerance => (
+            "NOT_YET_VALID",
+            Verdict::NotYetValid,
+            format!("This {noun} only becomes valid on {}.", dates::human(from)),
+        ),
+        (_, Some(until)) if until < now => (
+            "EXPIRED",
+            Verdict::Expired,
+            format!("This {noun} expired on {}.", dates::human(until)),
+        ),
+        (_, until) => {
+            checks.push(
+                CheckName::Validity,
+                CheckStatus::Passed,
+                "ok",
+                match until {
+                    Some(u) => format!(
+                        "The {noun} is within its validity period (until {}).",
+                        dates::human(u)
+                    ),
+                    None => format!("The {noun} is valid and has no expiry date."),
+                },
+            );
+            return None;
+        }
+    };
+    checks.push(CheckName::Validity, CheckStatus::Failed, code, m.clone());
+    Some(Finding {
+        verdict,
+        message: m,
+    })
+}
+
 /// The report on input that failed the well-formed check with `code`: nothing else checked.
 pub(crate) fn malformed_report(
     mut checks: Checks,
@@ -979,50 +1022,13 @@ impl Verifier<'_> {
 
         // 5. validity
         let now = self.now();
-        let mut validity_finding = None;
-        match (window.from, window.until) {
-            (Some(from), _) if from > now => {
-                let m = format!(
-                    "This credential only becomes valid on {}.",
-                    dates::human(from)
-                );
-                checks.push(
-                    CheckName::Validity,
-                    CheckStatus::Failed,
-                    "NOT_YET_VALID",
-                    m.clone(),
-                );
-                validity_finding = Some(Finding {
-                    verdict: Verdict::NotYetValid,
-                    message: m,
-                });
-            }
-            (_, Some(until)) if until < now => {
-                let m = format!("This credential expired on {}.", dates::human(until));
-                checks.push(
-                    CheckName::Validity,
-                    CheckStatus::Failed,
-                    "EXPIRED",
-                    m.clone(),
-                );
-                validity_finding = Some(Finding {
-                    verdict: Verdict::Expired,
-                    message: m,
-                });
-            }
-            (_, until) => checks.push(
-                CheckName::Validity,
-                CheckStatus::Passed,
-                "ok",
-                match until {
-                    Some(u) => format!(
-                        "The credential is within its validity period (until {}).",
-                        dates::human(u)
-                    ),
-                    None => "The credential is valid and has no expiry date.".to_owned(),
-                },
-            ),
-        }
+        let validity_finding = validity_check(
+            &mut checks,
+            "credential",
+            (window.from, window.until),
+            now,
+            time::Duration::ZERO,
+        );
 
         // 6. status
         let status_finding = self.status_check(&entries, &unsupported, &issuer, now, &mut checks);

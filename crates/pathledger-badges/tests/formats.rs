@@ -333,3 +333,32 @@ fn vc_jose_tokens_need_no_iss_but_ob3_tokens_do() {
         Verdict::Malformed
     );
 }
+
+/// Open Badges 2.0 dates: a badge dated well ahead is not yet valid; a few minutes ahead is a
+/// clock difference.
+#[test]
+fn ob2_dates_in_the_future() {
+    let mut f = fetcher();
+    let docs = load("ob2/documents.json");
+    for (url, issued) in [
+        (
+            "https://issuer.example/ob2/assertions/90",
+            "2027-06-01T00:00:00Z",
+        ),
+        (
+            "https://issuer.example/ob2/assertions/91",
+            "2026-12-01T12:03:00Z",
+        ),
+    ] {
+        let mut a = docs["https://issuer.example/ob2/assertions/1"].clone();
+        a["id"] = json!(url);
+        a["issuedOn"] = json!(issued);
+        f.insert(url, a);
+    }
+    let v = verifier(&f, any_issuer());
+    let r = v.verify(&json!("https://issuer.example/ob2/assertions/90"));
+    assert_eq!(r.verdict, Verdict::NotYetValid, "{}", r.to_json());
+    assert!(r.message.contains("only becomes valid on"), "{}", r.message);
+    let r = v.verify(&json!("https://issuer.example/ob2/assertions/91"));
+    assert_eq!(r.verdict, Verdict::Valid, "{}", r.to_json());
+}
