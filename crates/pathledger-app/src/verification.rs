@@ -238,7 +238,10 @@ impl App {
         if s.starts_with("urn:uuid:") {
             return Some(s);
         }
-        let rest = s.strip_prefix(self.inner.public_url.as_str())?;
+        // Our origin exactly: `https://ledger.example.evil/…` is not ours.
+        let rest = s
+            .strip_prefix(self.inner.public_url.as_str())
+            .filter(|r| r.starts_with('/'))?;
         if let Some(q) = rest.strip_prefix("/verify?id=") {
             return Some(q.split(['&', '#']).next().unwrap_or(q));
         }

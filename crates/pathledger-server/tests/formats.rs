@@ -94,6 +94,14 @@ async fn baked_images_tokens_links_and_ids_verify_everywhere() {
         let r = report(&env, "text/plain", reference.clone().into_bytes()).await;
         assert_eq!(r["verdict"], "valid", "{reference}: {r}");
     }
+    // A look-alike host is not ours, even naming one of our ids.
+    let r = report(
+        &env,
+        "text/plain",
+        format!("{PUBLIC_URL}.evil.example/credentials/{id}").into_bytes(),
+    )
+    .await;
+    assert_eq!(r["verdict"], "could_not_check", "{r}");
     let r = report(
         &env,
         "text/plain",
