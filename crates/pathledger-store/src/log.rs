@@ -594,6 +594,8 @@ impl Store {
         let mut issue_hashes: Vec<(u64, String, String)> = Vec::new();
         // Each credential's last logged status event: (entry, event).
         let mut last_events: HashMap<String, (u64, String)> = HashMap::new();
+        // Issuer keys as the log records them.
+        let mut logged_keys = LoggedKeys::default();
         let page = 5000i64;
         loop {
             let sql = format!(
@@ -635,6 +637,7 @@ impl Store {
                     &mut issue_hashes,
                     &mut last_events,
                 )?;
+                logged_keys.read(idx, &data);
                 if mem.append_leaf_hash(computed).is_err() {
                     problems.push(AuditProblem {
                         entry: Some(idx),
@@ -809,6 +812,7 @@ impl Store {
         }
         self.audit_credential_bindings(&last_events, &mut problems)
             .await?;
+        self.audit_issuer_keys(&logged_keys, &mut problems).await?;
         let first_bad_entry = problems.iter().filter_map(|p| p.entry).min().or(head_hint);
         Ok(AuditReport {
             tree_size: size,
@@ -820,7 +824,113 @@ impl Store {
     }
 }
 
+/// Issuer keys as the log records them: key id → (entry, issuer, public key hex), and the keys
+/// a rotation retired (key id → entry).
+#[derive(Default)]
+struct LoggedKeys {
+    keys: HashMap<String, (u64, String, String)>,
+    retired: HashMap<String, u64>,
+}
+
+impl LoggedKeys {
+    fn read(&mut self, idx: u64, data: &[u8]) {
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) else {
+            return;
+        };
+        if !matches!(
+            v.get("event").and_then(|e| e.as_str()),
+            Some("key_created" | "key_rotation")
+        ) {
+            return;
+        }
+        let text = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+        if let (Some(key), Some(issuer), Some(public)) =
+            (text("key_id"), text("issuer_id"), text("public_key"))
+        {
+            self.keys.insert(key, (idx, issuer, public));
+        }
+        if let Some(old) = text("retired_key_id") {
+            self.retired.insert(old, idx);
+        }
+    }
+}
+
 impl Store {
+    /// Every issuer key row against the log: a key the log never recorded (added behind its
+    /// back, so credentials it signs would verify) or recorded with another issuer or public
+    /// key; a key active that the log retired, or retired that the log never retired; a
+    /// logged key whose row is gone.
+    async fn audit_issuer_keys(
+        &self,
+        logged: &LoggedKeys,
+        problems: &mut Vec<AuditProblem>,
+    ) -> Result<(), StoreError> {
+        let rows = self
+            .db()
+            .fetch_all(
+                "SELECT id, issuer_id, public_key, active FROM issuer_keys ORDER BY id",
+                args![],
+            )
+            .await?;
+        let mut seen: std::collections::HashSet<String> = Default::default();
+        for r in &rows {
+            let id = r.text("id")?;
+            let issuer = r.text("issuer_id")?;
+            let public = hex::encode(r.bytes("public_key")?);
+            let active = r.bool("active")?;
+            match logged.keys.get(&id) {
+                None => problems.push(AuditProblem {
+                    entry: None,
+                    message: format!(
+                        "issuer key {id} of {issuer} is not in the log: it was added behind the log's back, and credentials it signs must not be trusted"
+                    ),
+                }),
+                Some((idx, li, lp)) if *li != issuer || *lp != public => problems.push(AuditProblem {
+                    entry: Some(*idx),
+                    message: format!(
+                        "issuer key {id} differs from the key logged at entry {idx} (its issuer or public key was changed)"
+                    ),
+                }),
+                Some((idx, _, _)) => {
+                    let retired = logged.retired.get(&id);
+                    if active && retired.is_some() {
+                        problems.push(AuditProblem {
+                            entry: retired.copied(),
+                            message: format!(
+                                "issuer key {id} is active, but the log retired it at entry {}",
+                                retired.copied().unwrap_or(*idx)
+                            ),
+                        });
+                    } else if !active && retired.is_none() {
+                        problems.push(AuditProblem {
+                            entry: Some(*idx),
+                            message: format!(
+                                "issuer key {id} is marked retired, but the log never retired it (logged at entry {idx})"
+                            ),
+                        });
+                    }
+                }
+            }
+            seen.insert(id);
+        }
+        let mut missing: Vec<(&u64, &String)> = logged
+            .keys
+            .iter()
+            .filter(|(id, _)| !seen.contains(*id))
+            .map(|(id, (idx, _, _))| (idx, id))
+            .collect();
+        missing.sort();
+        for (idx, id) in missing {
+            problems.push(AuditProblem {
+                entry: Some(*idx),
+                message: format!(
+                    "issuer key {id} (logged at entry {idx}) is missing from the keys table"
+                ),
+            });
+        }
+        Ok(())
+    }
+
     /// Every credential row against its logged history: a row needs a logged issue, its
     /// status must be what its last logged event made it (issue and reinstate: active; revoke;
     /// suspend), its status list bits must agree with that status, and a credential the log

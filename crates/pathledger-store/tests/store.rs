@@ -989,6 +989,74 @@ both!(audit_binds_credential_status_bits_and_presence, |h| {
     );
 });
 
+// Issuer keys are bound to the log: a key row added, re-activated or altered behind the log's
+// back is named (a key added so could sign credentials our verifier accepts).
+both!(audit_binds_issuer_keys, |h| {
+    let s = &h.store;
+    let f = fixture(s).await;
+    let old = s.active_issuer_key(&f.issuer.id).await.unwrap();
+    let new = s.rotate_issuer_key(&f.issuer.id).await.unwrap();
+    let r = s.audit().await.unwrap();
+    assert!(r.is_ok(), "{:?}", r.problems);
+    let said = |r: &pathledger_store::AuditReport, words: &str| {
+        assert!(
+            r.problems.iter().any(|p| p.message.contains(words)),
+            "no problem says {words:?}: {:?}",
+            r.problems
+        )
+    };
+    let is_pg = h.url.starts_with("postgres");
+    let blob = |b: &[u8]| {
+        if is_pg {
+            format!("'\\x{}'::bytea", hex::encode(b))
+        } else {
+            format!("X'{}'", hex::encode(b))
+        }
+    };
+    let issuer = f.issuer.id.as_str();
+
+    // 1. A key row the log never recorded.
+    h.raw(&format!(
+        "INSERT INTO issuer_keys (id, issuer_id, public_key, sealed_seed, active, created_ms) VALUES ('rogue-key', '{issuer}', {}, {}, false, 0)",
+        blob(&[7u8; 32]),
+        blob(&[0u8; 8])
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    said(&r, "issuer key rogue-key");
+    said(&r, "is not in the log");
+    h.raw("DELETE FROM issuer_keys WHERE id = 'rogue-key'")
+        .await;
+    assert!(s.audit().await.unwrap().is_ok());
+
+    // 2. The retired key made active again.
+    h.raw(&format!(
+        "UPDATE issuer_keys SET active = false WHERE id = '{}'; UPDATE issuer_keys SET active = true, retired_ms = NULL WHERE id = '{}'",
+        new.id, old.id
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    said(&r, "is active, but the log retired it");
+    said(&r, "is marked retired, but the log never retired it");
+    h.raw(&format!(
+        "UPDATE issuer_keys SET active = false, retired_ms = 1 WHERE id = '{}'; UPDATE issuer_keys SET active = true WHERE id = '{}'",
+        old.id, new.id
+    ))
+    .await;
+    assert!(s.audit().await.unwrap().is_ok());
+
+    // 3. The active key's public key swapped.
+    h.raw(&format!(
+        "UPDATE issuer_keys SET public_key = {} WHERE id = '{}'",
+        blob(&[9u8; 32]),
+        new.id
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    said(&r, "differs from the key logged");
+    assert!(r.first_bad_entry.is_some(), "{:?}", r.problems);
+});
+
 both!(privacy_export_and_erase, |h| {
     let s = &h.store;
     let f = fixture(s).await;
