@@ -7,6 +7,7 @@
 
 pub mod clr;
 pub mod dates;
+pub mod fetch;
 pub mod formats;
 pub mod input;
 pub mod jose;
@@ -16,6 +17,7 @@ pub mod presentation;
 pub mod schema;
 pub mod status;
 mod text;
+pub mod trust;
 mod vc;
 pub mod verify;
 

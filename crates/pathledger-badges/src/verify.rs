@@ -2,12 +2,7 @@
 //! per check in a fixed order (well_formed, schema, proof, issuer, validity, status) and one
 //! overall verdict with a stable code and a plain-language message for a district HR reader.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-
-use pathledger_signing::{
-    did_web_url, verify_document_within, KeyResolver, ProofOutcome, ResolveError, ResolvedKey,
-    StaticResolver, WorkBudget,
-};
+use pathledger_signing::{verify_document_within, KeyResolver, ProofOutcome, WorkBudget};
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
@@ -15,11 +10,13 @@ use time::OffsetDateTime;
 
 use crate::dates;
 use crate::schema::{self, SchemaError, SchemaKind};
-use crate::status::{check_status, CheckedList, StatusEntry, StatusError, StatusPurpose};
+use crate::status::{check_status, StatusEntry, StatusError, StatusPurpose};
 use crate::text::clip;
 use crate::vc::{first_context, is_uri, VC_V2};
-use std::sync::Arc;
 
+use crate::fetch::WebResolver;
+pub use crate::fetch::{FetchError, Fetcher, NoFetcher, StaticFetcher};
+pub use crate::trust::{Listing, TrustList};
 pub use crate::vc::issuer_id;
 
 /// VC 1.1 context (accepted on input).
@@ -240,185 +237,6 @@ impl CheckStatus {
             Self::Failed => "failed",
             Self::NotChecked => "not_checked",
         }
-    }
-}
-
-/// Why a URL could not be fetched.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum FetchError {
-    /// Nothing there (HTTP 404, unknown host).
-    #[error("not found: {0}")]
-    NotFound(String),
-    /// Deliberately removed (HTTP 410 Gone): a hosted Open Badges 2.0 assertion so answered
-    /// is revoked.
-    #[error("gone: {0}")]
-    Gone(String),
-    /// Temporarily unavailable (timeout, 5xx, offline).
-    #[error("unavailable: {0}")]
-    Unavailable(String),
-    /// Fetched, but not JSON or too large.
-    #[error("invalid response: {0}")]
-    Invalid(String),
-    /// The URL is refused by policy (e.g. not https, private address).
-    #[error("not allowed: {0}")]
-    NotAllowed(String),
-}
-
-/// Fetches JSON documents (status lists, did:web documents). The server plugs in an HTTP client;
-/// tests and offline use plug in [`StaticFetcher`] or [`NoFetcher`].
-pub trait Fetcher: Send + Sync {
-    /// Fetches and parses one JSON document.
-    fn fetch_json(&self, url: &str) -> Result<Value, FetchError>;
-
-    /// A status list at `url` that was already checked ([`CheckedList::check`]), if this
-    /// fetcher holds one: the verifier then reads entries from it instead of fetching,
-    /// verifying and inflating the list again.
-    fn checked_status_list(&self, _url: &str) -> Option<Arc<CheckedList>> {
-        None
-    }
-}
-
-/// Fetches nothing: every URL is unavailable (offline verification).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoFetcher;
-
-impl Fetcher for NoFetcher {
-    fn fetch_json(&self, url: &str) -> Result<Value, FetchError> {
-        Err(FetchError::Unavailable(format!(
-            "offline: {} was not fetched",
-            clip(url)
-        )))
-    }
-}
-
-/// Serves documents from a fixed map (our own status lists and DID documents, tests).
-#[derive(Debug, Clone, Default)]
-pub struct StaticFetcher {
-    docs: HashMap<String, Value>,
-    checked: HashMap<String, Arc<CheckedList>>,
-}
-
-impl StaticFetcher {
-    /// An empty map.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Adds one document.
-    pub fn insert(&mut self, url: impl Into<String>, doc: Value) -> &mut Self {
-        self.docs.insert(url.into(), doc);
-        self
-    }
-
-    /// Adds a status list that was already checked.
-    pub fn insert_checked(&mut self, url: impl Into<String>, list: Arc<CheckedList>) -> &mut Self {
-        self.checked.insert(url.into(), list);
-        self
-    }
-}
-
-impl Fetcher for StaticFetcher {
-    fn fetch_json(&self, url: &str) -> Result<Value, FetchError> {
-        self.docs
-            .get(url)
-            .cloned()
-            .ok_or_else(|| FetchError::NotFound(clip(url)))
-    }
-
-    fn checked_status_list(&self, url: &str) -> Option<Arc<CheckedList>> {
-        self.checked.get(url).cloned()
-    }
-}
-
-/// Resolves did:web verification methods by fetching the DID document; everything else goes to
-/// the base resolver first.
-struct WebResolver<'a> {
-    base: &'a dyn KeyResolver,
-    fetcher: &'a dyn Fetcher,
-}
-
-impl KeyResolver for WebResolver<'_> {
-    fn resolve(&self, vm: &str) -> Result<ResolvedKey, ResolveError> {
-        match self.base.resolve(vm) {
-            Err(ResolveError::Unsupported(_) | ResolveError::NotFound(_))
-                if vm.starts_with("did:web:") => {}
-            other => return other,
-        }
-        let did = vm.split('#').next().unwrap_or(vm);
-        let url = did_web_url(did).map_err(|e| ResolveError::NotFound(e.to_string()))?;
-        let doc = self.fetcher.fetch_json(&url).map_err(|e| match e {
-            FetchError::NotFound(m) => ResolveError::NotFound(format!(
-                "the DID document of {} was not found ({m})",
-                clip(did)
-            )),
-            other => ResolveError::Unavailable(format!(
-                "the DID document of {} could not be fetched ({other})",
-                clip(did)
-            )),
-        })?;
-        if doc.get("id").and_then(Value::as_str) != Some(did) {
-            return Err(ResolveError::NotFound(format!(
-                "the document at {} is not the DID document of {}",
-                clip(&url),
-                clip(did)
-            )));
-        }
-        let mut keys = StaticResolver::new();
-        keys.add_did_document(&doc)
-            .map_err(|e| ResolveError::NotFound(e.to_string()))?;
-        keys.resolve(vm)
-    }
-}
-
-/// Which issuers are trusted.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustList {
-    /// Trusted issuer ids (DIDs or URLs), compared exactly.
-    pub issuers: BTreeSet<String>,
-    /// Trust any issuer that owns its signing key (used by open "is it genuine?" endpoints).
-    pub accept_any: bool,
-    /// What a registry the deployment configured says about trusted issuers (by id): the
-    /// report names them so.
-    pub listed: BTreeMap<String, Listing>,
-}
-
-/// A trusted issuer's entry in a registry: its name there, and which registry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Listing {
-    /// The issuer's name in the registry.
-    pub name: String,
-    /// The registry (its name or file) that lists it.
-    pub registry: String,
-}
-
-impl TrustList {
-    /// Trusts exactly these issuers.
-    pub fn of<I: IntoIterator<Item = S>, S: Into<String>>(issuers: I) -> Self {
-        Self {
-            issuers: issuers.into_iter().map(Into::into).collect(),
-            accept_any: false,
-            listed: BTreeMap::new(),
-        }
-    }
-
-    /// Trusts `issuer` as `registry` lists it, under `name`.
-    pub fn list(
-        &mut self,
-        issuer: impl Into<String>,
-        name: impl Into<String>,
-        registry: impl Into<String>,
-    ) -> &mut Self {
-        let issuer = issuer.into();
-        self.issuers.insert(issuer.clone());
-        self.listed.insert(
-            issuer,
-            Listing {
-                name: name.into(),
-                registry: registry.into(),
-            },
-        );
-        self
     }
 }
 

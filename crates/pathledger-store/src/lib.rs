@@ -7,6 +7,7 @@
 //! leaves, the perfect-subtree nodes and the signed tree heads.
 
 mod accounts;
+mod audit_bindings;
 mod checkpoint;
 mod credentials;
 mod crypto;

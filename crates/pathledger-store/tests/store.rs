@@ -776,6 +776,24 @@ both!(proofs_match_reference_tree, |h| {
     ));
 });
 
+/// A byte string as an SQL literal of the backend.
+fn sql_blob(is_pg: bool, b: &[u8]) -> String {
+    if is_pg {
+        format!("'\\x{}'::bytea", hex::encode(b))
+    } else {
+        format!("X'{}'", hex::encode(b))
+    }
+}
+
+/// Asserts that one of the audit's problems says `words`.
+fn assert_problem(r: &pathledger_store::AuditReport, words: &str) {
+    assert!(
+        r.problems.iter().any(|p| p.message.contains(words)),
+        "no problem says {words:?}: {:?}",
+        r.problems
+    )
+}
+
 both!(audit_detects_tampering, |h| {
     let s = &h.store;
     let f = fixture(s).await;
@@ -793,13 +811,7 @@ both!(audit_detects_tampering, |h| {
     let e9 = s.log_entry(9).await.unwrap();
     let edited = e7.data.replace("\"issue\"", "\"revoke\"");
     let is_pg = h.url.starts_with("postgres");
-    let blob = |b: &[u8]| {
-        if is_pg {
-            format!("'\\x{}'::bytea", hex::encode(b))
-        } else {
-            format!("X'{}'", hex::encode(b))
-        }
-    };
+    let blob = |b: &[u8]| sql_blob(is_pg, b);
     h.raw(&format!(
         "UPDATE log_entries SET data = {} WHERE idx = 7",
         blob(edited.as_bytes())
@@ -904,13 +916,6 @@ both!(audit_binds_credential_status_bits_and_presence, |h| {
     s.sign_tree_head().await.unwrap();
     let r = s.audit().await.unwrap();
     assert!(r.is_ok(), "{:?}", r.problems);
-    let said = |r: &pathledger_store::AuditReport, words: &str| {
-        assert!(
-            r.problems.iter().any(|p| p.message.contains(words)),
-            "no problem says {words:?}: {:?}",
-            r.problems
-        )
-    };
 
     // 1. A revoked credential set back to active in its row: named at its revoke entry.
     let id0 = &ids[0];
@@ -925,7 +930,7 @@ both!(audit_binds_credential_status_bits_and_presence, |h| {
         "{:?}",
         r.problems
     );
-    said(&r, "is active in the credentials table");
+    assert_problem(&r, "is active in the credentials table");
     // ...and its status bit cleared too (so it would verify as valid): still caught.
     h.raw(&format!(
         "UPDATE status_allocations SET bit = false WHERE credential_id = '{id0}'"
@@ -938,7 +943,7 @@ both!(audit_binds_credential_status_bits_and_presence, |h| {
         "{:?}",
         r.problems
     );
-    said(&r, "revocation bit");
+    assert_problem(&r, "revocation bit");
     h.raw(&format!("UPDATE credentials SET status = 'revoked', status_reason = 'issued in error' WHERE id = '{id0}'; UPDATE status_allocations SET bit = true WHERE credential_id = '{id0}'"))
         .await;
     let r = s.audit().await.unwrap();
@@ -957,7 +962,7 @@ both!(audit_binds_credential_status_bits_and_presence, |h| {
         "{:?}",
         r.problems
     );
-    said(&r, "suspension bit");
+    assert_problem(&r, "suspension bit");
     h.raw(&format!(
         "UPDATE status_allocations SET bit = true WHERE credential_id = '{id1}'"
     ))
@@ -970,7 +975,7 @@ both!(audit_binds_credential_status_bits_and_presence, |h| {
         .await;
     let r = s.audit().await.unwrap();
     assert_eq!(r.first_bad_entry, Some(c3.log_index), "{:?}", r.problems);
-    said(&r, "no erasure was logged");
+    assert_problem(&r, "no erasure was logged");
 
     // 4. A row the log never issued (here: another row renamed).
     let c4 = s.credential(&ids[4]).await.unwrap();
@@ -980,7 +985,7 @@ both!(audit_binds_credential_status_bits_and_presence, |h| {
     ))
     .await;
     let r = s.audit().await.unwrap();
-    said(&r, "the log has no issue entry for it");
+    assert_problem(&r, "the log has no issue entry for it");
     assert_eq!(
         r.first_bad_entry,
         Some(c3.log_index.min(c4.log_index)),
@@ -998,21 +1003,8 @@ both!(audit_binds_issuer_keys, |h| {
     let new = s.rotate_issuer_key(&f.issuer.id).await.unwrap();
     let r = s.audit().await.unwrap();
     assert!(r.is_ok(), "{:?}", r.problems);
-    let said = |r: &pathledger_store::AuditReport, words: &str| {
-        assert!(
-            r.problems.iter().any(|p| p.message.contains(words)),
-            "no problem says {words:?}: {:?}",
-            r.problems
-        )
-    };
     let is_pg = h.url.starts_with("postgres");
-    let blob = |b: &[u8]| {
-        if is_pg {
-            format!("'\\x{}'::bytea", hex::encode(b))
-        } else {
-            format!("X'{}'", hex::encode(b))
-        }
-    };
+    let blob = |b: &[u8]| sql_blob(is_pg, b);
     let issuer = f.issuer.id.as_str();
 
     // 1. A key row the log never recorded.
@@ -1023,8 +1015,8 @@ both!(audit_binds_issuer_keys, |h| {
     ))
     .await;
     let r = s.audit().await.unwrap();
-    said(&r, "issuer key rogue-key");
-    said(&r, "is not in the log");
+    assert_problem(&r, "issuer key rogue-key");
+    assert_problem(&r, "is not in the log");
     h.raw("DELETE FROM issuer_keys WHERE id = 'rogue-key'")
         .await;
     assert!(s.audit().await.unwrap().is_ok());
@@ -1036,8 +1028,8 @@ both!(audit_binds_issuer_keys, |h| {
     ))
     .await;
     let r = s.audit().await.unwrap();
-    said(&r, "is active, but the log retired it");
-    said(&r, "is marked retired, but the log never retired it");
+    assert_problem(&r, "is active, but the log retired it");
+    assert_problem(&r, "is marked retired, but the log never retired it");
     h.raw(&format!(
         "UPDATE issuer_keys SET active = false, retired_ms = 1 WHERE id = '{}'; UPDATE issuer_keys SET active = true WHERE id = '{}'",
         old.id, new.id
@@ -1053,7 +1045,7 @@ both!(audit_binds_issuer_keys, |h| {
     ))
     .await;
     let r = s.audit().await.unwrap();
-    said(&r, "differs from the key logged");
+    assert_problem(&r, "differs from the key logged");
     assert!(r.first_bad_entry.is_some(), "{:?}", r.problems);
 });
 
