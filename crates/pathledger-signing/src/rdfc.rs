@@ -322,14 +322,33 @@ fn map_expansion_error(e: json_ld::expansion::Error) -> RdfcError {
 async fn to_quads(doc: &Value, use_cache: bool) -> Result<Vec<oxrdf::Quad>, RdfcError> {
     let mut urls = Vec::new();
     let top_ctx = doc.as_object().and_then(|m| m.get("@context"));
-    let (syntax, active) = match (top_ctx, use_cache) {
-        (Some(ctx), true) => {
+    let cached = match (top_ctx, use_cache) {
+        (Some(ctx), true) => Some(cached_context(ctx).await?),
+        _ => None,
+    };
+    // A top-level `@set` or `@list` (or an alias of one) is judged beside the document's own
+    // `@context` member, as the general path sees it: with the member stripped for the cached
+    // context, the expansion would accept what the general path refuses.
+    let cached = cached.filter(|c| {
+        !doc.as_object().is_some_and(|m| {
+            m.keys().any(|k| {
+                matches!(k.as_str(), "@set" | "@list")
+                    || matches!(
+                        c.ctx.get(k.as_str()).and_then(|d| d.value()),
+                        Some(json_ld::Term::Keyword(
+                            json_ld::syntax::Keyword::Set | json_ld::syntax::Keyword::List
+                        ))
+                    )
+            })
+        })
+    });
+    let (syntax, active) = match cached {
+        Some(active) => {
             let syntax = to_syntax(doc, true, &mut urls)?;
             check_urls(&urls)?;
-            let active = cached_context(ctx).await?;
             (syntax, active.ctx.clone())
         }
-        _ => {
+        None => {
             let syntax = to_syntax(doc, false, &mut urls)?;
             check_urls(&urls)?;
             (syntax, ActiveContext::new(None))

@@ -157,6 +157,27 @@ fn check(doc: &Value) -> bool {
 }
 
 #[test]
+fn a_top_level_set_is_judged_alike_on_every_path() {
+    // Found by the property test below in CI: with the document's `@context` member stripped
+    // for the cached context, `{"@set": ""}` expanded to nothing instead of being refused.
+    let vocab = json!({"@vocab": "https://www.w3.org/ns/credentials/examples#"});
+    for doc in [
+        json!({"@context": vocab, "@set": ""}),
+        json!({"@context": vocab, "@set": [""]}),
+    ] {
+        check(&doc);
+        assert!(rdfc::canonicalize(&doc).is_err(), "{doc}");
+    }
+    for doc in [
+        json!({"@context": vocab, "@list": ["a"]}),
+        json!({"@context": [vocab, {"members": "@set"}], "members": ["a"]}),
+        json!({"@context": [vocab, {"members": "@list"}], "members": ["a"], "name": "x"}),
+    ] {
+        check(&doc);
+    }
+}
+
+#[test]
 fn every_vector_document_agrees_with_the_general_path() {
     let docs = base_docs();
     assert!(docs.len() > 50, "only {} documents", docs.len());
