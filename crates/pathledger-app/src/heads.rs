@@ -43,3 +43,81 @@ impl App {
 
 /// How often a running server checks whether the log needs a newly signed head.
 pub const HEAD_SIGNING_INTERVAL: Duration = Duration::from_secs(1);
+
+impl App {
+    /// The log's origin for C2SP checkpoints: the public URL without its scheme, then `/log`
+    /// (e.g. `ledger.example.org/log`). It is also the log key's name.
+    pub fn log_origin(&self) -> String {
+        let url = self.public_url();
+        let bare = url.split_once("://").map_or(url, |(_, rest)| rest);
+        format!("{}/log", bare.trim_end_matches('/'))
+    }
+
+    /// The verifier key (`<origin>+<id>+<key>`) of the log's active key.
+    pub fn log_verifier(&self) -> Result<pathledger_log::NoteVerifier, AppError> {
+        Ok(self.store().log_note_verifier(&self.log_origin())?)
+    }
+
+    /// Sets the witnesses (cosignature verifier keys) whose cosignatures are accepted.
+    pub fn set_witnesses(&self, witnesses: Vec<pathledger_log::NoteVerifier>) {
+        if let Ok(mut w) = self.inner.witnesses.write() {
+            *w = Arc::new(witnesses);
+        }
+    }
+
+    /// The configured witnesses.
+    pub fn witnesses(&self) -> Arc<Vec<pathledger_log::NoteVerifier>> {
+        self.inner
+            .witnesses
+            .read()
+            .map(|w| Arc::clone(&w))
+            .unwrap_or_default()
+    }
+
+    /// The newest signed head (signing one first when the log has grown past it) as a C2SP
+    /// checkpoint, with the cosignatures held for it. `None` while the log is empty.
+    pub async fn checkpoint(
+        &self,
+    ) -> Result<Option<(pathledger_log::SignedTreeHead, pathledger_log::Note)>, AppError> {
+        self.sign_head_if_behind().await?;
+        let Some(head) = self.store().latest_tree_head().await? else {
+            return Ok(None);
+        };
+        let note = self.store().checkpoint(&self.log_origin(), &head).await?;
+        Ok(Some((head, note)))
+    }
+
+    /// The checkpoint of the stored `head`, with its cosignatures.
+    pub async fn checkpoint_of(
+        &self,
+        head: &pathledger_log::SignedTreeHead,
+    ) -> Result<pathledger_log::Note, AppError> {
+        Ok(self.store().checkpoint(&self.log_origin(), head).await?)
+    }
+
+    /// Keeps a configured witness's cosignatures of one of our checkpoints (`note`: the
+    /// checkpoint with its signature lines) and returns that checkpoint with every cosignature
+    /// held for it. Refused (invalid input) when the note is not one of our stored checkpoints
+    /// or carries no verifying cosignature by a configured witness.
+    pub async fn add_cosignatures(&self, note: &str) -> Result<pathledger_log::Note, AppError> {
+        let parsed = pathledger_log::Note::parse(note)
+            .map_err(|e| AppError::invalid("checkpoint", e.to_string()))?;
+        let witnesses = self.witnesses();
+        if witnesses.is_empty() {
+            return Err(AppError::invalid(
+                "cosignature",
+                "this deployment has no configured witnesses (serve --witness)",
+            ));
+        }
+        let (size, _) = self
+            .store()
+            .add_cosignatures(&self.log_origin(), &parsed, &witnesses)
+            .await?;
+        let head = self
+            .store()
+            .tree_head_at(size)
+            .await?
+            .ok_or_else(|| AppError::invalid("checkpoint", "no signed head of that size"))?;
+        self.checkpoint_of(&head).await
+    }
+}

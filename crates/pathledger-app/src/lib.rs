@@ -26,6 +26,7 @@ pub mod members;
 pub mod newcomers;
 pub mod oidc;
 pub mod privacy;
+pub mod proofs;
 pub mod registry;
 pub mod roster;
 mod status_lists;
@@ -100,6 +101,8 @@ struct Inner {
     jobs: bulk::Jobs,
     /// Slots for CPU-heavy verification and the work it has spent.
     verifying: verification::Verifying,
+    /// The witnesses whose cosignatures of our checkpoints are kept ([`App::set_witnesses`]).
+    witnesses: RwLock<Arc<Vec<pathledger_log::NoteVerifier>>>,
 }
 
 /// Our own issuers' public keys and DID documents, for offline verification.
@@ -218,6 +221,7 @@ impl App {
                 lists: RwLock::new(HashMap::new()),
                 jobs: bulk::Jobs::default(),
                 verifying: verification::Verifying::default(),
+                witnesses: RwLock::default(),
             }),
         };
         app.reload_keys().await?;

@@ -40,6 +40,9 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(plan))
         .routes(routes!(log_head))
         .routes(routes!(log_proof))
+        .routes(routes!(log_proof_bundle))
+        .routes(routes!(log_checkpoint))
+        .routes(routes!(log_cosignatures))
         .routes(routes!(log_consistency))
         .routes(routes!(status_list))
         .routes(routes!(well_known_did))
@@ -608,18 +611,125 @@ async fn plan(
 }
 
 #[utoipa::path(get, path = "/api/v1/log/head", tag = "log",
-    summary = "A freshly signed tree head of the transparency log",
-    responses((status = 200, description = "The head and the log's key", body = schemas::LogHead)))]
+    summary = "The newest signed tree head of the transparency log",
+    description = "Signs a head first when the log has grown past the newest one. `checkpoint` is the same head as a C2SP signed-note checkpoint (tlog-checkpoint v1), with any witness cosignatures; `log_key.vkey` verifies it.",
+    responses((status = 200, description = "The head, its checkpoint and the log's key", body = schemas::LogHead)))]
 async fn log_head(State(app): State<App>) -> Result<Json<Value>, ApiError> {
+    let (head, note) = newest_checkpoint(&app).await?;
+    let (key_id, key) = app.store().log_public_key();
+    let witnesses: Vec<String> = app.witnesses().iter().map(|w| w.to_vkey()).collect();
+    Ok(Json(json!({
+        "tree_head": head,
+        "checkpoint": note.to_string(),
+        "log_key": {
+            "id": key_id,
+            "public_key_hex": hex::encode(key.as_bytes()),
+            "origin": app.log_origin(),
+            "vkey": app.log_verifier()?.to_vkey(),
+        },
+        "witnesses": witnesses,
+    })))
+}
+
+/// The newest signed head and its checkpoint (an empty log signs its size-0 head).
+async fn newest_checkpoint(
+    app: &App,
+) -> Result<(pathledger_log::SignedTreeHead, pathledger_log::Note), ApiError> {
+    if let Some(found) = app.checkpoint().await? {
+        return Ok(found);
+    }
     let head = app
         .store()
         .sign_tree_head()
         .await
         .map_err(ApiError::from_store)?;
-    let (key_id, key) = app.store().log_public_key();
-    Ok(Json(
-        json!({"tree_head": head, "log_key": {"id": key_id, "public_key_hex": hex::encode(key.as_bytes())}}),
-    ))
+    let note = app.checkpoint_of(&head).await?;
+    Ok((head, note))
+}
+
+const NOTE_TYPE: &str = "text/plain; charset=utf-8";
+
+#[utoipa::path(get, path = "/api/v1/log/checkpoint", tag = "log",
+    summary = "The newest checkpoint as a C2SP signed note",
+    description = "Origin, tree size and base64 root hash, signed by the log key (named by the origin) and cosigned by any witnesses that have checked it. Existing transparency tooling reads it.",
+    responses((status = 200, description = "The signed note", body = String, content_type = "text/plain")))]
+async fn log_checkpoint(State(app): State<App>) -> Result<Response, ApiError> {
+    let (_, note) = newest_checkpoint(&app).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, NOTE_TYPE),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        note.to_string(),
+    )
+        .into_response())
+}
+
+#[utoipa::path(post, path = "/api/v1/log/cosignatures", tag = "log",
+    summary = "Hand in a witness's cosignature of one of our checkpoints",
+    description = "The body is the checkpoint (as served) with the witness's cosignature line (C2SP tlog-cosignature v1) appended. Only witnesses the deployment configures (`serve --witness VKEY`) are kept, and only after their signature verifies over a checkpoint this log signed. Answers the checkpoint with every cosignature held for it.",
+    request_body(content = String, content_type = "text/plain", description = "The cosigned checkpoint note (at most 64 KiB)"),
+    responses(
+        (status = 200, description = "The checkpoint with the cosignatures held for it", body = String, content_type = "text/plain"),
+        (status = 413, description = "The note is larger than 64 KiB (`payload_too_large`)", body = schemas::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not one of our checkpoints, or no verifying cosignature by a configured witness (`invalid_input`)", body = schemas::Problem, content_type = "application/problem+json"),
+    ))]
+async fn log_cosignatures(
+    State(app): State<App>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    if body.len() > pathledger_log::MAX_NOTE_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!(
+                "a checkpoint note is at most {} bytes",
+                pathledger_log::MAX_NOTE_BYTES
+            ),
+        ));
+    }
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::invalid("checkpoint", "the note is not UTF-8 text"))?;
+    let note = app.add_cosignatures(text).await?;
+    Ok(([(header::CONTENT_TYPE, NOTE_TYPE)], note.to_string()).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/log/credentials/{id}/bundle", tag = "log",
+    summary = "Offline inclusion proof of a credential (a file to keep)",
+    description = "Every log event of the credential with its audit path to the newest signed checkpoint, the checkpoint itself (C2SP signed note, with any witness cosignatures) and the log's verifier key: `pathledger verify CREDENTIAL --proof BUNDLE` checks it without our database or server.",
+    params(("id" = String, Path, description = "Credential id")),
+    responses(
+        (status = 200, description = "The bundle (`pathledger-inclusion-proof/v1`), as an attachment", body = Object),
+        NotFound,
+    ))]
+async fn log_proof_bundle(
+    State(app): State<App>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let bundle = app.inclusion_proof_bundle(&id).await?;
+    let body = serde_json::to_vec_pretty(&bundle).map_err(|_| ApiError::internal())?;
+    let file: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(80)
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}.inclusion-proof.json\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/log/credentials/{id}/proof", tag = "log",

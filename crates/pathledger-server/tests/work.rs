@@ -1208,3 +1208,54 @@ async fn credential_pages_carry_a_qr_code_of_their_verify_link() {
     let page = env.call(get(path)).await.text();
     assert!(page.contains("verdict-valid"), "{page}");
 }
+
+#[tokio::test]
+async fn credential_pages_offer_their_inclusion_proof_for_download() {
+    let env = sqlite_env().await;
+    let id = env.sample("valid");
+    let html = env.call(get(&format!("/credentials/{id}"))).await.text();
+    let href = format!("/api/v1/log/credentials/{id}/bundle");
+    assert!(
+        html.contains(&format!("href=\"{href}\" download")),
+        "{html}"
+    );
+    let r = env.call(get(&href)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let bundle: Value = serde_json::from_str(&r.text()).expect("JSON");
+    assert_eq!(bundle["format"], "pathledger-inclusion-proof/v1");
+    assert_eq!(bundle["credential_id"], id.as_str());
+    // Each event's audit path leads to the checkpoint's root, which the log key signed.
+    let log = pathledger_log::NoteVerifier::parse(bundle["log_key"].as_str().unwrap()).unwrap();
+    let note = pathledger_log::Note::parse(bundle["checkpoint"].as_str().unwrap()).unwrap();
+    note.verify(std::slice::from_ref(&log))
+        .expect("signed by the log");
+    let cp = pathledger_log::Checkpoint::parse(&note.text).unwrap();
+    let events = bundle["events"].as_array().expect("events");
+    assert_eq!(events[0]["event"], "issue");
+    for e in events {
+        let mut leaf = [0u8; 32];
+        hex::decode_to_slice(e["leaf_hash"].as_str().unwrap(), &mut leaf).unwrap();
+        assert_eq!(
+            leaf,
+            pathledger_log::leaf_hash(e["data"].as_str().unwrap().as_bytes())
+        );
+        let proof: Vec<[u8; 32]> = e["proof"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                let mut out = [0u8; 32];
+                hex::decode_to_slice(h.as_str().unwrap(), &mut out).unwrap();
+                out
+            })
+            .collect();
+        pathledger_log::verify_inclusion(
+            e["index"].as_u64().unwrap(),
+            cp.size,
+            &leaf,
+            &proof,
+            &cp.root,
+        )
+        .expect("included");
+    }
+}

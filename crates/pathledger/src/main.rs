@@ -21,6 +21,7 @@ pub(crate) const BULK_CHUNK: usize = 10 * pathledger_store::BULK_BATCH_SIZE;
 mod accounts_cmd;
 mod bench;
 mod case_import;
+mod log_cmds;
 
 /// mimalloc: the JSON-heavy paths (canonicalization, JSON-LD expansion, credential building)
 /// allocate many small objects; see docs/PERFORMANCE.md for the measured effect.
@@ -79,6 +80,25 @@ struct Global {
     log_level: String,
 }
 
+/// `verify`'s check of a credential's inclusion in the log, offline or from a log server.
+#[derive(Args, Clone, Default)]
+struct InclusionOptions {
+    /// Check each credential's inclusion with the bundle in FILE (from its credential page or
+    /// `/api/v1/log/credentials/{id}/bundle`), without a database or a network.
+    #[arg(long, value_name = "FILE", conflicts_with = "log")]
+    proof: Option<PathBuf>,
+    /// Fetch each credential's inclusion bundle from the log server at URL and check it.
+    #[arg(long, value_name = "URL")]
+    log: Option<String>,
+    /// The log's verifier key (`<origin>+<id>+<key>`) the checkpoint must be signed by;
+    /// without it the bundle's own key is used and the report says it was not pinned.
+    #[arg(long, value_name = "VKEY")]
+    log_key: Option<String>,
+    /// A witness whose cosignature the checkpoint must carry (repeatable).
+    #[arg(long = "witness-key", value_name = "VKEY")]
+    witness_keys: Vec<String>,
+}
+
 /// Whom `serve` trusts besides its own issuers, and how it fetches other issuers' documents.
 #[derive(Args, Clone, Default)]
 struct VerificationOptions {
@@ -99,6 +119,16 @@ struct VerificationOptions {
     /// An extra root certificate (PEM) for fetching, e.g. a test certificate authority.
     #[arg(long, value_name = "FILE")]
     fetch_root_ca: Vec<PathBuf>,
+    /// A witness whose cosignatures of the log's checkpoints are kept and served: its
+    /// verifier key `<name>+<id>+<base64 key>` (repeatable, or comma-separated in the
+    /// environment).
+    #[arg(
+        long = "witness",
+        value_name = "VKEY",
+        env = "PATHLEDGER_WITNESSES",
+        value_delimiter = ','
+    )]
+    witnesses: Vec<String>,
 }
 
 impl VerificationOptions {
@@ -125,6 +155,21 @@ impl VerificationOptions {
                 .push(std::fs::read(f).with_context(|| format!("reading {}", f.display()))?);
         }
         Ok(c)
+    }
+
+    fn witnesses(&self) -> Result<Vec<pathledger_log::NoteVerifier>> {
+        self.witnesses
+            .iter()
+            .filter(|w| !w.trim().is_empty())
+            .map(|w| {
+                let v = pathledger_log::NoteVerifier::parse(w)
+                    .map_err(|e| anyhow::anyhow!("--witness {w}: {e}"))?;
+                if !v.is_cosigner() {
+                    bail!("--witness {w}: not a cosignature key (type 0x04)");
+                }
+                Ok(v)
+            })
+            .collect()
     }
 }
 
@@ -261,6 +306,27 @@ enum Command {
         paths: Vec<PathBuf>,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        inclusion: InclusionOptions,
+    },
+    /// Witness a log: fetch its checkpoint, check that it extends the last one this witness
+    /// cosigned (refusing a rollback or a fork), cosign it and hand the cosignature back.
+    /// Exit code: 0 cosigned, 2 refused, 1 could not run.
+    Witness {
+        /// The log server, e.g. https://ledger.example.org.
+        base_url: String,
+        /// What this witness last cosigned (created on the first run).
+        #[arg(long, value_name = "FILE")]
+        state: PathBuf,
+        /// The witness's Ed25519 seed, 64 hex digits (created, owner-only, when missing).
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// The witness's name in its cosignatures (no spaces or `+`), e.g. witness.example.org/w1.
+        #[arg(long)]
+        name: String,
+        /// The log's verifier key to pin on the first run (otherwise the served one is pinned).
+        #[arg(long, value_name = "VKEY")]
+        log_key: Option<String>,
     },
     /// Send a test message through the configured mail delivery (SMTP, or the outbox) and say
     /// where it went.
@@ -540,9 +606,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let (listener, local) = pathledger_server::bind(bind)
                 .await
                 .with_context(|| format!("binding {bind}"))?;
+            let witnesses = verification.witnesses()?;
             let app = g
                 .app_with(Some(format!("http://{local}")), &verification, true)
                 .await?;
+            app.set_witnesses(witnesses);
             if !no_demo {
                 if let Some(seed) = demo::seed_demo(&app).await? {
                     print_seed(&seed);
@@ -864,7 +932,43 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Revoke { id, reason } => status(&g, &id, StatusChange::Revoke, reason).await,
         Command::Suspend { id, reason } => status(&g, &id, StatusChange::Suspend, reason).await,
         Command::Reinstate { id, reason } => status(&g, &id, StatusChange::Reinstate, reason).await,
-        Command::Verify { paths, json } => verify(&g, &paths, json).await,
+        Command::Verify {
+            paths,
+            json,
+            inclusion,
+        } => verify(&g, &paths, json, &inclusion).await,
+        Command::Witness {
+            base_url,
+            state,
+            key,
+            name,
+            log_key,
+        } => {
+            let key = log_cmds::load_or_create_key(&key)?;
+            let me = pathledger_log::NoteVerifier::cosigner(&name, key.verifying_key())
+                .map_err(|e| anyhow::anyhow!("--name: {e}"))?;
+            let client = log_cmds::LogClient::new(&base_url)?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            match log_cmds::witness_once(&client, &state, &key, &name, log_key.as_deref(), now)
+                .await?
+            {
+                log_cmds::WitnessOutcome::Cosigned(size, new) => {
+                    println!(
+                        "cosigned tree size {size}{} as {}",
+                        if new { "" } else { " (unchanged)" },
+                        me.to_vkey()
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                log_cmds::WitnessOutcome::Refused(why) => {
+                    eprintln!("refused: {why}");
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
         Command::MailTest { to } => {
             let config = g.mail_config()?;
             let mail = pathledger_app::mail::Mail {
@@ -979,6 +1083,151 @@ async fn shutdown_signal() {
 }
 
 /// Exit code of a verdict: 0 for valid, a distinct non-zero code for each other verdict.
+/// `verify --proof/--log`: one bundle file for every credential, or a log server to fetch
+/// each credential's bundle from.
+struct InclusionChecker {
+    bundle: Option<Value>,
+    client: Option<log_cmds::LogClient>,
+    pinned: Option<pathledger_log::NoteVerifier>,
+    witnesses: Vec<pathledger_log::NoteVerifier>,
+}
+
+/// The outcome of one credential's inclusion check.
+enum LogCheck {
+    Proven(log_cmds::ProofCheck),
+    Failed(String),
+}
+
+impl LogCheck {
+    fn exit_code(&self) -> u8 {
+        match self {
+            Self::Failed(_) => 20,
+            Self::Proven(p) => match p.latest_status_event.as_deref() {
+                Some("revoke") => 11,
+                Some("suspend") => 12,
+                _ => 0,
+            },
+        }
+    }
+
+    fn sentence(&self) -> String {
+        match self {
+            Self::Failed(why) => format!("NOT PROVEN: {why}"),
+            Self::Proven(p) => {
+                let mut s = format!(
+                    "issued at entry {} of the log {} (tree size {}, checkpoint signed by {})",
+                    p.issued_at_entry,
+                    p.origin,
+                    p.tree_size,
+                    if p.log_key_pinned {
+                        "the pinned log key"
+                    } else {
+                        "the key in the bundle, not pinned (pass --log-key)"
+                    }
+                );
+                if !p.cosigned_by.is_empty() {
+                    s.push_str(&format!("; cosigned by {}", p.cosigned_by.join(", ")));
+                }
+                match p.latest_status_event.as_deref() {
+                    Some("revoke") => s.push_str("; the log records its revocation"),
+                    Some("suspend") => s.push_str("; the log records its suspension"),
+                    Some("erase") => s.push_str("; the log records its erasure"),
+                    _ => {}
+                }
+                s
+            }
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        match self {
+            Self::Failed(why) => json!({"proven": false, "error": why}),
+            Self::Proven(p) => {
+                let mut v = serde_json::to_value(p).unwrap_or_default();
+                v["proven"] = json!(true);
+                v
+            }
+        }
+    }
+}
+
+impl InclusionChecker {
+    fn new(o: &InclusionOptions) -> Result<Option<Self>> {
+        if o.proof.is_none() && o.log.is_none() {
+            if o.log_key.is_some() || !o.witness_keys.is_empty() {
+                bail!("--log-key and --witness-key need --proof FILE or --log URL");
+            }
+            return Ok(None);
+        }
+        let bundle = match &o.proof {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("reading {}", p.display()))?;
+                Some(serde_json::from_str(&text).map_err(|e| {
+                    anyhow::anyhow!(
+                        "{}: line {}, column {}: {e}",
+                        p.display(),
+                        e.line(),
+                        e.column()
+                    )
+                })?)
+            }
+            None => None,
+        };
+        let client = o.log.as_deref().map(log_cmds::LogClient::new).transpose()?;
+        let pinned = o
+            .log_key
+            .as_deref()
+            .map(|k| {
+                pathledger_log::NoteVerifier::parse(k)
+                    .map_err(|e| anyhow::anyhow!("--log-key: {e}"))
+            })
+            .transpose()?;
+        let witnesses = o
+            .witness_keys
+            .iter()
+            .map(|k| {
+                pathledger_log::NoteVerifier::parse(k)
+                    .map_err(|e| anyhow::anyhow!("--witness-key {k}: {e}"))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Some(Self {
+            bundle,
+            client,
+            pinned,
+            witnesses,
+        }))
+    }
+
+    async fn check(&self, bytes: &[u8], doc: &Value) -> LogCheck {
+        let fetched;
+        let bundle = match (&self.bundle, &self.client) {
+            (Some(b), _) => b,
+            (None, Some(c)) => {
+                let Some(id) = doc["id"].as_str() else {
+                    return LogCheck::Failed("the credential has no id".into());
+                };
+                let path = format!(
+                    "/api/v1/log/credentials/{}/bundle",
+                    log_cmds::path_segment(id)
+                );
+                match c.get_json(&path).await {
+                    Ok(b) => {
+                        fetched = b;
+                        &fetched
+                    }
+                    Err(e) => return LogCheck::Failed(format!("{e:#}")),
+                }
+            }
+            (None, None) => return LogCheck::Failed("no bundle".into()),
+        };
+        match log_cmds::check_bundle(bytes, doc, bundle, self.pinned.as_ref(), &self.witnesses) {
+            Ok(p) => LogCheck::Proven(p),
+            Err(e) => LogCheck::Failed(e),
+        }
+    }
+}
+
 fn verdict_exit(code: &str) -> u8 {
     match code {
         "valid" => 0,
@@ -1022,11 +1271,19 @@ fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-async fn verify(g: &Global, paths: &[PathBuf], as_json: bool) -> Result<ExitCode> {
+async fn verify(
+    g: &Global,
+    paths: &[PathBuf],
+    as_json: bool,
+    inclusion: &InclusionOptions,
+) -> Result<ExitCode> {
     let files = collect_files(paths)?;
     let mut parsed: Vec<(PathBuf, Result<Value, String>)> = Vec::new();
+    let mut raw: Vec<Vec<u8>> = Vec::new();
     for f in &files {
-        let r = match std::fs::read(f) {
+        let read = std::fs::read(f);
+        raw.push(read.as_ref().map(Vec::clone).unwrap_or_default());
+        let r = match read {
             // JSON, a signed token (.jwt/.jws), a link, or a baked PNG or SVG badge.
             Ok(bytes) => badges::read_input(&bytes).map_err(|e| match e {
                 badges::InputError::Json {
@@ -1060,7 +1317,8 @@ async fn verify(g: &Global, paths: &[PathBuf], as_json: bool) -> Result<ExitCode
     let mut reports = reports.into_iter();
     let mut worst = 0u8;
     let mut out_json = Vec::new();
-    for (f, r) in &parsed {
+    let checker = InclusionChecker::new(inclusion)?;
+    for ((f, r), bytes) in parsed.iter().zip(&raw) {
         let report = match r {
             Ok(_) => reports
                 .next()
@@ -1072,9 +1330,19 @@ async fn verify(g: &Global, paths: &[PathBuf], as_json: bool) -> Result<ExitCode
             }
         };
         worst = worst.max(verdict_exit(report.verdict.code()));
+        let log = match (&checker, r) {
+            (Some(c), Ok(doc)) => Some(c.check(bytes, doc).await),
+            _ => None,
+        };
+        if let Some(l) = &log {
+            worst = worst.max(l.exit_code());
+        }
         if as_json {
             let mut rep = report.to_json();
             rep["file"] = json!(f.display().to_string());
+            if let Some(l) = &log {
+                rep["log"] = l.to_json();
+            }
             out_json.push(rep);
         } else {
             println!(
@@ -1083,6 +1351,9 @@ async fn verify(g: &Global, paths: &[PathBuf], as_json: bool) -> Result<ExitCode
                 report.verdict.code(),
                 report.message
             );
+            if let Some(l) = &log {
+                println!("  log: {}", l.sentence());
+            }
         }
     }
     if as_json {

@@ -514,15 +514,23 @@ pub struct LogKey {
     pub id: String,
     /// Ed25519 public key, hex.
     pub public_key_hex: String,
+    /// The log's origin (`<host>/log`), the name of its checkpoint signatures.
+    pub origin: String,
+    /// The C2SP verifier key of the checkpoints (`<origin>+<key id>+<base64 key>`).
+    pub vkey: String,
 }
 
 /// `GET /api/v1/log/head`.
 #[derive(ToSchema)]
 pub struct LogHead {
-    /// A freshly signed head.
+    /// The newest signed head.
     pub tree_head: SignedTreeHead,
+    /// The same head as a C2SP signed-note checkpoint, with any witness cosignatures.
+    pub checkpoint: String,
     /// The key that signs heads.
     pub log_key: LogKey,
+    /// Verifier keys of the witnesses whose cosignatures this deployment keeps.
+    pub witnesses: Vec<String>,
 }
 
 /// One transparency log entry.

@@ -53,6 +53,15 @@ pub fn credential_page(
         }
         h2 { "The credential" }
         pre { (serde_json::to_string_pretty(doc).unwrap_or_default()) }
-        p { a href={ "/log?credential=" (id) } { "Transparency log proof" } }
+        p {
+            a href={ "/log?credential=" (id) } { "Transparency log proof" }
+            " · "
+            a href={ "/api/v1/log/credentials/" (id) "/bundle" } download {
+                "Download the inclusion proof"
+            }
+            " (check it offline: "
+            code { "pathledger verify CREDENTIAL --proof FILE" }
+            ")"
+        }
     }
 }
