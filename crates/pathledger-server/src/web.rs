@@ -516,11 +516,30 @@ async fn log_page(
     caller: MaybeCaller,
     Query(q): Query<LogQuery>,
 ) -> Result<Html<String>, ApiError> {
-    let head = app
-        .store()
-        .sign_tree_head()
-        .await
-        .map_err(ApiError::from_store)?;
+    let (head, checkpoint) = match app.checkpoint().await? {
+        Some(found) => found,
+        None => {
+            let head = app
+                .store()
+                .sign_tree_head()
+                .await
+                .map_err(ApiError::from_store)?;
+            let note = app.checkpoint_of(&head).await?;
+            (head, note)
+        }
+    };
+    let vkey = app.log_verifier()?.to_vkey();
+    let witnesses = app.witnesses();
+    let witnessed_by = checkpoint
+        .verify(&witnesses)
+        .map(|signed| signed.iter().map(|(w, _)| w.name().to_owned()).collect())
+        .unwrap_or_default();
+    let view = pages::log::HeadView {
+        head: &head,
+        checkpoint: &checkpoint,
+        vkey: &vkey,
+        witnessed_by,
+    };
     let asked = q.credential.as_deref().unwrap_or("");
     let mut found = None;
     if let Some(id) = q.credential.as_deref().filter(|s| !s.trim().is_empty()) {
@@ -543,7 +562,7 @@ async fn log_page(
     Ok(page(
         "Transparency log",
         &caller,
-        pages::log::log_page(&head, asked, lookup),
+        pages::log::log_page(&view, asked, lookup),
     ))
 }
 

@@ -217,7 +217,24 @@ async fn pathway_map_dashboard_and_log_pages() {
     let r = env
         .call(get(&format!("/log?credential={}", env.sample("valid"))))
         .await;
-    assert!(r.text().contains("✔ proof verifies"), "{}", r.text());
+    let html = r.text();
+    assert!(html.contains("✔ proof verifies"), "{html}");
+    // Hashes as hex strings, the raw forms folded, and the offline proof offered.
+    assert!(
+        html.contains("<ol class=\"hashes\"><li><code class=\"hash\">"),
+        "{html}"
+    );
+    assert!(!html.contains("\"leaf_hash\": ["), "{html}");
+    assert!(html.contains("Download the inclusion proof"), "{html}");
+    let r = env.call(get("/log")).await;
+    let html = r.text();
+    let note = html
+        .split("<pre id=\"checkpoint\">")
+        .nth(1)
+        .and_then(|s| s.split("</pre>").next())
+        .expect("the checkpoint on the page");
+    assert!(note.contains(&format!("/log\n{size}\n")), "{note}");
+    assert!(!html.contains(" ms by key"), "{html}");
     let r = env.call(get("/log?credential=urn:uuid:nope")).await;
     assert!(r.text().contains("role=\"alert\""));
 
