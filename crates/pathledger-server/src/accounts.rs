@@ -558,7 +558,7 @@ async fn admin_invite(
         Ok(format!("Invitation sent to {}.", invited.invitation.email))
     }
     .await;
-    form_outcome(&caller, "/admin", "Invitation not sent", result)
+    form_outcome(&app, &caller, "/admin", "Invitation not sent", result)
 }
 
 #[derive(Deserialize)]
@@ -579,7 +579,7 @@ async fn admin_revoke(
         Ok(format!("Invitation of {} withdrawn.", inv.email))
     }
     .await;
-    form_outcome(&caller, "/admin", "Invitation not withdrawn", result)
+    form_outcome(&app, &caller, "/admin", "Invitation not withdrawn", result)
 }
 
 #[derive(Deserialize)]
@@ -607,7 +607,7 @@ async fn admin_enrollment(
         })
     }
     .await;
-    form_outcome(&caller, "/admin", "Sign-ups not changed", result)
+    form_outcome(&app, &caller, "/admin", "Sign-ups not changed", result)
 }
 
 // ----- open enrollment ---------------------------------------------------------------------------

@@ -123,7 +123,7 @@ async fn admin_grant(
         ))
     }
     .await;
-    form_outcome(&caller, "/admin", "Endorser role not granted", result)
+    form_outcome(&app, &caller, "/admin", "Endorser role not granted", result)
 }
 
 async fn admin_revoke(
@@ -143,5 +143,5 @@ async fn admin_revoke(
         ))
     }
     .await;
-    form_outcome(&caller, "/admin", "Endorser role not revoked", result)
+    form_outcome(&app, &caller, "/admin", "Endorser role not revoked", result)
 }

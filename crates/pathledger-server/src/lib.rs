@@ -15,6 +15,7 @@ pub use pathledger_app::demo;
 pub mod endorsers;
 pub mod error;
 pub mod extract;
+pub mod flash;
 pub mod headers;
 pub mod members;
 pub mod oidc;

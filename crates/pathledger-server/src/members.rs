@@ -202,7 +202,7 @@ async fn admin_roles(
         ))
     }
     .await;
-    form_outcome(&caller, "/admin", "Roles not changed", result)
+    form_outcome(&app, &caller, "/admin", "Roles not changed", result)
 }
 
 /// The deactivate/reactivate forms carry only the form token.
@@ -234,7 +234,7 @@ async fn admin_deactivate(
         })
     }
     .await;
-    form_outcome(&caller, "/admin", "Member not deactivated", result)
+    form_outcome(&app, &caller, "/admin", "Member not deactivated", result)
 }
 
 async fn admin_reactivate(
@@ -252,5 +252,5 @@ async fn admin_reactivate(
         Ok(format!("Reactivated {}.", m.email))
     }
     .await;
-    form_outcome(&caller, "/admin", "Member not reactivated", result)
+    form_outcome(&app, &caller, "/admin", "Member not reactivated", result)
 }

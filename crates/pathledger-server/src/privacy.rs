@@ -234,7 +234,13 @@ async fn form_request_deletion(
         Ok("Deletion asked for: an admin of your organization will carry it out.".to_owned())
     }
     .await;
-    crate::work::form_outcome(&caller, "/dashboard", "Deletion not asked for", result)
+    crate::work::form_outcome(
+        &app,
+        &caller,
+        "/dashboard",
+        "Deletion not asked for",
+        result,
+    )
 }
 
 async fn form_carry_out(
@@ -256,5 +262,5 @@ async fn form_carry_out(
         ))
     }
     .await;
-    crate::work::form_outcome(&caller, "/admin", "Deletion not carried out", result)
+    crate::work::form_outcome(&app, &caller, "/admin", "Deletion not carried out", result)
 }

@@ -343,6 +343,7 @@ async fn pathway_map(
 async fn dashboard(
     State(app): State<App>,
     caller: MaybeCaller,
+    headers: HeaderMap,
     Query(q): Query<OrgQuery>,
 ) -> Result<Response, ApiError> {
     let Some(c) = caller.0.as_ref() else {
@@ -430,6 +431,7 @@ async fn dashboard(
     let plan = defs
         .plan(&state, &target, &PlanOptions::default())
         .map_err(|e| e.to_string());
+    let notice = crate::flash::read(&headers, c);
     let body = pages::dashboard::dashboard_page(&Dashboard {
         form_token: caller.form_token(),
         name: &educator.display_name,
@@ -442,8 +444,13 @@ async fn dashboard(
         plan,
         community: educator.community_visibility,
         deletion_pending: crate::privacy::deletion_pending(&app, &educator.id).await?,
+        notice: notice.as_deref(),
     });
-    Ok(page("Dashboard", &caller, body).into_response())
+    let mut resp = page("Dashboard", &caller, body).into_response();
+    if notice.is_some() {
+        crate::flash::clear(&app, &mut resp);
+    }
+    Ok(resp)
 }
 
 async fn login_form(State(app): State<App>, caller: MaybeCaller) -> Html<String> {

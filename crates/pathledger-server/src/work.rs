@@ -718,15 +718,10 @@ async fn api_clr(
     Ok(Json(app.clr_for(&e, creds).await?))
 }
 
-#[derive(Deserialize)]
-struct AdminQuery {
-    notice: Option<String>,
-}
-
 async fn admin_page(
     State(app): State<App>,
     caller: MaybeCaller,
-    Query(q): Query<AdminQuery>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, ApiError> {
     let Some(caller) = caller.0 else {
         return Ok(sign_in());
@@ -776,10 +771,11 @@ async fn admin_page(
         .open_enrollment(&org)
         .await
         .map_err(ApiError::from_store)?;
+    let notice = crate::flash::read(&headers, &caller);
     let body = pages::admin::admin_page(&AdminPage {
         org: &org,
         is_admin,
-        notice: q.notice.as_deref(),
+        notice: notice.as_deref(),
         defs: &defs,
         defs_json: serde_json::to_string_pretty(&defs.to_value()).unwrap_or_default(),
         credentials: &credentials,
@@ -792,7 +788,11 @@ async fn admin_page(
         open_enrollment,
         sign_up_url: format!("{}/join/{org}", app.public_url()),
     });
-    Ok(page("Issuer admin", &caller, body).into_response())
+    let mut resp = page("Issuer admin", &caller, body).into_response();
+    if notice.is_some() {
+        crate::flash::clear(&app, &mut resp);
+    }
+    Ok(resp)
 }
 
 /// The organization's endorser grants as the admin page lists them (names, not only ids).
@@ -810,20 +810,22 @@ async fn endorser_rows(app: &App, org: &OrgId) -> Result<Vec<EndorserRow>, ApiEr
     Ok(rows)
 }
 
-/// The answer to a form post: back to `back` with a notice, or a page explaining the refusal
-/// (with a link back there). Every page form that redirects on success answers through here.
+/// The answer to a form post: back to `back` with the message as a one-time notice
+/// ([`crate::flash`], never in the URL), or a page explaining the refusal (with a link back
+/// there). Every page form that redirects on success answers through here.
 pub(crate) fn form_outcome(
+    app: &App,
     caller: &Caller,
     back: &str,
     failure: &str,
     result: Result<String, ApiError>,
 ) -> Response {
     match result {
-        Ok(msg) => Redirect::to(&format!(
-            "{back}?notice={}",
-            crate::web::urlencode_component(&msg)
-        ))
-        .into_response(),
+        Ok(msg) => {
+            let mut resp = Redirect::to(back).into_response();
+            crate::flash::set(app, caller, &msg, &mut resp);
+            resp
+        }
         Err(e) => error_page(caller, failure, &e, back),
     }
 }
@@ -874,7 +876,7 @@ async fn admin_status(
         ))
     }
     .await;
-    form_outcome(&caller, "/admin", "Status not changed", result)
+    form_outcome(&app, &caller, "/admin", "Status not changed", result)
 }
 
 async fn admin_rotate_key(State(app): State<App>, caller: MaybeCaller) -> Response {
@@ -892,7 +894,7 @@ async fn admin_rotate_key(State(app): State<App>, caller: MaybeCaller) -> Respon
         ))
     }
     .await;
-    form_outcome(&caller, "/admin", "Key not rotated", result)
+    form_outcome(&app, &caller, "/admin", "Key not rotated", result)
 }
 
 /// A multipart form's fields as (name, text).
@@ -928,7 +930,7 @@ async fn admin_definitions(State(app): State<App>, caller: MaybeCaller, mp: Mult
         ))
     }
     .await;
-    form_outcome(&caller, "/admin", "Definitions not saved", result)
+    form_outcome(&app, &caller, "/admin", "Definitions not saved", result)
 }
 
 async fn admin_bulk_start(State(app): State<App>, caller: MaybeCaller, mp: Multipart) -> Response {

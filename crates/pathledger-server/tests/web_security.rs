@@ -704,3 +704,59 @@ async fn failed_api_tokens_are_throttled_per_address() {
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
 }
+
+#[tokio::test]
+async fn notices_come_from_the_server_never_from_the_url() {
+    let env = sqlite_env().await;
+    let admin = sign_in(&env, ADMIN).await;
+    let other = sign_in(&env, ADMIN).await;
+    // A crafted link puts nothing on the page.
+    let crafted = "Your+account+is+locked.+Call+555-0100";
+    let html = env
+        .call(admin.get(&format!("/admin?notice={crafted}")))
+        .await
+        .text();
+    assert!(!html.contains("id=\"notice\""), "{html}");
+    assert!(!html.contains("Call 555-0100"), "{html}");
+    // A form post redirects to the bare page and carries its message in a session-bound cookie.
+    let r = env.call(admin.form("/admin/keys/rotate", "")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.headers[header::LOCATION], "/admin");
+    let set = r.headers[header::SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(
+        set.starts_with("pathledger_notice=") && set.contains("HttpOnly"),
+        "{set}"
+    );
+    let notice = set.split(';').next().unwrap().to_owned();
+    let with_notice = |s: &Session| {
+        let mut req = s.get("/admin");
+        let cookie = format!("{}; {notice}", s.cookie);
+        req.headers_mut()
+            .insert(header::COOKIE, cookie.parse().unwrap());
+        req
+    };
+    let r = env.call(with_notice(&admin)).await;
+    let html = r.text();
+    assert!(html.contains("id=\"notice\""), "{html}");
+    assert!(
+        r.headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("pathledger_notice=; "),
+        "shown once, then cleared"
+    );
+    // Another session (another browser) cannot replay it, and a changed message fails its MAC.
+    assert!(!env
+        .call(with_notice(&other))
+        .await
+        .text()
+        .contains("id=\"notice\""));
+    let (value, mac) = notice.split_once('.').unwrap();
+    let forged = format!("{}x.{mac}", value);
+    let mut req = admin.get("/admin");
+    req.headers_mut().insert(
+        header::COOKIE,
+        format!("{}; {forged}", admin.cookie).parse().unwrap(),
+    );
+    assert!(!env.call(req).await.text().contains("id=\"notice\""));
+}

@@ -52,12 +52,15 @@ pub struct Dashboard<'a> {
     pub community: pathledger_store::CommunityVisibility,
     /// Whether the educator has asked for deletion and it is still pending.
     pub deletion_pending: bool,
+    /// A one-time notice from the form just posted.
+    pub notice: Option<&'a str>,
 }
 
 pub fn dashboard_page(d: &Dashboard<'_>) -> Markup {
     let eid = d.educator_id;
     html! {
         h1 { (d.name) "'s dashboard" }
+        @if let Some(n) = d.notice { p.card #notice role="status" { (n) } }
         h2 { "Credentials" }
         p.muted { "Each credential was re-verified just now (signature, status, expiry)." }
         table #credentials {
