@@ -17,6 +17,7 @@ pub mod error;
 pub mod extract;
 pub mod flash;
 pub mod headers;
+pub mod html_errors;
 pub mod members;
 pub mod oidc;
 pub mod openapi;
@@ -217,6 +218,8 @@ pub fn harden(routes: Router, timeout: Duration) -> Router {
         // Outermost but for tracing: sees the body limit's, the timeout's and every extractor's
         // plain-text refusal.
         .layer(axum::middleware::map_response(problem_for_plain_errors))
+        // A browser's page load gets an HTML page instead of the problem+json.
+        .layer(axum::middleware::from_fn(html_errors::html_for_browsers))
         .layer(TraceLayer::new_for_http())
 }
 

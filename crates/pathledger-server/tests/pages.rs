@@ -244,3 +244,78 @@ async fn pathway_map_dashboard_and_log_pages() {
         .await;
     assert!(r.text().contains("data-verdict=\"revoked\""));
 }
+
+#[tokio::test]
+async fn browsers_get_error_pages_and_programs_get_problem_json() {
+    let env = sqlite_env().await;
+    const BROWSER: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    let with_accept = |mut req: Request<Body>, accept: &str| {
+        req.headers_mut()
+            .insert(header::ACCEPT, accept.parse().expect("header"));
+        req
+    };
+    let big = "x".repeat(9 * 1024 * 1024);
+    type MakeRequest = Box<dyn Fn() -> Request<Body>>;
+    let cases: Vec<(StatusCode, MakeRequest)> = vec![
+        (
+            StatusCode::NOT_FOUND,
+            Box::new(|| get("/credentials/urn:uuid:00000000-0000-4000-8000-000000000000")),
+        ),
+        (StatusCode::NOT_FOUND, Box::new(|| get("/no/such/page"))),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Box::new(|| get("/api/v1/log/consistency?from=5&to=1")),
+        ),
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Box::new(move || {
+                Request::builder()
+                    .method("POST")
+                    .uri("/api/v1/verify")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(big.clone()))
+                    .expect("request")
+            }),
+        ),
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Box::new(|| {
+                Request::builder()
+                    .method("POST")
+                    .uri("/credentials/verify")
+                    .header(header::CONTENT_TYPE, "text/csv")
+                    .body(Body::from("a,b"))
+                    .expect("request")
+            }),
+        ),
+    ];
+    for (status, req) in &cases {
+        let r = env.call(with_accept(req(), BROWSER)).await;
+        assert_eq!(r.status, *status);
+        let ct = r.headers[header::CONTENT_TYPE].to_str().unwrap().to_owned();
+        assert!(ct.starts_with("text/html"), "{status}: {ct}");
+        let html = r.text();
+        assert!(
+            html.contains("<main id=\"main\">") && html.contains("role=\"alert\""),
+            "{html}"
+        );
+        assert!(
+            !html.contains("\"type\":") && !html.contains("problem+json"),
+            "{html}"
+        );
+        // A program (no Accept, or JSON first) still gets problem+json.
+        for accept in [None, Some("application/json, text/html")] {
+            let req = match accept {
+                Some(a) => with_accept(req(), a),
+                None => req(),
+            };
+            let r = env.call(req).await;
+            assert_eq!(r.status, *status);
+            let ct = r.headers[header::CONTENT_TYPE].to_str().unwrap();
+            assert!(
+                ct.starts_with("application/problem+json"),
+                "{status} {accept:?}: {ct}"
+            );
+        }
+    }
+}
