@@ -1,0 +1,281 @@
+//! The audit's tampering tests: each stored fact an insider could edit, edited directly in the
+//! database (SQLite and PostgreSQL), must make `Store::audit` fail naming it.
+
+mod common;
+
+use common::*;
+use pathledger_log::leaf_hash;
+use pathledger_store::*;
+
+/// A byte string as an SQL literal of the backend.
+fn sql_blob(is_pg: bool, b: &[u8]) -> String {
+    if is_pg {
+        format!("'\\x{}'::bytea", hex::encode(b))
+    } else {
+        format!("X'{}'", hex::encode(b))
+    }
+}
+
+/// Asserts that one of the audit's problems says `words`.
+fn assert_problem(r: &pathledger_store::AuditReport, words: &str) {
+    assert!(
+        r.problems.iter().any(|p| p.message.contains(words)),
+        "no problem says {words:?}: {:?}",
+        r.problems
+    )
+}
+
+both!(audit_detects_tampering, |h| {
+    let s = &h.store;
+    let f = fixture(s).await;
+    for r in s
+        .bulk_issue((0..20).map(|_| request(&f)).collect(), build_credential)
+        .await
+    {
+        r.unwrap();
+    }
+    s.sign_tree_head().await.unwrap();
+    assert!(s.audit().await.unwrap().is_ok());
+
+    // 1. Edit the data of entry 7: named as the first bad entry.
+    let e7 = s.log_entry(7).await.unwrap();
+    let e9 = s.log_entry(9).await.unwrap();
+    let edited = e7.data.replace("\"issue\"", "\"revoke\"");
+    let is_pg = h.url.starts_with("postgres");
+    let blob = |b: &[u8]| sql_blob(is_pg, b);
+    h.raw(&format!(
+        "UPDATE log_entries SET data = {} WHERE idx = 7",
+        blob(edited.as_bytes())
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert!(!r.is_ok());
+    assert_eq!(r.first_bad_entry, Some(7), "{:?}", r.problems);
+    h.raw(&format!(
+        "UPDATE log_entries SET data = {} WHERE idx = 7",
+        blob(e7.data.as_bytes())
+    ))
+    .await;
+    assert!(s.audit().await.unwrap().is_ok());
+
+    // 2. Rewrite entry 7 completely (data and leaf hash, consistently): stored nodes, the
+    //    signed head and the credential row all disagree.
+    let leaf = leaf_hash(edited.as_bytes());
+    h.raw(&format!(
+        "UPDATE log_entries SET data = {}, leaf_hash = {} WHERE idx = 7",
+        blob(edited.as_bytes()),
+        blob(&leaf)
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert_eq!(r.first_bad_entry, Some(7), "{:?}", r.problems);
+    h.raw(&format!(
+        "UPDATE log_entries SET data = {}, leaf_hash = {} WHERE idx = 7",
+        blob(e7.data.as_bytes()),
+        blob(&e7.leaf_hash)
+    ))
+    .await;
+    assert!(s.audit().await.unwrap().is_ok());
+
+    // 3. Swap entries 7 and 9 (reordering).
+    h.raw(&format!(
+        "UPDATE log_entries SET data = {}, leaf_hash = {}, credential_id = '{}' WHERE idx = 7; UPDATE log_entries SET data = {}, leaf_hash = {}, credential_id = '{}' WHERE idx = 9",
+        blob(e9.data.as_bytes()), blob(&e9.leaf_hash), e9.credential_id.clone().unwrap(),
+        blob(e7.data.as_bytes()), blob(&e7.leaf_hash), e7.credential_id.clone().unwrap(),
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert_eq!(r.first_bad_entry, Some(7), "{:?}", r.problems);
+    h.raw(&format!(
+        "UPDATE log_entries SET data = {}, leaf_hash = {}, credential_id = '{}' WHERE idx = 7; UPDATE log_entries SET data = {}, leaf_hash = {}, credential_id = '{}' WHERE idx = 9",
+        blob(e7.data.as_bytes()), blob(&e7.leaf_hash), e7.credential_id.clone().unwrap(),
+        blob(e9.data.as_bytes()), blob(&e9.leaf_hash), e9.credential_id.clone().unwrap(),
+    ))
+    .await;
+    assert!(s.audit().await.unwrap().is_ok());
+
+    // 4. Edit a stored credential's bytes.
+    let cid = e9.credential_id.clone().unwrap();
+    let c = s.credential(&cid).await.unwrap();
+    h.raw(&format!(
+        "UPDATE credentials SET document = document || ' ' WHERE id = '{cid}'"
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert_eq!(r.first_bad_entry, Some(9), "{:?}", r.problems);
+    h.raw(&format!(
+        "UPDATE credentials SET document = '{}' WHERE id = '{cid}'",
+        c.document.replace('\'', "''")
+    ))
+    .await;
+    assert!(s.audit().await.unwrap().is_ok());
+
+    // 5. Delete entry 12: a gap, named.
+    h.raw("DELETE FROM log_entries WHERE idx = 12").await;
+    let r = s.audit().await.unwrap();
+    assert_eq!(r.first_bad_entry, Some(12), "{:?}", r.problems);
+});
+
+// Each stored fact an insider could edit is bound to the log: the audit names the entry.
+both!(audit_binds_credential_status_bits_and_presence, |h| {
+    let s = &h.store;
+    let f = fixture(s).await;
+    let mut ids = Vec::new();
+    for r in s
+        .bulk_issue(
+            (0..5)
+                .map(|_| {
+                    let mut r = request(&f);
+                    r.suspendable = true;
+                    r
+                })
+                .collect(),
+            build_credential,
+        )
+        .await
+    {
+        ids.push(r.unwrap().credential.id);
+    }
+    let revoked = s
+        .change_status(&ids[0], StatusChange::Revoke, Some("issued in error"), None)
+        .await
+        .unwrap();
+    let suspended = s
+        .change_status(&ids[1], StatusChange::Suspend, Some("under review"), None)
+        .await
+        .unwrap();
+    s.sign_tree_head().await.unwrap();
+    let r = s.audit().await.unwrap();
+    assert!(r.is_ok(), "{:?}", r.problems);
+
+    // 1. A revoked credential set back to active in its row: named at its revoke entry.
+    let id0 = &ids[0];
+    h.raw(&format!(
+        "UPDATE credentials SET status = 'active', status_reason = NULL WHERE id = '{id0}'"
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert_eq!(
+        r.first_bad_entry,
+        Some(revoked.log_index),
+        "{:?}",
+        r.problems
+    );
+    assert_problem(&r, "is active in the credentials table");
+    // ...and its status bit cleared too (so it would verify as valid): still caught.
+    h.raw(&format!(
+        "UPDATE status_allocations SET bit = false WHERE credential_id = '{id0}'"
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert_eq!(
+        r.first_bad_entry,
+        Some(revoked.log_index),
+        "{:?}",
+        r.problems
+    );
+    assert_problem(&r, "revocation bit");
+    h.raw(&format!("UPDATE credentials SET status = 'revoked', status_reason = 'issued in error' WHERE id = '{id0}'; UPDATE status_allocations SET bit = true WHERE credential_id = '{id0}'"))
+        .await;
+    let r = s.audit().await.unwrap();
+    assert!(r.is_ok(), "{:?}", r.problems);
+
+    // 2. A suspended credential's bit cleared, its row untouched.
+    let id1 = &ids[1];
+    h.raw(&format!(
+        "UPDATE status_allocations SET bit = false WHERE credential_id = '{id1}'"
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert_eq!(
+        r.first_bad_entry,
+        Some(suspended.log_index),
+        "{:?}",
+        r.problems
+    );
+    assert_problem(&r, "suspension bit");
+    h.raw(&format!(
+        "UPDATE status_allocations SET bit = true WHERE credential_id = '{id1}'"
+    ))
+    .await;
+    assert!(s.audit().await.unwrap().is_ok());
+
+    // 3. A credential row deleted without a logged erasure.
+    let c3 = s.credential(&ids[3]).await.unwrap();
+    h.raw(&format!("DELETE FROM credentials WHERE id = '{}'", c3.id))
+        .await;
+    let r = s.audit().await.unwrap();
+    assert_eq!(r.first_bad_entry, Some(c3.log_index), "{:?}", r.problems);
+    assert_problem(&r, "no erasure was logged");
+
+    // 4. A row the log never issued (here: another row renamed).
+    let c4 = s.credential(&ids[4]).await.unwrap();
+    h.raw(&format!(
+        "UPDATE credentials SET id = 'urn:uuid:00000000-0000-4000-8000-0000000000aa' WHERE id = '{}'",
+        c4.id
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert_problem(&r, "the log has no issue entry for it");
+    assert_eq!(
+        r.first_bad_entry,
+        Some(c3.log_index.min(c4.log_index)),
+        "{:?}",
+        r.problems
+    );
+});
+
+// Issuer keys are bound to the log: a key row added, re-activated or altered behind the log's
+// back is named (a key added so could sign credentials our verifier accepts).
+both!(audit_binds_issuer_keys, |h| {
+    let s = &h.store;
+    let f = fixture(s).await;
+    let old = s.active_issuer_key(&f.issuer.id).await.unwrap();
+    let new = s.rotate_issuer_key(&f.issuer.id).await.unwrap();
+    let r = s.audit().await.unwrap();
+    assert!(r.is_ok(), "{:?}", r.problems);
+    let is_pg = h.url.starts_with("postgres");
+    let blob = |b: &[u8]| sql_blob(is_pg, b);
+    let issuer = f.issuer.id.as_str();
+
+    // 1. A key row the log never recorded.
+    h.raw(&format!(
+        "INSERT INTO issuer_keys (id, issuer_id, public_key, sealed_seed, active, created_ms) VALUES ('rogue-key', '{issuer}', {}, {}, false, 0)",
+        blob(&[7u8; 32]),
+        blob(&[0u8; 8])
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert_problem(&r, "issuer key rogue-key");
+    assert_problem(&r, "is not in the log");
+    h.raw("DELETE FROM issuer_keys WHERE id = 'rogue-key'")
+        .await;
+    assert!(s.audit().await.unwrap().is_ok());
+
+    // 2. The retired key made active again.
+    h.raw(&format!(
+        "UPDATE issuer_keys SET active = false WHERE id = '{}'; UPDATE issuer_keys SET active = true, retired_ms = NULL WHERE id = '{}'",
+        new.id, old.id
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert_problem(&r, "is active, but the log retired it");
+    assert_problem(&r, "is marked retired, but the log never retired it");
+    h.raw(&format!(
+        "UPDATE issuer_keys SET active = false, retired_ms = 1 WHERE id = '{}'; UPDATE issuer_keys SET active = true WHERE id = '{}'",
+        old.id, new.id
+    ))
+    .await;
+    assert!(s.audit().await.unwrap().is_ok());
+
+    // 3. The active key's public key swapped.
+    h.raw(&format!(
+        "UPDATE issuer_keys SET public_key = {} WHERE id = '{}'",
+        blob(&[9u8; 32]),
+        new.id
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert_problem(&r, "differs from the key logged");
+    assert!(r.first_bad_entry.is_some(), "{:?}", r.problems);
+});
