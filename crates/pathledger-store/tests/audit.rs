@@ -279,3 +279,149 @@ both!(audit_binds_issuer_keys, |h| {
     assert_problem(&r, "differs from the key logged");
     assert!(r.first_bad_entry.is_some(), "{:?}", r.problems);
 });
+
+// Endorser grants are bound to the log: a grant decides whose endorsements count toward a
+// career role, so one added, altered, re-activated, revoked or deleted behind the log's back is
+// named.
+both!(audit_binds_endorser_grants, |h| {
+    let s = &h.store;
+    let f = fixture(s).await;
+    let hillcrest = s
+        .create_organization("Hillcrest", "program", None)
+        .await
+        .unwrap();
+    let mentor = s
+        .create_user("mentor@example.org", "Priya", None)
+        .await
+        .unwrap();
+    let other = s
+        .create_user("other@example.org", "Sam", None)
+        .await
+        .unwrap();
+    let admin = s
+        .create_user("admin@example.org", "Dana", None)
+        .await
+        .unwrap();
+    let org = f.org.id.as_str();
+    let by = Some(&admin.id);
+    let g = s
+        .grant_endorser(&f.org.id, &mentor.id, "role-master-mentor", by)
+        .await
+        .unwrap();
+    let gone = s
+        .grant_endorser(&f.org.id, &other.id, "role-mentor", by)
+        .await
+        .unwrap();
+    let revoked = s
+        .grant_endorser(&f.org.id, &other.id, "role-master-mentor", by)
+        .await
+        .unwrap();
+    let rv = s
+        .revoke_endorser(&f.org.id, &revoked.id, Some(&admin.id))
+        .await
+        .unwrap();
+    let r = s.audit().await.unwrap();
+    assert!(r.is_ok(), "{:?}", r.problems);
+
+    // 1. A grant row the log never recorded: an insider makes someone an endorser.
+    h.raw(&format!(
+        "INSERT INTO endorser_grants (id, org_id, user_id, role_id, granted_by, granted_ms) VALUES ('egr_rogue', '{org}', '{}', 'role-director', NULL, 0)",
+        other.id
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert_problem(&r, "endorser grant egr_rogue");
+    assert_problem(&r, "is not in the log");
+    h.raw("DELETE FROM endorser_grants WHERE id = 'egr_rogue'")
+        .await;
+    assert!(s.audit().await.unwrap().is_ok());
+
+    // 2. A grant handed to another user, given another role, moved to another organization:
+    //    each named at the grant's entry, saying what changed.
+    for (column, value, words) in [
+        (
+            "user_id",
+            other.id.as_str().to_owned(),
+            format!(
+                "its user is {} but the log says {}",
+                other.id.as_str(),
+                mentor.id.as_str()
+            ),
+        ),
+        (
+            "role_id",
+            "role-director".to_owned(),
+            "its role is role-director but the log says role-master-mentor".to_owned(),
+        ),
+        (
+            "org_id",
+            hillcrest.id.as_str().to_owned(),
+            format!("its organization is {}", hillcrest.id.as_str()),
+        ),
+    ] {
+        h.raw(&format!(
+            "UPDATE endorser_grants SET {column} = '{value}' WHERE id = '{}'",
+            g.id
+        ))
+        .await;
+        let r = s.audit().await.unwrap();
+        assert_eq!(r.first_bad_entry, g.log_index, "{:?}", r.problems);
+        assert_problem(&r, "differs from the grant logged at entry");
+        assert_problem(&r, &words);
+        let original = match column {
+            "user_id" => mentor.id.as_str(),
+            "role_id" => "role-master-mentor",
+            _ => org,
+        };
+        h.raw(&format!(
+            "UPDATE endorser_grants SET {column} = '{original}' WHERE id = '{}'",
+            g.id
+        ))
+        .await;
+        assert!(s.audit().await.unwrap().is_ok());
+    }
+
+    // 3. A revoked grant made active again: named at the revocation.
+    h.raw(&format!(
+        "UPDATE endorser_grants SET revoked_by = NULL, revoked_ms = NULL WHERE id = '{}'",
+        revoked.id
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert_eq!(r.first_bad_entry, rv.log_index, "{:?}", r.problems);
+    assert_problem(&r, "is active, but the log revoked it at entry");
+    h.raw(&format!(
+        "UPDATE endorser_grants SET revoked_by = '{}', revoked_ms = {} WHERE id = '{}'",
+        admin.id,
+        rv.revoked_ms.unwrap(),
+        revoked.id
+    ))
+    .await;
+    assert!(s.audit().await.unwrap().is_ok());
+
+    // ...and an active grant marked revoked without a logged revocation.
+    h.raw(&format!(
+        "UPDATE endorser_grants SET revoked_ms = 1 WHERE id = '{}'",
+        g.id
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert_eq!(r.first_bad_entry, g.log_index, "{:?}", r.problems);
+    assert_problem(&r, "is marked revoked, but the log never revoked it");
+    h.raw(&format!(
+        "UPDATE endorser_grants SET revoked_ms = NULL WHERE id = '{}'",
+        g.id
+    ))
+    .await;
+    assert!(s.audit().await.unwrap().is_ok());
+
+    // 4. A logged grant's row deleted (no code path deletes one: revoking keeps the row).
+    h.raw(&format!(
+        "DELETE FROM endorser_grants WHERE id = '{}'",
+        gone.id
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert_eq!(r.first_bad_entry, gone.log_index, "{:?}", r.problems);
+    assert_problem(&r, "is missing from the endorser grants table");
+});

@@ -1,8 +1,15 @@
 //! The audit's bindings of stored rows to the log (issue 20): each credential row against its
 //! logged history (status, status bits, presence, erasure) and each issuer key against its
-//! logged creation or rotation. Called by [`Store::audit`] after the tree itself is checked.
+//! logged creation or rotation; below, endorser grants (`grants`). Called by [`Store::audit`]
+//! after the tree itself is checked, from what it collected in its one pass over the leaves.
+
+mod grants;
 
 use std::collections::{HashMap, HashSet};
+
+use serde_json::Value;
+
+pub(crate) use grants::LoggedGrants;
 
 use crate::error::StoreError;
 use crate::model::AuditProblem;
@@ -18,10 +25,7 @@ pub(crate) struct LoggedKeys {
 }
 
 impl LoggedKeys {
-    pub(crate) fn read(&mut self, idx: u64, data: &[u8]) {
-        let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) else {
-            return;
-        };
+    pub(crate) fn read(&mut self, idx: u64, v: &Value) {
         if !matches!(
             v.get("event").and_then(|e| e.as_str()),
             Some("key_created" | "key_rotation")
