@@ -62,6 +62,12 @@ pub(crate) struct LeafData<'a> {
     pub status_list_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_index: Option<u64>,
+    /// Status changes (`revoke`, `suspend`, `reinstate`) since migration 0010: hex SHA-256 of
+    /// the event row's random 32-byte salt followed by its reason (UTF-8; no reason commits as
+    /// the empty one). Binds the stored reason without putting it, or anything guessable from
+    /// it, in a public leaf.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason_commitment: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_id: Option<&'a str>,
     /// Endorser grants (`endorser_grant`, `endorser_revoke`): the grant, its organization, the
@@ -92,6 +98,7 @@ impl<'a> LeafData<'a> {
             retired_key_id: None,
             status_list_id: None,
             status_index: None,
+            reason_commitment: None,
             previous_id: None,
             grant_id: None,
             org_id: None,
@@ -594,9 +601,10 @@ impl Store {
         let mut issue_hashes: Vec<(u64, String, String)> = Vec::new();
         // Each credential's last logged status event: (entry, event).
         let mut last_events: HashMap<String, (u64, String)> = HashMap::new();
-        // Issuer keys and endorser grants as the log records them.
+        // Issuer keys, endorser grants and status changes as the log records them.
         let mut logged_keys = crate::audit_bindings::LoggedKeys::default();
         let mut logged_grants = crate::audit_bindings::LoggedGrants::default();
+        let mut logged_changes = crate::audit_bindings::LoggedStatusChanges::default();
         let page = 5000i64;
         loop {
             let sql = format!(
@@ -640,6 +648,7 @@ impl Store {
                 )? {
                     logged_keys.read(idx, &v);
                     logged_grants.read(idx, &v);
+                    logged_changes.read(idx, &v);
                 }
                 if mem.append_leaf_hash(computed).is_err() {
                     problems.push(AuditProblem {
@@ -813,7 +822,10 @@ impl Store {
                 }
             }
         }
-        self.audit_credential_bindings(&last_events, &mut problems)
+        let last_reasons = self
+            .audit_status_events(&logged_changes, &last_events, &mut problems)
+            .await?;
+        self.audit_credential_bindings(&last_events, &last_reasons, &mut problems)
             .await?;
         self.audit_issuer_keys(&logged_keys, &mut problems).await?;
         self.audit_endorser_grants(&logged_grants, &mut problems)

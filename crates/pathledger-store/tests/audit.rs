@@ -425,3 +425,168 @@ both!(audit_binds_endorser_grants, |h| {
     assert_eq!(r.first_bad_entry, gone.log_index, "{:?}", r.problems);
     assert_problem(&r, "is missing from the endorser grants table");
 });
+
+// Status change reasons are bound to the log by a salted commitment in each status leaf (the
+// reason itself, personal or guessable, never enters the public log): an edited reason or salt,
+// a removed salt, an edited current reason, and event rows deleted, added or altered are named.
+both!(audit_binds_status_reasons, |h| {
+    let s = &h.store;
+    let f = fixture(s).await;
+    let mut ids = Vec::new();
+    for r in s
+        .bulk_issue(
+            (0..3)
+                .map(|_| {
+                    let mut r = request(&f);
+                    r.suspendable = true;
+                    r
+                })
+                .collect(),
+            build_credential,
+        )
+        .await
+    {
+        ids.push(r.unwrap().credential);
+    }
+    let revoked = s
+        .change_status(
+            &ids[0].id,
+            StatusChange::Revoke,
+            Some("issued in error"),
+            None,
+        )
+        .await
+        .unwrap();
+    let suspended = s
+        .change_status(
+            &ids[1].id,
+            StatusChange::Suspend,
+            Some("under review"),
+            None,
+        )
+        .await
+        .unwrap();
+    let plain = s
+        .change_status(&ids[2].id, StatusChange::Revoke, None, None)
+        .await
+        .unwrap();
+    let r = s.audit().await.unwrap();
+    assert!(r.is_ok(), "{:?}", r.problems);
+    // The leaf carries a salted commitment: neither the reason nor its bare hash.
+    let data = s.log_entry(revoked.log_index).await.unwrap().data;
+    let leaf: serde_json::Value = serde_json::from_str(&data).unwrap();
+    let commitment = leaf["reason_commitment"].as_str().expect("commitment");
+    assert_eq!(commitment.len(), 64);
+    assert_ne!(commitment, hex::encode(sha256(b"issued in error")));
+    assert!(!data.contains("issued in error"));
+    // Issue leaves are unchanged: no commitment.
+    let issue = s.log_entry(ids[0].log_index).await.unwrap().data;
+    assert!(!issue.contains("reason_commitment"), "{issue}");
+    h.raw("CREATE TABLE events_backup AS SELECT * FROM credential_events")
+        .await;
+    let restore =
+        "DELETE FROM credential_events; INSERT INTO credential_events SELECT * FROM events_backup";
+    let (e0, e1, e2) = (revoked.log_index, suspended.log_index, plain.log_index);
+
+    // 1. A reason edited, and a reason added where none was given: named at their entries.
+    h.raw(&format!(
+        "UPDATE credential_events SET reason = 'at the holder''s request' WHERE log_index = {e0}"
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert_eq!(r.first_bad_entry, Some(e0), "{:?}", r.problems);
+    assert_problem(&r, &format!("the reason recorded for the revoke of credential {} (log entry {e0}) does not match the commitment in the log", ids[0].id));
+    h.raw(restore).await;
+    h.raw(&format!(
+        "UPDATE credential_events SET reason = 'fraud' WHERE log_index = {e2}"
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert_eq!(r.first_bad_entry, Some(e2), "{:?}", r.problems);
+    assert_problem(&r, "does not match the commitment in the log");
+    h.raw(restore).await;
+    assert!(s.audit().await.unwrap().is_ok());
+
+    // 2. A salt replaced (to fit an edited reason, say), and a salt removed.
+    h.raw(&format!(
+        "UPDATE credential_events SET reason_salt = {} WHERE log_index = {e1}",
+        sql_blob(h.url.starts_with("postgres"), &[1u8; 32])
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert_eq!(r.first_bad_entry, Some(e1), "{:?}", r.problems);
+    assert_problem(&r, "the reason or its salt was edited");
+    h.raw(&format!(
+        "UPDATE credential_events SET reason_salt = NULL WHERE log_index = {e1}"
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert_eq!(r.first_bad_entry, Some(e1), "{:?}", r.problems);
+    assert_problem(&r, "has lost its reason's salt");
+    h.raw(restore).await;
+    assert!(s.audit().await.unwrap().is_ok());
+
+    // 3. The current reason shown with the credential edited in the credentials table.
+    h.raw(&format!(
+        "UPDATE credentials SET status_reason = 'routine' WHERE id = '{}'",
+        ids[1].id
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert_eq!(r.first_bad_entry, Some(e1), "{:?}", r.problems);
+    assert_problem(&r, "its status reason in the credentials table is not the reason recorded with its last status change");
+    h.raw(&format!(
+        "UPDATE credentials SET status_reason = 'under review' WHERE id = '{}'",
+        ids[1].id
+    ))
+    .await;
+    assert!(s.audit().await.unwrap().is_ok());
+
+    // 4. Event rows deleted, added at an entry that is no status change, or altered.
+    h.raw(&format!(
+        "DELETE FROM credential_events WHERE log_index = {e1}"
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert_eq!(r.first_bad_entry, Some(e1), "{:?}", r.problems);
+    assert_problem(
+        &r,
+        "has no row in credential_events and the credential was not erased",
+    );
+    h.raw(restore).await;
+    let i2 = ids[2].log_index;
+    h.raw(&format!(
+        "INSERT INTO credential_events (log_index, credential_id, event, reason, actor, created_ms) VALUES ({i2}, '{}', 'suspend', 'forged', NULL, 0)",
+        ids[2].id
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert_eq!(r.first_bad_entry, Some(i2), "{:?}", r.problems);
+    assert_problem(&r, "that the log does not record");
+    h.raw(restore).await;
+    h.raw(&format!(
+        "UPDATE credential_events SET event = 'reinstate' WHERE log_index = {e0}"
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert_eq!(r.first_bad_entry, Some(e0), "{:?}", r.problems);
+    assert_problem(&r, "but the log records revoke");
+    h.raw(restore).await;
+    assert!(s.audit().await.unwrap().is_ok());
+
+    // 5. Erasure takes the event rows (reasons and salts) with the credentials: still clean, and
+    //    so is an erased credential's event row whose reason and salt were cleared.
+    s.change_status(&ids[1].id, StatusChange::Revoke, Some("erasure"), None)
+        .await
+        .unwrap();
+    assert_eq!(s.delete_educator(&f.educator.id).await.unwrap(), 3);
+    let r = s.audit().await.unwrap();
+    assert!(r.is_ok(), "{:?}", r.problems);
+    h.raw(&format!(
+        "INSERT INTO credential_events (log_index, credential_id, event, reason, actor, created_ms) VALUES ({e0}, '{}', 'revoke', NULL, NULL, 0)",
+        ids[0].id
+    ))
+    .await;
+    let r = s.audit().await.unwrap();
+    assert!(r.is_ok(), "{:?}", r.problems);
+});
