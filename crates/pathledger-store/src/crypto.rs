@@ -168,6 +168,16 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     Sha256::digest(data).into()
 }
 
+/// The commitment a status leaf carries to its event's reason: hex SHA-256 of the salt followed
+/// by the reason's UTF-8 bytes (no reason is the empty one). The salt stays in the database, so
+/// the public leaf reveals nothing a guess could confirm.
+pub(crate) fn reason_commitment(salt: &[u8], reason: Option<&str>) -> String {
+    let mut bytes = Vec::with_capacity(salt.len() + reason.map_or(0, str::len));
+    bytes.extend_from_slice(salt);
+    bytes.extend_from_slice(reason.unwrap_or_default().as_bytes());
+    hex::encode(sha256(&bytes))
+}
+
 /// OB 3.0 hashed recipient identity: `sha256$` + hex(SHA-256(identity ‖ salt)).
 pub fn recipient_identity_hash(identity: &str, salt: &str) -> String {
     let mut h = Sha256::new();

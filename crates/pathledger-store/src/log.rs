@@ -62,6 +62,12 @@ pub(crate) struct LeafData<'a> {
     pub status_list_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_index: Option<u64>,
+    /// Status changes (`revoke`, `suspend`, `reinstate`) since migration 0010: hex SHA-256 of
+    /// the event row's random 32-byte salt followed by its reason (UTF-8; no reason commits as
+    /// the empty one). Binds the stored reason without putting it, or anything guessable from
+    /// it, in a public leaf.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason_commitment: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_id: Option<&'a str>,
     /// Endorser grants (`endorser_grant`, `endorser_revoke`): the grant, its organization, the
@@ -92,6 +98,7 @@ impl<'a> LeafData<'a> {
             retired_key_id: None,
             status_list_id: None,
             status_index: None,
+            reason_commitment: None,
             previous_id: None,
             grant_id: None,
             org_id: None,
@@ -594,8 +601,10 @@ impl Store {
         let mut issue_hashes: Vec<(u64, String, String)> = Vec::new();
         // Each credential's last logged status event: (entry, event).
         let mut last_events: HashMap<String, (u64, String)> = HashMap::new();
-        // Issuer keys as the log records them.
+        // Issuer keys, endorser grants and status changes as the log records them.
         let mut logged_keys = crate::audit_bindings::LoggedKeys::default();
+        let mut logged_grants = crate::audit_bindings::LoggedGrants::default();
+        let mut logged_changes = crate::audit_bindings::LoggedStatusChanges::default();
         let page = 5000i64;
         loop {
             let sql = format!(
@@ -629,15 +638,18 @@ impl Store {
                         message: format!("log entry {idx}: leaf hash does not match its data"),
                     });
                 }
-                check_leaf_columns(
+                if let Some(v) = check_leaf_columns(
                     idx,
                     r,
                     &data,
                     &mut problems,
                     &mut issue_hashes,
                     &mut last_events,
-                )?;
-                logged_keys.read(idx, &data);
+                )? {
+                    logged_keys.read(idx, &v);
+                    logged_grants.read(idx, &v);
+                    logged_changes.read(idx, &v);
+                }
                 if mem.append_leaf_hash(computed).is_err() {
                     problems.push(AuditProblem {
                         entry: Some(idx),
@@ -810,9 +822,14 @@ impl Store {
                 }
             }
         }
-        self.audit_credential_bindings(&last_events, &mut problems)
+        let last_reasons = self
+            .audit_status_events(&logged_changes, &last_events, &mut problems)
+            .await?;
+        self.audit_credential_bindings(&last_events, &last_reasons, &mut problems)
             .await?;
         self.audit_issuer_keys(&logged_keys, &mut problems).await?;
+        self.audit_endorser_grants(&logged_grants, &mut problems)
+            .await?;
         let first_bad_entry = problems.iter().filter_map(|p| p.entry).min().or(head_hint);
         Ok(AuditReport {
             tree_size: size,
@@ -825,7 +842,8 @@ impl Store {
 }
 
 /// Checks that the indexed columns of an entry agree with its (hashed) data, and collects the
-/// credential hashes of issue events and each credential's last status event.
+/// credential hashes of issue events and each credential's last status event. Returns the
+/// parsed data for the other bindings' collectors (none if it is not JSON).
 fn check_leaf_columns(
     idx: u64,
     r: &Row,
@@ -833,14 +851,14 @@ fn check_leaf_columns(
     problems: &mut Vec<AuditProblem>,
     issue_hashes: &mut Vec<(u64, String, String)>,
     last_events: &mut HashMap<String, (u64, String)>,
-) -> Result<(), StoreError> {
+) -> Result<Option<serde_json::Value>, StoreError> {
     let parsed: Result<serde_json::Value, _> = serde_json::from_slice(data);
     let Ok(v) = parsed else {
         problems.push(AuditProblem {
             entry: Some(idx),
             message: format!("log entry {idx}: data is not JSON"),
         });
-        return Ok(());
+        return Ok(None);
     };
     let event = v.get("event").and_then(|e| e.as_str()).unwrap_or_default();
     let cred = v.get("credential_id").and_then(|e| e.as_str());
@@ -858,7 +876,7 @@ fn check_leaf_columns(
     if let (Some(c), "issue" | "revoke" | "suspend" | "reinstate" | "erase") = (cred, event) {
         last_events.insert(c.to_owned(), (idx, event.to_owned()));
     }
-    Ok(())
+    Ok(Some(v))
 }
 
 /// Hex SHA-256 of credential bytes, as recorded in issue leaves.

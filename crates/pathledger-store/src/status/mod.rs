@@ -5,7 +5,7 @@
 pub(crate) mod allocation;
 pub(crate) mod bits;
 
-use crate::crypto::now_ms;
+use crate::crypto::{now_ms, random_bytes, reason_commitment};
 use crate::error::StoreError;
 use crate::log::{document_hash_hex, LeafData, LogAppender};
 use crate::model::{
@@ -127,11 +127,14 @@ impl Store {
         leaf.issuer_id = Some(&cred.issuer_id);
         leaf.status_list_id = Some(&entry.list_id);
         leaf.status_index = Some(entry.index);
+        // A fresh salt per event: the leaf commits to the reason without revealing it.
+        let salt = random_bytes::<32>()?;
+        leaf.reason_commitment = Some(reason_commitment(&salt, reason));
         let log_index = log.append(change.as_str(), Some(credential_id), leaf.to_bytes()?, now)?;
         log.flush(&mut tx).await?;
         tx.execute(
-            "INSERT INTO credential_events (log_index, credential_id, event, reason, actor, created_ms) VALUES ($1, $2, $3, $4, $5, $6)",
-            args![log_index as i64, credential_id, change.as_str(), reason, actor, now],
+            "INSERT INTO credential_events (log_index, credential_id, event, reason, reason_salt, actor, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            args![log_index as i64, credential_id, change.as_str(), reason, &salt, actor, now],
         )
         .await?;
         tx.commit().await?;

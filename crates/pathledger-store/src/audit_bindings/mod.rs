@@ -1,8 +1,18 @@
 //! The audit's bindings of stored rows to the log (issue 20): each credential row against its
-//! logged history (status, status bits, presence, erasure) and each issuer key against its
-//! logged creation or rotation. Called by [`Store::audit`] after the tree itself is checked.
+//! logged history (status, reason, status bits, presence, erasure) and each issuer key against
+//! its logged creation or rotation; below, endorser grants (`grants`) and status change rows
+//! and their reasons (`reasons`). Called by [`Store::audit`] after the tree itself is checked,
+//! from what it collected in its one pass over the leaves.
+
+mod grants;
+mod reasons;
 
 use std::collections::{HashMap, HashSet};
+
+use serde_json::Value;
+
+pub(crate) use grants::LoggedGrants;
+pub(crate) use reasons::{LastReasons, LoggedStatusChanges};
 
 use crate::error::StoreError;
 use crate::model::AuditProblem;
@@ -18,10 +28,7 @@ pub(crate) struct LoggedKeys {
 }
 
 impl LoggedKeys {
-    pub(crate) fn read(&mut self, idx: u64, data: &[u8]) {
-        let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) else {
-            return;
-        };
+    pub(crate) fn read(&mut self, idx: u64, v: &Value) {
         if !matches!(
             v.get("event").and_then(|e| e.as_str()),
             Some("key_created" | "key_rotation")
@@ -118,11 +125,13 @@ impl Store {
 
     /// Every credential row against its logged history: a row needs a logged issue, its
     /// status must be what its last logged event made it (issue and reinstate: active; revoke;
-    /// suspend), its status list bits must agree with that status, and a credential the log
-    /// issued must still have its row unless the log records its erasure.
+    /// suspend), its reason that of its last status event row (whose reason the log binds),
+    /// its status list bits must agree with that status, and a credential the log issued must
+    /// still have its row unless the log records its erasure.
     pub(crate) async fn audit_credential_bindings(
         &self,
         last_events: &HashMap<String, (u64, String)>,
+        last_reasons: &LastReasons,
         problems: &mut Vec<AuditProblem>,
     ) -> Result<(), StoreError> {
         let mut set_bits: HashSet<(String, i64)> = Default::default();
@@ -147,7 +156,7 @@ impl Store {
             let rows = self
                 .db()
                 .fetch_all(
-                    "SELECT id, status, revocation_list_id, revocation_index, suspension_list_id, suspension_index, log_index FROM credentials WHERE id > $1 ORDER BY id LIMIT 5000",
+                    "SELECT id, status, status_reason, revocation_list_id, revocation_index, suspension_list_id, suspension_index, log_index FROM credentials WHERE id > $1 ORDER BY id LIMIT 5000",
                     args![after_id.as_str()],
                 )
                 .await?;
@@ -169,7 +178,7 @@ impl Store {
                     r.opt_text("suspension_list_id")?,
                     r.opt_i64("suspension_index")?,
                 );
-                let (entry, expected) = match last_events.get(&id) {
+                let (entry, last_event, expected) = match last_events.get(&id) {
                     None => {
                         problems.push(AuditProblem {
                             entry: row_index,
@@ -192,6 +201,7 @@ impl Store {
                     }
                     Some((idx, ev)) => (
                         *idx,
+                        ev.as_str(),
                         match ev.as_str() {
                             "revoke" => "revoked",
                             "suspend" => "suspended",
@@ -199,6 +209,12 @@ impl Store {
                         },
                     ),
                 };
+                last_reasons.check(
+                    &id,
+                    r.opt_text("status_reason")?.as_deref(),
+                    (entry, last_event),
+                    problems,
+                );
                 if status != expected {
                     problems.push(AuditProblem {
                         entry: Some(entry),
