@@ -52,6 +52,7 @@ pub use actor::Actor;
 pub use definitions::BUNDLE_ID;
 pub use error::AppError;
 pub use heads::HEAD_SIGNING_INTERVAL;
+pub use keys::KEY_FOLLOWING_INTERVAL;
 pub use status_lists::LIST_VERSION_TTL;
 pub use verification::{VerifyWork, REQUEST_WORK_BUDGET, VERIFY_CHUNK};
 
@@ -116,6 +117,8 @@ pub struct KeyRing {
     pub host_document: Option<Value>,
     /// The resolver over these keys plus did:key, built once per ring ([`App::resolver`]).
     resolver: std::sync::OnceLock<Arc<pathledger_signing::ChainResolver>>,
+    /// The store's [`key_ring_version`](pathledger_store::Store::key_ring_version) it was built at.
+    version: u64,
 }
 
 /// A credential as returned to callers.

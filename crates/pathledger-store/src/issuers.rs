@@ -195,6 +195,20 @@ impl Store {
         })
     }
 
+    /// A number that grows whenever an issuer or an issuer key is added (neither is ever
+    /// deleted, and a rotation adds the new key): a server compares it with the one its key
+    /// ring was built from, to notice another server's rotation or new organization.
+    pub async fn key_ring_version(&self) -> Result<u64, StoreError> {
+        self.db()
+            .fetch_optional(
+                "SELECT (SELECT COUNT(*) FROM issuers) + (SELECT COUNT(*) FROM issuer_keys) AS n",
+                args![],
+            )
+            .await?
+            .ok_or_else(|| StoreError::integrity("counting keys returned no row"))?
+            .u64("n")
+    }
+
     /// All keys of an issuer (active and retired), oldest first. Public parts only.
     pub async fn issuer_keys(&self, issuer_id: &str) -> Result<Vec<IssuerKeyInfo>, StoreError> {
         self.db()

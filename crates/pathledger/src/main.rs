@@ -631,11 +631,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             std::io::stdout().flush().ok();
             // A head is signed within a second of any change, and once more at shutdown.
             let signer = app.spawn_head_signer(pathledger_app::HEAD_SIGNING_INTERVAL);
+            // Keys rotated through another server sharing the database are known here within a
+            // second too.
+            let keys = app.spawn_key_follower(pathledger_app::KEY_FOLLOWING_INTERVAL);
             let served = tokio::select! {
                 r = pathledger_server::serve_with(listener, app.clone(), config) => r.map_err(anyhow::Error::from),
                 _ = shutdown_signal() => Ok(()),
             };
             signer.abort();
+            keys.abort();
             if let Err(e) = app.sign_head_if_behind().await {
                 tracing::warn!(error = %e, "could not sign the final tree head");
             }
