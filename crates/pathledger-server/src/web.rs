@@ -103,7 +103,7 @@ async fn verify_form(
             "Verify",
             &caller,
             pages::verify::verify_page(
-                &rec.document,
+                &id,
                 Some(pages::verify::VerifyResult::Credential(&report)),
                 caller.form_token(),
             ),

@@ -192,6 +192,9 @@ async fn pathway_map_dashboard_and_log_pages() {
     assert!(html.matches("data-achievement=").count() >= held.len());
     assert!(html.contains("role=\"progressbar\""), "{html}");
     assert!(html.contains("data-verdict=\"valid\""));
+    // Requirements read as sentences with names, never as their JSON.
+    assert!(!html.contains("{&quot;") && !html.contains("{\"endorsements"), "{html}");
+    assert!(html.contains("1 endorsement from a"), "{html}");
     // Jordan is partway: some role shows progress strictly between 0 and 100.
     assert!(
         html.split("aria-valuenow=\"")
@@ -229,7 +232,7 @@ async fn pathway_map_dashboard_and_log_pages() {
     let r = env.call(get("/log")).await;
     let html = r.text();
     let note = html
-        .split("<pre id=\"checkpoint\">")
+        .split("<pre id=\"checkpoint\" tabindex=\"0\">")
         .nth(1)
         .and_then(|s| s.split("</pre>").next())
         .expect("the checkpoint on the page");

@@ -119,8 +119,11 @@ pub fn admin_page(p: &AdminPage<'_>) -> Markup {
                 (super::csrf_field(p.form_token))
                 label for="definitions-file" { "Upload a definitions JSON file" }
                 input #definitions-file type="file" name="file" accept=".json,application/json";
-                label for="definitions" { "…or edit them here" }
-                textarea #definitions name="definitions" { (p.defs_json) }
+                details {
+                    summary { "…or edit them as JSON (for power users)" }
+                    label for="definitions" { "Definitions (JSON)" }
+                    textarea #definitions name="definitions" { (p.defs_json) }
+                }
                 p { button type="submit" { "Validate and save a new version" } }
             }
         } @else {

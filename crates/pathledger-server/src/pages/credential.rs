@@ -51,8 +51,10 @@ pub fn credential_page(
                 figcaption { "Scan to verify, or share " a href=(verify_link) { (verify_link) } }
             }
         }
-        h2 { "The credential" }
-        pre { (serde_json::to_string_pretty(doc).unwrap_or_default()) }
+        details {
+            summary { "Technical details: the signed credential (JSON)" }
+            pre tabindex="0" aria-label="The signed credential" { (serde_json::to_string_pretty(doc).unwrap_or_default()) }
+        }
         p {
             a href={ "/log?credential=" (id) } { "Transparency log proof" }
             " · "

@@ -65,8 +65,11 @@ pub fn endorsed_page(signed: &Value) -> Markup {
     html! {
         h1 { "Endorsement recorded" }
         p.card #notice role="status" { (comment) }
-        p { "The signed endorsement credential:" }
-        pre { (serde_json::to_string_pretty(signed).unwrap_or_default()) }
+        p { "It is signed as an Open Badges endorsement credential and counts toward the educator's pathway." }
+        details {
+            summary { "Technical details: the signed endorsement (JSON)" }
+            pre tabindex="0" aria-label="The signed endorsement" { (serde_json::to_string_pretty(signed).unwrap_or_default()) }
+        }
         p { a href="/endorse" { "Endorse another" } }
     }
 }

@@ -109,9 +109,126 @@ pub fn truncate(s: &str, n: usize) -> String {
     }
 }
 
-/// A short plain-language description of a requirement.
-pub fn describe_condition(c: &pathledger_core::Condition) -> String {
-    serde_json::to_string(c).unwrap_or_default()
+/// A competency category in words (`technical skills`).
+pub fn category_words(c: pathledger_core::Category) -> &'static str {
+    use pathledger_core::Category as C;
+    match c {
+        C::Mindset => "mindset",
+        C::Qualities => "qualities",
+        C::AdaptiveSkills => "adaptive skills",
+        C::TechnicalSkills => "technical skills",
+    }
+}
+
+/// `a, b and c`.
+pub fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+fn or_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+fn article(word: &str) -> &'static str {
+    if word
+        .chars()
+        .next()
+        .is_some_and(|c| "AEIOUaeiou".contains(c))
+    {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+fn plural(n: u32, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// A requirement as a sentence people read ("3 rotations: R&D, Integrator and Guide", "1
+/// endorsement from a Master Mentor"), with names from the definitions, never its JSON.
+pub fn describe_condition(defs: &Definitions, c: &pathledger_core::Condition) -> String {
+    use pathledger_core::Condition as C;
+    let all = |v: &[C]| {
+        v.iter()
+            .map(|c| describe_condition(defs, c))
+            .collect::<Vec<_>>()
+    };
+    match c {
+        C::AllOf(v) if v.is_empty() => "nothing more".into(),
+        C::AllOf(v) => and_list(&all(v)),
+        C::AnyOf(v) => format!("one of: {}", or_list(&all(v))),
+        C::AtLeast { n, of } => format!("{n} of: {}", and_list(&all(of))),
+        C::Credential(id) => achievement_name(defs, id.as_str()),
+        C::Stack(id) => defs
+            .stack(id.as_str())
+            .map(|s| s.name.clone())
+            .unwrap_or_else(|| id.as_str().to_owned()),
+        C::CompetenciesInCategory { category, count } => format!(
+            "{} in {}",
+            plural(*count, "competency", "competencies"),
+            category_words(*category)
+        ),
+        C::YearsExperience { min } => {
+            if (*min - 1.0).abs() < f64::EPSILON {
+                "1 year of experience".into()
+            } else {
+                format!("{min} years of experience")
+            }
+        }
+        C::Endorsements {
+            role,
+            count,
+            category,
+            competency,
+        } => {
+            let role = role_name(defs, role.as_str());
+            let mut s = if *count == 1 {
+                format!("1 endorsement from {} {role}", article(&role))
+            } else {
+                format!("{count} endorsements, each from a different {role}")
+            };
+            if let Some(comp) = competency {
+                let name = defs
+                    .competency(comp.as_str())
+                    .map(|c| c.name.clone())
+                    .unwrap_or_else(|| comp.as_str().to_owned());
+                s.push_str(&format!(" for {name}"));
+            } else if let Some(cat) = category {
+                s.push_str(&format!(" for {}", category_words(*cat)));
+            }
+            s
+        }
+        C::Rotations { roles, count } => {
+            let names: Vec<String> = roles.iter().map(|r| role_name(defs, r.as_str())).collect();
+            let n = count.unwrap_or(u32::try_from(names.len()).unwrap_or(u32::MAX));
+            if usize::try_from(n).is_ok_and(|n| n >= names.len()) {
+                format!(
+                    "{}: {}",
+                    plural(n, "rotation", "rotations"),
+                    and_list(&names)
+                )
+            } else {
+                format!(
+                    "{} among {}",
+                    plural(n, "rotation", "rotations"),
+                    or_list(&names)
+                )
+            }
+        }
+    }
 }
 
 /// A signing key's state, in words.

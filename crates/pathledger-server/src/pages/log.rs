@@ -62,7 +62,7 @@ pub fn log_page(view: &HeadView<'_>, credential: &str, lookup: Option<Lookup<'_>
             details {
                 summary { "Technical details" }
                 p { "Checkpoint (C2SP signed note), also at " a href="/api/v1/log/checkpoint" { "/api/v1/log/checkpoint" } ":" }
-                pre #checkpoint { (view.checkpoint.to_string()) }
+                pre #checkpoint tabindex="0" { (view.checkpoint.to_string()) }
                 p { "Log verifier key: " code.hash { (view.vkey) } }
                 p { "Head signing key: " code.hash { (head.key_id) } }
             }
@@ -95,7 +95,7 @@ pub fn log_page(view: &HeadView<'_>, credential: &str, lookup: Option<Lookup<'_>
                     details {
                         summary { "Technical details" }
                         p { "Leaf data (the exact bytes hashed):" }
-                        pre { (b.entry.data) }
+                        pre tabindex="0" { (b.entry.data) }
                     }
                 }
             }

@@ -191,7 +191,7 @@ pub fn plan_section(defs: &Definitions, plan: &Plan) -> Markup {
             h3 { "Other requirements" }
             ul {
                 @for r in &plan.remaining {
-                    li { "For " (role_name(defs, r.role.as_str())) ": " (describe_condition(&r.condition)) }
+                    li { "For " (role_name(defs, r.role.as_str())) ": " (describe_condition(defs, &r.condition)) }
                 }
             }
         }
