@@ -193,7 +193,10 @@ async fn pathway_map_dashboard_and_log_pages() {
     assert!(html.contains("role=\"progressbar\""), "{html}");
     assert!(html.contains("data-verdict=\"valid\""));
     // Requirements read as sentences with names, never as their JSON.
-    assert!(!html.contains("{&quot;") && !html.contains("{\"endorsements"), "{html}");
+    assert!(
+        !html.contains("{&quot;") && !html.contains("{\"endorsements"),
+        "{html}"
+    );
     assert!(html.contains("1 endorsement from a"), "{html}");
     // Jordan is partway: some role shows progress strictly between 0 and 100.
     assert!(
@@ -318,6 +321,52 @@ async fn browsers_get_error_pages_and_programs_get_problem_json() {
             assert!(
                 ct.starts_with("application/problem+json"),
                 "{status} {accept:?}: {ct}"
+            );
+        }
+    }
+}
+
+#[test]
+fn verdict_and_check_icons_render_with_the_stock_fonts() {
+    // fontconfig answers which installed fonts have a character; Debian's stock fonts must.
+    let Ok(probe) = std::process::Command::new("fc-list")
+        .arg(":charset=2714")
+        .output()
+    else {
+        eprintln!("fc-list is not installed: skipping the icon font check");
+        return;
+    };
+    assert!(!probe.stdout.is_empty(), "no font has ✔");
+    let mut icons: Vec<&str> = Vec::new();
+    for code in [
+        "valid",
+        "tampered",
+        "revoked",
+        "suspended",
+        "expired",
+        "not_yet_valid",
+        "unknown_issuer",
+        "malformed",
+        "could_not_check",
+        "unsupported_format",
+        "other",
+    ] {
+        icons.push(pathledger_server::pages::format::verdict_badge(code).0);
+    }
+    for status in ["passed", "failed", "not_checked"] {
+        icons.push(pathledger_server::pages::format::check_status(status).0);
+    }
+    for icon in icons {
+        for c in icon.chars().filter(|c| !c.is_ascii()) {
+            let out = std::process::Command::new("fc-list")
+                .arg(format!(":charset={:x}", c as u32))
+                .arg("family")
+                .output()
+                .expect("fc-list");
+            assert!(
+                !out.stdout.is_empty(),
+                "no installed font has {c} (U+{:04X})",
+                c as u32
             );
         }
     }

@@ -28,13 +28,14 @@ pub fn progress_there(progress: f64) -> String {
 }
 
 /// Icon and label for a verdict code: distinct in color *and* shape, so color is never the only cue.
+/// Icons are characters the stock fonts have (DejaVu on Debian: no ⌛ or ⏸, which showed as empty boxes).
 pub fn verdict_badge(code: &str) -> (&'static str, &'static str) {
     match code {
         "valid" => ("✔", "Valid"),
         "tampered" => ("✖", "Tampered or invalid signature"),
         "revoked" => ("⊘", "Revoked"),
-        "suspended" => ("⏸", "Suspended"),
-        "expired" => ("⌛", "Expired"),
+        "suspended" => ("‖", "Suspended"),
+        "expired" => ("◔", "Expired"),
         "not_yet_valid" => ("◷", "Not yet valid"),
         "unknown_issuer" => ("?", "Unknown issuer"),
         "malformed" => ("⚠", "Malformed"),
