@@ -21,7 +21,7 @@ use crate::auth::{browser_binding, presented_binding, start_session, Caller, May
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::openapi::{schemas, Auth, Conflict, Forbidden, Invalid, JsonBody, NotFound};
-use crate::pages::{self, accounts as p, layout};
+use crate::pages::{self, accounts as p};
 use crate::work::form_outcome;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -128,10 +128,11 @@ fn html_page(
     body: maud::Markup,
     set_cookie: Option<String>,
 ) -> Response {
-    let html = layout(
+    let html = crate::pages::layout_with_menu(
         title,
         caller.map(|c| c.user.display_name.as_str()),
         caller.and_then(|c| c.form_token.as_deref()),
+        caller.map(|c| c.menu).unwrap_or_default(),
         body,
     );
     let mut resp = (status, Html(html.into_string())).into_response();

@@ -9,6 +9,7 @@ use pathledger_app::Actor;
 use crate::app::App;
 use crate::error::ApiError;
 use crate::throttle::{client_key, SignInThrottle};
+use pathledger_store::AccessRole;
 
 /// Name of the session cookie over plain http (development, tests).
 pub const SESSION_COOKIE: &str = "pathledger_session";
@@ -52,6 +53,8 @@ pub struct Caller {
     /// The session's form token, which every form the caller is shown carries (`_csrf`); `None`
     /// when the caller authenticated with an API token (no ambient credential, no forms).
     pub form_token: Option<String>,
+    /// What the menu offers a session caller (empty for API tokens, which see no pages).
+    pub menu: crate::pages::Menu,
 }
 
 impl std::ops::Deref for Caller {
@@ -111,6 +114,7 @@ async fn authenticate(parts: &Parts, app: &App) -> Result<Option<Caller>, ApiErr
             Some(user) => Ok(Some(Caller {
                 actor: Actor::new(user),
                 form_token: None,
+                menu: Default::default(),
             })),
             None => {
                 tracing::warn!(client = %client, "rejected an invalid or revoked API token");
@@ -127,9 +131,20 @@ async fn authenticate(parts: &Parts, app: &App) -> Result<Option<Caller>, ApiErr
             .await
             .map_err(ApiError::from_store)?
         {
+            let roles = store
+                .memberships(&user.id)
+                .await
+                .map_err(ApiError::from_store)?;
+            let has = |r: AccessRole| roles.iter().any(|m| m.role == r);
+            let menu = crate::pages::Menu {
+                educator: !user.educators.is_empty(),
+                assessor: has(AccessRole::Assessor),
+                admin: has(AccessRole::OrgAdmin) || has(AccessRole::Issuer),
+            };
             return Ok(Some(Caller {
                 actor: Actor::new(user),
                 form_token: Some(crate::csrf::form_token(&secret)),
+                menu,
             }));
         }
     }

@@ -47,10 +47,11 @@ pub fn pages() -> Router<App> {
 
 fn page(title: &str, caller: &MaybeCaller, body: Markup) -> Html<String> {
     Html(
-        layout(
+        crate::pages::layout_with_menu(
             title,
             caller.0.as_ref().map(|c| c.user.display_name.as_str()),
             caller.form_token(),
+            caller.0.as_ref().map(|c| c.menu).unwrap_or_default(),
             body,
         )
         .into_string(),

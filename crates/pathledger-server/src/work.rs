@@ -21,12 +21,12 @@ use crate::auth::{Caller, MaybeCaller};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::openapi::{schemas, Auth, Conflict, Forbidden, JsonBody, NotFound, RawJsonBody};
+use crate::pages;
 use crate::pages::admin::{AdminPage, EndorserRow, KeyRow};
 use crate::pages::bulk_issue::{bulk_issue_page, Run};
 use crate::pages::evidence::EvidencePage;
 use crate::pages::format::state_code;
 use crate::pages::review::{Assigned, Decided};
-use crate::pages::{self, layout};
 use pathledger_app::bulk::{self, BulkRow};
 use pathledger_app::endorsements::{endorse, EndorseInput};
 use pathledger_app::evidence::{
@@ -154,10 +154,11 @@ async fn api_audit(State(app): State<App>, caller: Caller) -> Result<Json<Value>
 
 fn page(title: &str, caller: &Caller, body: Markup) -> Html<String> {
     Html(
-        layout(
+        crate::pages::layout_with_menu(
             title,
             Some(&caller.user.display_name),
             caller.form_token.as_deref(),
+            caller.menu,
             body,
         )
         .into_string(),

@@ -371,3 +371,41 @@ fn verdict_and_check_icons_render_with_the_stock_fonts() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_menu_shows_what_each_person_can_use() {
+    let env = sqlite_env().await;
+    let nav = |html: &str| -> Vec<String> {
+        let nav = html
+            .split("<nav aria-label=\"Main\">")
+            .nth(1)
+            .and_then(|s| s.split("</nav>").next())
+            .expect("the main menu")
+            .to_owned();
+        nav.split("href=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next().map(str::to_owned))
+            .collect()
+    };
+    let public = [
+        "/pathways",
+        "/verify",
+        "/verify/bulk",
+        "/communities",
+        "/log",
+        "/docs",
+    ];
+    let anonymous = nav(&env.call(get("/verify")).await.text());
+    assert_eq!(anonymous, public);
+    for (who, own) in [
+        (JORDAN, vec!["/dashboard", "/evidence"]),
+        (MENTOR, vec!["/review"]),
+        (HR, vec![]),
+        (ADMIN, vec!["/admin"]),
+    ] {
+        let s = sign_in(&env, who).await;
+        let links = nav(&env.call(s.get("/verify")).await.text());
+        let expected: Vec<&str> = own.iter().copied().chain(public).collect();
+        assert_eq!(links, expected, "{who}");
+    }
+}

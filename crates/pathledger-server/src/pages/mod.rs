@@ -42,12 +42,35 @@ pub fn csrf_field(form_token: Option<&str>) -> Markup {
     }
 }
 
+/// What the signed-in person can use, for the menu: only those links are shown.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Menu {
+    /// Has an educator record (dashboard, evidence).
+    pub educator: bool,
+    /// Reviews evidence (the review queue).
+    pub assessor: bool,
+    /// Administers or issues for an organization (issuer admin).
+    pub admin: bool,
+}
+
 /// The page frame shared by every page. `form_token` is the signed-in session's (for the
-/// sign-out form).
+/// sign-out form). Without a menu only the public links show (a signed-in caller's pages pass
+/// theirs through [`layout_with_menu`]).
 pub fn layout(
     title: &str,
     signed_in_as: Option<&str>,
     form_token: Option<&str>,
+    body: Markup,
+) -> Markup {
+    layout_with_menu(title, signed_in_as, form_token, Menu::default(), body)
+}
+
+/// [`layout`] with the links `menu` allows.
+pub fn layout_with_menu(
+    title: &str,
+    signed_in_as: Option<&str>,
+    form_token: Option<&str>,
+    menu: Menu,
     body: Markup,
 ) -> Markup {
     html! {
@@ -64,15 +87,17 @@ pub fn layout(
                 header.site {
                     a.brand href="/" { "Pathledger" }
                     nav aria-label="Main" {
+                        @if menu.educator {
+                            a href="/dashboard" { "My dashboard" } " · "
+                            a href="/evidence" { "Evidence" } " · "
+                        }
+                        @if menu.assessor { a href="/review" { "Review" } " · " }
+                        @if menu.admin { a href="/admin" { "Issuer admin" } " · " }
                         a href="/pathways" { "Pathway map" } " · "
-                        a href="/dashboard" { "My dashboard" } " · "
-                        a href="/evidence" { "Evidence" } " · "
-                        a href="/review" { "Review" } " · "
                         a href="/verify" { "Verify" } " · "
                         a href="/verify/bulk" { "Bulk verify" } " · "
                         a href="/communities" { "Communities" } " · "
                         a href="/log" { "Transparency log" } " · "
-                        a href="/admin" { "Issuer admin" } " · "
                         a href="/docs" { "API" }
                     }
                     span.account {
