@@ -105,7 +105,7 @@ async fn verify_form(
             &caller,
             pages::verify::verify_page(
                 &id,
-                Some(pages::verify::VerifyResult::Credential(&report)),
+                Some(pages::verify::VerifyResult::Credential(&report, Some(&doc))),
                 caller.form_token(),
             ),
         ));
@@ -166,20 +166,24 @@ async fn verify_submit(
     // A presentation pasted here answers no challenge of ours: its holder's proof is checked
     // if present, and each credential it carries is verified.
     enum Checked {
-        Credential(VerificationReport),
+        Credential(VerificationReport, Option<Value>),
         Presentation(pathledger_badges::PresentationReport),
     }
     let checked = match pathledger_badges::read_input(&input) {
-        Err(e) => Checked::Credential(VerificationReport::malformed(format!(
-            "This is not a credential: {e}."
-        ))),
+        Err(e) => Checked::Credential(
+            VerificationReport::malformed(format!("This is not a credential: {e}.")),
+            None,
+        ),
         Ok(doc) if pathledger_badges::is_presentation(&doc) => {
             Checked::Presentation(app.verify_presentation(doc, None, None, false).await)
         }
-        Ok(doc) => Checked::Credential(app.verify(&doc).await),
+        Ok(doc) => {
+            let report = app.verify(&doc).await;
+            Checked::Credential(report, doc.is_object().then_some(doc))
+        }
     };
     let result = match &checked {
-        Checked::Credential(r) => pages::verify::VerifyResult::Credential(r),
+        Checked::Credential(r, doc) => pages::verify::VerifyResult::Credential(r, doc.as_ref()),
         Checked::Presentation(p) => pages::verify::VerifyResult::Presentation(p),
     };
     Ok(page(
@@ -373,6 +377,8 @@ async fn dashboard(
             achievement: pages::format::achievement_name(&defs, &rec.achievement_id),
             verdict: rep.verdict.code(),
             message: rep.message.clone(),
+            issued_ms: rec.issued_ms,
+            valid_until_ms: rec.valid_until_ms,
         })
         .collect();
     let target = q.target.clone().unwrap_or_else(|| {

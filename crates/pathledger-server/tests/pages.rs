@@ -192,6 +192,32 @@ async fn pathway_map_dashboard_and_log_pages() {
     assert!(html.matches("data-achievement=").count() >= held.len());
     assert!(html.contains("role=\"progressbar\""), "{html}");
     assert!(html.contains("data-verdict=\"valid\""));
+    // Each credential shows its issue and expiry dates, as dates.
+    let months = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let issued = html.matches("<td>Issued ").count();
+    assert!(issued >= held.len(), "{html}");
+    assert!(
+        html.split("<td>Issued ")
+            .skip(1)
+            .all(|s| months
+                .iter()
+                .any(|m| s.split("</td>").next().unwrap_or("").contains(m))),
+        "{html}"
+    );
+    assert!(html.contains("Does not expire") || html.contains("<td>Expires "));
     // Requirements read as sentences with names, never as their JSON.
     assert!(
         !html.contains("{&quot;") && !html.contains("{\"endorsements"),
@@ -407,5 +433,56 @@ async fn the_menu_shows_what_each_person_can_use() {
         let links = nav(&env.call(s.get("/verify")).await.text());
         let expected: Vec<&str> = own.iter().copied().chain(public).collect();
         assert_eq!(links, expected, "{who}");
+    }
+}
+
+#[test]
+fn dates_read_as_dates() {
+    use pathledger_server::pages::format::{date, day};
+    // 2026-12-06T14:05:09Z
+    let ms = 1_796_565_909_000;
+    assert_eq!(date(ms), "6 December 2026, 14:05 UTC");
+    assert_eq!(day(ms), "6 December 2026");
+    assert_eq!(date(0), "1 January 1970, 00:00 UTC");
+    assert_eq!(date(i64::MAX), "");
+}
+
+#[tokio::test]
+async fn a_verification_result_begins_with_what_and_whose() {
+    let env = sqlite_env().await;
+    let id = env.sample("valid");
+    let doc = env.credential_json(&id).await;
+    let issuer = doc["issuer"]["name"]
+        .as_str()
+        .expect("issuer name")
+        .to_owned();
+    let achievement = doc["credentialSubject"]["achievement"]["name"]
+        .as_str()
+        .expect("achievement name")
+        .to_owned();
+    for path in [format!("/credentials/{id}"), format!("/verify?id={id}")] {
+        let html = env.call(get(&path)).await.text();
+        let summary = html
+            .split("id=\"summary\"")
+            .nth(1)
+            .and_then(|s| s.split("</section>").next())
+            .unwrap_or_else(|| panic!("{path}: no summary: {html}"));
+        assert!(summary.contains(&achievement), "{summary}");
+        assert!(summary.contains(&format!("<dd>{issuer}</dd>")), "{summary}");
+        // Dates as dates: "6 December 2026", never the raw timestamp.
+        let issued = summary
+            .split("<dt>Issued</dt><dd>")
+            .nth(1)
+            .and_then(|s| s.split("</dd>").next())
+            .expect("issued");
+        assert!(
+            issued.split(' ').count() == 3 && !issued.contains('T'),
+            "{issued}"
+        );
+        // The summary comes before the checks.
+        assert!(
+            html.find("id=\"summary\"") < html.find("<th scope=\"row\">"),
+            "{path}"
+        );
     }
 }

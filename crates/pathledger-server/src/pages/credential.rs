@@ -44,6 +44,7 @@ pub fn credential_page(
         .unwrap_or("Credential");
     html! {
         h1 { (name) }
+        (super::verify::credential_summary(doc))
         (render_report(report))
         @if let Some(svg) = qr_svg(verify_link) {
             figure.card #qr {

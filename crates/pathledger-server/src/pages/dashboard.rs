@@ -14,6 +14,20 @@ pub struct HeldRow {
     pub achievement: String,
     pub verdict: &'static str,
     pub message: String,
+    /// When it was issued (milliseconds since the epoch).
+    pub issued_ms: i64,
+    /// When it stops being valid, if ever.
+    pub valid_until_ms: Option<i64>,
+}
+
+/// What the holder can do about a credential that no longer counts.
+fn what_to_do(verdict: &str) -> Option<&'static str> {
+    match verdict {
+        "expired" => Some("Renew it: submit new evidence for this micro-credential."),
+        "revoked" => Some("The issuer withdrew it. Contact your organization's issuer if you think this is a mistake."),
+        "suspended" => Some("The issuer paused it. Contact your organization's issuer to find out why and when it may be reinstated."),
+        _ => None,
+    }
 }
 
 /// Whether an endorsement came as a signed credential, and its verdict.
@@ -64,13 +78,23 @@ pub fn dashboard_page(d: &Dashboard<'_>) -> Markup {
         h2 { "Credentials" }
         p.muted { "Each credential was re-verified just now (signature, status, expiry)." }
         table #credentials {
-            thead { tr { th { "Credential" } th { "Verdict" } th { "Details" } } }
+            thead { tr { th { "Credential" } th { "Issued" } th { "Expires" } th { "Verdict" } th { "Details" } } }
             tbody {
                 @for c in &d.held {
                     tr data-achievement=(c.achievement_id) {
                         td { a href={ "/credentials/" (c.id) } { (c.achievement) } }
+                        td { "Issued " (super::format::day(c.issued_ms)) }
+                        td {
+                            @match c.valid_until_ms {
+                                Some(ms) => { "Expires " (super::format::day(ms)) },
+                                None => "Does not expire",
+                            }
+                        }
                         td { (verdict_pill(c.verdict, false)) }
-                        td { (c.message) }
+                        td {
+                            (c.message)
+                            @if let Some(todo) = what_to_do(c.verdict) { " " strong.todo { (todo) } }
+                        }
                     }
                 }
             }

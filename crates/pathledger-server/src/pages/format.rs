@@ -4,15 +4,27 @@
 use pathledger_core::Definitions;
 use pathledger_store::SubmissionState;
 
-/// A time in milliseconds since the epoch as `YYYY-MM-DD HH:MM:SS UTC` (empty if out of range).
+/// A time in milliseconds since the epoch as people read it: `6 December 2026, 14:05 UTC`
+/// (empty if out of range). Times are shown in UTC, and say so.
 pub fn date(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(ms / 1000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
+    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .map(|t| {
+            format!(
+                "{} {} {}, {:02}:{:02} UTC",
+                t.day(),
+                t.month(),
+                t.year(),
+                t.hour(),
+                t.minute()
+            )
         })
-        .map(|s| s.replace('T', " ").trim_end_matches('Z').to_owned() + " UTC")
+        .unwrap_or_default()
+}
+
+/// A day as people read it: `6 December 2026` (empty if out of range).
+pub fn day(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .map(|t| format!("{} {} {}", t.day(), t.month(), t.year()))
         .unwrap_or_default()
 }
 

@@ -24,6 +24,60 @@ pub fn verdict_pill(code: &str, big: bool) -> Markup {
 }
 
 /// Render one verification report as HTML.
+/// A day from an XML Schema date-time (`2026-12-06T…`): `6 December 2026`, or the text as
+/// given when it does not parse.
+fn day_of(text: &str) -> String {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map(|t| format!("{} {} {}", t.day(), t.month(), t.year()))
+        .unwrap_or_else(|_| text.to_owned())
+}
+
+/// What and whose, before the checks: the achievement, the holder (their name when the
+/// issuer disclosed it), the issuer's name and the dates, read from the credential itself
+/// (Open Badges 3.0, VC 1.1 dates too).
+pub fn credential_summary(doc: &serde_json::Value) -> Markup {
+    use serde_json::Value;
+    let subject = match &doc["credentialSubject"] {
+        Value::Array(a) => a.first().cloned().unwrap_or_default(),
+        other => other.clone(),
+    };
+    let achievement = subject["achievement"]["name"]
+        .as_str()
+        .or(doc["name"].as_str())
+        .unwrap_or("A credential");
+    let holder = subject["name"].as_str();
+    let issuer = doc["issuer"]["name"]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| "an issuer that gives no name".to_owned());
+    let issued = doc["validFrom"]
+        .as_str()
+        .or(doc["issuanceDate"].as_str())
+        .map(day_of);
+    let expires = doc["validUntil"]
+        .as_str()
+        .or(doc["expirationDate"].as_str())
+        .map(day_of);
+    html! {
+        section.card #summary aria-label="What and whose" {
+            h2 { (achievement) }
+            dl.summary {
+                dt { "Holder" }
+                dd {
+                    @match holder {
+                        Some(n) => (n),
+                        None => "Not named by the issuer (the credential identifies its holder by a hashed email address or an identifier)",
+                    }
+                }
+                dt { "Issued by" } dd { (issuer) }
+                @if let Some(d) = &issued { dt { "Issued" } dd { (d) } }
+                dt { "Expires" }
+                dd { @match &expires { Some(d) => (d), None => "Does not expire" } }
+            }
+        }
+    }
+}
+
 pub fn render_report(report: &VerificationReport) -> Markup {
     html! {
         section.card aria-live="polite" {
@@ -92,8 +146,8 @@ fn presentation_check_title(check: &str) -> &'static str {
 
 /// What the verify page shows after a submission.
 pub enum VerifyResult<'a> {
-    /// A credential's report.
-    Credential(&'a VerificationReport),
+    /// A credential's report, and the credential when it was a document.
+    Credential(&'a VerificationReport, Option<&'a serde_json::Value>),
     /// A presentation's report.
     Presentation(&'a PresentationReport),
 }
@@ -108,7 +162,10 @@ pub fn verify_page(
         h1 { "Verify a credential" }
         p { "Paste an Open Badges credential (3.0, or 2.0), a signed token, a presentation of credentials or a link to one, or upload its file or badge image (PNG or SVG). Every check is shown in plain words." }
         @match result {
-            Some(VerifyResult::Credential(r)) => (render_report(r)),
+            Some(VerifyResult::Credential(r, doc)) => {
+                @if let Some(d) = doc { (credential_summary(d)) }
+                (render_report(r))
+            }
             Some(VerifyResult::Presentation(p)) => (render_presentation(p)),
             None => {}
         }
