@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::{first_issuer, Actor, App, AppError, IssueOptions, Issued};
 
 /// What an educator submits for a micro-credential.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitInput {
     /// Achievement (micro-credential) id.

@@ -322,7 +322,21 @@ async fn evidence_page(
     let Some(caller) = caller.0 else {
         return Ok(sign_in());
     };
-    let educator = match own_educator(&app, &caller, n.org.as_deref())
+    render_evidence(&app, &caller, n.org.as_deref(), n.done.as_deref(), None).await
+}
+
+/// The evidence page; with `refused`, the refused submission filled in again (status of the
+/// refusal, its message beside the field), so nothing typed is lost.
+async fn render_evidence(
+    app: &App,
+    caller: &Caller,
+    org: Option<&str>,
+    done: Option<&str>,
+    refused: Option<(&SubmitInput, &ApiError)>,
+) -> Result<Response, ApiError> {
+    let app = app.clone();
+    let caller = caller.clone();
+    let educator = match own_educator(&app, &caller, org)
         .await
         .map_err(ApiError::from)
     {
@@ -355,8 +369,16 @@ async fn evidence_page(
         })
         .map(|a| (a.id.as_str(), a.name.as_str()))
         .collect();
+    let draft = refused.map(|(input, e)| pages::evidence::Draft {
+        achievement: &input.achievement,
+        narrative: &input.narrative,
+        url: input.url.as_deref().unwrap_or(""),
+        assessor: &input.assessor,
+        field: e.field.as_deref(),
+        message: &e.detail,
+    });
     let body = pages::evidence::evidence_page(&EvidencePage {
-        just_submitted: n.done.is_some_and(|id| subs.iter().any(|s| s.id == id)),
+        just_submitted: done.is_some_and(|id| subs.iter().any(|s| s.id == id)),
         achievements,
         assessors: assessors
             .iter()
@@ -369,8 +391,10 @@ async fn evidence_page(
             .map(|s| (s, pages::format::achievement_name(&defs, &s.achievement_id)))
             .collect(),
         form_token: caller.form_token.as_deref(),
+        draft,
     });
-    Ok(page("Evidence", &caller, body).into_response())
+    let status = refused.map_or(StatusCode::OK, |(_, e)| e.status);
+    Ok((status, page("Evidence", &caller, body)).into_response())
 }
 
 async fn evidence_form(
@@ -381,12 +405,25 @@ async fn evidence_form(
     let Some(caller) = caller.0 else {
         return sign_in();
     };
+    let typed = input.clone();
     match submit_evidence(&app, &caller, input)
         .await
         .map_err(ApiError::from)
     {
         Ok(sub) => Redirect::to(&format!("/evidence?done={}", sub.id)).into_response(),
-        Err(e) => error_page(&caller, "Evidence not submitted", &e, "/evidence"),
+        // The same form again, filled in, with the message beside the field.
+        Err(e) => match render_evidence(
+            &app,
+            &caller,
+            typed.org.as_deref(),
+            None,
+            Some((&typed, &e)),
+        )
+        .await
+        {
+            Ok(r) => r,
+            Err(_) => error_page(&caller, "Evidence not submitted", &e, "/evidence"),
+        },
     }
 }
 

@@ -564,6 +564,63 @@ async fn evidence_and_review_pages_issue_on_acceptance() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.content_type().starts_with("text/html"));
     assert!(r.text().contains("narrative"));
+    // A long write-up refused for another field comes back in the same form, filled in, with
+    // the message beside the field it names.
+    let write_up = "Week by week I ran a calm-down corner & kept a log. ".repeat(20);
+    let r = env
+        .call(form(
+            "/evidence",
+            &ej,
+            &format!(
+                "achievement=mc-student-management-1&narrative={}&url={}&assessor={}",
+                urlenc(&write_up),
+                urlenc("ftp://files.example/charter"),
+                mentor_id(&env)
+            ),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text();
+    assert!(
+        html.contains("<form method=\"post\" action=\"/evidence\""),
+        "{html}"
+    );
+    let typed = html
+        .split("id=\"narrative\"")
+        .nth(1)
+        .and_then(|s| s.split('>').nth(1))
+        .and_then(|s| s.split("</textarea").next())
+        .expect("the narrative field");
+    assert_eq!(
+        typed,
+        maud::html! { (write_up) }.into_string(),
+        "the write-up is kept"
+    );
+    assert!(
+        html.contains("value=\"ftp://files.example/charter\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"mc-student-management-1\" selected"),
+        "{html}"
+    );
+    let beside = html
+        .split("id=\"error-url\"")
+        .nth(1)
+        .expect("message beside the link field");
+    assert!(
+        beside.find("role=\"alert\"").is_some_and(|i| i < 30),
+        "{beside}"
+    );
+    assert!(
+        env.app
+            .store()
+            .submissions_for_educator(&jordan)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing stored"
+    );
     let r = env
         .call(form(
             "/evidence",

@@ -19,6 +19,35 @@ pub struct EvidencePage<'a> {
     pub submissions: Vec<(&'a EvidenceSubmission, String)>,
     /// The session's form token.
     pub form_token: Option<&'a str>,
+    /// A refused submission, shown again as it was typed, with why beside the field.
+    pub draft: Option<Draft<'a>>,
+}
+
+/// What was typed into a refused form, and the refusal (`field`, `message`).
+pub struct Draft<'a> {
+    pub achievement: &'a str,
+    pub narrative: &'a str,
+    pub url: &'a str,
+    pub assessor: &'a str,
+    pub field: Option<&'a str>,
+    pub message: &'a str,
+}
+
+/// The refusal's message beside `field` when it is the one refused (or, for a refusal that
+/// names no field of this form, beside the first).
+fn field_error(p: &EvidencePage<'_>, field: &str) -> Markup {
+    let known = ["achievement", "narrative", "url", "assessor"];
+    html! {
+        @if let Some(d) = &p.draft {
+            @let here = match d.field {
+                Some(f) if known.contains(&f) => f == field,
+                _ => field == "achievement",
+            };
+            @if here {
+                p.field-error id={ "error-" (field) } role="alert" { (d.message) }
+            }
+        }
+    }
 }
 
 pub fn evidence_page(p: &EvidencePage<'_>) -> Markup {
@@ -34,17 +63,26 @@ pub fn evidence_page(p: &EvidencePage<'_>) -> Markup {
         } @else {
             form method="post" action="/evidence" {
                 (super::csrf_field(p.form_token))
+                @let d = p.draft.as_ref();
                 label for="achievement" { "Micro-credential" }
+                (field_error(p, "achievement"))
                 select #achievement name="achievement" required {
-                    @for (id, name) in &p.achievements { option value=(id) { (name) } }
+                    @for (id, name) in &p.achievements {
+                        option value=(id) selected[d.is_some_and(|d| d.achievement == *id)] { (name) }
+                    }
                 }
                 label for="narrative" { "What you did and what it shows" }
-                textarea #narrative name="narrative" required maxlength=(p.max_narrative) {}
+                (field_error(p, "narrative"))
+                textarea #narrative name="narrative" required maxlength=(p.max_narrative) { (d.map_or("", |d| d.narrative)) }
                 label for="url" { "Link to the artifact (optional)" }
-                input #url name="url" type="url" size="60" placeholder="https://";
+                (field_error(p, "url"))
+                input #url name="url" type="url" size="60" placeholder="https://" value=(d.map_or("", |d| d.url));
                 label for="assessor" { "Assessor or mentor" }
+                (field_error(p, "assessor"))
                 select #assessor name="assessor" required {
-                    @for (id, name) in &p.assessors { option value=(id) { (name) } }
+                    @for (id, name) in &p.assessors {
+                        option value=(id) selected[d.is_some_and(|d| d.assessor == *id)] { (name) }
+                    }
                 }
                 p { button type="submit" { "Submit evidence" } }
             }
