@@ -558,21 +558,26 @@ async fn educator_for(
     params(("id" = String, Path, description = "Educator id")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "State and evaluation", body = schemas::Progress),
+        (status = 200, description = "State and evaluation, as a file (`Content-Disposition: attachment`)", body = schemas::Progress),
         Auth, Forbidden, NotFound,
     ))]
 async fn progress(
     State(app): State<App>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let e = educator_for(&app, &caller, &id).await?;
     let defs = app.definitions(&e.org_id).await?;
     let (state, _) = app.educator_state(&e.id).await?;
     let eval = defs.evaluate(&state);
-    Ok(Json(
-        json!({"educator": e.id, "state": state, "evaluation": eval}),
-    ))
+    Ok((
+        [(
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"pathledger-progress.json\"",
+        )],
+        Json(json!({"educator": e.id, "state": state, "evaluation": eval})),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]

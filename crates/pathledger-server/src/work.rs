@@ -733,14 +733,14 @@ async fn api_bulk_issue(
     params(("id" = String, Path, description = "Educator id")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The CLR", body = schemas::Clr),
+        (status = 200, description = "The CLR, as a file (`Content-Disposition: attachment`)", body = schemas::Clr),
         Auth, Forbidden, NotFound,
     ))]
 async fn api_clr(
     State(app): State<App>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let e = app
         .store()
         .educator(&id)
@@ -753,7 +753,15 @@ async fn api_clr(
         .filter(|(_, r)| r.verdict == badges::Verdict::Valid)
         .filter_map(|(c, _)| serde_json::from_str(&c.document).ok())
         .collect();
-    Ok(Json(app.clr_for(&e, creds).await?))
+    let clr = app.clr_for(&e, creds).await?;
+    Ok((
+        [(
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"pathledger-wallet-clr.json\"",
+        )],
+        Json(clr),
+    )
+        .into_response())
 }
 
 async fn admin_page(

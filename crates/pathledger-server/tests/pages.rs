@@ -192,6 +192,15 @@ async fn pathway_map_dashboard_and_log_pages() {
     assert!(html.matches("data-achievement=").count() >= held.len());
     assert!(html.contains("role=\"progressbar\""), "{html}");
     assert!(html.contains("data-verdict=\"valid\""));
+    // The dashboard's downloads are files.
+    for what in ["progress", "clr"] {
+        let link = format!("/api/v1/educators/{jordan}/{what}");
+        assert!(html.contains(&format!("href=\"{link}\"")), "{html}");
+        let r = env.call(signed_in(&link)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let cd = r.headers[header::CONTENT_DISPOSITION].to_str().unwrap();
+        assert!(cd.starts_with("attachment; filename=\"pathledger-"), "{cd}");
+    }
     // Each credential shows its issue and expiry dates, as dates.
     let months = [
         "January",
