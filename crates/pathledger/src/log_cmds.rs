@@ -54,7 +54,10 @@ fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Checks `bundle` for the credential in `credential` (the file's bytes and its parsed JSON):
+/// Checks `bundle` for the credential in `credential` (the file's bytes and its parsed JSON).
+/// A bundle proves what was logged up to its checkpoint; it cannot prove that no revocation
+/// came after it (a fresh bundle from `--log URL`, or the status list, shows that).
+/// The checks:
 /// the checkpoint is signed by the log key (`pinned`, or the bundle's own when none is
 /// pinned) and cosigned by every witness in `witnesses`; every event's leaf is the hash of
 /// its data and is included under the checkpoint's root; the issue event names this
@@ -113,7 +116,8 @@ pub fn check_bundle(
         .as_array()
         .ok_or("the bundle has no events")?;
     let mut issued_at = None;
-    let mut latest_status = None;
+    // The status event with the highest index, whatever order the bundle lists them in.
+    let mut latest_status: Option<(u64, String)> = None;
     for (n, e) in events.iter().enumerate() {
         let index = e["index"]
             .as_u64()
@@ -157,8 +161,10 @@ pub fn check_bundle(
                 }
                 issued_at = Some(index);
             }
-            Some(other @ ("revoke" | "suspend" | "reinstate" | "erase")) => {
-                latest_status = Some(other.to_owned());
+            Some(other @ ("revoke" | "suspend" | "reinstate" | "erase"))
+                if latest_status.as_ref().is_none_or(|(at, _)| index > *at) =>
+            {
+                latest_status = Some((index, other.to_owned()));
             }
             _ => {}
         }
@@ -169,7 +175,7 @@ pub fn check_bundle(
         origin: cp.origin,
         tree_size: cp.size,
         issued_at_entry,
-        latest_status_event: latest_status,
+        latest_status_event: latest_status.map(|(_, e)| e),
         log_key_pinned: pinned.is_some(),
         log_key: key.to_vkey(),
         cosigned_by,
@@ -427,4 +433,72 @@ pub async fn witness_once(
         .post_text("/api/v1/log/cosignatures", cosigned.to_string())
         .await?;
     Ok(WitnessOutcome::Cosigned(cp.size, new))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pathledger_log::MemoryLog;
+    use serde_json::json;
+
+    /// A log of `events` for one credential, and its bundle with the events listed in `order`.
+    fn bundle(doc: &[u8], events: &[&str], order: &[usize]) -> Value {
+        let key = SigningKey::from_bytes(&[7u8; 32]);
+        let origin = "ledger.test/log";
+        let mut log = MemoryLog::new();
+        let mut datas = Vec::new();
+        for e in events {
+            let mut leaf = json!({"v": 1, "event": e, "credential_id": "urn:uuid:c1"});
+            if *e == "issue" {
+                leaf["credential_sha256"] = json!(sha256_hex(doc));
+            }
+            let data = leaf.to_string();
+            log.append(data.as_bytes()).unwrap();
+            datas.push(data);
+        }
+        let size = log.size();
+        let cp = Checkpoint::new(origin, size, log.root());
+        let note = Note::sign(&cp.text(), origin, &key).unwrap();
+        let listed: Vec<Value> = order
+            .iter()
+            .map(|&i| {
+                let proof = log.inclusion_proof(i as u64, size).unwrap();
+                json!({
+                    "index": i, "event": events[i], "data": datas[i],
+                    "leaf_hash": hex::encode(leaf_hash(datas[i].as_bytes())),
+                    "proof": proof.iter().map(hex::encode).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        json!({
+            "format": PROOF_FORMAT, "credential_id": "urn:uuid:c1", "origin": origin,
+            "log_key": NoteVerifier::ed25519(origin, key.verifying_key()).unwrap().to_vkey(),
+            "checkpoint": note.to_string(), "events": listed,
+        })
+    }
+
+    #[test]
+    fn the_latest_status_is_the_highest_index_whatever_the_listing_order() {
+        let doc = br#"{"id":"urn:uuid:c1"}"#;
+        let parsed: Value = serde_json::from_slice(doc).unwrap();
+        let events = ["issue", "suspend", "reinstate", "revoke"];
+        for order in [[0, 1, 2, 3], [3, 2, 1, 0], [0, 3, 1, 2]] {
+            let b = bundle(doc, &events, &order);
+            let p = check_bundle(doc, &parsed, &b, None, &[]).expect("proven");
+            assert_eq!(
+                p.latest_status_event.as_deref(),
+                Some("revoke"),
+                "{order:?}"
+            );
+            assert_eq!(p.issued_at_entry, 0);
+        }
+        // A changed file and a changed leaf are refused.
+        let b = bundle(doc, &events, &[0, 1]);
+        let other: Value = json!({"id": "urn:uuid:c1", "name": "x"});
+        assert!(check_bundle(b"{}", &other, &b, None, &[]).is_err());
+        let mut forged = b.clone();
+        forged["events"][1]["data"] =
+            json!(r#"{"v":1,"event":"reinstate","credential_id":"urn:uuid:c1"}"#);
+        assert!(check_bundle(doc, &parsed, &forged, None, &[]).is_err());
+    }
 }
