@@ -495,3 +495,40 @@ async fn a_verification_result_begins_with_what_and_whose() {
         );
     }
 }
+
+#[test]
+fn incentives_say_their_period() {
+    use pathledger_core::{Incentive, IncentiveKind, Period};
+    use pathledger_server::pages::format::describe_incentive;
+    let money = |kind, amount, period| Incentive {
+        kind,
+        amount,
+        currency: Some("USD".into()),
+        period,
+        description: String::new(),
+    };
+    assert_eq!(
+        describe_incentive(&money(IncentiveKind::Stipend, 1500.0, Some(Period::Once))),
+        "$1,500 stipend, once"
+    );
+    assert_eq!(
+        describe_incentive(&money(
+            IncentiveKind::SalaryCredit,
+            5000.0,
+            Some(Period::Year)
+        )),
+        "$5,000 salary increase a year"
+    );
+    assert_eq!(
+        describe_incentive(&money(IncentiveKind::Stipend, 12.5, Some(Period::Month))),
+        "$12.50 stipend a month"
+    );
+    let hours = Incentive {
+        kind: IncentiveKind::Hours,
+        amount: 30.0,
+        currency: None,
+        period: None,
+        description: String::new(),
+    };
+    assert_eq!(describe_incentive(&hours), "30 professional learning hours");
+}

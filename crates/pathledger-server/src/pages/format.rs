@@ -122,6 +122,48 @@ pub fn truncate(s: &str, n: usize) -> String {
     }
 }
 
+/// A number with thousands separators, and cents only when there are any: `1,500`, `12.50`.
+fn amount(v: f64) -> String {
+    let cents = (v * 100.0).round() as i64;
+    let (whole, frac) = (cents / 100, (cents % 100).abs());
+    let digits = whole.abs().to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if whole < 0 { "-" } else { "" };
+    if frac == 0 {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped}.{frac:02}")
+    }
+}
+
+/// An incentive as people read it, with its period: `$1,500 stipend, once`, `$5,000 salary
+/// increase a year`, `30 professional learning hours`.
+pub fn describe_incentive(i: &pathledger_core::Incentive) -> String {
+    use pathledger_core::{IncentiveKind as K, Period as P};
+    let what = match i.kind {
+        K::SalaryCredit => "salary increase",
+        K::Stipend => "stipend",
+        K::Hours => return format!("{} professional learning hours", amount(i.amount)),
+    };
+    let money = match i.currency.as_deref() {
+        Some("USD") | None => format!("${}", amount(i.amount)),
+        Some(c) => format!("{} {c}", amount(i.amount)),
+    };
+    let period = match i.period {
+        Some(P::Once) => ", once",
+        Some(P::Month) => " a month",
+        Some(P::Year) => " a year",
+        None => "",
+    };
+    format!("{money} {what}{period}")
+}
+
 /// A competency category in words (`technical skills`).
 pub fn category_words(c: pathledger_core::Category) -> &'static str {
     use pathledger_core::Category as C;

@@ -201,8 +201,7 @@ pub fn plan_section(defs: &Definitions, plan: &Plan) -> Markup {
                 @for i in &plan.incentives {
                     li {
                         (defs.stack(i.stack.as_str()).map(|s| s.name.as_str()).unwrap_or(i.stack.as_str()))
-                        ": " (kind(&i.incentive.kind)) " " (i.incentive.amount)
-                        @if let Some(c) = &i.incentive.currency { " " (c) }
+                        ": " (super::format::describe_incentive(&i.incentive))
                     }
                 }
             }
