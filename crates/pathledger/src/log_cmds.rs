@@ -11,7 +11,7 @@ use pathledger_log::{
     check_checkpoint, cosign, leaf_hash, verify_inclusion, Checkpoint, Hash, Note, NoteVerifier,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 /// The bundle format `GET /api/v1/log/credentials/{id}/bundle` serves.
@@ -180,6 +180,147 @@ pub fn check_bundle(
         log_key: key.to_vkey(),
         cosigned_by,
     })
+}
+
+/// `verify --proof/--log`: one bundle file for every credential, or a log server to fetch
+/// each credential's bundle from.
+pub struct InclusionChecker {
+    bundle: Option<Value>,
+    client: Option<LogClient>,
+    pinned: Option<NoteVerifier>,
+    witnesses: Vec<NoteVerifier>,
+}
+
+/// The outcome of one credential's inclusion check.
+pub enum LogCheck {
+    /// Proven, and what the log shows.
+    Proven(ProofCheck),
+    /// Not proven, and why.
+    Failed(String),
+}
+
+impl LogCheck {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Failed(_) => 20,
+            Self::Proven(p) => match p.latest_status_event.as_deref() {
+                Some("revoke") => 11,
+                Some("suspend") => 12,
+                _ => 0,
+            },
+        }
+    }
+
+    pub fn sentence(&self) -> String {
+        match self {
+            Self::Failed(why) => format!("NOT PROVEN: {why}"),
+            Self::Proven(p) => {
+                let mut s = format!(
+                    "issued at entry {} of the log {} (tree size {}, checkpoint signed by {})",
+                    p.issued_at_entry,
+                    p.origin,
+                    p.tree_size,
+                    if p.log_key_pinned {
+                        "the pinned log key"
+                    } else {
+                        "the key in the bundle, not pinned (pass --log-key)"
+                    }
+                );
+                if !p.cosigned_by.is_empty() {
+                    s.push_str(&format!("; cosigned by {}", p.cosigned_by.join(", ")));
+                }
+                match p.latest_status_event.as_deref() {
+                    Some("revoke") => s.push_str("; the log records its revocation"),
+                    Some("suspend") => s.push_str("; the log records its suspension"),
+                    Some("erase") => s.push_str("; the log records its erasure"),
+                    _ => {}
+                }
+                s
+            }
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        match self {
+            Self::Failed(why) => json!({"proven": false, "error": why}),
+            Self::Proven(p) => {
+                let mut v = serde_json::to_value(p).unwrap_or_default();
+                v["proven"] = json!(true);
+                v
+            }
+        }
+    }
+}
+
+impl InclusionChecker {
+    /// From `verify`'s options; `None` when neither a bundle nor a log server is given.
+    pub fn new(
+        proof: Option<&Path>,
+        log: Option<&str>,
+        log_key: Option<&str>,
+        witness_keys: &[String],
+    ) -> Result<Option<Self>> {
+        if proof.is_none() && log.is_none() {
+            if log_key.is_some() || !witness_keys.is_empty() {
+                bail!("--log-key and --witness-key need --proof FILE or --log URL");
+            }
+            return Ok(None);
+        }
+        let bundle = match proof {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("reading {}", p.display()))?;
+                Some(serde_json::from_str(&text).map_err(|e| {
+                    anyhow!(
+                        "{}: line {}, column {}: {e}",
+                        p.display(),
+                        e.line(),
+                        e.column()
+                    )
+                })?)
+            }
+            None => None,
+        };
+        let client = log.map(LogClient::new).transpose()?;
+        let pinned = log_key
+            .map(|k| NoteVerifier::parse(k).map_err(|e| anyhow!("--log-key: {e}")))
+            .transpose()?;
+        let witnesses = witness_keys
+            .iter()
+            .map(|k| NoteVerifier::parse(k).map_err(|e| anyhow!("--witness-key {k}: {e}")))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Some(Self {
+            bundle,
+            client,
+            pinned,
+            witnesses,
+        }))
+    }
+
+    pub async fn check(&self, bytes: &[u8], doc: &Value) -> LogCheck {
+        let fetched;
+        let bundle = match (&self.bundle, &self.client) {
+            (Some(b), _) => b,
+            (None, Some(c)) => {
+                let Some(id) = doc["id"].as_str() else {
+                    return LogCheck::Failed("the credential has no id".into());
+                };
+                let path = format!("/api/v1/log/credentials/{}/bundle", path_segment(id));
+                match c.get_json(&path).await {
+                    Ok(b) => {
+                        fetched = b;
+                        &fetched
+                    }
+                    Err(e) => return LogCheck::Failed(format!("{e:#}")),
+                }
+            }
+            (None, None) => return LogCheck::Failed("no bundle".into()),
+        };
+        match check_bundle(bytes, doc, bundle, self.pinned.as_ref(), &self.witnesses) {
+            Ok(p) => LogCheck::Proven(p),
+            Err(e) => LogCheck::Failed(e),
+        }
+    }
 }
 
 /// A small HTTP client for a log server (the operator names the URL, so no address policy).

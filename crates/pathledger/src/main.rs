@@ -1087,151 +1087,6 @@ async fn shutdown_signal() {
 }
 
 /// Exit code of a verdict: 0 for valid, a distinct non-zero code for each other verdict.
-/// `verify --proof/--log`: one bundle file for every credential, or a log server to fetch
-/// each credential's bundle from.
-struct InclusionChecker {
-    bundle: Option<Value>,
-    client: Option<log_cmds::LogClient>,
-    pinned: Option<pathledger_log::NoteVerifier>,
-    witnesses: Vec<pathledger_log::NoteVerifier>,
-}
-
-/// The outcome of one credential's inclusion check.
-enum LogCheck {
-    Proven(log_cmds::ProofCheck),
-    Failed(String),
-}
-
-impl LogCheck {
-    fn exit_code(&self) -> u8 {
-        match self {
-            Self::Failed(_) => 20,
-            Self::Proven(p) => match p.latest_status_event.as_deref() {
-                Some("revoke") => 11,
-                Some("suspend") => 12,
-                _ => 0,
-            },
-        }
-    }
-
-    fn sentence(&self) -> String {
-        match self {
-            Self::Failed(why) => format!("NOT PROVEN: {why}"),
-            Self::Proven(p) => {
-                let mut s = format!(
-                    "issued at entry {} of the log {} (tree size {}, checkpoint signed by {})",
-                    p.issued_at_entry,
-                    p.origin,
-                    p.tree_size,
-                    if p.log_key_pinned {
-                        "the pinned log key"
-                    } else {
-                        "the key in the bundle, not pinned (pass --log-key)"
-                    }
-                );
-                if !p.cosigned_by.is_empty() {
-                    s.push_str(&format!("; cosigned by {}", p.cosigned_by.join(", ")));
-                }
-                match p.latest_status_event.as_deref() {
-                    Some("revoke") => s.push_str("; the log records its revocation"),
-                    Some("suspend") => s.push_str("; the log records its suspension"),
-                    Some("erase") => s.push_str("; the log records its erasure"),
-                    _ => {}
-                }
-                s
-            }
-        }
-    }
-
-    fn to_json(&self) -> Value {
-        match self {
-            Self::Failed(why) => json!({"proven": false, "error": why}),
-            Self::Proven(p) => {
-                let mut v = serde_json::to_value(p).unwrap_or_default();
-                v["proven"] = json!(true);
-                v
-            }
-        }
-    }
-}
-
-impl InclusionChecker {
-    fn new(o: &InclusionOptions) -> Result<Option<Self>> {
-        if o.proof.is_none() && o.log.is_none() {
-            if o.log_key.is_some() || !o.witness_keys.is_empty() {
-                bail!("--log-key and --witness-key need --proof FILE or --log URL");
-            }
-            return Ok(None);
-        }
-        let bundle = match &o.proof {
-            Some(p) => {
-                let text = std::fs::read_to_string(p)
-                    .with_context(|| format!("reading {}", p.display()))?;
-                Some(serde_json::from_str(&text).map_err(|e| {
-                    anyhow::anyhow!(
-                        "{}: line {}, column {}: {e}",
-                        p.display(),
-                        e.line(),
-                        e.column()
-                    )
-                })?)
-            }
-            None => None,
-        };
-        let client = o.log.as_deref().map(log_cmds::LogClient::new).transpose()?;
-        let pinned = o
-            .log_key
-            .as_deref()
-            .map(|k| {
-                pathledger_log::NoteVerifier::parse(k)
-                    .map_err(|e| anyhow::anyhow!("--log-key: {e}"))
-            })
-            .transpose()?;
-        let witnesses = o
-            .witness_keys
-            .iter()
-            .map(|k| {
-                pathledger_log::NoteVerifier::parse(k)
-                    .map_err(|e| anyhow::anyhow!("--witness-key {k}: {e}"))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Some(Self {
-            bundle,
-            client,
-            pinned,
-            witnesses,
-        }))
-    }
-
-    async fn check(&self, bytes: &[u8], doc: &Value) -> LogCheck {
-        let fetched;
-        let bundle = match (&self.bundle, &self.client) {
-            (Some(b), _) => b,
-            (None, Some(c)) => {
-                let Some(id) = doc["id"].as_str() else {
-                    return LogCheck::Failed("the credential has no id".into());
-                };
-                let path = format!(
-                    "/api/v1/log/credentials/{}/bundle",
-                    log_cmds::path_segment(id)
-                );
-                match c.get_json(&path).await {
-                    Ok(b) => {
-                        fetched = b;
-                        &fetched
-                    }
-                    Err(e) => return LogCheck::Failed(format!("{e:#}")),
-                }
-            }
-            (None, None) => return LogCheck::Failed("no bundle".into()),
-        };
-        match log_cmds::check_bundle(bytes, doc, bundle, self.pinned.as_ref(), &self.witnesses) {
-            Ok(p) => LogCheck::Proven(p),
-            Err(e) => LogCheck::Failed(e),
-        }
-    }
-}
-
 fn verdict_exit(code: &str) -> u8 {
     match code {
         "valid" => 0,
@@ -1321,7 +1176,12 @@ async fn verify(
     let mut reports = reports.into_iter();
     let mut worst = 0u8;
     let mut out_json = Vec::new();
-    let checker = InclusionChecker::new(inclusion)?;
+    let checker = log_cmds::InclusionChecker::new(
+        inclusion.proof.as_deref(),
+        inclusion.log.as_deref(),
+        inclusion.log_key.as_deref(),
+        &inclusion.witness_keys,
+    )?;
     for ((f, r), bytes) in parsed.iter().zip(&raw) {
         let report = match r {
             Ok(_) => reports
