@@ -7,97 +7,9 @@
 mod common;
 
 use common::cdp::Browser;
+use common::journey::*;
 use common::*;
 use serde_json::json;
-
-const PHONE: u32 = 390;
-
-/// axe-core's browser build, from `npm ci --prefix tests/axe`.
-fn axe_source() -> Option<String> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/axe/node_modules/axe-core/axe.min.js");
-    match std::fs::read_to_string(&path) {
-        Ok(s) => Some(s),
-        Err(_) if std::env::var("PATHLEDGER_REQUIRE_BROWSER").as_deref() == Ok("1") => {
-            panic!(
-                "{} is missing: run `npm ci --prefix tests/axe`",
-                path.display()
-            )
-        }
-        Err(_) => {
-            eprintln!("axe-core is not installed (npm ci --prefix tests/axe): skipping the accessibility checks");
-            None
-        }
-    }
-}
-
-/// Elements reaching past the right edge of the viewport (the first few), for the message.
-const OVERFLOWING: &str = "Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > VIEWPORT + 1).slice(-4).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : '')).join(', ')";
-
-/// JSON-looking text in the page outside `<details>` sections.
-const JSON_OUTSIDE_DETAILS: &str = "(() => { const m = document.querySelector('main').cloneNode(true); m.querySelectorAll('details, script, style').forEach(d => d.remove()); const t = m.innerText; const hit = t.match(/[\\{\\[]\\s*\"[@\\w]+\"\\s*:/); return hit ? t.substr(Math.max(0, hit.index - 40), 120) : null; })()";
-
-async fn check(
-    b: &mut Browser,
-    axe: Option<&str>,
-    url: &str,
-    name: &str,
-    problems: &mut Vec<String>,
-) {
-    for (width, label) in [(None, "desktop"), (Some(PHONE), "phone")] {
-        b.set_width(width).await;
-        b.goto(url).await;
-        inspect(b, axe, name, label, width, problems).await;
-        b.screenshot(&format!("journey-{name}-{label}.png")).await;
-    }
-    b.set_width(None).await;
-}
-
-/// The checks on the page as it is now.
-async fn inspect(
-    b: &mut Browser,
-    axe: Option<&str>,
-    name: &str,
-    label: &str,
-    width: Option<u32>,
-    problems: &mut Vec<String>,
-) {
-    let wide = b.scroll_width().await;
-    // A phone's layout viewport grows to fit what overflows, so compare with the width set.
-    let viewport = match width {
-        Some(w) => u64::from(w),
-        None => b.eval("innerWidth").await.as_u64().unwrap_or(0),
-    };
-    if wide > viewport {
-        let culprits = b
-            .eval(&OVERFLOWING.replace("VIEWPORT", &viewport.to_string()))
-            .await;
-        problems.push(format!(
-            "{name} ({label}): {wide} px wide in a {viewport} px viewport; reaching past it: {culprits}"
-        ));
-    }
-    if let Some(text) = b.eval(JSON_OUTSIDE_DETAILS).await.as_str() {
-        problems.push(format!(
-            "{name} ({label}): JSON outside technical details: {text}"
-        ));
-    }
-    if let Some(src) = axe {
-        let run = format!(
-            "{src}\n;axe.run(document, {{ runOnly: {{ type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa'] }}, resultTypes: ['violations'] }}).then(r => r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')))"
-        );
-        match b.eval(&run).await {
-            serde_json::Value::Array(v) => {
-                for violation in v {
-                    problems.push(format!(
-                        "{name} ({label}): {}",
-                        violation.as_str().unwrap_or("")
-                    ));
-                }
-            }
-            other => problems.push(format!("{name} ({label}): axe did not run: {other}")),
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_journey_fits_a_phone_and_passes_axe() {

@@ -9,3 +9,7 @@ pub use pathledger_test_support::{mail_text, mail_to, HttpClient, Logs, Resp};
 /// The DevTools Protocol client of the browser tests (unused by the others).
 #[allow(dead_code)]
 pub mod cdp;
+
+/// The journey checks of the browser tests (unused by the others).
+#[allow(dead_code)]
+pub mod journey;
