@@ -16,7 +16,11 @@
 //!   [`FetchConfig::max_bytes`] counted while reading (`Content-Length` is not trusted),
 //!   JSON only (a JSON media type, and the body must parse).
 //! - No proxy from the environment (a proxy would resolve names where we cannot check them).
-//! - A small cache in memory honouring `Cache-Control` (see [`cache_lifetime`]).
+//! - At most [`FetchConfig::max_concurrent`] fetches in flight for the whole server: a flood of
+//!   strangers' credentials naming slow hosts waits for a turn (within the same time limit)
+//!   instead of opening connections without end.
+//! - A small cache in memory honouring `Cache-Control`, or `Expires` without it (see
+//!   [`cache_lifetime`]).
 //!
 //! Verification reaches it through [`RequestFetcher`], the request-scoped, synchronous
 //! [`badges::Fetcher`] that serves our own deployment's documents locally (never fetched) and
@@ -55,6 +59,8 @@ pub struct FetchConfig {
     pub max_redirects: usize,
     /// Distinct documents one verification request may fetch.
     pub per_request: usize,
+    /// Fetches in flight at once, across every request this server handles.
+    pub max_concurrent: usize,
     /// Documents the cache holds at most.
     pub cache_entries: usize,
     /// How long an answer without `Cache-Control: max-age` is kept.
@@ -75,6 +81,7 @@ impl Default for FetchConfig {
             max_bytes: 256 * 1024,
             max_redirects: 3,
             per_request: 16,
+            max_concurrent: 32,
             cache_entries: 256,
             cache_default: Duration::from_secs(60),
             cache_ceiling: Duration::from_secs(300),
@@ -103,6 +110,8 @@ pub struct SafeFetcher {
     config: Arc<FetchConfig>,
     cache: Mutex<HashMap<String, Cached>>,
     network_fetches: AtomicU64,
+    /// One permit per fetch in flight ([`FetchConfig::max_concurrent`]).
+    in_flight: tokio::sync::Semaphore,
 }
 
 struct Cached {
@@ -161,9 +170,10 @@ impl SafeFetcher {
             .map_err(|e| FetchSetupError(e.to_string()))?;
         Ok(Self {
             client,
-            config,
             cache: Mutex::new(HashMap::new()),
             network_fetches: AtomicU64::new(0),
+            in_flight: tokio::sync::Semaphore::new(config.max_concurrent.max(1)),
+            config,
         })
     }
 
@@ -185,9 +195,23 @@ impl SafeFetcher {
         if let Some(hit) = self.cached(url) {
             return Ok(hit);
         }
-        self.network_fetches.fetch_add(1, Ordering::Relaxed);
         let deadline = self.config.timeout;
-        let (value, lifetime) = tokio::time::timeout(deadline, self.get(parsed))
+        // Waiting for a turn counts against the same time limit as the fetch itself.
+        let started = Instant::now();
+        let _turn = tokio::time::timeout(deadline, self.in_flight.acquire())
+            .await
+            .map_err(|_| {
+                FetchError::Unavailable(format!(
+                    "{} was not fetched: {} other documents were being fetched for {} s",
+                    clip(url),
+                    self.config.max_concurrent,
+                    deadline.as_secs_f32()
+                ))
+            })?
+            .map_err(|_| FetchError::Unavailable("the fetcher is shutting down".to_owned()))?;
+        self.network_fetches.fetch_add(1, Ordering::Relaxed);
+        let left = deadline.saturating_sub(started.elapsed());
+        let (value, lifetime) = tokio::time::timeout(left, self.get(parsed))
             .await
             .map_err(|_| {
                 FetchError::Unavailable(format!(
@@ -243,11 +267,19 @@ impl SafeFetcher {
                 }
             )));
         }
-        let lifetime = cache_lifetime(
+        let header = |name| {
             response
                 .headers()
-                .get(reqwest::header::CACHE_CONTROL)
-                .and_then(|v| v.to_str().ok()),
+                .get(name)
+                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+        };
+        let lifetime = cache_lifetime(
+            header(reqwest::header::CACHE_CONTROL),
+            expires_lifetime(
+                header(reqwest::header::EXPIRES),
+                header(reqwest::header::DATE),
+                std::time::SystemTime::now(),
+            ),
             self.config.cache_default,
             self.config.cache_ceiling,
         );
@@ -427,11 +459,31 @@ fn is_json_media_type(v: &str) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
+/// The freshness an `Expires` header gives (RFC 9111 §4.2.1): `Expires` minus the answer's
+/// `Date` (or minus `now` without one). An `Expires` that is not a date, or is in the past,
+/// means already stale: `Some(0)`. No `Expires`: `None`.
+pub fn expires_lifetime(
+    expires: Option<&str>,
+    date: Option<&str>,
+    now: std::time::SystemTime,
+) -> Option<Duration> {
+    let expires = expires?;
+    let Ok(at) = httpdate::parse_http_date(expires.trim()) else {
+        return Some(Duration::ZERO);
+    };
+    let from = date
+        .and_then(|d| httpdate::parse_http_date(d.trim()).ok())
+        .unwrap_or(now);
+    Some(at.duration_since(from).unwrap_or(Duration::ZERO))
+}
+
 /// How long an answer may be cached: `no-store` and `no-cache` (we do not revalidate) and
 /// `max-age=0` mean not at all; otherwise `s-maxage` (we are a cache shared by every visitor)
-/// or `max-age`; without either, `default`. Never longer than `ceiling`.
+/// or `max-age`; without either, the `Expires` lifetime ([`expires_lifetime`]; zero: not at
+/// all); without that, `default`. Never longer than `ceiling`.
 pub fn cache_lifetime(
     cache_control: Option<&str>,
+    expires: Option<Duration>,
     default: Duration,
     ceiling: Duration,
 ) -> Option<Duration> {
@@ -453,10 +505,11 @@ pub fn cache_lifetime(
             _ => {}
         }
     }
-    let lifetime = match s_maxage.or(max_age) {
-        Some(0) => return None,
-        Some(secs) => Duration::from_secs(secs),
-        None => default,
+    let lifetime = match (s_maxage.or(max_age), expires) {
+        (Some(0), _) => return None,
+        (Some(secs), _) => Duration::from_secs(secs),
+        (None, Some(lifetime)) => lifetime,
+        (None, None) => default,
     };
     let lifetime = lifetime.min(ceiling);
     (!lifetime.is_zero()).then_some(lifetime)
@@ -521,13 +574,70 @@ fn is_public_v6(a: Ipv6Addr) -> bool {
 /// documents per request (`fetched`, shared by every call of the request), each fetched once.
 ///
 /// Its `fetch_json` blocks on the runtime: call it on a blocking thread (the verifier runs
-/// under `spawn_blocking`), never on an async worker.
+/// under `spawn_blocking`), never on an async worker. While it waits on the network it gives
+/// back the verification CPU slot its step holds ([`CpuSlot`]), so credentials naming slow
+/// hosts cannot keep everyone else's verification waiting.
 pub struct RequestFetcher {
     pub(crate) local: badges::StaticFetcher,
     pub(crate) own: OwnHost,
     pub(crate) remote: Option<(Arc<SafeFetcher>, tokio::runtime::Handle)>,
     pub(crate) fetched: Arc<Mutex<HashMap<String, Result<Value, FetchError>>>>,
     pub(crate) per_request: usize,
+    pub(crate) slot: Arc<CpuSlot>,
+}
+
+/// The verification CPU slot (a permit of the app's fair queue of slots, one per core) that
+/// one request's running step holds; put down while the step waits on the network and taken
+/// again, in the queue's turn, before it computes on.
+pub(crate) struct CpuSlot {
+    slots: Arc<tokio::sync::Semaphore>,
+    held: Mutex<Option<tokio::sync::OwnedSemaphorePermit>>,
+}
+
+/// Holds a step's slot in its [`CpuSlot`] until dropped.
+pub(crate) struct SlotHeld<'a>(&'a CpuSlot);
+
+impl Drop for SlotHeld<'_> {
+    fn drop(&mut self) {
+        self.0.held.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
+}
+
+impl CpuSlot {
+    pub(crate) fn new(slots: Arc<tokio::sync::Semaphore>) -> Self {
+        Self {
+            slots,
+            held: Mutex::new(None),
+        }
+    }
+
+    /// The step that got `permit` holds it here until the guard drops (when the step ends,
+    /// whether or not the request is still waiting for it).
+    pub(crate) fn hold(&self, permit: tokio::sync::OwnedSemaphorePermit) -> SlotHeld<'_> {
+        *self.held.lock().unwrap_or_else(|p| p.into_inner()) = Some(permit);
+        SlotHeld(self)
+    }
+
+    /// Runs `wait` on `handle` without the slot, then queues for a slot again when one was held.
+    fn without<T>(
+        &self,
+        handle: &tokio::runtime::Handle,
+        wait: impl std::future::Future<Output = T>,
+    ) -> T {
+        let had = self
+            .held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .is_some();
+        let out = handle.block_on(wait);
+        if had {
+            if let Ok(permit) = handle.block_on(self.slots.clone().acquire_owned()) {
+                *self.held.lock().unwrap_or_else(|p| p.into_inner()) = Some(permit);
+            }
+        }
+        out
+    }
 }
 
 /// Our deployment's host and port: URLs there are served locally or not at all.
@@ -597,8 +707,9 @@ impl badges::Fetcher for RequestFetcher {
                 )));
             }
         }
-        let result = handle
-            .block_on(remote.fetch_json(url))
+        let result = self
+            .slot
+            .without(handle, remote.fetch_json(url))
             .map(|v| (*v).clone());
         let mut fetched = self.fetched.lock().unwrap_or_else(|p| p.into_inner());
         if fetched.len() < self.per_request {
@@ -687,20 +798,58 @@ mod tests {
     fn cache_control_is_honoured_within_the_ceiling() {
         let d = Duration::from_secs(60);
         let c = Duration::from_secs(300);
-        assert_eq!(cache_lifetime(None, d, c), Some(d));
+        assert_eq!(cache_lifetime(None, None, d, c), Some(d));
         assert_eq!(
-            cache_lifetime(Some("max-age=10"), d, c),
+            cache_lifetime(Some("max-age=10"), None, d, c),
             Some(Duration::from_secs(10))
         );
-        assert_eq!(cache_lifetime(Some("public, max-age=86400"), d, c), Some(c));
         assert_eq!(
-            cache_lifetime(Some("max-age=100, s-maxage=20"), d, c),
+            cache_lifetime(Some("public, max-age=86400"), None, d, c),
+            Some(c)
+        );
+        assert_eq!(
+            cache_lifetime(Some("max-age=100, s-maxage=20"), None, d, c),
             Some(Duration::from_secs(20))
         );
-        assert_eq!(cache_lifetime(Some("no-store"), d, c), None);
-        assert_eq!(cache_lifetime(Some("max-age=100, no-cache"), d, c), None);
-        assert_eq!(cache_lifetime(Some("max-age=0"), d, c), None);
-        assert_eq!(cache_lifetime(Some("max-age=junk"), d, c), None);
+        assert_eq!(cache_lifetime(Some("no-store"), None, d, c), None);
+        assert_eq!(
+            cache_lifetime(Some("max-age=100, no-cache"), None, d, c),
+            None
+        );
+        assert_eq!(cache_lifetime(Some("max-age=0"), None, d, c), None);
+        assert_eq!(cache_lifetime(Some("max-age=junk"), None, d, c), None);
+        // Expires counts only without max-age/s-maxage, still under the ceiling.
+        let e = |secs| Some(Duration::from_secs(secs));
+        assert_eq!(cache_lifetime(None, e(30), d, c), e(30));
+        assert_eq!(cache_lifetime(None, e(3_600), d, c), Some(c));
+        assert_eq!(cache_lifetime(None, e(0), d, c), None);
+        assert_eq!(cache_lifetime(Some("max-age=10"), e(0), d, c), e(10));
+        assert_eq!(cache_lifetime(Some("no-store"), e(30), d, c), None);
+    }
+
+    #[test]
+    fn expires_is_read_against_the_answers_date() {
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let date = "Tue, 14 Nov 2023 22:13:20 GMT"; // 1_700_000_000
+        let later = "Tue, 14 Nov 2023 22:14:00 GMT"; // 40 s after
+        assert_eq!(expires_lifetime(None, Some(date), now), None);
+        assert_eq!(
+            expires_lifetime(Some(later), Some(date), now),
+            Some(Duration::from_secs(40))
+        );
+        // Without Date, against now; in the past or not a date: stale at once.
+        assert_eq!(
+            expires_lifetime(Some(later), None, now),
+            Some(Duration::from_secs(40))
+        );
+        assert_eq!(
+            expires_lifetime(Some(date), Some(later), now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            expires_lifetime(Some("0"), Some(date), now),
+            Some(Duration::ZERO)
+        );
     }
 
     #[test]

@@ -54,6 +54,9 @@ impl App {
         docs: &[&Value],
         work: &VerifyWork,
     ) -> crate::fetch::RequestFetcher {
+        let slot = Arc::new(crate::fetch::CpuSlot::new(
+            self.inner.verifying.slots.clone(),
+        ));
         let remote = self
             .inner
             .fetcher
@@ -70,6 +73,7 @@ impl App {
             remote,
             fetched: work.fetched.clone(),
             per_request,
+            slot,
         }
     }
 
@@ -187,40 +191,25 @@ impl App {
         let trust = self.trust_list();
         let mut out = Vec::with_capacity(docs.len());
         for chunk in docs.chunks(VERIFY_CHUNK) {
-            let Ok(permit) = self.inner.verifying.slots.clone().acquire_owned().await else {
-                break;
-            };
             let chunk = chunk.to_vec();
-            let (fetcher, resolver, trust) = (fetcher.clone(), resolver.clone(), trust.clone());
-            let budget = work.budget.clone();
-            let spent = self.inner.verifying.spent.clone();
-            let job = move || {
-                // The slot is released when this work ends, not when the request does: a
-                // request dropped mid-step must not let another step start on its core.
-                let _permit = permit;
+            let (step_fetcher, resolver, trust) =
+                (fetcher.clone(), resolver.clone(), trust.clone());
+            let step = self.on_verification_slot(&fetcher.slot, work, move |budget| {
                 let verifier = badges::Verifier {
                     resolver: &*resolver,
-                    fetcher: &*fetcher,
+                    fetcher: &*step_fetcher,
                     trust,
                     now: None,
                     check_schema: true,
                 };
                 chunk
                     .iter()
-                    .map(|doc| {
-                        let before = budget.spent();
-                        let report = verifier.verify_within(doc, &budget);
-                        spent.fetch_add((budget.spent() - before) as u64, Ordering::Relaxed);
-                        report
-                    })
+                    .map(|doc| verifier.verify_within(doc, budget))
                     .collect::<Vec<_>>()
-            };
-            match tokio::task::spawn_blocking(job).await {
-                Ok(reports) => out.extend(reports),
-                Err(e) => {
-                    tracing::error!(error = %e, "verification task failed");
-                    break;
-                }
+            });
+            match step.await {
+                Some(reports) => out.extend(reports),
+                None => break,
             }
         }
         while out.len() < docs.len() {
@@ -279,39 +268,67 @@ impl App {
             Some(v @ Value::Object(_)) => vec![v],
             _ => Vec::new(),
         };
-        let fetcher = self.request_fetcher(&presented, &work).await;
+        let fetcher = Arc::new(self.request_fetcher(&presented, &work).await);
         let resolver = self.resolver();
         let trust = self.trust_list();
-        let Ok(permit) = self.inner.verifying.slots.clone().acquire_owned().await else {
-            return unanswered_presentation();
-        };
-        let budget = work.budget.clone();
+        let step_fetcher = fetcher.clone();
+        let report = self
+            .on_verification_slot(&fetcher.slot, &work, move |budget| {
+                let verifier = badges::Verifier {
+                    resolver: &*resolver,
+                    fetcher: &*step_fetcher,
+                    trust,
+                    now: None,
+                    check_schema: true,
+                };
+                let opts = badges::PresentationOptions {
+                    challenge: challenge.as_deref(),
+                    domain: domain.as_deref(),
+                    holder_is_subject,
+                };
+                verifier.verify_presentation_within(&vp, &opts, budget)
+            })
+            .await;
+        drop(work);
+        report.unwrap_or_else(unanswered_presentation)
+    }
+
+    /// Runs one verification step on a blocking thread (never an async worker) once it has
+    /// one of the [`verify_slots`](Self::verify_slots) (a fair queue), and counts the
+    /// canonicalization work it spends of `work`'s budget. The slot is kept in `slot`, where
+    /// the request's fetcher puts it down while it waits on another host, and released when the
+    /// step ends, not when the request does: a request dropped mid-step must not let another
+    /// step start on its core. `None` when the step could not run (logged).
+    async fn on_verification_slot<T: Send + 'static>(
+        &self,
+        slot: &Arc<crate::fetch::CpuSlot>,
+        work: &VerifyWork,
+        step: impl FnOnce(&WorkBudget) -> T + Send + 'static,
+    ) -> Option<T> {
+        let permit = self
+            .inner
+            .verifying
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .ok()?;
+        let (slot, budget) = (slot.clone(), work.budget.clone());
         let spent = self.inner.verifying.spent.clone();
         let job = move || {
-            let _permit = permit;
-            let verifier = badges::Verifier {
-                resolver: &*resolver,
-                fetcher: &fetcher,
-                trust,
-                now: None,
-                check_schema: true,
-            };
-            let opts = badges::PresentationOptions {
-                challenge: challenge.as_deref(),
-                domain: domain.as_deref(),
-                holder_is_subject,
-            };
+            let _held = slot.hold(permit);
             let before = budget.spent();
-            let report = verifier.verify_presentation_within(&vp, &opts, &budget);
+            let out = step(&budget);
             spent.fetch_add((budget.spent() - before) as u64, Ordering::Relaxed);
-            report
+            out
         };
-        let report = tokio::task::spawn_blocking(job).await;
-        drop(work);
-        report.unwrap_or_else(|e| {
-            tracing::error!(error = %e, "presentation verification failed");
-            unanswered_presentation()
-        })
+        match tokio::task::spawn_blocking(job).await {
+            Ok(out) => Some(out),
+            Err(e) => {
+                tracing::error!(error = %e, "a verification step failed");
+                None
+            }
+        }
     }
 }
 

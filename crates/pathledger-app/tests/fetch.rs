@@ -411,6 +411,39 @@ async fn fetches_from_an_allowed_host_and_refuses_everything_else() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetches_in_flight_are_bounded_for_the_whole_server() {
+    let server = TestServer::start().await;
+    let mut config = server.config();
+    config.max_concurrent = 2;
+    config.timeout = Duration::from_secs(5);
+    let fetcher = Arc::new(SafeFetcher::new(&config).unwrap());
+    server.route("/slow-a.json", Route::Slow(Duration::from_millis(1500)));
+    server.route("/slow-b.json", Route::Slow(Duration::from_millis(1500)));
+    server.json("/quick.json", &json!({"n": 1}), None);
+    // Two slow hosts take both turns.
+    let mut hanging = Vec::new();
+    for path in ["/slow-a.json", "/slow-b.json"] {
+        let (f, url) = (fetcher.clone(), server.url("issuer.test", path));
+        hanging.push(tokio::spawn(async move { f.fetch_json(&url).await }));
+    }
+    while server.hits("/slow-a.json") + server.hits("/slow-b.json") < 2 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // A third document waits for a turn: nothing reaches its host meanwhile.
+    let (f, url) = (fetcher.clone(), server.url("issuer.test", "/quick.json"));
+    let waiting = tokio::spawn(async move { f.fetch_json(&url).await });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(server.hits("/quick.json"), 0, "a third fetch went out");
+    // When the slow ones have answered, the third gets its turn and its answer, within its
+    // own limit.
+    for h in hanging {
+        assert!(h.await.unwrap().is_ok());
+    }
+    assert_eq!(waiting.await.unwrap().unwrap()["n"], 1);
+    assert_eq!(server.hits("/quick.json"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cache_honours_cache_control_within_its_ceiling() {
     let server = TestServer::start().await;
     let mut config = server.config();
@@ -537,6 +570,76 @@ fn check<'a>(report: &'a badges::VerificationReport, name: &str) -> &'a badges::
         .iter()
         .find(|c| format!("{:?}", c.check).eq_ignore_ascii_case(name))
         .unwrap_or_else(|| panic!("no {name} check in {report:?}"))
+}
+
+/// A credential naming a host that answers slowly waits for it without a verification CPU
+/// slot: more such credentials than there are slots are all waiting on the host at once, and a
+/// credential that needs no fetch verifies meanwhile instead of queueing behind them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_on_a_slow_host_holds_no_verification_slot() {
+    let server = TestServer::start().await;
+    let issuer = RemoteIssuer::publish(&server);
+    let list_url = server.url("issuer.test", "/status/1");
+    server.route(
+        "/.well-known/did.json",
+        Route::Slow(Duration::from_secs(20)),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = server.config();
+    config.timeout = Duration::from_secs(4);
+    let app = open_app(&dir, "http://127.0.0.1:8080", config, Vec::new()).await;
+
+    let n = app.verify_slots() + 1;
+    let mut slow = Vec::new();
+    for i in 0..n {
+        let (app, vc) = (app.clone(), issuer.credential(&list_url, 100 + i as u64));
+        slow.push(tokio::spawn(async move { app.verify(&vc).await }));
+    }
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while server.hits("/.well-known/did.json") < n && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        server.hits("/.well-known/did.json"),
+        n,
+        "{n} verifications should wait on the host together ({} slots)",
+        app.verify_slots()
+    );
+
+    let key = SigningKey::from_seed([5; 32]);
+    let quick = sign_document(
+        &json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiableCredential"],
+            "issuer": key.public_key().did_key(),
+            "validFrom": "2024-01-01T00:00:00Z",
+            "credentialSubject": {"id": "did:example:teacher"},
+        }),
+        &key,
+        &ProofOptions::assertion(
+            Cryptosuite::EddsaJcs2022,
+            key.public_key().did_key_verification_method(),
+        ),
+    )
+    .unwrap();
+    let report = app.verify(&quick).await;
+    assert_eq!(
+        check(&report, "proof").status,
+        badges::CheckStatus::Passed,
+        "{report:#?}"
+    );
+    assert!(
+        slow.iter().all(|h| !h.is_finished()),
+        "the quick credential waited for the slow ones"
+    );
+    for h in slow {
+        let report = h.await.unwrap();
+        assert_eq!(
+            report.verdict,
+            badges::Verdict::CouldNotCheck,
+            "{report:#?}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
