@@ -4,121 +4,17 @@
 //! page; and `serve` on an empty database opens the first-run page with the setup code it
 //! prints.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{SocketAddr, TcpStream};
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_pathledger");
+use common::*;
 
-fn command(dir: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir)
-        .arg("--data-dir")
-        .arg(dir)
-        .env_remove("PATHLEDGER_DATABASE_URL")
-        .env_remove("PATHLEDGER_KEK")
-        .env_remove("PATHLEDGER_PUBLIC_URL")
-        .env_remove("PATHLEDGER_DATA_DIR")
-        .env_remove("PATHLEDGER_SMTP_URL")
-        .env_remove("PATHLEDGER_MAIL_FROM")
-        .env("PATHLEDGER_LOG", "warn");
-    cmd
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    command(dir).args(args).output().expect("run pathledger")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// A `pathledger serve` process on 127.0.0.1 (port 0), killed when dropped.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    /// What it printed before "listening".
-    banner: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn start(dir: &Path) -> Server {
-        let child = command(dir)
-            .args(["serve", "--bind", "127.0.0.1:0", "--no-demo"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start serve");
-        // Owned by `Server` at once, so the process is killed and waited for on every path.
-        let mut server = Server {
-            child,
-            addr: ([127, 0, 0, 1], 0).into(),
-            banner: String::new(),
-        };
-        let mut out = BufReader::new(server.child.stdout.take().expect("stdout"));
-        loop {
-            let mut line = String::new();
-            let n = out.read_line(&mut line).expect("read serve output");
-            assert!(n > 0, "serve ended before listening: {}", server.banner);
-            if let Some(rest) = line
-                .trim()
-                .strip_prefix("Pathledger is listening on http://")
-            {
-                server.addr = rest.parse().expect("address");
-                return server;
-            }
-            server.banner.push_str(&line);
-        }
-    }
-
-    /// One HTTP/1.1 request (closed after), returning status, headers and body.
-    fn request(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &str,
-    ) -> (u16, String, String) {
-        let mut s = TcpStream::connect(self.addr).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(30))).ok();
-        let mut req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.addr,
-            body.len()
-        );
-        for (k, v) in headers {
-            req.push_str(&format!("{k}: {v}\r\n"));
-        }
-        req.push_str("\r\n");
-        req.push_str(body);
-        s.write_all(req.as_bytes()).expect("send");
-        let mut raw = Vec::new();
-        s.read_to_end(&mut raw).expect("read");
-        let raw = text(&raw);
-        let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-        let status = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        (status, head.to_owned(), body.to_owned())
-    }
-}
-
-fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
-    head.lines().find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
-    })
+/// `serve` without the demo on a free loopback port.
+fn serve(dir: &Path) -> Server {
+    let mut cmd = command(dir);
+    cmd.args(["serve", "--bind", "127.0.0.1:0", "--no-demo"]);
+    Server::spawn(cmd, None)
 }
 
 #[test]
@@ -252,7 +148,7 @@ fn org_create_invites_the_first_admin_who_signs_in_from_the_outbox() {
     );
 
     // The server has an organization: no setup page. The link signs the admin in on /admin.
-    let server = Server::start(d);
+    let server = serve(d);
     assert!(!server.banner.contains("setup code"), "{}", server.banner);
     let (status, _, _) = server.request("GET", "/setup", &[], "");
     assert_eq!(status, 404);
@@ -293,7 +189,7 @@ fn org_create_invites_the_first_admin_who_signs_in_from_the_outbox() {
 fn serve_on_an_empty_database_prints_a_setup_code_for_the_first_run_page() {
     let dir = tempfile::tempdir().expect("dir");
     let d = dir.path();
-    let server = Server::start(d);
+    let server = serve(d);
     let code = server
         .banner
         .split("setup code ")

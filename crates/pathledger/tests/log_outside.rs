@@ -4,138 +4,57 @@
 //! cosignatures, and the witness refuses a rollback (the database restored from a snapshot)
 //! and a fork (the restored log grown with other entries).
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{SocketAddr, TcpStream};
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
+
+use common::{command, ok, text, Server};
 
 use ed25519_dalek::SigningKey;
 use pathledger_log::{Checkpoint, Note, NoteVerifier};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_pathledger");
 const PUBLIC_URL: &str = "http://ledger.test";
 const WITNESS: &str = "witness.test/w1";
 
-fn command(dir: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir)
-        .arg("--data-dir")
-        .arg(dir)
-        .env_remove("PATHLEDGER_DATABASE_URL")
-        .env_remove("PATHLEDGER_KEK")
-        .env_remove("PATHLEDGER_DATA_DIR")
-        .env_remove("PATHLEDGER_SMTP_URL")
-        .env_remove("PATHLEDGER_MAIL_FROM")
-        .env_remove("PATHLEDGER_WITNESSES")
-        .env("PATHLEDGER_PUBLIC_URL", PUBLIC_URL)
-        .env("PATHLEDGER_LOG", "warn");
+/// The binary with the log's public URL, as every process of this deployment has it.
+fn pl(dir: &Path) -> Command {
+    let mut cmd = command(dir);
+    cmd.env("PATHLEDGER_PUBLIC_URL", PUBLIC_URL);
     cmd
 }
 
 fn run(dir: &Path, args: &[&str]) -> Output {
-    command(dir).args(args).output().expect("run pathledger")
+    pl(dir).args(args).output().expect("run pathledger")
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+/// Requests here send their bodies as plain text.
+const TEXT: &[(&str, &str)] = &[("Content-Type", "text/plain")];
+
+/// `serve` without the demo, with `witness` as its one required witness.
+fn serve(dir: &Path, witness: &str) -> Server {
+    let mut cmd = pl(dir);
+    cmd.args([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--no-demo",
+        "--witness",
+        witness,
+    ]);
+    Server::spawn(cmd, None)
 }
 
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        o.status.code(),
-        text(&o.stdout),
-        text(&o.stderr)
-    );
-    text(&o.stdout)
+trait LogServer {
+    fn checkpoint(&self) -> Note;
+    fn checkpoint_covering(&self, size: u64) -> Checkpoint;
 }
 
-/// A `pathledger serve` process on 127.0.0.1 (port 0), killed when dropped.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn start(dir: &Path, witness: &str) -> Server {
-        let child = command(dir)
-            .args([
-                "serve",
-                "--bind",
-                "127.0.0.1:0",
-                "--no-demo",
-                "--witness",
-                witness,
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start serve");
-        let mut server = Server {
-            child,
-            addr: ([127, 0, 0, 1], 0).into(),
-        };
-        let mut out = BufReader::new(server.child.stdout.take().expect("stdout"));
-        loop {
-            let mut line = String::new();
-            let n = out.read_line(&mut line).expect("read serve output");
-            assert!(n > 0, "serve ended before listening");
-            if let Some(rest) = line
-                .trim()
-                .strip_prefix("Pathledger is listening on http://")
-            {
-                server.addr = rest.parse().expect("address");
-                return server;
-            }
-        }
-    }
-
-    fn base(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    fn request(&self, method: &str, path: &str, body: &str) -> (u16, String, String) {
-        let mut s = TcpStream::connect(self.addr).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(30))).ok();
-        let req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
-            self.addr,
-            body.len()
-        );
-        s.write_all(req.as_bytes()).expect("send");
-        let mut raw = Vec::new();
-        s.read_to_end(&mut raw).expect("read");
-        let raw = text(&raw);
-        let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-        let status = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        // Bodies here are small and sent whole; undo chunked encoding if used.
-        let body = if head
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked")
-        {
-            dechunk(body)
-        } else {
-            body.to_owned()
-        };
-        (status, head.to_owned(), body)
-    }
-
+impl LogServer for Server {
     fn checkpoint(&self) -> Note {
-        let (status, _, body) = self.request("GET", "/api/v1/log/checkpoint", "");
+        let (status, _, body) = self.request("GET", "/api/v1/log/checkpoint", TEXT, "");
         assert_eq!(status, 200, "{body}");
         Note::parse(&body).expect("a signed note")
     }
@@ -151,20 +70,6 @@ impl Server {
             std::thread::sleep(Duration::from_millis(200));
         }
     }
-}
-
-fn dechunk(body: &str) -> String {
-    let mut out = String::new();
-    let mut rest = body;
-    while let Some((len, after)) = rest.split_once("\r\n") {
-        let n = usize::from_str_radix(len.trim(), 16).unwrap_or(0);
-        if n == 0 || after.len() < n {
-            break;
-        }
-        out.push_str(&after[..n]);
-        rest = after[n..].trim_start_matches("\r\n");
-    }
-    out
 }
 
 fn issue(dir: &Path, file: &str, recipient: &str) -> std::path::PathBuf {
@@ -259,10 +164,10 @@ fn inclusion_proofs_witness_rollback_and_fork() {
         .as_str()
         .unwrap()
         .to_owned();
-    let server = Server::start(dir, &wvkey);
+    let server = serve(dir, &wvkey);
 
     // The head names its checkpoint and key; the checkpoint verifies with that key.
-    let (status, _, body) = server.request("GET", "/api/v1/log/head", "");
+    let (status, _, body) = server.request("GET", "/api/v1/log/head", TEXT, "");
     assert_eq!(status, 200, "{body}");
     let head: Value = serde_json::from_str(&body).unwrap();
     let vkey = head["log_key"]["vkey"].as_str().unwrap().to_owned();
@@ -319,6 +224,7 @@ fn inclusion_proofs_witness_rollback_and_fork() {
             "/api/v1/log/credentials/{}/bundle",
             a_id.replace(':', "%3A")
         ),
+        TEXT,
         "",
     );
     assert_eq!(status, 200, "{bundle}");
@@ -330,7 +236,12 @@ fn inclusion_proofs_witness_rollback_and_fork() {
     );
     let bundle_path = dir.join("a.proof.json");
     std::fs::write(&bundle_path, &bundle).unwrap();
-    let (status, _, _) = server.request("GET", "/api/v1/log/credentials/urn:uuid:nope/bundle", "");
+    let (status, _, _) = server.request(
+        "GET",
+        "/api/v1/log/credentials/urn:uuid:nope/bundle",
+        TEXT,
+        "",
+    );
     assert_eq!(status, 404);
 
     // Witnessing: cosigned, and the server serves the cosignature.
@@ -351,8 +262,12 @@ fn inclusion_proofs_witness_rollback_and_fork() {
     by_stranger.add_signature(
         pathledger_log::cosign(&by_stranger.text, 1, "other.test/w", &stranger).unwrap(),
     );
-    let (status, _, body) =
-        server.request("POST", "/api/v1/log/cosignatures", &by_stranger.to_string());
+    let (status, _, body) = server.request(
+        "POST",
+        "/api/v1/log/cosignatures",
+        TEXT,
+        &by_stranger.to_string(),
+    );
     assert_eq!(status, 422, "{body}");
     assert!(body.contains("configured witnesses"), "{body}");
     let mut forged = Note::parse(&served.to_string()).unwrap();
@@ -360,16 +275,30 @@ fn inclusion_proofs_witness_rollback_and_fork() {
     let mut bad = pathledger_log::cosign(&forged.text, 1, WITNESS, &wkey).unwrap();
     bad.signature[20] ^= 1;
     forged.add_signature(bad);
-    let (status, _, body) = server.request("POST", "/api/v1/log/cosignatures", &forged.to_string());
+    let (status, _, body) = server.request(
+        "POST",
+        "/api/v1/log/cosignatures",
+        TEXT,
+        &forged.to_string(),
+    );
     assert_eq!(status, 422, "{body}");
     let fake = Checkpoint::new("ledger.test/log", cp.size, [7u8; 32]);
     let mut fake_note = Note::sign(&fake.text(), "ledger.test/log", &stranger).unwrap();
     fake_note.add_signature(pathledger_log::cosign(&fake.text(), 1, WITNESS, &wkey).unwrap());
-    let (status, _, body) =
-        server.request("POST", "/api/v1/log/cosignatures", &fake_note.to_string());
+    let (status, _, body) = server.request(
+        "POST",
+        "/api/v1/log/cosignatures",
+        TEXT,
+        &fake_note.to_string(),
+    );
     assert_eq!(status, 422, "{body}");
     assert!(body.contains("not this log's root"), "{body}");
-    let (status, _, _) = server.request("POST", "/api/v1/log/cosignatures", &"x".repeat(70_000));
+    let (status, _, _) = server.request(
+        "POST",
+        "/api/v1/log/cosignatures",
+        TEXT,
+        &"x".repeat(70_000),
+    );
     assert_eq!(status, 413);
 
     // The log grows; the witness cosigns the larger tree after checking consistency.
@@ -381,7 +310,7 @@ fn inclusion_proofs_witness_rollback_and_fork() {
     issue(dir, "b2.json", "b2@example.org");
     let grown = log_size(dir);
     assert!(grown > before_b);
-    let server = Server::start(dir, &wvkey);
+    let server = serve(dir, &wvkey);
     assert_eq!(server.checkpoint_covering(grown).size, grown);
     let out = witness(dir, &server, None);
     assert!(
@@ -461,7 +390,7 @@ fn inclusion_proofs_witness_rollback_and_fork() {
 
     // Revoked: the log records it, and a fresh bundle says so (exit 11).
     ok(&run(dir, &["revoke", &a_id]));
-    let server = Server::start(dir, &wvkey);
+    let server = serve(dir, &wvkey);
     let (r, code) = verify(
         dir,
         &[
@@ -478,7 +407,7 @@ fn inclusion_proofs_witness_rollback_and_fork() {
 
     // Rollback: the database restored from the snapshot serves a smaller tree.
     copy_db(&snapshot, dir);
-    let server = Server::start(dir, &wvkey);
+    let server = serve(dir, &wvkey);
     let out = witness(dir, &server, None);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
     assert!(
@@ -494,7 +423,7 @@ fn inclusion_proofs_witness_rollback_and_fork() {
         issue(dir, &format!("f{n}.json"), &format!("f{n}@example.org"));
         n += 1;
     }
-    let server = Server::start(dir, &wvkey);
+    let server = serve(dir, &wvkey);
     let out = witness(dir, &server, None);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
     assert!(text(&out.stderr).contains("fork"), "{}", text(&out.stderr));

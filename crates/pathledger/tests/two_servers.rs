@@ -5,17 +5,18 @@
 //! `pathledger-log` alone, each server's own signer signs heads, and `pathledger audit` passes.
 //! And the shutdown path: SIGTERM right after a change still leaves a signed head covering it.
 
-use std::io::{BufRead as _, BufReader, Read as _};
+mod common;
+
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Output};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use pathledger_log::{verify_consistency, Hash, SignedTreeHead};
 use pathledger_test_support::{HttpClient, Resp, ScratchDatabase};
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_pathledger");
+use common::{command, text, Server};
 
 /// What every process of one deployment shares besides the database: the key that seals issuer
 /// and log keys at rest, and the public URL (issuer DIDs and status list URLs are derived from it).
@@ -27,18 +28,8 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A `pathledger` command in its own data folder (nothing shared through files), against
 /// `database_url` when given.
-fn command(dir: &Path, database_url: Option<&str>) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir)
-        .arg("--data-dir")
-        .arg(dir)
-        .env_remove("PATHLEDGER_DATABASE_URL")
-        .env_remove("PATHLEDGER_KEK")
-        .env_remove("PATHLEDGER_PUBLIC_URL")
-        .env_remove("PATHLEDGER_DATA_DIR")
-        .env_remove("PATHLEDGER_SMTP_URL")
-        .env_remove("PATHLEDGER_MAIL_FROM")
-        .env("PATHLEDGER_LOG", "warn");
+fn pl(dir: &Path, database_url: Option<&str>) -> Command {
+    let mut cmd = command(dir);
     if let Some(url) = database_url {
         cmd.args([
             "--database-url",
@@ -50,10 +41,6 @@ fn command(dir: &Path, database_url: Option<&str>) -> Command {
         ]);
     }
     cmd
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 fn assert_ok(o: &Output) {
@@ -98,79 +85,19 @@ fn wait_exit(child: &mut Child) -> ExitStatus {
     }
 }
 
-/// A `pathledger serve` process on 127.0.0.1 (port 0); killed when dropped unless it already
-/// exited. Its stderr goes to a file, so its log can be read after.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    log: PathBuf,
+/// `serve` without the demo on a free loopback port, its log (filtered by `log_filter`) kept
+/// in `dir/serve.log`.
+fn serve(dir: &Path, database_url: Option<&str>, log_filter: &str) -> Server {
+    let mut cmd = pl(dir, database_url);
+    cmd.env("PATHLEDGER_LOG", log_filter)
+        .args(["serve", "--bind", "127.0.0.1:0", "--no-demo"]);
+    Server::spawn(cmd, Some(dir.join("serve.log")))
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        // A stopped process would ignore the kill until continued.
-        let _ = Command::new("kill")
-            .arg("-CONT")
-            .arg(self.child.id().to_string())
-            .output();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn start(dir: &Path, database_url: Option<&str>, log_filter: &str) -> Server {
-        let log = dir.join("serve.log");
-        let stderr = std::fs::File::create(&log).expect("serve log file");
-        let child = command(dir, database_url)
-            .env("PATHLEDGER_LOG", log_filter)
-            .args(["serve", "--bind", "127.0.0.1:0", "--no-demo"])
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .expect("start serve");
-        // Owned by `Server` at once, so the process is killed and waited for on every path.
-        let mut server = Server {
-            child,
-            addr: ([127, 0, 0, 1], 0).into(),
-            log,
-        };
-        let mut out = BufReader::new(server.child.stdout.take().expect("stdout"));
-        let mut banner = String::new();
-        loop {
-            let mut line = String::new();
-            let n = out.read_line(&mut line).expect("read serve output");
-            assert!(
-                n > 0,
-                "serve ended before listening: {banner}\n{}",
-                server.log_text()
-            );
-            if let Some(rest) = line
-                .trim()
-                .strip_prefix("Pathledger is listening on http://")
-            {
-                server.addr = rest.parse().expect("address");
-                break;
-            }
-            banner.push_str(&line);
-        }
-        // Keep draining stdout so a later print can never block the server on a full pipe.
-        std::thread::spawn(move || {
-            let mut sink = Vec::new();
-            let _ = out.read_to_end(&mut sink);
-        });
-        server
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// SIGTERM, then the exit status.
-    fn terminate(&mut self) -> ExitStatus {
-        signal(&self.child, "TERM");
-        wait_exit(&mut self.child)
-    }
+/// SIGTERM, then the exit status.
+fn terminate(server: &mut Server) -> ExitStatus {
+    signal(&server.child, "TERM");
+    wait_exit(&mut server.child)
 }
 
 /// One request with a bound on its time; a transport error or a timeout fails the test.
@@ -193,7 +120,7 @@ async fn send(
 async fn seeded_database(admin_url: &str, dir: &Path) -> (ScratchDatabase, String) {
     for _ in 0..3 {
         let db = ScratchDatabase::create(admin_url, "pathledger_two_servers").await;
-        let out = command(dir, Some(&db.url))
+        let out = pl(dir, Some(&db.url))
             .arg("init")
             .output()
             .expect("run init");
@@ -296,7 +223,7 @@ async fn head(addr: SocketAddr) -> (SignedTreeHead, String) {
 
 /// `pathledger audit --json` against `database_url`: the report (the exit status must be 0).
 fn audit_json(dir: &Path, database_url: &str) -> Value {
-    let out = command(dir, Some(database_url))
+    let out = pl(dir, Some(database_url))
         .args(["audit", "--json"])
         .output()
         .expect("run audit");
@@ -335,8 +262,8 @@ async fn two_servers_share_one_log() {
     let url = db.url.as_str();
     // The signer's debug line names each head this server signed.
     let filter = "warn,pathledger_app::heads=debug";
-    let mut a = Server::start(dirs[1].path(), Some(url), filter);
-    let mut b = Server::start(dirs[2].path(), Some(url), filter);
+    let mut a = serve(dirs[1].path(), Some(url), filter);
+    let mut b = serve(dirs[2].path(), Some(url), filter);
     let (first, key_a) = head(a.addr).await;
 
     // Concurrent issuance through both, each third credential revoked through the other.
@@ -511,9 +438,9 @@ async fn two_servers_share_one_log() {
     }
 
     // Both stop cleanly, and the shared log audits clean with its signed heads.
-    assert!(a.terminate().success(), "server a: {}", a.log_text());
-    assert!(b.terminate().success(), "server b: {}", b.log_text());
-    let out = command(audit_dir, Some(url))
+    assert!(terminate(&mut a).success(), "server a: {}", a.log_text());
+    assert!(terminate(&mut b).success(), "server b: {}", b.log_text());
+    let out = pl(audit_dir, Some(url))
         .arg("audit")
         .output()
         .expect("run audit");
@@ -536,7 +463,7 @@ async fn two_servers_share_one_log() {
 async fn serve_signs_a_head_at_sigterm() {
     let dir = tempfile::tempdir().expect("temp dir");
     let d = dir.path();
-    let init = command(d, None).arg("init").output().expect("run init");
+    let init = pl(d, None).arg("init").output().expect("run init");
     if !init.status.success() && text(&init.stderr).contains("validUntil is before validFrom") {
         // The demo seed's known flake (see cli.rs `Env::init`); nothing of ours to test then.
         eprintln!("demo seed hit the validUntil/validFrom race; skipping");
@@ -550,7 +477,7 @@ async fn serve_signs_a_head_at_sigterm() {
         .expect("init prints the issuer's token")
         .to_owned();
     let audit = |d: &Path| {
-        let out = command(d, None)
+        let out = pl(d, None)
             .args(["audit", "--json"])
             .output()
             .expect("run audit");
@@ -559,7 +486,7 @@ async fn serve_signs_a_head_at_sigterm() {
     };
     let before = audit(d);
 
-    let mut server = Server::start(d, None, "warn");
+    let mut server = serve(d, None, "warn");
     let started = Instant::now();
     let r = send(
         &mut HttpClient::new(server.addr),
@@ -571,7 +498,7 @@ async fn serve_signs_a_head_at_sigterm() {
     .await;
     assert_eq!(r.status, 201, "{}", r.text());
     let index = r.json()["log_index"].as_u64().expect("log_index");
-    let status = server.terminate();
+    let status = terminate(&mut server);
     let elapsed = started.elapsed();
     assert!(status.success(), "exit {status:?}: {}", server.log_text());
     drop(server);
@@ -591,7 +518,7 @@ async fn serve_signs_a_head_at_sigterm() {
     // The head at the final size exists already: a restarted server answers with it (signed
     // before the restart) instead of signing a new one.
     let restarted_ms = now_ms();
-    let server = Server::start(d, None, "warn");
+    let server = serve(d, None, "warn");
     let (h, _) = head(server.addr).await;
     assert_eq!(h.tree_size, size);
     assert!(
