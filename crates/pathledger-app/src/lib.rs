@@ -24,6 +24,7 @@ pub mod mail;
 pub mod me;
 pub mod members;
 pub mod newcomers;
+pub mod notify;
 pub mod oidc;
 pub mod privacy;
 pub mod proofs;

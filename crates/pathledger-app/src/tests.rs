@@ -395,3 +395,103 @@ async fn issuance_invites_and_a_mail_failure_does_not_undo_it() {
     let counts = crate::bulk::invitation_counts(&[Ok(r)]);
     assert_eq!(counts, (0, 1));
 }
+
+/// A mail's text with quoted-printable soft breaks and `=3D` undone.
+fn unfolded(mail: &str) -> String {
+    mail.replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=")
+}
+
+/// Expiry reminders go to the holder once per credential and expiry date, with the link to
+/// their notice choices; never twice; not for a credential expiring after the window; not to
+/// someone who turned them off, whether in the store or through the link's choices.
+#[tokio::test]
+async fn expiry_reminders_go_once_and_respect_choices() {
+    use crate::notify::{NoticeKind, NoticeOutcome};
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = dir.path().join("outbox");
+    let app = open_app(dir.path(), crate::mail::MailConfig::outbox(&outbox)).await;
+    let seed = crate::demo::seed_demo(&app).await.unwrap().unwrap();
+    // The demo's own credentials expiring soon are reminded about first.
+    app.send_expiry_reminders(30).await.unwrap();
+    let opts = |days: i64| IssueOptions {
+        valid_until: Some(time::OffsetDateTime::now_utc() + time::Duration::days(days)),
+        invite_newcomers: false,
+        ..IssueOptions::default()
+    };
+    let to = |a: &str| Recipient::Email(a.to_owned());
+    for (addr, days) in [
+        ("soon@school.example", 10),
+        ("later@school.example", 90),
+        ("quiet@school.example", 10),
+    ] {
+        app.issue(&seed.issuer_id, "mc-tools-1", to(addr), opts(days))
+            .await
+            .unwrap();
+    }
+    app.store()
+        .set_notification_choice("quiet@school.example", "expiry", false)
+        .await
+        .unwrap();
+    assert_eq!(app.send_expiry_reminders(30).await.unwrap(), 1);
+    let to_of = |addr: &str| -> Vec<String> {
+        outbox_mails(&outbox)
+            .into_iter()
+            .map(|m| unfolded(&m))
+            .filter(|m| m.contains(&format!("To: {addr}")))
+            .collect()
+    };
+    let mails = to_of("soon@school.example");
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(mails[0].contains("expires on"), "{}", mails[0]);
+    assert!(to_of("later@school.example").is_empty());
+    assert!(to_of("quiet@school.example").is_empty());
+    // Never twice, however often it runs.
+    assert_eq!(app.send_expiry_reminders(30).await.unwrap(), 0);
+    assert_eq!(to_of("soon@school.example").len(), 1);
+
+    // The link in the message opens the holder's choices; turning expiry off there holds.
+    let at = mails[0].find("/notifications/").expect("a choices link") + "/notifications/".len();
+    let token: String = mails[0][at..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect();
+    let choices = app.notice_choices(&token).await.unwrap();
+    assert_eq!(choices.email, "soon@school.example");
+    assert!(choices.kinds.iter().all(|(_, on)| *on));
+    let after = app
+        .set_notice_choices(&token, &[NoticeKind::Award])
+        .await
+        .unwrap();
+    assert!(after
+        .kinds
+        .iter()
+        .all(|(k, on)| *on == (*k == NoticeKind::Award)));
+    app.issue(
+        &seed.issuer_id,
+        "mc-tools-2",
+        to("soon@school.example"),
+        opts(5),
+    )
+    .await
+    .unwrap();
+    assert_eq!(app.send_expiry_reminders(30).await.unwrap(), 0);
+    assert_eq!(to_of("soon@school.example").len(), 1);
+    let outcome = app
+        .notify(
+            NoticeKind::Expiry,
+            "expiry:test",
+            "soon@school.example",
+            "s",
+            "b",
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome, NoticeOutcome::TurnedOff);
+    // A link that stands for nobody is not found.
+    assert!(matches!(
+        app.notice_choices(&"ab".repeat(32)).await,
+        Err(AppError::NotFound(_))
+    ));
+}

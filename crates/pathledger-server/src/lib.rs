@@ -19,6 +19,7 @@ pub mod flash;
 pub mod headers;
 pub mod html_errors;
 pub mod members;
+pub mod notices;
 pub mod oidc;
 pub mod openapi;
 pub mod pages;
@@ -134,6 +135,7 @@ pub fn page_routes() -> Router<App> {
         .merge(endorsers::pages())
         .merge(privacy::pages())
         .merge(members::pages())
+        .merge(notices::pages())
 }
 
 /// The routes of [`page_routes`] as (method, path): server-rendered HTML pages, the forms they
@@ -203,6 +205,9 @@ pub const PAGE_ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/members/{user}/roles"),
     ("POST", "/admin/members/{user}/deactivate"),
     ("POST", "/admin/members/{user}/reactivate"),
+    // notices.rs
+    ("GET", "/notifications/{token}"),
+    ("POST", "/notifications/{token}"),
 ];
 
 /// The layers every deployment runs behind: body limit, request timeout (503), problem+json for

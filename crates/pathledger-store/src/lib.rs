@@ -23,6 +23,7 @@ mod issuers;
 mod log;
 mod members;
 mod model;
+mod notifications;
 mod oidc;
 mod open;
 mod orgs;

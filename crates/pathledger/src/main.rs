@@ -129,6 +129,14 @@ struct VerificationOptions {
         value_delimiter = ','
     )]
     witnesses: Vec<String>,
+    /// Remind holders by mail this many days before a credential expires (0: never).
+    #[arg(
+        long,
+        value_name = "DAYS",
+        env = "PATHLEDGER_EXPIRY_REMINDER_DAYS",
+        default_value_t = pathledger_app::notify::EXPIRY_REMINDER_DAYS
+    )]
+    expiry_reminder_days: u32,
 }
 
 impl VerificationOptions {
@@ -634,12 +642,22 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             // Keys rotated through another server sharing the database are known here within a
             // second too.
             let keys = app.spawn_key_follower(pathledger_app::KEY_FOLLOWING_INTERVAL);
+            // Expiry reminders, once per credential and expiry date whichever server sends it.
+            let reminders = (verification.expiry_reminder_days > 0).then(|| {
+                app.spawn_expiry_reminders(
+                    pathledger_app::notify::EXPIRY_REMINDER_INTERVAL,
+                    verification.expiry_reminder_days,
+                )
+            });
             let served = tokio::select! {
                 r = pathledger_server::serve_with(listener, app.clone(), config) => r.map_err(anyhow::Error::from),
                 _ = shutdown_signal() => Ok(()),
             };
             signer.abort();
             keys.abort();
+            if let Some(r) = reminders {
+                r.abort();
+            }
             if let Err(e) = app.sign_head_if_behind().await {
                 tracing::warn!(error = %e, "could not sign the final tree head");
             }

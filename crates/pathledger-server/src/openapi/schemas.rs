@@ -390,8 +390,10 @@ pub struct PresentationReport {
 #[serde(deny_unknown_fields)]
 pub struct IssueRequest {
     /// Achievement (micro-credential) id.
+    #[schema(min_length = 1)]
     pub achievement: String,
     /// Email of the recipient, or an educator id with the `educator:` prefix.
+    #[schema(min_length = 1)]
     pub recipient: String,
     /// `eddsa-jcs-2022` (default) or `eddsa-rdfc-2022`.
     pub suite: Option<Cryptosuite>,

@@ -21,6 +21,7 @@ pub mod home;
 pub mod log;
 pub mod login;
 pub mod members;
+pub mod notices;
 pub mod oidc;
 pub mod pathways;
 pub mod privacy;
