@@ -61,8 +61,22 @@ pub fn pages() -> Router<App> {
         .route("/admin/definitions", post(admin_definitions))
         .route("/admin/bulk", post(admin_bulk_start))
         .route("/admin/bulk/{job}", get(admin_bulk_status))
-        .route("/admin/credentials/{id}/status", post(admin_status))
-        .route("/admin/keys/rotate", post(admin_rotate_key))
+        .route(
+            "/admin/credentials/{id}/status",
+            get(crate::issuer_admin::status_confirm).post(admin_status),
+        )
+        .route(
+            "/admin/keys/rotate",
+            get(crate::issuer_admin::rotate_confirm).post(admin_rotate_key),
+        )
+        .route(
+            "/admin/credentials",
+            get(crate::issuer_admin::credential_list),
+        )
+        .route(
+            "/admin/bulk/{job}/failed.csv",
+            get(crate::issuer_admin::failed_rows),
+        )
 }
 
 // ----- keys and audit ------------------------------------------------------------------------
@@ -152,7 +166,7 @@ async fn api_audit(State(app): State<App>, caller: Caller) -> Result<Json<Value>
     Ok(Json(json!({"ok": report.is_ok(), "report": report})))
 }
 
-fn page(title: &str, caller: &Caller, body: Markup) -> Html<String> {
+pub(crate) fn page(title: &str, caller: &Caller, body: Markup) -> Html<String> {
     Html(
         crate::pages::layout_with_menu(
             title,
@@ -171,7 +185,7 @@ pub(crate) fn error_page(caller: &Caller, title: &str, e: &ApiError, back: &str)
     (e.status, page(title, caller, body)).into_response()
 }
 
-fn sign_in() -> Response {
+pub(crate) fn sign_in() -> Response {
     Redirect::to("/login").into_response()
 }
 
@@ -786,9 +800,10 @@ async fn admin_page(
         .map_err(ApiError::from_store)?;
     let defs = app.definitions(&org).await?;
     let credentials = store
-        .credentials_for_org(&org, 50, 0)
+        .search_credentials(&org, None, &[], 10, 0)
         .await
-        .map_err(ApiError::from_store)?;
+        .map_err(ApiError::from_store)?
+        .rows;
     let mut keys = Vec::new();
     for i in store.issuers(&org).await.map_err(ApiError::from_store)? {
         for k in store
@@ -922,7 +937,20 @@ async fn admin_status(
         ))
     }
     .await;
-    form_outcome(&app, &caller, "/admin", "Status not changed", result)
+    match result {
+        Err(e) if e.field.as_deref() == Some("reason") => {
+            crate::issuer_admin::status_confirmation(
+                &app,
+                &caller,
+                &id,
+                &f.action,
+                f.reason.as_deref(),
+                Some(&e),
+            )
+            .await
+        }
+        result => form_outcome(&app, &caller, "/admin", "Status not changed", result),
+    }
 }
 
 async fn admin_rotate_key(State(app): State<App>, caller: MaybeCaller) -> Response {
@@ -966,13 +994,12 @@ async fn admin_definitions(State(app): State<App>, caller: MaybeCaller, mp: Mult
             .ok_or_else(|| ApiError::invalid("definitions", "upload a file or paste the definitions"))?;
         let doc = pathledger_signing::parse_strict(text.as_bytes())
             .map_err(|e| ApiError::invalid(field.clone(), format!("is not valid JSON: {e}")))?;
-        let defs = app.put_definitions(&org, &doc).await?;
+        let saved = app.save_definitions(&org, &doc).await?;
         tracing::info!(org = %org, by = %caller.user.id, "definitions replaced from the admin page");
         Ok(format!(
-            "Saved a new version: {} achievements, {} stacks, {} roles.",
-            defs.achievements().len(),
-            defs.stacks().len(),
-            defs.roles().len()
+            "Saved version {}: {}.",
+            saved.version,
+            crate::pages::format::describe_changes(&saved.changes)
         ))
     }
     .await;
@@ -1008,7 +1035,15 @@ async fn admin_bulk_status(
     let Some(caller) = caller.0 else {
         return Ok(sign_in());
     };
-    let j = bulk::job(&app, &caller, &id).await?;
+    let mut j = bulk::job(&app, &caller, &id).await?;
+    // Achievements by name where the definitions know them.
+    if let Ok(defs) = app.definitions(&j.org).await {
+        for row in &mut j.rows {
+            if let Some(a) = defs.achievement(&row.2) {
+                row.2 = a.name.clone();
+            }
+        }
+    }
     let run = if !j.finished {
         Run::Running {
             done: j.done,
@@ -1024,7 +1059,7 @@ async fn admin_bulk_status(
         }
     };
     let refresh = matches!(run, Run::Running { .. });
-    let mut resp = page("Bulk issue", &caller, bulk_issue_page(run)).into_response();
+    let mut resp = page("Bulk issue", &caller, bulk_issue_page(&id, run)).into_response();
     if refresh {
         resp.headers_mut()
             .insert(header::REFRESH, header::HeaderValue::from_static("1"));
