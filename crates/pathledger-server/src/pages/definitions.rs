@@ -40,7 +40,12 @@ fn role_kind_words(r: &CareerRole) -> &'static str {
 
 /// A requirement as a sentence, capitalized.
 fn sentence(defs: &Definitions, c: &Condition) -> String {
-    let s = describe_condition(defs, c);
+    // A bare name reads as the role it is often named after: say it is a credential.
+    let s = match c {
+        Condition::Credential(_) => format!("the credential “{}”", describe_condition(defs, c)),
+        Condition::Stack(_) => format!("the certificate “{}”", describe_condition(defs, c)),
+        _ => describe_condition(defs, c),
+    };
     let mut chars = s.chars();
     match chars.next() {
         Some(f) => f.to_uppercase().chain(chars).collect::<String>() + ".",

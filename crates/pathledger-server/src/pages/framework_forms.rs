@@ -101,6 +101,14 @@ fn text(item: &Value, key: &str) -> String {
     }
 }
 
+/// The ids that describe a field: its hint and its error, when it has them.
+fn described_by(hint: Option<String>, error: Option<String>) -> Option<String> {
+    match (hint, error) {
+        (Some(h), Some(e)) => Some(format!("{h} {e}")),
+        (h, e) => h.or(e),
+    }
+}
+
 /// A labelled one-line text field with its error.
 fn text_field(f: &ItemForm<'_>, key: &str, label: &str, hint: Option<&str>) -> Markup {
     let id = format!("field-{key}");
@@ -111,7 +119,7 @@ fn text_field(f: &ItemForm<'_>, key: &str, label: &str, hint: Option<&str>) -> M
         (errors_for(f.errors, key))
         input id=(id) name=(key) value=(text(f.item, key)) size="50"
             aria-invalid=[invalid.then_some("true")]
-            aria-describedby=[hint.map(|_| format!("{id}-hint"))];
+            aria-describedby=[described_by(hint.map(|_| format!("{id}-hint")), invalid.then(|| format!("error-{key}")))];
     }
 }
 
@@ -120,7 +128,8 @@ fn text_area(f: &ItemForm<'_>, key: &str, label: &str) -> Markup {
     html! {
         label for=(id) { (label) }
         (errors_for(f.errors, key))
-        textarea.short id=(id) name=(key) aria-invalid=[has_error(f.errors, key).then_some("true")] { (text(f.item, key)) }
+        textarea.short id=(id) name=(key) aria-invalid=[has_error(f.errors, key).then_some("true")]
+            aria-describedby=[has_error(f.errors, key).then(|| format!("error-{key}"))] { (text(f.item, key)) }
     }
 }
 
