@@ -661,3 +661,31 @@ async fn visitors_read_the_home_page_roles_and_a_shareable_credential() {
         "a revoked credential is not offered"
     );
 }
+
+#[tokio::test]
+async fn the_json_editor_says_what_changed_too() {
+    let env = sqlite_env().await;
+    let admin = sign_in(&env, ADMIN).await;
+    let defs = env.app.definitions(&env.seed.org_id).await.expect("defs");
+    let mut doc = defs.to_value();
+    let old_name = doc["stacks"][0]["name"].as_str().unwrap().to_owned();
+    doc["stacks"][0]["name"] = "Renamed Certificate".into();
+    doc["stacks"][0]["min_electives"] = 0.into();
+    let r = env
+        .call(admin.multipart(
+            "/admin/definitions",
+            &[("definitions", None, &doc.to_string())],
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let notice = r.headers[header::SET_COOKIE].to_str().unwrap().to_owned();
+    let cookie = format!("{}; {}", admin.cookie, notice.split(';').next().unwrap());
+    let mut req = admin.get("/admin");
+    req.headers_mut()
+        .insert(header::COOKIE, cookie.parse().unwrap());
+    let html = env.call(req).await.text();
+    let expected = format!(
+        "Changed the name and number of electives needed of stack “Renamed Certificate” (formerly “{old_name}”)"
+    );
+    assert!(html.contains(&expected), "{html}");
+}
