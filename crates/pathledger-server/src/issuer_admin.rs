@@ -1,10 +1,11 @@
 //! The issuer admin's credential list (search and pages), the confirmation steps before a
-//! status change or a key rotation, and a bulk run's failed rows as CSV. The actions themselves
+//! status change or a key rotation, and bulk issuance from the page: its start, its progress
+//! and results page, and its failed rows as CSV. The actions themselves
 //! stay in `work.rs` (their forms post there, as the API twins do).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use pathledger_app::bulk;
 use pathledger_app::first_issuer;
 use pathledger_store::AccessRole;
@@ -17,8 +18,9 @@ use crate::pages::admin::{
     credential_list_page, key_rotation_confirmation_page, status_confirmation_page, CredentialList,
     StatusConfirmation,
 };
+use crate::pages::bulk_issue::{bulk_issue_page, Run};
 use crate::pages::format::achievement_name;
-use crate::work::{error_page, page, sign_in};
+use crate::work::{error_page, multipart_fields, page, sign_in};
 
 /// Credentials per page of the list (the page size is fixed: bounded and stable).
 pub const PER_PAGE: u64 = 25;
@@ -242,4 +244,70 @@ pub(crate) async fn failed_rows(
         csv,
     )
         .into_response())
+}
+
+/// `POST /admin/bulk`: starts a bulk issuance from the page's CSV upload; its progress page next.
+pub(crate) async fn admin_bulk_start(
+    State(app): State<App>,
+    caller: MaybeCaller,
+    mp: Multipart,
+) -> Response {
+    let Some(caller) = caller.0 else {
+        return sign_in();
+    };
+    let result: Result<String, ApiError> = async {
+        let fields = multipart_fields(mp).await?;
+        let field = |name: &str| {
+            fields
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, t)| t.as_str())
+        };
+        Ok(bulk::start_job(&app, &caller, field("suite"), field("rows").unwrap_or("")).await?)
+    }
+    .await;
+    match result {
+        Ok(id) => Redirect::to(&format!("/admin/bulk/{id}")).into_response(),
+        Err(e) => error_page(&caller, "Bulk issue not started", &e, "/admin"),
+    }
+}
+
+pub(crate) async fn admin_bulk_status(
+    State(app): State<App>,
+    caller: MaybeCaller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let Some(caller) = caller.0 else {
+        return Ok(sign_in());
+    };
+    let mut j = bulk::job(&app, &caller, &id).await?;
+    // Achievements by name where the definitions know them.
+    if let Ok(defs) = app.definitions(&j.org).await {
+        for row in &mut j.rows {
+            if let Some(a) = defs.achievement(&row.2) {
+                row.2 = a.name.clone();
+            }
+        }
+    }
+    let run = if !j.finished {
+        Run::Running {
+            done: j.done,
+            total: j.total,
+        }
+    } else if let Some(e) = &j.error {
+        Run::Failed(e)
+    } else {
+        Run::Finished {
+            total: j.total,
+            rows: &j.rows,
+            invited: (j.invitations_sent, j.invitations_failed),
+        }
+    };
+    let refresh = matches!(run, Run::Running { .. });
+    let mut resp = page("Bulk issue", &caller, bulk_issue_page(&id, run)).into_response();
+    if refresh {
+        resp.headers_mut()
+            .insert(header::REFRESH, header::HeaderValue::from_static("1"));
+    }
+    Ok(resp)
 }

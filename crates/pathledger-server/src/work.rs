@@ -23,7 +23,6 @@ use crate::extract::ApiJson;
 use crate::openapi::{schemas, Auth, Conflict, Forbidden, JsonBody, NotFound, RawJsonBody};
 use crate::pages;
 use crate::pages::admin::{AdminPage, EndorserRow, KeyRow};
-use crate::pages::bulk_issue::{bulk_issue_page, Run};
 use crate::pages::evidence::EvidencePage;
 use crate::pages::format::state_code;
 use crate::pages::review::{Assigned, Decided};
@@ -59,8 +58,11 @@ pub fn pages() -> Router<App> {
         .route("/endorse", get(endorse_page).post(endorse_form))
         .route("/admin", get(admin_page))
         .route("/admin/definitions", post(admin_definitions))
-        .route("/admin/bulk", post(admin_bulk_start))
-        .route("/admin/bulk/{job}", get(admin_bulk_status))
+        .route("/admin/bulk", post(crate::issuer_admin::admin_bulk_start))
+        .route(
+            "/admin/bulk/{job}",
+            get(crate::issuer_admin::admin_bulk_status),
+        )
         .route(
             "/admin/credentials/{id}/status",
             get(crate::issuer_admin::status_confirm).post(admin_status),
@@ -972,7 +974,7 @@ async fn admin_rotate_key(State(app): State<App>, caller: MaybeCaller) -> Respon
 }
 
 /// A multipart form's fields as (name, text).
-async fn multipart_fields(mp: Multipart) -> Result<Vec<(String, String)>, ApiError> {
+pub(crate) async fn multipart_fields(mp: Multipart) -> Result<Vec<(String, String)>, ApiError> {
     Ok(crate::web::read_multipart(mp)
         .await?
         .into_iter()
@@ -1004,65 +1006,4 @@ async fn admin_definitions(State(app): State<App>, caller: MaybeCaller, mp: Mult
     }
     .await;
     form_outcome(&app, &caller, "/admin", "Definitions not saved", result)
-}
-
-async fn admin_bulk_start(State(app): State<App>, caller: MaybeCaller, mp: Multipart) -> Response {
-    let Some(caller) = caller.0 else {
-        return sign_in();
-    };
-    let result: Result<String, ApiError> = async {
-        let fields = multipart_fields(mp).await?;
-        let field = |name: &str| {
-            fields
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, t)| t.as_str())
-        };
-        Ok(bulk::start_job(&app, &caller, field("suite"), field("rows").unwrap_or("")).await?)
-    }
-    .await;
-    match result {
-        Ok(id) => Redirect::to(&format!("/admin/bulk/{id}")).into_response(),
-        Err(e) => error_page(&caller, "Bulk issue not started", &e, "/admin"),
-    }
-}
-
-async fn admin_bulk_status(
-    State(app): State<App>,
-    caller: MaybeCaller,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let Some(caller) = caller.0 else {
-        return Ok(sign_in());
-    };
-    let mut j = bulk::job(&app, &caller, &id).await?;
-    // Achievements by name where the definitions know them.
-    if let Ok(defs) = app.definitions(&j.org).await {
-        for row in &mut j.rows {
-            if let Some(a) = defs.achievement(&row.2) {
-                row.2 = a.name.clone();
-            }
-        }
-    }
-    let run = if !j.finished {
-        Run::Running {
-            done: j.done,
-            total: j.total,
-        }
-    } else if let Some(e) = &j.error {
-        Run::Failed(e)
-    } else {
-        Run::Finished {
-            total: j.total,
-            rows: &j.rows,
-            invited: (j.invitations_sent, j.invitations_failed),
-        }
-    };
-    let refresh = matches!(run, Run::Running { .. });
-    let mut resp = page("Bulk issue", &caller, bulk_issue_page(&id, run)).into_response();
-    if refresh {
-        resp.headers_mut()
-            .insert(header::REFRESH, header::HeaderValue::from_static("1"));
-    }
-    Ok(resp)
 }
