@@ -1,8 +1,5 @@
 //! Bulk issuance: rows from JSON or a CSV roster, issued in store batches, and background jobs
-//! whose progress the admin page watches.
-
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+//! whose progress and results are kept in the store for the admin page.
 
 use pathledger_badges as badges;
 use pathledger_signing::Cryptosuite;
@@ -102,12 +99,13 @@ fn bulk_suite(s: Option<&str>) -> Result<Cryptosuite, AppError> {
     .map_err(|e| e.at_field("suite"))
 }
 
-/// Issues every valid row; the answer has one result per row, in order.
+/// Issues every valid row; the answer has one result per row, in order. `progress` (a job id)
+/// records the rows handled after each chunk, which is also the running job's heartbeat.
 async fn issue_parsed(
     app: &App,
     issuer_id: &str,
     parsed: Vec<ParsedRow>,
-    progress: Option<&Arc<Mutex<BulkJob>>>,
+    progress: Option<&str>,
 ) -> Result<Vec<Result<BulkIssued, AppError>>, AppError> {
     let mut out: Vec<Option<Result<BulkIssued, AppError>>> = Vec::with_capacity(parsed.len());
     let mut good = Vec::new();
@@ -122,10 +120,12 @@ async fn issue_parsed(
             Err(e) => out.push(Some(Err(e))),
         }
     }
+    let refused = out.len() - good_pos.len();
     // Chunks let the progress page move; each holds several store batches, so the store builds
     // one batch while it writes the one before.
     let mut pos = good_pos.into_iter();
     let mut rows = good.into_iter().peekable();
+    let mut done = refused;
     while rows.peek().is_some() {
         let chunk: Vec<_> = rows
             .by_ref()
@@ -138,9 +138,11 @@ async fn issue_parsed(
                 out[p] = Some(r);
             }
         }
+        done += n;
         if let Some(job) = progress {
-            if let Ok(mut j) = job.lock() {
-                j.done += n;
+            // Progress is for the page only: a failed write must not stop the issuance.
+            if let Err(e) = app.store().bulk_job_progress(job, done as u64).await {
+                tracing::warn!(job, error = %e, "bulk job progress not recorded");
             }
         }
     }
@@ -150,9 +152,12 @@ async fn issue_parsed(
         .collect())
 }
 
-/// A bulk issuance running in the background, watched from its progress page. Jobs live in the
-/// memory of the process that runs them (a page refresh on another server behind a load
-/// balancer will not find it; the credentials themselves are in the shared database either way).
+/// One finished row of a job: its CSV line, recipient, achievement, and the credential id or
+/// why not.
+pub type JobRow = (usize, String, String, Result<String, String>);
+
+/// A bulk issuance job, as its progress page shows it. Jobs are kept in the store, so the page
+/// answers from any server of the deployment and after a restart.
 #[derive(Debug, Clone, Default)]
 pub struct BulkJob {
     /// The organization whose issuer runs it.
@@ -163,38 +168,89 @@ pub struct BulkJob {
     pub done: usize,
     /// Whether it has ended.
     pub finished: bool,
-    /// Why it stopped early, if it did.
+    /// Why it stopped early, if it did (also: the server stopped while it ran).
     pub error: Option<String>,
     /// Per line: (line, recipient, achievement, credential id or why not).
-    pub rows: Vec<(usize, String, String, Result<String, String>)>,
+    pub rows: Vec<JobRow>,
     /// Educator invitations mailed to people the job made educators of.
     pub invitations_sent: usize,
     /// Educator invitations due but not made or mailed (the credentials stand).
     pub invitations_failed: usize,
 }
 
-/// The bulk jobs of this process, by id.
-#[derive(Default)]
-pub(crate) struct Jobs {
-    jobs: Mutex<HashMap<String, Arc<Mutex<BulkJob>>>>,
+impl BulkJob {
+    /// The rows that were not issued, in line order.
+    pub fn failures(&self) -> impl Iterator<Item = (&JobRow, &str)> {
+        self.rows.iter().filter_map(|r| match &r.3 {
+            Err(e) => Some((r, e.as_str())),
+            Ok(_) => None,
+        })
+    }
 }
 
-/// Most finished jobs kept for their result pages.
-const KEPT_JOBS: usize = 500;
+/// A running job that has not moved for this long was interrupted (its server stopped): each
+/// chunk of [`pathledger_store::BULK_BATCH_SIZE`] × 4 rows records progress, and takes seconds.
+pub const STALLED_AFTER_MS: i64 = 5 * 60 * 1000;
 
-impl Jobs {
-    fn insert(&self, id: String, job: Arc<Mutex<BulkJob>>) {
-        if let Ok(mut m) = self.jobs.lock() {
-            if m.len() > KEPT_JOBS {
-                m.retain(|_, j| j.lock().map(|j| !j.finished).unwrap_or(false));
-            }
-            m.insert(id, job);
-        }
-    }
+/// What the page says of a job whose server stopped while it ran.
+pub const INTERRUPTED: &str = "the server stopped while this job was running. The credentials issued before that are kept; upload the same file again with an idempotency_key column to finish without issuing any twice.";
 
-    fn get(&self, id: &str) -> Option<Arc<Mutex<BulkJob>>> {
-        self.jobs.lock().ok().and_then(|m| m.get(id).cloned())
+/// The job as the page shows it, from its stored record at `now_ms`.
+pub fn job_from_record(rec: &pathledger_store::BulkJobRecord, now_ms: i64) -> BulkJob {
+    let stalled = !rec.finished && now_ms - rec.updated_ms > STALLED_AFTER_MS;
+    let results = rec.results.as_ref();
+    let rows = results
+        .and_then(|r| r["rows"].as_array())
+        .map(|rows| {
+            rows.iter()
+                .map(|r| {
+                    let text = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
+                    let outcome = match r["credential"].as_str() {
+                        Some(id) => Ok(id.to_owned()),
+                        None => Err(text("error")),
+                    };
+                    (
+                        usize::try_from(r["line"].as_u64().unwrap_or(0)).unwrap_or(0),
+                        text("recipient"),
+                        text("achievement"),
+                        outcome,
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let count = |k: &str| {
+        results
+            .and_then(|r| r[k].as_u64())
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(0)
+    };
+    BulkJob {
+        org: rec.org_id.clone().into(),
+        total: usize::try_from(rec.total).unwrap_or(usize::MAX),
+        done: usize::try_from(rec.done).unwrap_or(usize::MAX),
+        finished: rec.finished || stalled,
+        error: if stalled {
+            Some(INTERRUPTED.to_owned())
+        } else {
+            rec.error.clone()
+        },
+        rows,
+        invitations_sent: count("invitations_sent"),
+        invitations_failed: count("invitations_failed"),
     }
+}
+
+/// A finished job's rows and invitation counts as stored.
+fn results_json(rows: &[JobRow], sent: usize, failed: usize) -> serde_json::Value {
+    serde_json::json!({
+        "invitations_sent": sent,
+        "invitations_failed": failed,
+        "rows": rows.iter().map(|(line, who, ach, r)| match r {
+            Ok(id) => serde_json::json!({"line": line, "recipient": who, "achievement": ach, "credential": id}),
+            Err(e) => serde_json::json!({"line": line, "recipient": who, "achievement": ach, "error": e}),
+        }).collect::<Vec<_>>(),
+    })
 }
 
 /// Starts issuing a CSV roster in the background as the actor's organization's issuer; returns
@@ -210,14 +266,13 @@ pub async fn start_job(
     let suite = bulk_suite(suite)?;
     let parsed = parse_bulk_csv(csv)?;
     let id = uuid::Uuid::new_v4().simple().to_string();
-    let job = Arc::new(Mutex::new(BulkJob {
-        org,
-        total: parsed.len(),
-        ..BulkJob::default()
-    }));
-    app.jobs().insert(id.clone(), job.clone());
+    app.store()
+        .create_bulk_job(&id, &org, parsed.len() as u64)
+        .await?;
     let app2 = app.clone();
+    let job_id = id.clone();
     tokio::spawn(async move {
+        // Failed rows keep what was read of them (a row missing a column still has the other).
         let lines: Vec<(usize, String, String)> = parsed
             .iter()
             .map(|(l, r)| match r {
@@ -246,25 +301,29 @@ pub async fn start_job(
                     .unwrap_or_else(|| Err(AppError::internal("a bulk row has no result"))),
             })
             .collect();
-        let outcome = issue_parsed(&app2, &issuer.id, all, Some(&job)).await;
-        if let Ok(mut j) = job.lock() {
-            match outcome {
-                Ok(results) => {
-                    let (sent, failed) = invitation_counts(&results);
-                    j.invitations_sent = sent;
-                    j.invitations_failed = failed;
-                    j.rows = lines
-                        .into_iter()
-                        .zip(results)
-                        .map(|((l, who, ach), r)| {
-                            (l, who, ach, r.map(|c| c.record.id).map_err(|e| e.detail()))
-                        })
-                        .collect();
-                }
-                Err(e) => j.error = Some(e.detail()),
+        let outcome = issue_parsed(&app2, &issuer.id, all, Some(&job_id)).await;
+        let stored = match outcome {
+            Ok(results) => {
+                let (sent, failed) = invitation_counts(&results);
+                let rows: Vec<JobRow> = lines
+                    .into_iter()
+                    .zip(results)
+                    .map(|((l, who, ach), r)| {
+                        (l, who, ach, r.map(|c| c.record.id).map_err(|e| e.detail()))
+                    })
+                    .collect();
+                app2.store()
+                    .finish_bulk_job(&job_id, None, Some(&results_json(&rows, sent, failed)))
+                    .await
             }
-            j.done = j.total;
-            j.finished = true;
+            Err(e) => {
+                app2.store()
+                    .finish_bulk_job(&job_id, Some(&e.detail()), None)
+                    .await
+            }
+        };
+        if let Err(e) = stored {
+            tracing::error!(job = %job_id, error = %e, "bulk job's results not recorded");
         }
     });
     Ok(id)
@@ -284,21 +343,18 @@ pub fn invitation_counts(results: &[Result<BulkIssued, AppError>]) -> (usize, us
     )
 }
 
-/// A snapshot of a bulk job, for an issuer of the organization that runs it.
+/// A bulk job, for an issuer of the organization that runs it.
 pub async fn job(app: &App, actor: &Actor, id: &str) -> Result<BulkJob, AppError> {
-    let job = app.jobs().get(id).ok_or_else(|| {
-        AppError::Missing("No bulk issuance with this id runs on this server.".into())
-    })?;
-    let org = job
-        .lock()
-        .map(|j| j.org.clone())
-        .map_err(|_| AppError::internal("a bulk job's lock is poisoned"))?;
-    actor.require(app, &org, AccessRole::Issuer).await?;
-    let snapshot = job
-        .lock()
-        .map(|j| j.clone())
-        .map_err(|_| AppError::internal("a bulk job's lock is poisoned"))?;
-    Ok(snapshot)
+    let missing = || AppError::Missing("No bulk issuance has this id.".into());
+    let rec = match app.store().bulk_job(id).await {
+        Ok(r) => r,
+        Err(pathledger_store::StoreError::NotFound { .. }) => return Err(missing()),
+        Err(e) => return Err(e.into()),
+    };
+    actor
+        .require(app, &rec.org_id.clone().into(), AccessRole::Issuer)
+        .await?;
+    Ok(job_from_record(&rec, crate::accounts::now_ms()))
 }
 
 /// One CSV line: its number and the row, or what is wrong with it.
@@ -366,4 +422,49 @@ pub fn parse_bulk_csv(text: &str) -> Result<Vec<CsvRow>, AppError> {
         ));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod job_tests {
+    use super::*;
+
+    fn record(finished: bool, updated_ms: i64) -> pathledger_store::BulkJobRecord {
+        pathledger_store::BulkJobRecord {
+            id: "j".into(),
+            org_id: "org".into(),
+            total: 3,
+            done: 1,
+            finished,
+            error: None,
+            results: finished.then(|| {
+                results_json(
+                    &[
+                        (2, "a@x".into(), "mc".into(), Ok("urn:uuid:1".into())),
+                        (3, String::new(), String::new(), Err("why".into())),
+                    ],
+                    1,
+                    0,
+                )
+            }),
+            created_ms: 0,
+            updated_ms,
+        }
+    }
+
+    #[test]
+    fn a_stored_job_reads_back_and_a_stalled_one_says_so() {
+        let now = 10 * STALLED_AFTER_MS;
+        let done = job_from_record(&record(true, now), now);
+        assert!(done.finished && done.error.is_none());
+        assert_eq!(done.rows.len(), 2);
+        assert_eq!(done.rows[0].3, Ok("urn:uuid:1".to_owned()));
+        assert_eq!(done.failures().count(), 1);
+        assert_eq!(done.invitations_sent, 1);
+        let running = job_from_record(&record(false, now - 1000), now);
+        assert!(!running.finished && running.error.is_none());
+        assert_eq!(running.done, 1);
+        let stalled = job_from_record(&record(false, now - STALLED_AFTER_MS - 1), now);
+        assert!(stalled.finished);
+        assert_eq!(stalled.error.as_deref(), Some(INTERRUPTED));
+    }
 }

@@ -17,6 +17,7 @@ pub mod endorsers;
 mod error;
 pub mod evidence;
 pub mod fetch;
+pub mod framework_edit;
 mod heads;
 mod issuance;
 mod keys;
@@ -99,8 +100,6 @@ struct Inner {
     keys: RwLock<Arc<KeyRing>>,
     /// Signed status list credentials by (list id, version).
     lists: RwLock<HashMap<String, status_lists::ListEntry>>,
-    /// Bulk issuance jobs running in (or finished by) this process.
-    jobs: bulk::Jobs,
     /// Slots for CPU-heavy verification and the work it has spent.
     verifying: verification::Verifying,
     /// The witnesses whose cosignatures of our checkpoints are kept ([`App::set_witnesses`]).
@@ -223,7 +222,6 @@ impl App {
                 defs: RwLock::new(HashMap::new()),
                 keys: RwLock::new(Arc::new(KeyRing::default())),
                 lists: RwLock::new(HashMap::new()),
-                jobs: bulk::Jobs::default(),
                 verifying: verification::Verifying::default(),
                 witnesses: RwLock::default(),
             }),
@@ -281,11 +279,6 @@ impl App {
     /// The verification method id of an issuer key.
     pub fn key_vm(&self, issuer_id: &str, key_id: &str) -> String {
         format!("{}#{}", self.issuer_did(issuer_id), key_id)
-    }
-
-    /// This process's bulk jobs.
-    pub(crate) fn jobs(&self) -> &bulk::Jobs {
-        &self.inner.jobs
     }
 }
 

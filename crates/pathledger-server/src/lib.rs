@@ -16,8 +16,10 @@ pub mod endorsers;
 pub mod error;
 pub mod extract;
 pub mod flash;
+pub mod framework;
 pub mod headers;
 pub mod html_errors;
+pub mod issuer_admin;
 pub mod members;
 pub mod notices;
 pub mod oidc;
@@ -136,6 +138,7 @@ pub fn page_routes() -> Router<App> {
         .merge(privacy::pages())
         .merge(members::pages())
         .merge(notices::pages())
+        .merge(framework::pages())
 }
 
 /// The routes of [`page_routes`] as (method, path): server-rendered HTML pages, the forms they
@@ -160,6 +163,7 @@ pub const PAGE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/credentials/{id}"),
     ("GET", "/orgs/{org}/competencies/{id}"),
     ("GET", "/orgs/{org}/achievements/{id}"),
+    ("GET", "/orgs/{org}/roles/{id}"),
     // Permanent redirects of unscoped definition URLs to the one organization defining them.
     ("GET", "/competencies/{id}"),
     ("GET", "/achievements/{id}"),
@@ -178,6 +182,11 @@ pub const PAGE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/bulk/{job}"),
     ("POST", "/admin/credentials/{id}/status"),
     ("POST", "/admin/keys/rotate"),
+    // issuer_admin.rs (routed in work.rs)
+    ("GET", "/admin/credentials/{id}/status"),
+    ("GET", "/admin/keys/rotate"),
+    ("GET", "/admin/credentials"),
+    ("GET", "/admin/bulk/{job}/failed.csv"),
     // account.rs
     ("POST", "/dashboard/community"),
     // accounts.rs
@@ -208,6 +217,11 @@ pub const PAGE_ROUTES: &[(&str, &str)] = &[
     // notices.rs
     ("GET", "/notifications/{token}"),
     ("POST", "/notifications/{token}"),
+    // framework.rs
+    ("GET", "/admin/framework/versions"),
+    ("GET", "/admin/framework/{section}/new"),
+    ("POST", "/admin/framework/{section}"),
+    ("GET", "/admin/framework/{section}/{id}"),
 ];
 
 /// The layers every deployment runs behind: body limit, request timeout (503), problem+json for

@@ -39,6 +39,7 @@ pub fn pages() -> Router<App> {
         .route("/credentials/{id}", get(credential_page))
         .route("/orgs/{org}/competencies/{id}", get(competency))
         .route("/orgs/{org}/achievements/{id}", get(achievement))
+        .route("/orgs/{org}/roles/{id}", get(role))
         .route("/competencies/{id}", get(legacy_competency))
         .route("/achievements/{id}", get(legacy_achievement))
         .route("/communities", get(communities))
@@ -69,8 +70,52 @@ async fn style() -> Response {
         .into_response()
 }
 
-async fn home(caller: MaybeCaller) -> Html<String> {
-    page("Home", &caller, pages::home::home_page())
+async fn home(State(app): State<App>, caller: MaybeCaller) -> Html<String> {
+    // The roles of the first organization that defines some (the deployment's main one).
+    let mut roles = Vec::new();
+    if let Ok(orgs) = app.store().organizations().await {
+        for org in orgs {
+            let Ok(defs) = app.definitions(&org.id).await else {
+                continue;
+            };
+            if defs.roles().is_empty() {
+                continue;
+            }
+            roles = defs
+                .roles()
+                .iter()
+                .map(|r| pages::home::RoleLink {
+                    org: org.id.to_string(),
+                    org_name: org.name.clone(),
+                    id: r.id.as_str().to_owned(),
+                    name: r.name.clone(),
+                    description: r.description.clone(),
+                })
+                .collect();
+            break;
+        }
+    }
+    page(
+        "Home",
+        &caller,
+        pages::home::home_page(&roles, caller.0.is_some()),
+    )
+}
+
+async fn role(
+    State(app): State<App>,
+    caller: MaybeCaller,
+    headers: HeaderMap,
+    Path((org, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let not_found = || ApiError::not_found(format!("role {id} was not found."));
+    let defs = org_definitions(&app, &org, not_found).await?;
+    let r = defs.role(&id).ok_or_else(not_found)?;
+    if wants_json(&headers) {
+        return Ok(axum::Json(serde_json::to_value(r).unwrap_or(Value::Null)).into_response());
+    }
+    let body = pages::definitions::role_page(&defs, &org, r);
+    Ok(page(&r.name, &caller, body).into_response())
 }
 
 async fn docs(caller: MaybeCaller) -> Html<String> {
@@ -613,8 +658,17 @@ async fn credential_page(
         app.public_url(),
         urlencode_component(&id)
     );
-    let body = pages::credential::credential_page(&id, &doc, &report, &verify_link);
-    Ok(page("Credential", &caller, body).into_response())
+    let share_url = format!("{}/credentials/{id}", app.public_url());
+    let body = pages::credential::credential_page(
+        &id,
+        &doc,
+        &report,
+        &verify_link,
+        &share_url,
+        app.public_url(),
+    );
+    let title = pages::credential::Shown::of(&doc).achievement;
+    Ok(page(&title, &caller, body).into_response())
 }
 
 /// The definitions of the first organization that defines something `has` accepts.

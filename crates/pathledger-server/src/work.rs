@@ -23,7 +23,6 @@ use crate::extract::ApiJson;
 use crate::openapi::{schemas, Auth, Conflict, Forbidden, JsonBody, NotFound, RawJsonBody};
 use crate::pages;
 use crate::pages::admin::{AdminPage, EndorserRow, KeyRow};
-use crate::pages::bulk_issue::{bulk_issue_page, Run};
 use crate::pages::evidence::EvidencePage;
 use crate::pages::format::state_code;
 use crate::pages::review::{Assigned, Decided};
@@ -59,10 +58,27 @@ pub fn pages() -> Router<App> {
         .route("/endorse", get(endorse_page).post(endorse_form))
         .route("/admin", get(admin_page))
         .route("/admin/definitions", post(admin_definitions))
-        .route("/admin/bulk", post(admin_bulk_start))
-        .route("/admin/bulk/{job}", get(admin_bulk_status))
-        .route("/admin/credentials/{id}/status", post(admin_status))
-        .route("/admin/keys/rotate", post(admin_rotate_key))
+        .route("/admin/bulk", post(crate::issuer_admin::admin_bulk_start))
+        .route(
+            "/admin/bulk/{job}",
+            get(crate::issuer_admin::admin_bulk_status),
+        )
+        .route(
+            "/admin/credentials/{id}/status",
+            get(crate::issuer_admin::status_confirm).post(admin_status),
+        )
+        .route(
+            "/admin/keys/rotate",
+            get(crate::issuer_admin::rotate_confirm).post(admin_rotate_key),
+        )
+        .route(
+            "/admin/credentials",
+            get(crate::issuer_admin::credential_list),
+        )
+        .route(
+            "/admin/bulk/{job}/failed.csv",
+            get(crate::issuer_admin::failed_rows),
+        )
 }
 
 // ----- keys and audit ------------------------------------------------------------------------
@@ -152,7 +168,7 @@ async fn api_audit(State(app): State<App>, caller: Caller) -> Result<Json<Value>
     Ok(Json(json!({"ok": report.is_ok(), "report": report})))
 }
 
-fn page(title: &str, caller: &Caller, body: Markup) -> Html<String> {
+pub(crate) fn page(title: &str, caller: &Caller, body: Markup) -> Html<String> {
     Html(
         crate::pages::layout_with_menu(
             title,
@@ -171,7 +187,7 @@ pub(crate) fn error_page(caller: &Caller, title: &str, e: &ApiError, back: &str)
     (e.status, page(title, caller, body)).into_response()
 }
 
-fn sign_in() -> Response {
+pub(crate) fn sign_in() -> Response {
     Redirect::to("/login").into_response()
 }
 
@@ -786,9 +802,10 @@ async fn admin_page(
         .map_err(ApiError::from_store)?;
     let defs = app.definitions(&org).await?;
     let credentials = store
-        .credentials_for_org(&org, 50, 0)
+        .search_credentials(&org, None, &[], 10, 0)
         .await
-        .map_err(ApiError::from_store)?;
+        .map_err(ApiError::from_store)?
+        .rows;
     let mut keys = Vec::new();
     for i in store.issuers(&org).await.map_err(ApiError::from_store)? {
         for k in store
@@ -922,7 +939,20 @@ async fn admin_status(
         ))
     }
     .await;
-    form_outcome(&app, &caller, "/admin", "Status not changed", result)
+    match result {
+        Err(e) if e.field.as_deref() == Some("reason") => {
+            crate::issuer_admin::status_confirmation(
+                &app,
+                &caller,
+                &id,
+                &f.action,
+                f.reason.as_deref(),
+                Some(&e),
+            )
+            .await
+        }
+        result => form_outcome(&app, &caller, "/admin", "Status not changed", result),
+    }
 }
 
 async fn admin_rotate_key(State(app): State<App>, caller: MaybeCaller) -> Response {
@@ -944,7 +974,7 @@ async fn admin_rotate_key(State(app): State<App>, caller: MaybeCaller) -> Respon
 }
 
 /// A multipart form's fields as (name, text).
-async fn multipart_fields(mp: Multipart) -> Result<Vec<(String, String)>, ApiError> {
+pub(crate) async fn multipart_fields(mp: Multipart) -> Result<Vec<(String, String)>, ApiError> {
     Ok(crate::web::read_multipart(mp)
         .await?
         .into_iter()
@@ -966,68 +996,14 @@ async fn admin_definitions(State(app): State<App>, caller: MaybeCaller, mp: Mult
             .ok_or_else(|| ApiError::invalid("definitions", "upload a file or paste the definitions"))?;
         let doc = pathledger_signing::parse_strict(text.as_bytes())
             .map_err(|e| ApiError::invalid(field.clone(), format!("is not valid JSON: {e}")))?;
-        let defs = app.put_definitions(&org, &doc).await?;
+        let saved = app.save_definitions(&org, &doc).await?;
         tracing::info!(org = %org, by = %caller.user.id, "definitions replaced from the admin page");
         Ok(format!(
-            "Saved a new version: {} achievements, {} stacks, {} roles.",
-            defs.achievements().len(),
-            defs.stacks().len(),
-            defs.roles().len()
+            "Saved version {}: {}.",
+            saved.version,
+            crate::pages::format::describe_changes(&saved.changes)
         ))
     }
     .await;
     form_outcome(&app, &caller, "/admin", "Definitions not saved", result)
-}
-
-async fn admin_bulk_start(State(app): State<App>, caller: MaybeCaller, mp: Multipart) -> Response {
-    let Some(caller) = caller.0 else {
-        return sign_in();
-    };
-    let result: Result<String, ApiError> = async {
-        let fields = multipart_fields(mp).await?;
-        let field = |name: &str| {
-            fields
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, t)| t.as_str())
-        };
-        Ok(bulk::start_job(&app, &caller, field("suite"), field("rows").unwrap_or("")).await?)
-    }
-    .await;
-    match result {
-        Ok(id) => Redirect::to(&format!("/admin/bulk/{id}")).into_response(),
-        Err(e) => error_page(&caller, "Bulk issue not started", &e, "/admin"),
-    }
-}
-
-async fn admin_bulk_status(
-    State(app): State<App>,
-    caller: MaybeCaller,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let Some(caller) = caller.0 else {
-        return Ok(sign_in());
-    };
-    let j = bulk::job(&app, &caller, &id).await?;
-    let run = if !j.finished {
-        Run::Running {
-            done: j.done,
-            total: j.total,
-        }
-    } else if let Some(e) = &j.error {
-        Run::Failed(e)
-    } else {
-        Run::Finished {
-            total: j.total,
-            rows: &j.rows,
-            invited: (j.invitations_sent, j.invitations_failed),
-        }
-    };
-    let refresh = matches!(run, Run::Running { .. });
-    let mut resp = page("Bulk issue", &caller, bulk_issue_page(run)).into_response();
-    if refresh {
-        resp.headers_mut()
-            .insert(header::REFRESH, header::HeaderValue::from_static("1"));
-    }
-    Ok(resp)
 }

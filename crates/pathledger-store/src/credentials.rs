@@ -4,9 +4,25 @@
 use crate::error::StoreError;
 use crate::model::CredentialRecord;
 use crate::rows::{row_to_credential, CRED_COLS};
-use crate::sql::{args, keyed_sql, Keys};
+use crate::sql::{args, keyed_sql, Keys, Val};
 use crate::store::Store;
 use crate::validate::check_text;
+
+/// A credential as the admin list shows it: the record, its holder's name and primary email
+/// (none for a document issued through the VC-API, or a record erased on request).
+#[derive(Debug, Clone)]
+pub struct CredentialListing {
+    pub record: CredentialRecord,
+    pub holder_name: Option<String>,
+    pub holder_email: Option<String>,
+}
+
+/// One page of [`Store::search_credentials`], and how many match in all.
+#[derive(Debug, Clone)]
+pub struct CredentialPage {
+    pub rows: Vec<CredentialListing>,
+    pub total: u64,
+}
 
 impl Store {
     /// One credential.
@@ -58,6 +74,84 @@ impl Store {
             .iter()
             .map(|r| row_to_credential(r, self.status_base_url()))
             .collect()
+    }
+
+    /// One page of an organization's credentials for its admin list, newest first (by log
+    /// index, a stable order), with each holder's name and primary email. `text` (any case)
+    /// matches part of the credential id, the achievement id, the holder's name or one of their
+    /// identifiers; `achievement_ids` (e.g. those whose names match) also match. `total` counts
+    /// every match.
+    pub async fn search_credentials(
+        &self,
+        org_id: &str,
+        text: Option<&str>,
+        achievement_ids: &[String],
+        limit: u32,
+        offset: u64,
+    ) -> Result<CredentialPage, StoreError> {
+        let mut args = args![org_id];
+        let mut filter = String::from("org_id = $1");
+        if let Some(t) = text.map(str::trim).filter(|t| !t.is_empty()) {
+            check_text("search", t, 500)?;
+            let escaped = t
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            args.push(Val::Text(format!("%{escaped}%")));
+            let mut alts = vec![
+                "lower(id) LIKE $2 ESCAPE '\\'".to_owned(),
+                "lower(achievement_id) LIKE $2 ESCAPE '\\'".to_owned(),
+                "educator_id IN (SELECT id FROM educators WHERE org_id = $1 AND lower(display_name) LIKE $2 ESCAPE '\\')".to_owned(),
+                "educator_id IN (SELECT educator_id FROM educator_identifiers WHERE lower(value) LIKE $2 ESCAPE '\\')".to_owned(),
+            ];
+            if !achievement_ids.is_empty() {
+                let first = args.len() + 1;
+                let list: Vec<String> = (0..achievement_ids.len().min(500))
+                    .map(|i| format!("${}", first + i))
+                    .collect();
+                args.extend(
+                    achievement_ids
+                        .iter()
+                        .take(500)
+                        .map(|a| Val::Text(a.clone())),
+                );
+                alts.push(format!("achievement_id IN ({})", list.join(", ")));
+            }
+            filter.push_str(&format!(" AND ({})", alts.join(" OR ")));
+        }
+        let total = self
+            .db()
+            .fetch_optional(
+                &format!("SELECT COUNT(*) AS n FROM credentials WHERE {filter}"),
+                args.clone(),
+            )
+            .await?
+            .map(|r| r.u64("n"))
+            .transpose()?
+            .unwrap_or(0);
+        let n = args.len();
+        args.push(Val::I64(i64::from(limit)));
+        args.push(Val::I64(i64::try_from(offset).unwrap_or(i64::MAX)));
+        let sql = format!(
+            "SELECT {CRED_COLS}, (SELECT display_name FROM educators e WHERE e.id = credentials.educator_id) AS holder_name, (SELECT value FROM educator_identifiers i WHERE i.educator_id = credentials.educator_id AND i.kind = 'email' ORDER BY i.is_primary DESC LIMIT 1) AS holder_email FROM credentials WHERE {filter} ORDER BY log_index DESC LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
+        let rows = self
+            .db()
+            .fetch_all(&sql, args)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(CredentialListing {
+                    record: row_to_credential(r, self.status_base_url())?,
+                    holder_name: r.opt_text("holder_name")?,
+                    holder_email: r.opt_text("holder_email")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(CredentialPage { rows, total })
     }
 
     /// Credentials expiring before `before_ms` that are still active and not yet renewed.

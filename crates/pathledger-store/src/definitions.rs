@@ -104,4 +104,22 @@ impl Store {
         ).await?;
         rows.iter().map(|r| row_to_definition(kind, r)).collect()
     }
+
+    /// Every stored version of one definition as (version, when stored), newest first.
+    pub async fn definition_versions(
+        &self,
+        org_id: &str,
+        kind: DefinitionKind,
+        id: &str,
+    ) -> Result<Vec<(i64, i64)>, StoreError> {
+        self.db()
+            .fetch_all(
+                "SELECT version, created_ms FROM definitions WHERE org_id = $1 AND kind = $2 AND id = $3 ORDER BY version DESC",
+                args![org_id, kind.as_str(), id],
+            )
+            .await?
+            .iter()
+            .map(|r| Ok((r.i64("version")?, r.i64("created_ms")?)))
+            .collect()
+    }
 }

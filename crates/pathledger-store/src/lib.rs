@@ -8,6 +8,7 @@
 
 mod accounts;
 mod audit_bindings;
+mod bulk_jobs;
 mod checkpoint;
 mod cosignatures;
 mod credentials;
@@ -42,6 +43,8 @@ mod validate;
 pub use accounts::{
     EmailLinkPurpose, Invitation, LinkRefusal, NewEmailLink, NewInvitation, UsedEmailLink,
 };
+pub use bulk_jobs::BulkJobRecord;
+pub use credentials::{CredentialListing, CredentialPage};
 pub use crypto::{recipient_identity_hash, sha256, Kek, SigningKeyHandle};
 pub use error::StoreError;
 pub use issuance::BULK_BATCH_SIZE;

@@ -31,27 +31,191 @@ pub fn qr_svg(url: &str) -> Option<Markup> {
     })
 }
 
-/// The credential page: `doc` is the credential, `report` its verification just now.
+/// What the public page reads from a credential: the achievement, its image, the issuer's
+/// and holder's names and the dates (OB 3.0, and VC 1.1's date names).
+pub struct Shown {
+    pub achievement: String,
+    pub description: Option<String>,
+    pub image: Option<String>,
+    pub issuer: Option<String>,
+    pub holder: Option<String>,
+    pub issued: Option<time::OffsetDateTime>,
+    pub expires: Option<time::OffsetDateTime>,
+}
+
+fn rfc3339(v: &Value) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(v.as_str()?, &time::format_description::well_known::Rfc3339).ok()
+}
+
+impl Shown {
+    pub fn of(doc: &Value) -> Shown {
+        let subject = match &doc["credentialSubject"] {
+            Value::Array(a) => a.first().cloned().unwrap_or_default(),
+            other => other.clone(),
+        };
+        let ach = &subject["achievement"];
+        let text = |v: &Value| {
+            v.as_str()
+                .map(str::to_owned)
+                .filter(|s| !s.trim().is_empty())
+        };
+        Shown {
+            achievement: text(&ach["name"])
+                .or_else(|| text(&doc["name"]))
+                .unwrap_or_else(|| "A credential".to_owned()),
+            description: text(&ach["description"]),
+            image: text(&ach["image"]["id"]).or_else(|| text(&ach["image"])),
+            issuer: text(&doc["issuer"]["name"]),
+            holder: text(&subject["name"]),
+            issued: rfc3339(&doc["validFrom"]).or_else(|| rfc3339(&doc["issuanceDate"])),
+            expires: rfc3339(&doc["validUntil"]).or_else(|| rfc3339(&doc["expirationDate"])),
+        }
+    }
+}
+
+fn day(t: &time::OffsetDateTime) -> String {
+    format!("{} {} {}", t.day(), t.month(), t.year())
+}
+
+/// LinkedIn's "Add to profile" link for a certification (`startTask=CERTIFICATION_NAME`): the
+/// achievement as its name, the issuer's name as the organization, issue and expiry year and
+/// month (1–12), the credential's page and its id. Every value is percent-encoded (spaces as
+/// `%20`).
+pub fn linkedin_add_url(s: &Shown, cert_url: &str, cert_id: &str) -> String {
+    let enc = crate::web::urlencode_component;
+    let mut url = format!(
+        "https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME&name={}",
+        enc(&s.achievement)
+    );
+    if let Some(org) = &s.issuer {
+        url.push_str(&format!("&organizationName={}", enc(org)));
+    }
+    if let Some(t) = &s.issued {
+        url.push_str(&format!(
+            "&issueYear={}&issueMonth={}",
+            t.year(),
+            u8::from(t.month())
+        ));
+    }
+    if let Some(t) = &s.expires {
+        url.push_str(&format!(
+            "&expirationYear={}&expirationMonth={}",
+            t.year(),
+            u8::from(t.month())
+        ));
+    }
+    url.push_str(&format!(
+        "&certUrl={}&certId={}",
+        enc(cert_url),
+        enc(cert_id)
+    ));
+    url
+}
+
+/// An emblem drawn for an achievement without an image we may show (our pages load images from
+/// this site only): a rosette with the achievement's initials.
+fn emblem(name: &str) -> Markup {
+    let initials: String = name
+        .split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .filter(|c| c.is_alphanumeric())
+        .take(2)
+        .collect::<String>()
+        .to_uppercase();
+    html! {
+        svg.emblem aria-hidden="true" viewBox="0 0 120 120" width="96" height="96" {
+            path d="M38 78 L26 116 L46 106 L56 120 L60 84 Z" fill="#0b5cad" {}
+            path d="M82 78 L94 116 L74 106 L64 120 L60 84 Z" fill="#0b5cad" {}
+            circle cx="60" cy="50" r="44" fill="#0d2847" {}
+            circle cx="60" cy="50" r="36" fill="none" stroke="#f5a623" stroke-width="3" {}
+            text.initials x="60" y="61" text-anchor="middle" fill="#fff" { (initials) }
+        }
+    }
+}
+
+/// The credential page: `doc` is the credential, `report` its verification just now,
+/// `share_url` this page's public address, `public_url` the deployment's.
 pub fn credential_page(
     id: &str,
     doc: &Value,
     report: &pathledger_badges::VerificationReport,
     verify_link: &str,
+    share_url: &str,
+    public_url: &str,
 ) -> Markup {
-    let name = doc
-        .get("name")
-        .and_then(Value::as_str)
-        .unwrap_or("Credential");
+    let shown = Shown::of(doc);
+    let verdict = report.verdict.code();
+    let valid = verdict == "valid";
+    let own_image = shown
+        .image
+        .as_deref()
+        .filter(|u| u.starts_with(&format!("{public_url}/")));
     html! {
-        h1 { (name) }
-        (super::verify::credential_summary(doc))
-        (render_report(report))
-        @if let Some(svg) = qr_svg(verify_link) {
-            figure.card #qr {
-                (svg)
-                figcaption { "Scan to verify, or share " a href=(verify_link) { (verify_link) } }
+        section.card.credential-hero #summary aria-label="What and whose" {
+            div.hero-image {
+                @match own_image {
+                    Some(src) => img src=(src) alt={ "Badge image of " (shown.achievement) } width="96" height="96";
+                    None => (emblem(&shown.achievement)),
+                }
+            }
+            div.hero-text {
+                h1 { (shown.achievement) }
+                p #verdict { (super::verify::verdict_pill(verdict, true)) }
+                dl.summary {
+                    dt { "Awarded to" }
+                    dd #holder {
+                        @match &shown.holder {
+                            Some(n) => (n),
+                            None => "The holder (the issuer identifies them by a hashed email address, not by name)",
+                        }
+                    }
+                    dt { "Issued by" }
+                    dd { (shown.issuer.as_deref().unwrap_or("An issuer that gives no name")) }
+                    dt { "Issued" }
+                    dd { (shown.issued.as_ref().map(day).unwrap_or_else(|| "Not stated".into())) }
+                    dt { "Expires" }
+                    dd #expires { (shown.expires.as_ref().map(day).unwrap_or_else(|| "Does not expire".into())) }
+                }
+                @if let Some(d) = &shown.description { p.muted #description { (d) } }
+                @if let (None, Some(url)) = (own_image, &shown.image) {
+                    p { a href=(url) rel="noopener" { "The badge image (on the issuer's site)" } }
+                }
             }
         }
+        section #share aria-labelledby="share-title" {
+            h2 #share-title { "Share" }
+            @if valid {
+                label for="share-link" { "Link to this credential" }
+                input #share-link type="url" readonly value=(share_url) aria-describedby="share-hint";
+                p.muted #share-hint { "Select the link and copy it into an application, an email or your résumé." }
+                p {
+                    a.button #linkedin href=(linkedin_add_url(&shown, share_url, id)) rel="noopener" {
+                        "Add to LinkedIn profile"
+                    }
+                }
+                details {
+                    summary { "If LinkedIn does not fill in the form: the values to type" }
+                    dl.summary {
+                        dt { "Name" } dd { (shown.achievement) }
+                        dt { "Issuing organization" } dd { (shown.issuer.as_deref().unwrap_or("")) }
+                        dt { "Issue date" } dd { (shown.issued.as_ref().map(|t| format!("{} {}", t.month(), t.year())).unwrap_or_default()) }
+                        dt { "Expiration date" } dd { (shown.expires.as_ref().map(|t| format!("{} {}", t.month(), t.year())).unwrap_or_else(|| "This credential does not expire".into())) }
+                        dt { "Credential ID" } dd { code.wrap { (id) } }
+                        dt { "Credential URL" } dd { code.wrap { (share_url) } }
+                    }
+                }
+            } @else {
+                p #not-shareable { "This credential does not verify as valid now, so it is not offered for sharing. " (report.message) }
+            }
+            @if let Some(svg) = qr_svg(verify_link) {
+                figure.card #qr {
+                    (svg)
+                    figcaption { "Scan to verify, or open " a href=(verify_link) { (verify_link) } }
+                }
+            }
+        }
+        h2 { "How it was checked" }
+        (render_report(report))
         details {
             summary { "Technical details: the signed credential (JSON)" }
             pre tabindex="0" aria-label="The signed credential" { (serde_json::to_string_pretty(doc).unwrap_or_default()) }
@@ -66,5 +230,62 @@ pub fn credential_page(
             code { "pathledger verify CREDENTIAL --proof FILE" }
             ")"
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn linkedin_link_carries_every_field_encoded() {
+        let doc = json!({
+            "name": "ignored when the achievement has one",
+            "issuer": {"id": "did:web:x", "name": "Riverside Unified & Co"},
+            "validFrom": "2026-02-06T10:00:00Z",
+            "validUntil": "2028-11-30T00:00:00Z",
+            "credentialSubject": {"achievement": {"name": "Data Practices 1"}}
+        });
+        let url = linkedin_add_url(
+            &Shown::of(&doc),
+            "https://ledger.example/credentials/urn:uuid:1",
+            "urn:uuid:1",
+        );
+        let (base, query) = url.split_once('?').unwrap();
+        assert_eq!(base, "https://www.linkedin.com/profile/add");
+        let fields: Vec<(&str, &str)> = query
+            .split('&')
+            .map(|kv| kv.split_once('=').unwrap())
+            .collect();
+        assert_eq!(
+            fields,
+            vec![
+                ("startTask", "CERTIFICATION_NAME"),
+                ("name", "Data%20Practices%201"),
+                ("organizationName", "Riverside%20Unified%20%26%20Co"),
+                ("issueYear", "2026"),
+                ("issueMonth", "2"),
+                ("expirationYear", "2028"),
+                ("expirationMonth", "11"),
+                (
+                    "certUrl",
+                    "https%3A%2F%2Fledger.example%2Fcredentials%2Furn%3Auuid%3A1"
+                ),
+                ("certId", "urn%3Auuid%3A1"),
+            ]
+        );
+        // No expiry: no expiration fields; VC 1.1 dates are read too.
+        let doc = json!({
+            "issuer": {"name": "R"},
+            "issuanceDate": "2025-12-31T23:00:00Z",
+            "credentialSubject": [{"achievement": {"name": "X"}}]
+        });
+        let url = linkedin_add_url(&Shown::of(&doc), "u", "i");
+        assert!(
+            url.contains("&issueYear=2025&issueMonth=12&certUrl"),
+            "{url}"
+        );
+        assert!(!url.contains("expiration"), "{url}");
     }
 }

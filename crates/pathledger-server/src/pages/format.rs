@@ -312,3 +312,54 @@ pub fn proof_outcome(ok: bool) -> &'static str {
         "✖ proof does not verify"
     }
 }
+
+/// A credential's stored status, in words.
+pub fn credential_status_word(status: &str) -> &'static str {
+    match status {
+        "active" => "Active",
+        "revoked" => "Revoked",
+        "suspended" => "Suspended",
+        _ => "Unknown",
+    }
+}
+
+/// One change between two versions of the definitions as a sentence: `Added achievement
+/// “Data Practices 1”`, `Changed the criteria and description of achievement “Tools 1”`.
+pub fn describe_change(c: &pathledger_app::framework_edit::Change) -> String {
+    use pathledger_app::framework_edit::ChangeKind as K;
+    let renamed = c
+        .old_name
+        .as_deref()
+        .map(|o| format!(" (formerly “{o}”)"))
+        .unwrap_or_default();
+    match &c.kind {
+        K::Added => format!("Added {} “{}”", c.item, c.name),
+        K::Removed => format!("Removed {} “{}”", c.item, c.name),
+        K::Changed(fields) => {
+            let fields: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
+            format!(
+                "Changed the {} of {} “{}”{renamed}",
+                and_list(&fields),
+                c.item,
+                c.name
+            )
+        }
+    }
+}
+
+/// The changes of a save as one notice: `Saved version 4: Added …; changed …`.
+pub fn describe_changes(changes: &[pathledger_app::framework_edit::Change]) -> String {
+    if changes.is_empty() {
+        return "nothing changed".into();
+    }
+    // A notice stays short: the rest is on the comparison page.
+    const SHOWN: usize = 6;
+    let mut list: Vec<String> = changes.iter().take(SHOWN).map(describe_change).collect();
+    if changes.len() > SHOWN {
+        list.push(format!(
+            "and {} more changes (compare the versions to see them all)",
+            changes.len() - SHOWN
+        ));
+    }
+    list.join("; ")
+}

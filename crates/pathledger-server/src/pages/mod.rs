@@ -17,6 +17,7 @@ pub mod docs;
 pub mod endorse;
 pub mod evidence;
 pub mod format;
+pub mod framework_forms;
 pub mod home;
 pub mod log;
 pub mod login;
