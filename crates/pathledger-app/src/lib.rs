@@ -26,6 +26,7 @@ pub mod members;
 pub mod newcomers;
 pub mod oidc;
 pub mod privacy;
+pub mod progress;
 pub mod proofs;
 pub mod registry;
 pub mod roster;

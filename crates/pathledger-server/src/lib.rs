@@ -29,6 +29,10 @@ pub mod throttle;
 pub mod tokens;
 pub mod web;
 pub mod work;
+// The educator's journey: progress pages (dashboard, map, role pages), evidence, wallet.
+pub mod evidence;
+pub mod progress;
+pub mod wallet;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -134,6 +138,9 @@ pub fn page_routes() -> Router<App> {
         .merge(endorsers::pages())
         .merge(privacy::pages())
         .merge(members::pages())
+        .merge(evidence::pages())
+        .merge(progress::pages())
+        .merge(wallet::pages())
 }
 
 /// The routes of [`page_routes`] as (method, path): server-rendered HTML pages, the forms they
@@ -203,6 +210,13 @@ pub const PAGE_ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/members/{user}/roles"),
     ("POST", "/admin/members/{user}/deactivate"),
     ("POST", "/admin/members/{user}/reactivate"),
+    // evidence.rs
+    ("GET", "/evidence/{id}/file"),
+    // progress.rs
+    ("GET", "/pathways/{role}"),
+    // wallet.rs
+    ("GET", "/dashboard/wallet.zip"),
+    ("GET", "/credentials/{id}/download"),
 ];
 
 /// The layers every deployment runs behind: body limit, request timeout (503), problem+json for

@@ -22,6 +22,7 @@ mod issuance;
 mod issuers;
 mod log;
 mod members;
+mod milestones;
 mod model;
 mod oidc;
 mod open;
@@ -43,7 +44,9 @@ pub use accounts::{
 };
 pub use crypto::{recipient_identity_hash, sha256, Kek, SigningKeyHandle};
 pub use error::StoreError;
+pub use evidence::EvidenceFile;
 pub use issuance::BULK_BATCH_SIZE;
+pub use milestones::Milestone;
 pub use model::*;
 pub use oidc::{NewOidcLogin, NewOidcProvider, OidcLogin, OidcProvider};
 pub use pathledger_log::{Hash, SignedTreeHead};
