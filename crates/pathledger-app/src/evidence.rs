@@ -79,13 +79,13 @@ pub fn extension_for(media_type: &str) -> &'static str {
 /// name keeps only the base name's safe characters, with the extension of the real type.
 pub fn check_upload(u: &Upload) -> Result<pathledger_store::EvidenceFile, AppError> {
     if u.bytes.is_empty() {
-        return Err(AppError::invalid("file", "the file is empty"));
+        return Err(AppError::invalid("file", "This file is empty."));
     }
     if u.bytes.len() > MAX_FILE_BYTES {
         return Err(AppError::invalid(
             "file",
             format!(
-                "the file is larger than {} MB: attach a smaller file or give a link instead",
+                "This file is larger than {} MB: attach a smaller file, or give a link instead.",
                 MAX_FILE_BYTES / (1024 * 1024)
             ),
         ));
@@ -93,7 +93,7 @@ pub fn check_upload(u: &Upload) -> Result<pathledger_store::EvidenceFile, AppErr
     let media_type = sniff_media_type(&u.bytes).ok_or_else(|| {
         AppError::invalid(
             "file",
-            "the file is not a PDF or an image (PNG, JPEG, GIF or WebP): attach one of those, or give a link",
+            "This file is not a PDF or an image (PNG, JPEG, GIF or WebP): attach one of those, or give a link.",
         )
     })?;
     let base = u.name.rsplit(['/', '\\']).next().unwrap_or("");

@@ -100,11 +100,15 @@ pub fn dashboard_page(d: &Dashboard<'_>) -> Markup {
             a.button href="/evidence" { "Submit evidence" }
         }
         table #credentials {
-            thead { tr { th { "Credential" } th { "Issued" } th { "Expires" } th { "Verdict" } th { "Details" } th { "File" } } }
+            thead { tr { th { "Credential" } th { "Issued" } th { "Expires" } th { "Verdict" } th { "Details" } } }
             tbody {
                 @for c in &d.held {
                     tr data-achievement=(c.achievement_id) {
-                        td { a href={ "/credentials/" (c.id) } { (c.achievement) } }
+                        td {
+                            a href={ "/credentials/" (c.id) } { (c.achievement) }
+                            br;
+                            a.download href={ "/credentials/" (c.id) "/download" } aria-label={ "Download " (c.achievement) " (JSON file)" } { "Download" }
+                        }
                         td { "Issued " (day(c.issued_ms)) }
                         td {
                             @match c.valid_until_ms {
@@ -116,8 +120,10 @@ pub fn dashboard_page(d: &Dashboard<'_>) -> Markup {
                         td {
                             (c.message)
                             @if let Some(todo) = what_to_do(c.verdict) { " " strong.todo { (todo) } }
+                            @if c.verdict == "expired" && d.defs.is_earnable(&c.achievement_id) {
+                                " " a href={ "/evidence?achievement=" (crate::web::urlencode_component(&c.achievement_id)) } { "Submit new evidence" }
+                            }
                         }
-                        td { a.download href={ "/credentials/" (c.id) "/download" } aria-label={ "Download " (c.achievement) " (JSON)" } { "Download" } }
                     }
                 }
             }
