@@ -82,7 +82,8 @@ pub struct Standing {
     /// The next role up: a role one transition on from a reached role, not reached or passed,
     /// the closest of them (None at the top of the map).
     pub next: Option<String>,
-    /// The certificate the next role asks for (else the closest one started), if any.
+    /// The certificate the next role asks for (at the top of the map, the closest one started),
+    /// if any.
     pub certificate: Option<Certificate>,
 }
 
@@ -196,10 +197,14 @@ pub fn standing(defs: &Definitions, eval: &Evaluation) -> Standing {
     let next = current
         .and_then(|c| open_after(&[c]))
         .or_else(|| open_after(&reached));
-    let certificate = next
-        .and_then(|n| stack_for_role(eval, current, n))
-        .or_else(|| closest_started_stack(eval))
-        .and_then(|s| certificate(defs, eval, &s));
+    // The certificate the next step asks for; with no next step, the closest one started. A
+    // next step that asks for no certificate shows its own requirements instead of an
+    // unrelated one.
+    let certificate = match next {
+        Some(n) => stack_for_role(eval, current, n),
+        None => closest_started_stack(eval),
+    }
+    .and_then(|s| certificate(defs, eval, &s));
     Standing {
         roles,
         current: current.map(str::to_owned),

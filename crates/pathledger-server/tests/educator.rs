@@ -152,7 +152,12 @@ async fn role_pages_show_requirements_and_my_progress() {
         "<a class=\"role\" href=\"/pathways/role-novice-teacher?org={org}\""
     )));
     assert!(map.contains("<ol class=\"role-list\">"));
-    assert!(map.contains("Leads to: Novice Teacher (entry)"), "{map}");
+    assert!(
+        map.contains(&format!(
+            "Leads to: <a href=\"/pathways/role-novice-teacher?org={org}\">Novice Teacher</a>"
+        )),
+        "{map}"
+    );
     assert!(!map.contains('…'), "no name is cut off");
     // Anonymous: the requirements in sentences, no standing.
     let r = env
@@ -224,6 +229,17 @@ async fn reaching_a_role_is_announced_once() {
     let again = env.call(jordan.get("/dashboard")).await.text();
     assert!(!again.contains("You reached Resident"), "{again}");
     assert!(again.contains("You are <strong><a href=\"/pathways/role-resident"));
+    // Novice Teacher asks for no certificate: its requirements show instead of an unrelated one.
+    assert!(!again.contains("id=\"certificate\""), "{again}");
+    let asks = again
+        .split("id=\"next-requirements\"")
+        .nth(1)
+        .expect("what the next role asks for");
+    assert!(asks.contains("What Novice Teacher asks for"), "{asks}");
+    assert!(
+        asks.contains("✘ to do: 1 endorsement from a Master Mentor (you have 0)"),
+        "{asks}"
+    );
 }
 
 fn pdf(extra: usize) -> String {

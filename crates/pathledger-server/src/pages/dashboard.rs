@@ -9,7 +9,7 @@ use pathledger_core::{Definitions, Evaluation, Plan};
 use pathledger_store::Milestone;
 
 use super::format::{achievement_name, and_list, day, parts_held, role_name, standing_words};
-use super::pathways::{plan_section, progress_section, role_href};
+use super::pathways::{plan_section, progress_section, requirement_list, role_href};
 use super::verify::verdict_pill;
 
 /// One held credential and its verification just now.
@@ -212,9 +212,32 @@ fn next_step(d: &Dashboard<'_>) -> Markup {
                 },
                 None => p #next-role { "You have reached the top of the map: no role is ahead of you." },
             }
-            @if let Some(c) = &s.certificate { (certificate(d, c)) }
+            @if let Some(c) = &s.certificate {
+                (certificate(d, c))
+            } @else if let Some(t) = s.next.as_deref().and_then(|n| next_transition(d, n)) {
+                div.card #next-requirements {
+                    h3 { "What " (role_name(d.defs, t.to.as_str())) " asks for" }
+                    (requirement_list(d.defs, &t.requires))
+                }
+            }
         }
     }
+}
+
+/// The way into `next` from the current role (else the closest way in).
+fn next_transition<'a>(
+    d: &'a Dashboard<'_>,
+    next: &str,
+) -> Option<&'a pathledger_core::TransitionStatus> {
+    let r = d.eval.role(next)?;
+    r.transitions
+        .iter()
+        .find(|t| d.standing.current.as_deref() == Some(t.from.as_str()))
+        .or_else(|| {
+            r.transitions
+                .iter()
+                .max_by(|a, b| a.progress.total_cmp(&b.progress))
+        })
 }
 
 /// A part's name: a micro-credential's, or a certificate's.

@@ -55,6 +55,36 @@ fn lines(name: &str, n: usize) -> Vec<String> {
     out
 }
 
+/// An edge between two boxes (top-left corners, boxes `h` high): down the map from the
+/// bottom of one to the top of the next, sideways between boxes of one row, up from the top
+/// of one to the bottom of the other.
+fn edge_path((x1, y1): (i64, i64), (x2, y2): (i64, i64), h: i64) -> String {
+    use std::cmp::Ordering;
+    match y2.cmp(&y1) {
+        Ordering::Greater => {
+            let (sx, sy, tx, ty) = (x1 + W / 2, y1 + h, x2 + W / 2, y2);
+            format!(
+                "M {sx} {sy} C {sx} {}, {tx} {}, {tx} {ty}",
+                sy + 24,
+                ty - 24
+            )
+        }
+        Ordering::Less => {
+            let (sx, sy, tx, ty) = (x1 + W / 2 + 20, y1, x2 + W / 2 + 20, y2 + h);
+            format!(
+                "M {sx} {sy} C {sx} {}, {tx} {}, {tx} {ty}",
+                sy - 24,
+                ty + 24
+            )
+        }
+        Ordering::Equal => {
+            let y = y1 + h / 2;
+            let (sx, tx) = if x2 > x1 { (x1 + W, x2) } else { (x1, x2 + W) };
+            format!("M {sx} {y} L {tx} {y}")
+        }
+    }
+}
+
 /// The pathway map page; `standing` is the signed-in educator's, if any.
 pub fn pathway_page(defs: &Definitions, org: &str, standing: Option<&Standing>) -> Markup {
     html! {
@@ -70,11 +100,13 @@ pub fn pathway_page(defs: &Definitions, org: &str, standing: Option<&Standing>) 
         } @else {
             p { a href="/login" { "Sign in" } " to see where you stand." }
         }
-        figure.map {
-            div.map-scroll { (pathway_svg(defs, org, standing)) }
-            figcaption.muted { "The same roles and transitions are listed below." }
+        div.map-page {
+            figure.map {
+                div.map-scroll { (pathway_svg(defs, org, standing)) }
+                figcaption.muted { "The same roles and transitions are listed as text with the map. On a narrow screen, scroll the map sideways." }
+            }
+            section.roles { (role_list(defs, org, standing)) }
         }
-        (role_list(defs, org, standing))
     }
 }
 
@@ -96,7 +128,11 @@ pub fn role_list(defs: &Definitions, org: &str, standing: Option<&Standing>) -> 
                     @if !out.is_empty() {
                         br;
                         "Leads to: "
-                        (and_list(&out.iter().map(|e| format!("{} ({})", role_name(defs, e.to.as_str()), direction_style(e.direction).2)).collect::<Vec<_>>()))
+                        @for (i, e) in out.iter().enumerate() {
+                            @if i > 0 { "; " }
+                            a href=(role_href(org, e.to.as_str())) { (role_name(defs, e.to.as_str())) }
+                            @if e.direction != Direction::Entry { " — " (direction_style(e.direction).2) }
+                        }
                     }
                 }
             }
@@ -158,9 +194,8 @@ pub fn pathway_svg(defs: &Definitions, org: &str, standing: Option<&Standing>) -
             @for e in &g.edges {
                 @if let (Some(&(x1, y1)), Some(&(x2, y2))) = (pos.get(e.from.as_str()), pos.get(e.to.as_str())) {
                     @let (color, dash, label) = direction_style(e.direction);
-                    @let (sx, sy, tx, ty) = (x1 + W / 2, y1 + h, x2 + W / 2, y2);
                     path class={ "edge edge-" (label.replace(' ', "-")) } aria-hidden="true"
-                        d=(format!("M {sx} {sy} C {sx} {}, {tx} {}, {tx} {ty}", sy + 24, ty - 24))
+                        d=(edge_path((x1, y1), (x2, y2), h))
                         fill="none" stroke=(color) stroke-width="2" stroke-dasharray=(dash) marker-end="url(#arrow)" {}
                 }
             }
@@ -271,7 +306,7 @@ pub fn role_page(p: &RolePage<'_>) -> Markup {
 }
 
 /// A requirement's status tree as a list: each part met or still to do, in words.
-fn requirement_list(defs: &Definitions, c: &ConditionStatus) -> Markup {
+pub fn requirement_list(defs: &Definitions, c: &ConditionStatus) -> Markup {
     html! {
         ul.requirements { (requirement_item(defs, c)) }
     }
@@ -317,7 +352,14 @@ fn leaf_words(defs: &Definitions, c: &ConditionStatus) -> String {
             have.min(count)
         ),
         NodeStatus::YearsExperience { min, have } => {
-            format!("{min} years of experience (you have {have})")
+            let years = |y: f64| {
+                if (y - 1.0).abs() < f64::EPSILON {
+                    "1 year".to_owned()
+                } else {
+                    format!("{y} years")
+                }
+            };
+            format!("{} of experience (you have {})", years(*min), years(*have))
         }
         NodeStatus::Endorsements { role, count, have } => format!(
             "{count} endorsement{} from a {} (you have {})",
