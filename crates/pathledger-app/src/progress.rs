@@ -322,3 +322,80 @@ pub async fn take_announcements(
     }
     Ok(new.into_iter().filter(|m| m.kind != "start").collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pathledger_core::EducatorState;
+
+    fn holding(defs: &Definitions, ids: &[&str]) -> (Evaluation, Standing) {
+        let mut state = EducatorState::default();
+        for id in ids {
+            crate::awards::add_holding(&mut state, id);
+        }
+        let eval = defs.evaluate(&state);
+        let s = standing(defs, &eval);
+        (eval, s)
+    }
+
+    #[test]
+    fn a_specialist_has_passed_the_roles_behind_them() {
+        let defs = Definitions::default_data().expect("default data");
+        let (_, s) = holding(&defs, &["award-integrator-specialist"]);
+        assert_eq!(s.role("role-integrator-specialist"), RoleStanding::Reached);
+        assert_eq!(s.role("role-novice-teacher"), RoleStanding::Passed);
+        assert_eq!(s.role("role-resident"), RoleStanding::Passed);
+        // Another way in is not "passed": a community educator is a side entry, and the other
+        // specialists are other branches.
+        assert!(matches!(
+            s.role("role-community-educator"),
+            RoleStanding::Open { .. }
+        ));
+        assert!(matches!(
+            s.role("role-rd-specialist"),
+            RoleStanding::Open { .. }
+        ));
+        assert_eq!(s.current.as_deref(), Some("role-integrator-specialist"));
+        let next = s.next.as_deref().expect("a next role");
+        assert!(
+            ["role-experienced-generalist", "role-teacher-leader"].contains(&next),
+            "{next}"
+        );
+        assert_eq!(RoleStanding::Passed.percent(), 100);
+        assert_eq!(RoleStanding::Open { progress: 0.999 }.percent(), 99);
+    }
+
+    #[test]
+    fn a_career_switcher_heads_for_resident_through_the_on_ramp() {
+        let defs = Definitions::default_data().expect("default data");
+        let (_, s) = holding(
+            &defs,
+            &[
+                "mc-learner-centered-1",
+                "mc-tech-integration-1",
+                "mc-tools-1",
+                "mc-every-student-1",
+                "mc-growth-orientation-1",
+            ],
+        );
+        assert_eq!(s.current.as_deref(), Some("role-career-switcher"));
+        assert_eq!(s.next.as_deref(), Some("role-resident"));
+        let c = s.certificate.expect("the on-ramp");
+        assert_eq!(c.stack, "stack-career-switcher-on-ramp");
+        assert_eq!((c.have, c.total), (3, 6));
+        assert_eq!(
+            c.missing,
+            [
+                Part::Achievement("mc-student-management-1".into()),
+                Part::Achievement("mc-instructional-strategies-1".into())
+            ]
+        );
+        assert_eq!(c.electives_short, 1);
+        assert!(!c
+            .elective_choices
+            .contains(&Part::Achievement("mc-growth-orientation-1".into())));
+        assert!(c
+            .held
+            .contains(&Part::Stack("stack-blended-foundations".into())));
+    }
+}
