@@ -20,12 +20,117 @@ pub struct SubmitInput {
     /// A link to the artifact (lesson plan, video …).
     #[serde(default)]
     pub url: Option<String>,
+    /// A link to a video of the practice (a recording of a lesson, say).
+    #[serde(default)]
+    pub video: Option<String>,
     /// The assessor (user id) asked to review it.
     pub assessor: String,
     /// The organization whose record submits, for a person with records in several
     /// (default: their first record).
     #[serde(default)]
     pub org: Option<String>,
+    /// A file uploaded with the form (a PDF or an image); not part of the JSON API.
+    #[serde(skip)]
+    pub file: Option<Upload>,
+}
+
+/// A file as uploaded: the name the browser gave it and its bytes (at most
+/// [`MAX_FILE_BYTES`] + 1 of them: a reader stops there, which is enough to refuse it).
+#[derive(Debug, Clone, Default)]
+pub struct Upload {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The largest evidence file accepted, in bytes (5 MiB).
+pub const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
+
+/// The media type of an evidence file, read from its first bytes (never from its name): PDF,
+/// PNG, JPEG, GIF or WebP; None for anything else.
+pub fn sniff_media_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"%PDF-") {
+        Some("application/pdf")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else if bytes.len() >= 12 && bytes.starts_with(b"RIFF") && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
+
+/// The file extension that goes with a sniffed media type.
+pub fn extension_for(media_type: &str) -> &'static str {
+    match media_type {
+        "application/pdf" => "pdf",
+        "image/png" => "png",
+        "image/jpeg" => "jpg",
+        "image/gif" => "gif",
+        "image/webp" => "webp",
+        _ => "bin",
+    }
+}
+
+/// An upload checked: not empty, not too big, a PDF or an image by its content. The stored
+/// name keeps only the base name's safe characters, with the extension of the real type.
+pub fn check_upload(u: &Upload) -> Result<pathledger_store::EvidenceFile, AppError> {
+    if u.bytes.is_empty() {
+        return Err(AppError::invalid("file", "This file is empty."));
+    }
+    if u.bytes.len() > MAX_FILE_BYTES {
+        return Err(AppError::invalid(
+            "file",
+            format!(
+                "This file is larger than {} MB: attach a smaller file, or give a link instead.",
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+        ));
+    }
+    let media_type = sniff_media_type(&u.bytes).ok_or_else(|| {
+        AppError::invalid(
+            "file",
+            "This file is not a PDF or an image (PNG, JPEG, GIF or WebP): attach one of those, or give a link.",
+        )
+    })?;
+    let base = u.name.rsplit(['/', '\\']).next().unwrap_or("");
+    let stem = base.rsplit_once('.').map_or(base, |(s, _)| s);
+    let mut safe: String = stem
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ' '))
+        .take(80)
+        .collect();
+    safe = safe.trim().to_owned();
+    if safe.is_empty() {
+        safe = "evidence".into();
+    }
+    Ok(pathledger_store::EvidenceFile {
+        media_type: media_type.to_owned(),
+        file_name: format!("{safe}.{}", extension_for(media_type)),
+        bytes: u.bytes.clone(),
+    })
+}
+
+/// An optional http(s) link field, trimmed; refused when it is not one.
+fn link(field: &str, value: Option<&str>) -> Result<Option<String>, AppError> {
+    match value.map(str::trim).filter(|u| !u.is_empty()) {
+        None => Ok(None),
+        Some(u) => {
+            if !(u.starts_with("https://") || u.starts_with("http://"))
+                || u.len() > 2048
+                || u.contains(char::is_whitespace)
+            {
+                return Err(AppError::invalid(
+                    field,
+                    "must be an http or https link without spaces",
+                ));
+            }
+            Ok(Some(u.to_owned()))
+        }
+    }
 }
 
 /// Longest narrative or comment, in characters.
@@ -90,26 +195,9 @@ pub async fn submit_evidence(
             format!("is longer than {MAX_NARRATIVE} characters"),
         ));
     }
-    let url = match input
-        .url
-        .as_deref()
-        .map(str::trim)
-        .filter(|u| !u.is_empty())
-    {
-        None => None,
-        Some(u) => {
-            if !(u.starts_with("https://") || u.starts_with("http://"))
-                || u.len() > 2048
-                || u.contains(char::is_whitespace)
-            {
-                return Err(AppError::invalid(
-                    "url",
-                    "must be an http or https link without spaces",
-                ));
-            }
-            Some(u.to_owned())
-        }
-    };
+    let url = link("url", input.url.as_deref())?;
+    let video = link("video", input.video.as_deref())?;
+    let file = input.file.as_ref().map(check_upload).transpose()?;
     let assessor = input.assessor.trim();
     if assessor.is_empty()
         || !app
@@ -144,15 +232,23 @@ pub async fn submit_evidence(
             ach.name
         )));
     }
-    let doc = json!({"narrative": narrative, "url": url});
+    let mut doc = json!({"narrative": narrative, "url": url});
+    if let Some(v) = video {
+        doc["video"] = json!(v);
+    }
+    if let Some(f) = &file {
+        doc["file"] =
+            json!({"name": f.file_name, "media_type": f.media_type, "size": f.bytes.len()});
+    }
     let sub = app
         .store()
-        .submit_evidence(
+        .submit_evidence_with_file(
             &educator.org_id,
             &educator.id,
             ach.id.as_str(),
             &doc,
             Some(&assessor.into()),
+            file.as_ref(),
         )
         .await
         .map_err(AppError::from)?;
@@ -172,6 +268,40 @@ pub async fn may_see_submission(
         return Ok(());
     }
     actor.require(app, &sub.org_id, AccessRole::OrgAdmin).await
+}
+
+/// The file attached to a submission, for the educator and the organization's reviewers (its
+/// assessors and mentors, and its admins) only. Anyone else is told it does not exist, as for
+/// a submission they may not see.
+pub async fn evidence_file(
+    app: &App,
+    actor: &Actor,
+    sub_id: &str,
+) -> Result<pathledger_store::EvidenceFile, AppError> {
+    let sub = app
+        .store()
+        .submission(sub_id)
+        .await
+        .map_err(AppError::from)?;
+    let allowed = may_see_submission(app, actor, &sub).await.is_ok()
+        || actor
+            .require(app, &sub.org_id, AccessRole::Assessor)
+            .await
+            .is_ok();
+    let file = if allowed {
+        app.store()
+            .evidence_file(&sub.id)
+            .await
+            .map_err(AppError::from)?
+    } else {
+        None
+    };
+    file.ok_or_else(|| {
+        AppError::from(pathledger_store::StoreError::NotFound {
+            entity: "evidence file",
+            id: sub_id.to_owned(),
+        })
+    })
 }
 
 /// The outcome of an assessor's decision.

@@ -28,6 +28,7 @@ pub mod newcomers;
 pub mod notify;
 pub mod oidc;
 pub mod privacy;
+pub mod progress;
 pub mod proofs;
 pub mod registry;
 pub mod roster;

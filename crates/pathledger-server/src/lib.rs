@@ -32,6 +32,10 @@ pub mod throttle;
 pub mod tokens;
 pub mod web;
 pub mod work;
+// The educator's journey: progress pages (dashboard, map, role pages), evidence, wallet.
+pub mod evidence;
+pub mod progress;
+pub mod wallet;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -139,6 +143,9 @@ pub fn page_routes() -> Router<App> {
         .merge(members::pages())
         .merge(notices::pages())
         .merge(framework::pages())
+        .merge(evidence::pages())
+        .merge(progress::pages())
+        .merge(wallet::pages())
 }
 
 /// The routes of [`page_routes`] as (method, path): server-rendered HTML pages, the forms they
@@ -222,6 +229,13 @@ pub const PAGE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/framework/{section}/new"),
     ("POST", "/admin/framework/{section}"),
     ("GET", "/admin/framework/{section}/{id}"),
+    // evidence.rs
+    ("GET", "/evidence/{id}/file"),
+    // progress.rs
+    ("GET", "/pathways/{role}"),
+    // wallet.rs
+    ("GET", "/dashboard/wallet.zip"),
+    ("GET", "/credentials/{id}/download"),
 ];
 
 /// The layers every deployment runs behind: body limit, request timeout (503), problem+json for

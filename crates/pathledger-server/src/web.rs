@@ -7,7 +7,6 @@ use axum::routing::{get, post};
 use axum::Router;
 use maud::Markup;
 use pathledger_badges::VerificationReport;
-use pathledger_core::PlanOptions;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -17,7 +16,6 @@ use crate::auth::{session_cookie, session_cookie_name, session_set_cookie, Maybe
 use crate::error::ApiError;
 use crate::pages::bulk_verify::{bulk_verify_page, Outcome};
 use crate::pages::communities::Member;
-use crate::pages::dashboard::{Dashboard, EndorsementProof, EndorsementRow, HeldRow};
 use crate::pages::log::Lookup;
 use crate::pages::{self, layout};
 use crate::stream;
@@ -31,8 +29,6 @@ pub fn pages() -> Router<App> {
         .route("/docs", get(docs))
         .route("/verify", get(verify_form).post(verify_submit))
         .route("/verify/bulk", get(bulk_form).post(bulk_submit))
-        .route("/pathways", get(pathway_map))
-        .route("/dashboard", get(dashboard))
         .route("/login", get(login_form).post(login_submit))
         .route("/logout", post(logout))
         .route("/log", get(log_page))
@@ -46,7 +42,7 @@ pub fn pages() -> Router<App> {
         .route("/communities/{role}", get(community))
 }
 
-fn page(title: &str, caller: &MaybeCaller, body: Markup) -> Html<String> {
+pub(crate) fn page(title: &str, caller: &MaybeCaller, body: Markup) -> Html<String> {
     Html(
         crate::pages::layout_with_menu(
             title,
@@ -343,13 +339,17 @@ fn read_roster(text: &str, rows: &mut Vec<stream::Row>) -> Result<(), ApiError> 
 }
 
 #[derive(Deserialize)]
-struct OrgQuery {
-    org: Option<String>,
-    target: Option<String>,
+pub(crate) struct OrgQuery {
+    pub(crate) org: Option<String>,
+    pub(crate) target: Option<String>,
 }
 
 /// The organization a page is about: the query's, the signed-in educator's, or the first one.
-async fn page_org(app: &App, caller: &MaybeCaller, q: Option<&str>) -> Result<String, ApiError> {
+pub(crate) async fn page_org(
+    app: &App,
+    caller: &MaybeCaller,
+    q: Option<&str>,
+) -> Result<String, ApiError> {
     if let Some(o) = q {
         return Ok(o.to_owned());
     }
@@ -365,144 +365,6 @@ async fn page_org(app: &App, caller: &MaybeCaller, q: Option<&str>) -> Result<St
         .find(|o| o.parent_id.is_none())
         .map(|o| o.id.into_string())
         .ok_or_else(|| ApiError::not_found("No organization is set up yet."))
-}
-
-async fn pathway_map(
-    State(app): State<App>,
-    caller: MaybeCaller,
-    Query(q): Query<OrgQuery>,
-) -> Result<Html<String>, ApiError> {
-    let org = page_org(&app, &caller, q.org.as_deref()).await?;
-    let defs = app.definitions(&org).await?;
-    // The signed-in person's progress, from their record in this organization (if any).
-    let eval = match caller
-        .0
-        .as_ref()
-        .and_then(|c| c.user.educator_in(&org).cloned())
-    {
-        Some(eid) => Some(defs.evaluate(&app.educator_state(&eid).await?.0)),
-        None => None,
-    };
-    Ok(page(
-        "Pathway map",
-        &caller,
-        pages::pathways::pathway_page(&defs, eval.as_ref()),
-    ))
-}
-
-async fn dashboard(
-    State(app): State<App>,
-    caller: MaybeCaller,
-    headers: HeaderMap,
-    Query(q): Query<OrgQuery>,
-) -> Result<Response, ApiError> {
-    let Some(c) = caller.0.as_ref() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
-    let mine = match q.org.as_deref() {
-        Some(o) => c.user.educator_in(o),
-        None => c.user.primary_educator(),
-    };
-    let Some(eid) = mine.cloned() else {
-        return Ok(page("Dashboard", &caller, pages::dashboard::not_an_educator()).into_response());
-    };
-    let educator = app
-        .store()
-        .educator(&eid)
-        .await
-        .map_err(ApiError::from_store)?;
-    let defs = app.definitions(&educator.org_id).await?;
-    let (state, held) = app.educator_state(&eid).await?;
-    let eval = defs.evaluate(&state);
-    let held: Vec<HeldRow> = held
-        .iter()
-        .map(|(rec, rep)| HeldRow {
-            id: rec.id.clone(),
-            achievement_id: rec.achievement_id.clone(),
-            achievement: pages::format::achievement_name(&defs, &rec.achievement_id),
-            verdict: rep.verdict.code(),
-            message: rep.message.clone(),
-            issued_ms: rec.issued_ms,
-            valid_until_ms: rec.valid_until_ms,
-        })
-        .collect();
-    let target = q.target.clone().unwrap_or_else(|| {
-        eval.roles
-            .iter()
-            .find(|r| !r.met)
-            .map(|r| r.role.as_str().to_owned())
-            .unwrap_or_default()
-    });
-    let endorsement_facts: Vec<_> = app
-        .store()
-        .facts(&eid)
-        .await
-        .map_err(ApiError::from_store)?
-        .into_iter()
-        .filter(|f| f.kind == "endorsement")
-        .collect();
-    // Every endorsement credential is re-verified in one batch, like the held credentials.
-    let signed_docs: Vec<Value> = endorsement_facts
-        .iter()
-        .filter_map(|f| f.document.get("credential").cloned())
-        .collect();
-    let mut signed_reports = app.verify_many(&signed_docs).await.into_iter();
-    let endorsements = endorsement_facts
-        .iter()
-        .map(|f| {
-            let competency = f
-                .document
-                .get("competency")
-                .and_then(Value::as_str)
-                .and_then(|c| defs.competency(c))
-                .map(|c| c.name.clone())
-                .unwrap_or_else(|| "general endorsement".into());
-            let endorser_role = f
-                .document
-                .get("endorser_role")
-                .and_then(Value::as_str)
-                .and_then(|r| defs.role(r))
-                .map(|r| r.name.clone())
-                .unwrap_or_default();
-            let proof = match f.document.get("credential") {
-                Some(_) => signed_reports
-                    .next()
-                    .map(|r| EndorsementProof::Verdict(r.verdict.code()))
-                    .unwrap_or(EndorsementProof::Unchecked),
-                None => EndorsementProof::Unsigned,
-            };
-            let comment = f.document.get("comment").and_then(Value::as_str);
-            EndorsementRow {
-                competency,
-                endorser_role,
-                comment: comment.unwrap_or("").to_owned(),
-                proof,
-            }
-        })
-        .collect();
-    let plan = defs
-        .plan(&state, &target, &PlanOptions::default())
-        .map_err(|e| e.to_string());
-    let notice = crate::flash::read(&headers, c);
-    let body = pages::dashboard::dashboard_page(&Dashboard {
-        form_token: caller.form_token(),
-        name: &educator.display_name,
-        educator_id: &eid,
-        held,
-        endorsements,
-        defs: &defs,
-        eval: &eval,
-        target: &target,
-        plan,
-        community: educator.community_visibility,
-        deletion_pending: crate::privacy::deletion_pending(&app, &educator.id).await?,
-        notice: notice.as_deref(),
-    });
-    let mut resp = page("Dashboard", &caller, body).into_response();
-    if notice.is_some() {
-        crate::flash::clear(&app, &mut resp);
-    }
-    Ok(resp)
 }
 
 async fn login_form(State(app): State<App>, caller: MaybeCaller) -> Html<String> {

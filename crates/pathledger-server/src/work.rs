@@ -23,14 +23,11 @@ use crate::extract::ApiJson;
 use crate::openapi::{schemas, Auth, Conflict, Forbidden, JsonBody, NotFound, RawJsonBody};
 use crate::pages;
 use crate::pages::admin::{AdminPage, EndorserRow, KeyRow};
-use crate::pages::evidence::EvidencePage;
 use crate::pages::format::state_code;
 use crate::pages::review::{Assigned, Decided};
 use pathledger_app::bulk::{self, BulkRow};
 use pathledger_app::endorsements::{endorse, EndorseInput};
-use pathledger_app::evidence::{
-    decide, may_see_submission, own_educator, submit_evidence, SubmitInput, MAX_NARRATIVE,
-};
+use pathledger_app::evidence::{decide, may_see_submission, submit_evidence, SubmitInput};
 use pathledger_app::first_issuer;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -52,7 +49,6 @@ pub fn routes() -> OpenApiRouter<App> {
 /// The HTML page and form routes of this module (listed in [`crate::PAGE_ROUTES`]).
 pub fn pages() -> Router<App> {
     Router::new()
-        .route("/evidence", get(evidence_page).post(evidence_form))
         .route("/review", get(review_page))
         .route("/review/{id}", post(review_form))
         .route("/endorse", get(endorse_page).post(endorse_form))
@@ -322,125 +318,11 @@ async fn api_evidence_decide(
     })))
 }
 
-// ----- evidence: pages -----------------------------------------------------------------------
+// ----- evidence: pages (the educator's page and form are in `evidence.rs`) -------------------
 
 #[derive(Deserialize)]
 struct Notice {
     done: Option<String>,
-    org: Option<String>,
-}
-
-async fn evidence_page(
-    State(app): State<App>,
-    caller: MaybeCaller,
-    Query(n): Query<Notice>,
-) -> Result<Response, ApiError> {
-    let Some(caller) = caller.0 else {
-        return Ok(sign_in());
-    };
-    render_evidence(&app, &caller, n.org.as_deref(), n.done.as_deref(), None).await
-}
-
-/// The evidence page; with `refused`, the refused submission filled in again (status of the
-/// refusal, its message beside the field), so nothing typed is lost.
-async fn render_evidence(
-    app: &App,
-    caller: &Caller,
-    org: Option<&str>,
-    done: Option<&str>,
-    refused: Option<(&SubmitInput, &ApiError)>,
-) -> Result<Response, ApiError> {
-    let app = app.clone();
-    let caller = caller.clone();
-    let educator = match own_educator(&app, &caller, org)
-        .await
-        .map_err(ApiError::from)
-    {
-        Ok(e) => e,
-        Err(e) => return Ok(error_page(&caller, "Evidence", &e, "/")),
-    };
-    let defs = app.definitions(&educator.org_id).await?;
-    let (state, _) = app.educator_state(&educator.id).await?;
-    let subs = app
-        .store()
-        .submissions_for_educator(&educator.id)
-        .await
-        .map_err(ApiError::from_store)?;
-    let assessors = app
-        .store()
-        .users_with_role(&educator.org_id, AccessRole::Assessor)
-        .await
-        .map_err(ApiError::from_store)?;
-    let waiting: Vec<&str> = subs
-        .iter()
-        .filter(|s| s.state == SubmissionState::Submitted)
-        .map(|s| s.achievement_id.as_str())
-        .collect();
-    let achievements = defs
-        .achievements()
-        .iter()
-        .filter(|a| {
-            let id = a.id.as_str();
-            !state.holds(id) && !waiting.contains(&id) && defs.is_earnable(id)
-        })
-        .map(|a| (a.id.as_str(), a.name.as_str()))
-        .collect();
-    let draft = refused.map(|(input, e)| pages::evidence::Draft {
-        achievement: &input.achievement,
-        narrative: &input.narrative,
-        url: input.url.as_deref().unwrap_or(""),
-        assessor: &input.assessor,
-        field: e.field.as_deref(),
-        message: &e.detail,
-    });
-    let body = pages::evidence::evidence_page(&EvidencePage {
-        just_submitted: done.is_some_and(|id| subs.iter().any(|s| s.id == id)),
-        achievements,
-        assessors: assessors
-            .iter()
-            .map(|u| (u.id.as_str(), u.display_name.as_str()))
-            .collect(),
-        max_narrative: MAX_NARRATIVE,
-        submissions: subs
-            .iter()
-            .rev()
-            .map(|s| (s, pages::format::achievement_name(&defs, &s.achievement_id)))
-            .collect(),
-        form_token: caller.form_token.as_deref(),
-        draft,
-    });
-    let status = refused.map_or(StatusCode::OK, |(_, e)| e.status);
-    Ok((status, page("Evidence", &caller, body)).into_response())
-}
-
-async fn evidence_form(
-    State(app): State<App>,
-    caller: MaybeCaller,
-    Form(input): Form<SubmitInput>,
-) -> Response {
-    let Some(caller) = caller.0 else {
-        return sign_in();
-    };
-    let typed = input.clone();
-    match submit_evidence(&app, &caller, input)
-        .await
-        .map_err(ApiError::from)
-    {
-        Ok(sub) => Redirect::to(&format!("/evidence?done={}", sub.id)).into_response(),
-        // The same form again, filled in, with the message beside the field.
-        Err(e) => match render_evidence(
-            &app,
-            &caller,
-            typed.org.as_deref(),
-            None,
-            Some((&typed, &e)),
-        )
-        .await
-        {
-            Ok(r) => r,
-            Err(_) => error_page(&caller, "Evidence not submitted", &e, "/evidence"),
-        },
-    }
 }
 
 async fn review_page(

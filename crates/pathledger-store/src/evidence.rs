@@ -19,7 +19,36 @@ impl Store {
         document: &serde_json::Value,
         assessor_user_id: Option<&UserId>,
     ) -> Result<EvidenceSubmission, StoreError> {
+        self.submit_evidence_with_file(
+            org_id,
+            educator_id,
+            achievement_id,
+            document,
+            assessor_user_id,
+            None,
+        )
+        .await
+    }
+
+    /// Submits evidence with a file attached (or none), the submission and its file in one
+    /// transaction.
+    pub async fn submit_evidence_with_file(
+        &self,
+        org_id: &OrgId,
+        educator_id: &EducatorId,
+        achievement_id: &str,
+        document: &serde_json::Value,
+        assessor_user_id: Option<&UserId>,
+        file: Option<&EvidenceFile>,
+    ) -> Result<EvidenceSubmission, StoreError> {
         check_text("achievement_id", achievement_id, 2048)?;
+        if let Some(f) = file {
+            check_text("file_name", &f.file_name, 255)?;
+            check_text("media_type", &f.media_type, 100)?;
+            if f.bytes.is_empty() {
+                return Err(StoreError::invalid("file", "is empty"));
+            }
+        }
         let s = EvidenceSubmission {
             id: new_id("sub")?,
             org_id: org_id.to_owned(),
@@ -46,6 +75,13 @@ impl Store {
             args![s.id.as_str(), org_id, educator_id, achievement_id, document.to_string(), assessor_user_id, s.state.as_str(), s.created_ms],
         )
         .await?;
+        if let Some(f) = file {
+            tx.execute(
+                "INSERT INTO evidence_files (submission_id, media_type, file_name, bytes, created_ms) VALUES ($1, $2, $3, $4, $5)",
+                args![s.id.as_str(), f.media_type.as_str(), f.file_name.as_str(), f.bytes.clone(), s.created_ms],
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(s)
     }
@@ -158,4 +194,35 @@ impl Store {
             .map(row_to_submission)
             .collect()
     }
+
+    /// The file attached to a submission, if any.
+    pub async fn evidence_file(
+        &self,
+        submission_id: &str,
+    ) -> Result<Option<EvidenceFile>, StoreError> {
+        let Some(r) = self
+            .db()
+            .fetch_optional(
+                "SELECT media_type, file_name, bytes FROM evidence_files WHERE submission_id = $1",
+                args![submission_id],
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(EvidenceFile {
+            media_type: r.text("media_type")?,
+            file_name: r.text("file_name")?,
+            bytes: r.bytes("bytes")?,
+        }))
+    }
+}
+
+/// A file attached to evidence: its media type (as read from its content), the name it was
+/// uploaded under, and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceFile {
+    pub media_type: String,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
 }

@@ -260,6 +260,16 @@ async fn erase_educator(tx: &mut Tx, educator_id: &str) -> Result<u64, StoreErro
     )
     .await?;
     tx.execute(
+        "DELETE FROM evidence_files WHERE submission_id IN (SELECT id FROM evidence_submissions WHERE educator_id = $1)",
+        args![educator_id],
+    )
+    .await?;
+    tx.execute(
+        "DELETE FROM milestones WHERE educator_id = $1",
+        args![educator_id],
+    )
+    .await?;
+    tx.execute(
         "DELETE FROM evidence_submissions WHERE educator_id = $1",
         args![educator_id],
     )

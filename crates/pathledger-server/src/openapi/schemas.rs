@@ -688,6 +688,8 @@ pub struct SubmitInput {
     pub narrative: String,
     /// A link to the artifact (lesson plan, video …).
     pub url: Option<String>,
+    /// A link to a video of the practice.
+    pub video: Option<String>,
     /// The assessor (user id) asked to review it.
     pub assessor: String,
     /// The organization whose record submits, for a person with records in several (default:

@@ -1,10 +1,15 @@
-//! The educator dashboard: held credentials re-verified, endorsements, progress on every role
-//! and the plan to a target role.
+//! The educator dashboard: where I am and my next step first (current role, the next role up,
+//! the certificate in progress with each missing part linked to its criteria and to its
+//! evidence form), what was reached since the last visit, then the held credentials
+//! re-verified (with downloads), endorsements, progress on every role and the plan.
 
 use maud::{html, Markup};
+use pathledger_app::progress::{Certificate, Part, Standing};
 use pathledger_core::{Definitions, Evaluation, Plan};
+use pathledger_store::Milestone;
 
-use super::pathways::{plan_section, progress_section};
+use super::format::{achievement_name, and_list, day, parts_held, role_name, standing_words};
+use super::pathways::{plan_section, progress_section, requirement_list, role_href};
 use super::verify::verdict_pill;
 
 /// One held credential and its verification just now.
@@ -54,6 +59,12 @@ pub struct Dashboard<'a> {
     pub form_token: Option<&'a str>,
     pub name: &'a str,
     pub educator_id: &'a str,
+    /// The educator's organization (links to its definitions and role pages).
+    pub org: &'a str,
+    /// Where the educator stands (the same numbers as the map).
+    pub standing: &'a Standing,
+    /// Roles and certificates reached since the last visit, announced once.
+    pub announcements: Vec<Milestone>,
     pub held: Vec<HeldRow>,
     pub endorsements: Vec<EndorsementRow>,
     pub defs: &'a Definitions,
@@ -75,18 +86,33 @@ pub fn dashboard_page(d: &Dashboard<'_>) -> Markup {
     html! {
         h1 { (d.name) "'s dashboard" }
         @if let Some(n) = d.notice { p.card #notice role="status" { (n) } }
+        @for m in &d.announcements {
+            p.card.milestone role="status" data-milestone=(m.subject_id) {
+                strong { (milestone_words(d.defs, m)) }
+            }
+        }
+        (next_step(d))
         h2 { "Credentials" }
         p.muted { "Each credential was re-verified just now (signature, status, expiry)." }
+        p.downloads {
+            a.button #wallet-zip href={ "/dashboard/wallet.zip?org=" (crate::web::urlencode_component(d.org)) } { "Download all credentials (ZIP)" } " "
+            a.button href={ "/api/v1/educators/" (eid) "/clr" } { "Download wallet (CLR 2.0)" } " "
+            a.button href="/evidence" { "Submit evidence" }
+        }
         table #credentials {
             thead { tr { th { "Credential" } th { "Issued" } th { "Expires" } th { "Verdict" } th { "Details" } } }
             tbody {
                 @for c in &d.held {
                     tr data-achievement=(c.achievement_id) {
-                        td { a href={ "/credentials/" (c.id) } { (c.achievement) } }
-                        td { "Issued " (super::format::day(c.issued_ms)) }
+                        td {
+                            a href={ "/credentials/" (c.id) } { (c.achievement) }
+                            br;
+                            a.download href={ "/credentials/" (c.id) "/download" } aria-label={ "Download " (c.achievement) " (JSON file)" } { "Download" }
+                        }
+                        td { "Issued " (day(c.issued_ms)) }
                         td {
                             @match c.valid_until_ms {
-                                Some(ms) => { "Expires " (super::format::day(ms)) },
+                                Some(ms) => { "Expires " (day(ms)) },
                                 None => "Does not expire",
                             }
                         }
@@ -94,16 +120,15 @@ pub fn dashboard_page(d: &Dashboard<'_>) -> Markup {
                         td {
                             (c.message)
                             @if let Some(todo) = what_to_do(c.verdict) { " " strong.todo { (todo) } }
+                            @if c.verdict == "expired" && d.defs.is_earnable(&c.achievement_id) {
+                                " " a href={ "/evidence?achievement=" (crate::web::urlencode_component(&c.achievement_id)) } { "Submit new evidence" }
+                            }
                         }
                     }
                 }
             }
         }
-        p {
-            a.button href={ "/api/v1/educators/" (eid) "/progress" } { "Download progress (JSON)" } " "
-            a.button href={ "/api/v1/educators/" (eid) "/clr" } { "Download wallet (CLR 2.0)" } " "
-            a.button href="/evidence" { "Submit evidence" }
-        }
+        p { a href={ "/api/v1/educators/" (eid) "/progress" } { "Download progress (JSON)" } }
         h2 { "Endorsements" }
         table #endorsements {
             thead { tr { th { "Competency" } th { "Endorser's role" } th { "Comment" } th { "Credential" } } }
@@ -124,13 +149,16 @@ pub fn dashboard_page(d: &Dashboard<'_>) -> Markup {
                 }
             }
         }
-        (progress_section(d.defs, d.eval))
-        h2 { "Plan to a target role" }
+        (progress_section(d.defs, d.org, d.eval, d.standing))
+        h2 #plan-heading { "Plan to a target role" }
         form method="get" action="/dashboard" {
             label for="target" { "Target role" }
             select #target name="target" {
                 @for r in d.defs.roles() {
-                    option value=(r.id.as_str()) selected[r.id.as_str() == d.target] { (r.name) }
+                    option value=(r.id.as_str()) selected[r.id.as_str() == d.target] {
+                        (r.name)
+                        @if d.standing.next.as_deref() == Some(r.id.as_str()) { " (your next step)" }
+                    }
                 }
             }
             " "
@@ -144,6 +172,148 @@ pub fn dashboard_page(d: &Dashboard<'_>) -> Markup {
         }
         (community_form(eid, d.community, d.form_token))
         (super::privacy::your_data(eid, d.deletion_pending, d.form_token))
+    }
+}
+
+/// "You reached Novice Teacher on 6 December 2026."
+fn milestone_words(defs: &Definitions, m: &Milestone) -> String {
+    match m.kind.as_str() {
+        "role" => format!(
+            "You reached {} on {}.",
+            role_name(defs, &m.subject_id),
+            day(m.reached_ms)
+        ),
+        _ => format!(
+            "You completed the {} certificate on {}.",
+            defs.stack(&m.subject_id)
+                .map_or(m.subject_id.as_str(), |s| s.name.as_str()),
+            day(m.reached_ms)
+        ),
+    }
+}
+
+/// Where I am and my next step: the current role, the next role up, the certificate in
+/// progress with its parts held and missing.
+fn next_step(d: &Dashboard<'_>) -> Markup {
+    let s = d.standing;
+    html! {
+        section #next-step aria-labelledby="next-step-heading" {
+            h2 #next-step-heading { "Where you are and your next step" }
+            p #current-role {
+                @match &s.current {
+                    Some(c) => { "You are " strong { a href=(role_href(d.org, c)) { (role_name(d.defs, c)) } } "." }
+                    None => "You have not reached a role on the map yet.",
+                }
+            }
+            @match &s.next {
+                Some(n) => p #next-role {
+                    "Your next step: " strong { a href=(role_href(d.org, n)) { (role_name(d.defs, n)) } }
+                    " (" (standing_words(s.role(n))) ")."
+                },
+                None => p #next-role { "You have reached the top of the map: no role is ahead of you." },
+            }
+            @if let Some(c) = &s.certificate {
+                (certificate(d, c))
+            } @else if let Some(t) = s.next.as_deref().and_then(|n| next_transition(d, n)) {
+                div.card #next-requirements {
+                    h3 { "What " (role_name(d.defs, t.to.as_str())) " asks for" }
+                    (requirement_list(d.defs, &t.requires))
+                }
+            }
+        }
+    }
+}
+
+/// The way into `next` from the current role (else the closest way in).
+fn next_transition<'a>(
+    d: &'a Dashboard<'_>,
+    next: &str,
+) -> Option<&'a pathledger_core::TransitionStatus> {
+    let r = d.eval.role(next)?;
+    r.transitions
+        .iter()
+        .find(|t| d.standing.current.as_deref() == Some(t.from.as_str()))
+        .or_else(|| {
+            r.transitions
+                .iter()
+                .max_by(|a, b| a.progress.total_cmp(&b.progress))
+        })
+}
+
+/// A part's name: a micro-credential's, or a certificate's.
+fn part_name(defs: &Definitions, p: &Part) -> String {
+    match p {
+        Part::Achievement(a) => achievement_name(defs, a),
+        Part::Stack(s) => defs
+            .stack(s)
+            .map_or(s.clone(), |s| format!("the {} certificate", s.name)),
+    }
+}
+
+/// One missing part: its name linked to its criteria, and "submit evidence for this".
+fn missing_part(d: &Dashboard<'_>, p: &Part) -> Markup {
+    html! {
+        @match p {
+            Part::Achievement(a) => {
+                a href={ "/orgs/" (crate::web::urlencode_component(d.org)) "/achievements/" (crate::web::urlencode_component(a)) } { (achievement_name(d.defs, a)) }
+                " "
+                a.button.small href={ "/evidence?achievement=" (crate::web::urlencode_component(a)) } aria-label={ "Submit evidence for " (achievement_name(d.defs, a)) } { "Submit evidence for this" }
+            }
+            Part::Stack(st) => {
+                (part_name(d.defs, p))
+                @if let Some(inner) = pathledger_app::progress::certificate(d.defs, d.eval, st) {
+                    " (" (inner.have) " of " (inner.total) " parts; its missing parts: "
+                    (and_list(&inner.missing.iter().chain(inner.elective_choices.iter()).map(|p| part_name(d.defs, p)).collect::<Vec<_>>()))
+                    ")"
+                }
+            }
+        }
+    }
+}
+
+fn certificate(d: &Dashboard<'_>, c: &Certificate) -> Markup {
+    let name = d
+        .defs
+        .stack(&c.stack)
+        .map_or(c.stack.as_str(), |s| s.name.as_str());
+    html! {
+        div.card #certificate data-stack=(c.stack) data-have=(c.have) data-total=(c.total) {
+            h3 { "Certificate in progress: " (parts_held(name, c.have, c.total)) }
+            svg.progress role="progressbar" aria-valuemin="0" aria-valuemax=(c.total) aria-valuenow=(c.have) aria-label={ (name) " parts held" }
+                viewBox={ "0 0 " (c.total.max(1)) " 1" } preserveAspectRatio="none" {
+                rect width=(c.have) height="1" {}
+            }
+            @if !c.missing.is_empty() || c.electives_short > 0 {
+                h4 { "Still missing" }
+                ul #missing-parts {
+                    @for p in &c.missing {
+                        li data-part=(part_id(p)) { (missing_part(d, p)) }
+                    }
+                    @if c.electives_short > 0 {
+                        li #electives {
+                            (c.electives_short) " more of these electives:"
+                            ul {
+                                @for p in &c.elective_choices {
+                                    li data-part=(part_id(p)) { (missing_part(d, p)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if !c.held.is_empty() {
+                h4 { "Held" }
+                ul #held-parts {
+                    @for p in &c.held { li data-part=(part_id(p)) { "✔ " (part_name(d.defs, p)) } }
+                }
+            }
+        }
+    }
+}
+
+fn part_id(p: &Part) -> &str {
+    match p {
+        Part::Achievement(a) | Part::Stack(a) => a,
     }
 }
 

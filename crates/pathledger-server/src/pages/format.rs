@@ -363,3 +363,18 @@ pub fn describe_changes(changes: &[pathledger_app::framework_edit::Change]) -> S
     }
     list.join("; ")
 }
+
+/// Where an educator stands on a role, in words: reached, passed, or how far along.
+pub fn standing_words(s: pathledger_app::progress::RoleStanding) -> String {
+    use pathledger_app::progress::RoleStanding as S;
+    match s {
+        S::Reached => "✔ reached".to_owned(),
+        S::Passed => "✔ passed".to_owned(),
+        S::Open { .. } => format!("{}% of the way", s.percent()),
+    }
+}
+
+/// A certificate's parts held, e.g. `Career-Switcher On-Ramp: 3 of 6 parts`.
+pub fn parts_held(name: &str, have: u32, total: u32) -> String {
+    format!("{name}: {have} of {total} parts")
+}

@@ -89,6 +89,12 @@ fn open_card(a: &Assigned<'_>, form_token: Option<&str>) -> Markup {
             @if let Some(u) = s.document.get("url").and_then(Value::as_str) {
                 p { "Artifact: " a href=(u) rel="noopener noreferrer nofollow" { (u) } }
             }
+            @if let Some(v) = s.document.get("video").and_then(Value::as_str) {
+                p { "Video: " a href=(v) rel="noopener noreferrer nofollow" { (v) } }
+            }
+            @if let Some(f) = s.document.get("file").and_then(|f| f.get("name")).and_then(Value::as_str) {
+                p { "File: " a href={ "/evidence/" (id) "/file" } { (f) } }
+            }
             form method="post" action={ "/review/" (id) } {
                 (super::csrf_field(form_token))
                 label for=(comment_id) { "Comment for the educator" }
