@@ -12,6 +12,7 @@ pub use pathledger_app as app;
 pub mod auth;
 pub mod csrf;
 pub use pathledger_app::demo;
+pub mod communities;
 pub mod endorsers;
 pub mod error;
 pub mod extract;
@@ -134,6 +135,7 @@ pub fn page_routes() -> Router<App> {
         .merge(endorsers::pages())
         .merge(privacy::pages())
         .merge(members::pages())
+        .merge(communities::pages())
 }
 
 /// The routes of [`page_routes`] as (method, path): server-rendered HTML pages, the forms they
@@ -163,6 +165,8 @@ pub const PAGE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/achievements/{id}"),
     ("GET", "/communities"),
     ("GET", "/communities/{role}"),
+    // communities.rs
+    ("POST", "/communities/profile"),
     // work.rs
     ("GET", "/evidence"),
     ("POST", "/evidence"),

@@ -427,10 +427,18 @@ async fn evidence_form(
     }
 }
 
+#[derive(Deserialize)]
+struct ReviewQuery {
+    /// The submission just decided.
+    done: Option<String>,
+    /// Only this educator's submissions.
+    educator: Option<String>,
+}
+
 async fn review_page(
     State(app): State<App>,
     caller: MaybeCaller,
-    Query(n): Query<Notice>,
+    Query(q): Query<ReviewQuery>,
 ) -> Result<Response, ApiError> {
     let Some(caller) = caller.0 else {
         return Ok(sign_in());
@@ -448,6 +456,19 @@ async fn review_page(
             .await
             .map(|e| e.display_name)
             .unwrap_or_default();
+        // The credential an acceptance issued carries the submission's idempotency key.
+        let credential = if s.state == SubmissionState::Accepted {
+            let key = format!("evidence:{}", s.id);
+            store
+                .credentials_for_educator(&s.educator_id)
+                .await
+                .map_err(ApiError::from_store)?
+                .into_iter()
+                .find(|c| c.idempotency_key.as_deref() == Some(key.as_str()))
+                .map(|c| c.id)
+        } else {
+            None
+        };
         assigned.push(Assigned {
             submission: s,
             educator,
@@ -456,25 +477,33 @@ async fn review_page(
                 .achievement(&s.achievement_id)
                 .map(|a| a.criteria.clone())
                 .unwrap_or_default(),
+            credential,
         });
     }
-    let decided = match n
-        .done
-        .and_then(|id| subs.iter().find(|s| s.id == id).cloned())
-    {
-        Some(s) if s.state == SubmissionState::Accepted => {
-            let cred = store
-                .credentials_for_educator(&s.educator_id)
-                .await
-                .map_err(ApiError::from_store)?
-                .into_iter()
-                .find(|c| c.achievement_id == s.achievement_id);
-            Some(Decided::Accepted(cred.map(|c| c.id)))
-        }
-        Some(_) => Some(Decided::Returned),
-        None => None,
-    };
-    let body = pages::review::review_page(&assigned, decided, caller.form_token.as_deref());
+    let decided = q.done.and_then(|id| {
+        let a = assigned.iter().find(|a| a.submission.id == id)?;
+        Some(match a.submission.state {
+            SubmissionState::Accepted => Decided::Accepted {
+                educator_id: a.submission.educator_id.to_string(),
+                educator: a.educator.clone(),
+                achievement: a.achievement.clone(),
+                credential: a.credential.clone(),
+            },
+            _ => Decided::Returned {
+                educator_id: a.submission.educator_id.to_string(),
+                educator: a.educator.clone(),
+            },
+        })
+    });
+    // Only educators with a submission assigned to this assessor can be named here.
+    let educator = q.educator.as_deref().and_then(|id| {
+        assigned
+            .iter()
+            .find(|a| a.submission.educator_id.as_str() == id)
+            .map(|a| (id, a.educator.as_str()))
+    });
+    let body =
+        pages::review::review_page(&assigned, decided, educator, caller.form_token.as_deref());
     Ok(page("Review evidence", &caller, body).into_response())
 }
 
@@ -522,7 +551,7 @@ async fn api_endorse(
     caller: Caller,
     ApiJson(input): ApiJson<EndorseInput>,
 ) -> Result<Response, ApiError> {
-    let signed = endorse(&app, &caller, input).await?;
+    let signed = endorse(&app, &caller, input).await?.signed;
     Ok((
         StatusCode::CREATED,
         Json(json!({"verifiableCredential": signed})),
@@ -534,12 +563,22 @@ async fn endorse_page(State(app): State<App>, caller: MaybeCaller) -> Result<Res
     let Some(caller) = caller.0 else {
         return Ok(sign_in());
     };
+    endorse_form_page(&app, &caller, None).await
+}
+
+/// The endorsement form, empty or (`draft`) filled in with what was sent and the refusal
+/// beside its field.
+async fn endorse_form_page(
+    app: &App,
+    caller: &Caller,
+    draft: Option<(&pages::endorse::Draft<'_>, StatusCode)>,
+) -> Result<Response, ApiError> {
     let org = match caller
-        .org_with_role(&app, &[AccessRole::Assessor, AccessRole::OrgAdmin])
+        .org_with_role(app, &[AccessRole::Assessor, AccessRole::OrgAdmin])
         .await
     {
         Ok(o) => o,
-        Err(e) => return Ok(error_page(&caller, "Endorse", &e.into(), "/")),
+        Err(e) => return Ok(error_page(caller, "Endorse", &e.into(), "/")),
     };
     let defs = app.definitions(&org).await?;
     let educators = app
@@ -558,14 +597,16 @@ async fn endorse_page(State(app): State<App>, caller: MaybeCaller) -> Result<Res
         .iter()
         .filter(|c| matches!(c.category, Category::Qualities | Category::AdaptiveSkills))
         .collect();
-    let held = pathledger_app::endorsers::endorser_roles(&app, &caller, &org).await?;
+    let held = pathledger_app::endorsers::endorser_roles(app, caller, &org).await?;
     let body = pages::endorse::endorse_page(
         &educators,
         &competencies,
         &held,
+        draft.map(|(d, _)| d),
         caller.form_token.as_deref(),
     );
-    Ok(page("Endorse", &caller, body).into_response())
+    let status = draft.map_or(StatusCode::OK, |(_, s)| s);
+    Ok((status, page("Endorse", caller, body)).into_response())
 }
 
 async fn endorse_form(
@@ -576,11 +617,32 @@ async fn endorse_form(
     let Some(caller) = caller.0 else {
         return sign_in();
     };
+    let typed = (
+        input.educator.clone(),
+        input.competency.clone(),
+        input.endorser_role.clone().unwrap_or_default(),
+        input.comment.clone(),
+    );
     match endorse(&app, &caller, input).await.map_err(ApiError::from) {
-        Ok(signed) => {
-            page("Endorsed", &caller, pages::endorse::endorsed_page(&signed)).into_response()
+        Ok(done) => page("Endorsed", &caller, pages::endorse::endorsed_page(&done)).into_response(),
+        // A refusal of who may endorse has no form to come back to.
+        Err(e) if e.status == StatusCode::FORBIDDEN => {
+            error_page(&caller, "Endorsement not recorded", &e, "/endorse")
         }
-        Err(e) => error_page(&caller, "Endorsement not recorded", &e, "/endorse"),
+        Err(e) => {
+            let draft = pages::endorse::Draft {
+                educator: &typed.0,
+                competency: &typed.1,
+                endorser_role: &typed.2,
+                comment: &typed.3,
+                field: e.field.as_deref(),
+                message: &e.detail,
+            };
+            match endorse_form_page(&app, &caller, Some((&draft, e.status))).await {
+                Ok(r) => r,
+                Err(_) => error_page(&caller, "Endorsement not recorded", &e, "/endorse"),
+            }
+        }
     }
 }
 

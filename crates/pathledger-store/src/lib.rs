@@ -9,6 +9,7 @@
 mod accounts;
 mod audit_bindings;
 mod checkpoint;
+mod communities;
 mod cosignatures;
 mod credentials;
 mod crypto;

@@ -95,4 +95,3 @@ pub async fn inspect(
         }
     }
 }
-
