@@ -137,6 +137,11 @@ async fn credential_result_page(
         }),
         _ => None,
     };
+    let viewer = caller.0.as_ref().map(|c| &c.actor);
+    let holder = match doc {
+        Some(d) => app.holder_name(viewer, d).await,
+        None => None,
+    };
     pages::verify::verify_page(
         prefill,
         Some(pages::verify::VerifyResult::Credential(
@@ -144,6 +149,7 @@ async fn credential_result_page(
                 report,
                 doc,
                 status_change: status_change.as_ref(),
+                holder: holder.as_deref(),
                 reference,
                 email,
             },

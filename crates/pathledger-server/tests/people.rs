@@ -187,8 +187,34 @@ async fn roster_holder_names_only_for_the_issuing_organization() {
         "{html}"
     );
 
+    // The verify page names the holder to the issuing organization's staff too.
+    let summary = |html: String| {
+        html.split("id=\"summary\"")
+            .nth(1)
+            .and_then(|s| s.split("</section>").next())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let page = env
+        .call(hr.get(&format!("/verify?id={valid}")))
+        .await
+        .text();
+    assert!(summary(page).contains(&name));
+
     // Another organization's admin and a visitor learn no more than the credential says.
     let other = sign_in(&env, HILLCREST_ADMIN).await;
+    for page in [
+        env.call(other.get(&format!("/verify?id={valid}")))
+            .await
+            .text(),
+        env.call(get(&format!("/verify?id={valid}"))).await.text(),
+    ] {
+        let s = summary(page);
+        assert!(
+            !s.contains(&name) && s.contains("Not named by the issuer"),
+            "{s}"
+        );
+    }
     for html in [
         env.call(other.multipart("/verify/bulk", &parts))
             .await
@@ -311,4 +337,42 @@ async fn review_links_only_educators_assigned_to_the_assessor() {
     let html = r.text();
     assert!(!html.contains("Casey"), "{html}");
     assert!(html.contains("<h1>Review evidence</h1>"), "{html}");
+}
+
+#[tokio::test]
+async fn a_refused_endorsement_comes_back_filled_in() {
+    let env = sqlite_env().await;
+    let mentor = sign_in(&env, MENTOR).await;
+    let avery = env.educator_id(AVERY);
+    let r = env
+        .call(mentor.form(
+            "/endorse",
+            &format!(
+                "educator={avery}&competency=comp-collaboration&endorser_role=role-master-mentor&comment=+++"
+            ),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text();
+    assert!(html.contains("id=\"error-comment\""), "{html}");
+    assert!(
+        html.contains(&format!("value=\"{avery}\" selected")),
+        "the educator stays chosen: {html}"
+    );
+    // Recorded once; the second time the same form comes back with why.
+    let body = format!(
+        "educator={avery}&competency=comp-collaboration&endorser_role=role-master-mentor&comment=Listens+first."
+    );
+    let r = env.call(mentor.form("/endorse", &body)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r
+        .text()
+        .contains("You endorsed Avery Thompson for Collaboration, as Master Mentor, on "));
+    let r = env.call(mentor.form("/endorse", &body)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let html = r.text();
+    assert!(
+        html.contains("already endorsed") && html.contains("Listens first."),
+        "{html}"
+    );
 }

@@ -31,6 +31,12 @@ pub fn verdict_pill(code: &str, big: bool) -> Markup {
 /// issuer disclosed it), the issuer's name and the dates, read from the credential itself
 /// (Open Badges 3.0, VC 1.1 dates too).
 pub fn credential_summary(doc: &serde_json::Value) -> Markup {
+    credential_summary_named(doc, None)
+}
+
+/// [`credential_summary`], with the holder's name when the viewer may know it though the
+/// credential does not disclose it (the issuing organization's staff).
+pub fn credential_summary_named(doc: &serde_json::Value, known_holder: Option<&str>) -> Markup {
     use serde_json::Value;
     let subject = match &doc["credentialSubject"] {
         Value::Array(a) => a.first().cloned().unwrap_or_default(),
@@ -40,7 +46,7 @@ pub fn credential_summary(doc: &serde_json::Value) -> Markup {
         .as_str()
         .or(doc["name"].as_str())
         .unwrap_or("A credential");
-    let holder = subject["name"].as_str();
+    let holder = subject["name"].as_str().or(known_holder);
     let issuer = doc["issuer"]["name"]
         .as_str()
         .map(str::to_owned)
@@ -159,6 +165,8 @@ pub struct CredentialResult<'a> {
     pub doc: Option<&'a serde_json::Value>,
     /// When and why a credential of ours was revoked or suspended.
     pub status_change: Option<&'a StatusChange>,
+    /// The holder's name, when the viewer may know it.
+    pub holder: Option<&'a str>,
     /// What the holder's email form sends back to verify the same credential again.
     pub reference: String,
     /// The holder's email check, when one was asked.
@@ -261,7 +269,7 @@ pub fn verify_page(
         p { "Paste an Open Badges credential (3.0, or 2.0), a signed token, a presentation of credentials or a link to one, or upload its file or badge image (PNG or SVG). Every check is shown in plain words." }
         @match result {
             Some(VerifyResult::Credential(c)) => {
-                @if let Some(d) = c.doc { (credential_summary(d)) }
+                @if let Some(d) = c.doc { (credential_summary_named(d, c.holder)) }
                 @if let Some(s) = c.status_change { (status_change_note(s)) }
                 (render_report(c.report))
                 @if let Some(d) = c.doc {
