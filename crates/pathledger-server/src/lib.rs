@@ -24,6 +24,7 @@ pub mod oidc;
 pub mod openapi;
 pub mod pages;
 pub mod privacy;
+pub mod review;
 pub mod stream;
 pub mod tenancy;
 pub mod throttle;
