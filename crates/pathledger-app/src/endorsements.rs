@@ -28,9 +28,26 @@ pub struct EndorseInput {
     pub comment: String,
 }
 
+/// A recorded endorsement: the signed credential and the names a confirmation reads.
+#[derive(Debug, Clone)]
+pub struct Endorsed {
+    /// The signed `EndorsementCredential`.
+    pub signed: Value,
+    /// The educator endorsed (id and name).
+    pub educator_id: String,
+    /// The educator's name.
+    pub educator: String,
+    /// The competency's name.
+    pub competency: String,
+    /// The career role the mentor endorsed as (its name).
+    pub endorser_role: String,
+    /// When (milliseconds since the epoch).
+    pub at_ms: i64,
+}
+
 /// Records a mentor endorsement (it counts toward roles that require endorsements) and returns
-/// the signed `EndorsementCredential` that documents it.
-pub async fn endorse(app: &App, actor: &Actor, input: EndorseInput) -> Result<Value, AppError> {
+/// the signed `EndorsementCredential` that documents it, whose subject is the educator.
+pub async fn endorse(app: &App, actor: &Actor, input: EndorseInput) -> Result<Endorsed, AppError> {
     let store = app.store();
     let educator = store
         .educator(input.educator.trim())
@@ -96,7 +113,10 @@ pub async fn endorse(app: &App, actor: &Actor, input: EndorseInput) -> Result<Va
         name: format!("Mentor endorsement: {}", comp.name),
         valid_from: now,
         valid_until: None,
-        endorsed_id: app.competency_url(&educator.org_id, comp.id.as_str()),
+        // The subject is the educator (an identifier of their record here, and their name);
+        // the competency is in the credential's name and comment.
+        endorsed_id: format!("urn:pathledger:educator:{}", educator.id),
+        endorsed_name: Some(educator.display_name.clone()),
         comment: Some(format!(
             "{} ({}) endorses {} for {}: {}",
             actor.user.display_name, role.name, educator.display_name, comp.name, comment
@@ -121,5 +141,12 @@ pub async fn endorse(app: &App, actor: &Actor, input: EndorseInput) -> Result<Va
     tracing::info!(educator = %educator.id, competency = %comp.id.as_str(), by = %actor.user.id, "endorsement recorded");
     // An endorsement may be what a role was waiting for.
     app.award_quietly(&educator.id).await;
-    Ok(signed)
+    Ok(Endorsed {
+        signed,
+        educator_id: educator.id.to_string(),
+        educator: educator.display_name,
+        competency: comp.name.clone(),
+        endorser_role: role.name.clone(),
+        at_ms: now.unix_timestamp() * 1000,
+    })
 }

@@ -242,7 +242,7 @@ impl App {
     }
 
     /// The stored credential a reference of ours names, if it names one that exists.
-    async fn own_credential_reference(&self, reference: &Value) -> Option<Value> {
+    pub async fn own_credential_reference(&self, reference: &Value) -> Option<Value> {
         let id = self.own_reference_id(reference)?;
         let id = id.replace("%3A", ":").replace("%3a", ":");
         let rec = self.store().credential(&id).await.ok()?;

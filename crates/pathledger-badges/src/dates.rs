@@ -24,14 +24,15 @@ pub fn format(t: OffsetDateTime) -> String {
     )
 }
 
-/// A human date for messages, e.g. `2029-01-01 00:00 UTC`.
+/// A date for people in messages, e.g. `1 January 2029, 00:00 UTC` (the verify pages and
+/// rosters show these sentences as they are).
 pub fn human(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
     format!(
-        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-        t.year(),
-        u8::from(t.month()),
+        "{} {} {}, {:02}:{:02} UTC",
         t.day(),
+        t.month(),
+        t.year(),
         t.hour(),
         t.minute()
     )

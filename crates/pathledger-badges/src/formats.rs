@@ -168,10 +168,13 @@ impl Verifier<'_> {
         match self.fetcher.fetch_json(url) {
             Ok(doc) if is_ob2_assertion(&doc) => self.verify_ob2(&doc, Some(url)),
             Ok(doc) if doc.is_object() => self.verify_at_depth(&doc, depth, budget),
-            Ok(_) => malformed_report(
-                Checks::new(),
-                "PARSING_ERROR",
-                &format!("The link {} does not lead to a credential.", clip(url)),
+            // Another site's page is not a broken credential: we could not check it.
+            Ok(_) => VerificationReport::not_checked(
+                "NOT_A_CREDENTIAL",
+                format!(
+                    "We could not check this link: {} does not lead to a credential we can read. Ask the holder for the credential file or its verification link.",
+                    clip(url)
+                ),
             ),
             Err(e) => link_error(url, e),
         }
@@ -222,7 +225,7 @@ impl Verifier<'_> {
         );
         let schema_finding = self.schema_check(&cred, &mut checks);
         let issuer = issuer_id(&cred).unwrap_or_default().to_owned();
-        let (key, controller, label) = match self.token_key(&jws, &issuer) {
+        let (key, controller, _label) = match self.token_key(&jws, &issuer) {
             Ok(k) => k,
             Err(f) => return self.proof_failed(&cred, checks, f, depth, budget),
         };
@@ -234,9 +237,8 @@ impl Verifier<'_> {
             CheckStatus::Passed,
             "ok",
             format!(
-                "The digital signature is genuine and the credential has not been changed since it was signed ({} token, {}).",
+                "The digital signature is genuine and the credential has not been changed since it was signed ({} token).",
                 jws.alg(),
-                label
             ),
         );
         self.after_proof(
@@ -575,8 +577,8 @@ impl Verifier<'_> {
             }
             Ob2Proof::Signed(jws) => {
                 match self.ob2_signature(a, jws, &profile, &profile_id) {
-                    Ok(label) => checks.push(CheckName::Proof, CheckStatus::Passed, "ok", format!(
-                        "The digital signature is genuine and the badge has not been changed since it was signed ({} with {label}).", jws.alg())),
+                    Ok(_label) => checks.push(CheckName::Proof, CheckStatus::Passed, "ok", format!(
+                        "The digital signature is genuine and the badge has not been changed since it was signed ({} signature).", jws.alg())),
                     Err(f) => return self.proof_failed(a, checks, f, 0, &WorkBudget::unlimited()),
                 }
                 profile
@@ -591,10 +593,7 @@ impl Verifier<'_> {
             .get("name")
             .and_then(Value::as_str)
             .or_else(|| self.trust.listed.get(&profile_id).map(|l| l.name.as_str()));
-        let issuer_name = match name {
-            Some(n) => format!("{} ({})", clip(n), clip(&profile_id)),
-            None => clip(&profile_id),
-        };
+        let issuer_name = crate::verify::issuer_display_name(name);
         let issuer_finding = if self.trust.issuers.contains(&profile_id) {
             checks.push(
                 CheckName::Issuer,

@@ -9,6 +9,7 @@ pub mod clr;
 pub mod dates;
 pub mod fetch;
 pub mod formats;
+pub mod holder;
 pub mod input;
 pub mod jose;
 pub mod ob;
@@ -22,6 +23,7 @@ mod vc;
 pub mod verify;
 
 pub use clr::{clr_credential, stack_associations, Association, AssociationType, ClrInput};
+pub use holder::{email_matches, EmailMatch};
 pub use input::{bake_png, bake_svg, read_input, InputError, MAX_INPUT_BYTES};
 pub use ob::{
     endorsement_credential, identity_hash, open_badge_credential, recipient_fields,

@@ -265,8 +265,10 @@ pub struct EndorsementInput {
     pub valid_from: OffsetDateTime,
     /// End of validity.
     pub valid_until: Option<OffsetDateTime>,
-    /// Id of what is endorsed (a credential, achievement or profile).
+    /// Id of what is endorsed (a credential, achievement, profile or person).
     pub endorsed_id: String,
+    /// The name of what is endorsed, e.g. the educator's (the subject's `name`).
+    pub endorsed_name: Option<String>,
     /// The endorser's comment (Markdown).
     pub comment: Option<String>,
     /// Whether to add `credentialSchema` (and the extensions context).
@@ -570,6 +572,7 @@ pub fn endorsement_credential(input: &EndorsementInput) -> Result<Value, BuildEr
     let mut subject = Map::new();
     subject.insert("id".into(), json!(input.endorsed_id));
     subject.insert("type".into(), json!(["EndorsementSubject"]));
+    put_opt(&mut subject, "name", &input.endorsed_name);
     put_opt(&mut subject, "endorsementComment", &input.comment);
     doc.insert("credentialSubject".into(), Value::Object(subject));
     if input.include_schema {

@@ -294,6 +294,15 @@ pub(crate) struct Finding {
     pub(crate) message: String,
 }
 
+/// How a check message names an issuer: by name, never by its DID or address (those stay in
+/// the credential, which a page folds into its technical details).
+pub(crate) fn issuer_display_name(name: Option<&str>) -> String {
+    match name.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(n) => clip(n),
+        None => "an issuer that gives no name".to_owned(),
+    }
+}
+
 pub(crate) fn has_type(doc: &Value, t: &str) -> bool {
     match doc.get("type") {
         Some(Value::Array(a)) => a.iter().any(|x| x == t),
@@ -581,20 +590,19 @@ impl Verifier<'_> {
         };
         let controllers: Vec<String> = match verify_document_within(doc, &resolver, budget) {
             ProofOutcome::Verified(p) => {
-                let desc: Vec<String> = p
+                // The keys (DIDs) are not named here: people read this; the page shows
+                // them folded away, the report's JSON keeps the credential for programs.
+                let mut desc: Vec<String> = p
                     .iter()
                     .map(|v| {
-                        format!(
-                            "{} with key {}",
-                            if v.proof_type == "DataIntegrityProof" {
-                                v.cryptosuite.as_str()
-                            } else {
-                                v.proof_type
-                            },
-                            clip(&v.verification_method)
-                        )
+                        if v.proof_type == "DataIntegrityProof" {
+                            v.cryptosuite.as_str().to_owned()
+                        } else {
+                            v.proof_type.to_owned()
+                        }
                     })
                     .collect();
+                desc.dedup();
                 checks.push(
                     CheckName::Proof,
                     CheckStatus::Passed,
@@ -781,21 +789,17 @@ impl Verifier<'_> {
         let issuer = issuer_id(doc).unwrap_or_default().to_owned();
         // A registry's name for the issuer outranks the name the credential gives itself.
         let listing = self.trust.listed.get(&issuer);
-        let issuer_name = listing
-            .map(|l| l.name.as_str())
-            .or_else(|| doc.pointer("/issuer/name").and_then(Value::as_str))
-            .map(|n| format!("{} ({})", clip(n), clip(&issuer)))
-            .unwrap_or_else(|| clip(&issuer));
+        let issuer_name = issuer_display_name(
+            listing
+                .map(|l| l.name.as_str())
+                .or_else(|| doc.pointer("/issuer/name").and_then(Value::as_str)),
+        );
         let mut issuer_finding = None;
         // In a proof set or chain other parties may sign too (witnesses, endorsers); the
         // issuer must have signed at least one of the proofs.
-        if let Some(p) = controllers
-            .first()
-            .filter(|_| !controllers.contains(&issuer))
-        {
+        if !controllers.is_empty() && !controllers.contains(&issuer) {
             let m = format!(
-                "The credential names {issuer_name} as its issuer, but it was signed with a key belonging to {}.",
-                clip(p)
+                "The credential names {issuer_name} as its issuer, but it was signed with a key belonging to someone else."
             );
             checks.push(
                 CheckName::Issuer,

@@ -81,6 +81,7 @@ impl World {
             valid_from: datetime!(2024-02-01 0:00 UTC),
             valid_until: None,
             endorsed_id: "urn:uuid:2f1c9a52-6d0e-4f7e-9a43-000000000001".into(),
+            endorsed_name: None,
             comment: Some("Observed three strong lessons.".into()),
             include_schema: true,
         })

@@ -12,6 +12,7 @@ pub use pathledger_app as app;
 pub mod auth;
 pub mod csrf;
 pub use pathledger_app::demo;
+pub mod communities;
 pub mod endorsers;
 pub mod error;
 pub mod extract;
@@ -26,6 +27,7 @@ pub mod oidc;
 pub mod openapi;
 pub mod pages;
 pub mod privacy;
+pub mod review;
 pub mod stream;
 pub mod tenancy;
 pub mod throttle;
@@ -146,6 +148,7 @@ pub fn page_routes() -> Router<App> {
         .merge(evidence::pages())
         .merge(progress::pages())
         .merge(wallet::pages())
+        .merge(communities::pages())
 }
 
 /// The routes of [`page_routes`] as (method, path): server-rendered HTML pages, the forms they
@@ -176,6 +179,8 @@ pub const PAGE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/achievements/{id}"),
     ("GET", "/communities"),
     ("GET", "/communities/{role}"),
+    // communities.rs
+    ("POST", "/communities/profile"),
     // work.rs
     ("GET", "/evidence"),
     ("POST", "/evidence"),

@@ -15,7 +15,6 @@ use crate::app::{App, AppError};
 use crate::auth::{session_cookie, session_cookie_name, session_set_cookie, MaybeCaller};
 use crate::error::ApiError;
 use crate::pages::bulk_verify::{bulk_verify_page, Outcome};
-use crate::pages::communities::Member;
 use crate::pages::log::Lookup;
 use crate::pages::{self, layout};
 use crate::stream;
@@ -38,8 +37,8 @@ pub fn pages() -> Router<App> {
         .route("/orgs/{org}/roles/{id}", get(role))
         .route("/competencies/{id}", get(legacy_competency))
         .route("/achievements/{id}", get(legacy_achievement))
-        .route("/communities", get(communities))
-        .route("/communities/{role}", get(community))
+        .route("/communities", get(crate::communities::communities))
+        .route("/communities/{role}", get(crate::communities::community))
 }
 
 pub(crate) fn page(title: &str, caller: &MaybeCaller, body: Markup) -> Html<String> {
@@ -141,21 +140,63 @@ async fn verify_form(
             .map_err(ApiError::from_store)?;
         let doc: Value = serde_json::from_str(&rec.document).map_err(|_| ApiError::internal())?;
         let report = app.verify(&doc).await;
-        return Ok(page(
-            "Verify",
-            &caller,
-            pages::verify::verify_page(
-                &id,
-                Some(pages::verify::VerifyResult::Credential(&report, Some(&doc))),
-                caller.form_token(),
-            ),
-        ));
+        let body =
+            credential_result_page(&app, &caller, &id, &report, Some(&doc), id.clone(), None).await;
+        return Ok(page("Verify", &caller, body));
     }
     Ok(page(
         "Verify",
         &caller,
         pages::verify::verify_page("", None, caller.form_token()),
     ))
+}
+
+/// The verify page with a credential's report: what and whose, when and why it was revoked
+/// or suspended (ours), the holder's email check when `email` was typed, the checks.
+async fn credential_result_page(
+    app: &App,
+    caller: &MaybeCaller,
+    prefill: &str,
+    report: &VerificationReport,
+    doc: Option<&Value>,
+    reference: String,
+    email: Option<&str>,
+) -> Markup {
+    let status_change = match (doc, report.verdict) {
+        (Some(d), pathledger_badges::Verdict::Revoked | pathledger_badges::Verdict::Suspended) => {
+            app.status_change_of(d).await
+        }
+        _ => None,
+    };
+    let email = match (email.map(str::trim).filter(|e| !e.is_empty()), doc) {
+        (Some(typed), Some(d)) => Some(pages::verify::EmailCheck {
+            typed,
+            outcome: match pathledger_core::Email::parse(typed) {
+                Ok(_) => Ok(pathledger_app::holder::holder_email(d, typed)),
+                Err(_) => Err("This is not an email address: check it and try again.".to_owned()),
+            },
+        }),
+        _ => None,
+    };
+    let viewer = caller.0.as_ref().map(|c| &c.actor);
+    let holder = match doc {
+        Some(d) => app.holder_name(viewer, d).await,
+        None => None,
+    };
+    pages::verify::verify_page(
+        prefill,
+        Some(pages::verify::VerifyResult::Credential(
+            pages::verify::CredentialResult {
+                report,
+                doc,
+                status_change: status_change.as_ref(),
+                holder: holder.as_deref(),
+                reference,
+                email,
+            },
+        )),
+        caller.form_token(),
+    )
 }
 
 /// Reads every text field and file of a multipart form as (name, file name, text).
@@ -199,39 +240,63 @@ async fn verify_submit(
         .or_else(|| fields.iter().find(|(n, _, _)| n == "credential"))
         .map(|(_, _, b)| b.clone())
         .unwrap_or_default();
+    let email = fields
+        .iter()
+        .find(|(n, _, _)| n == "email")
+        .and_then(|(_, _, b)| String::from_utf8(b.clone()).ok());
     // What goes back into the text box: the text that was sent (not an image's bytes).
     let text = String::from_utf8(input.clone())
         .ok()
         .filter(|t| !t.starts_with('<'))
         .unwrap_or_default();
+    let doc = match pathledger_badges::read_input(&input) {
+        Err(e) => {
+            let report = VerificationReport::malformed(format!("This is not a credential: {e}."));
+            let body =
+                credential_result_page(&app, &caller, &text, &report, None, String::new(), None)
+                    .await;
+            return Ok(page("Verify", &caller, body));
+        }
+        Ok(doc) => doc,
+    };
     // A presentation pasted here answers no challenge of ours: its holder's proof is checked
     // if present, and each credential it carries is verified.
-    enum Checked {
-        Credential(VerificationReport, Option<Value>),
-        Presentation(pathledger_badges::PresentationReport),
+    if pathledger_badges::is_presentation(&doc) {
+        let p = app.verify_presentation(doc, None, None, false).await;
+        return Ok(page(
+            "Verify",
+            &caller,
+            pages::verify::verify_page(
+                &text,
+                Some(pages::verify::VerifyResult::Presentation(&p)),
+                caller.form_token(),
+            ),
+        ));
     }
-    let checked = match pathledger_badges::read_input(&input) {
-        Err(e) => Checked::Credential(
-            VerificationReport::malformed(format!("This is not a credential: {e}.")),
-            None,
-        ),
-        Ok(doc) if pathledger_badges::is_presentation(&doc) => {
-            Checked::Presentation(app.verify_presentation(doc, None, None, false).await)
-        }
-        Ok(doc) => {
-            let report = app.verify(&doc).await;
-            Checked::Credential(report, doc.is_object().then_some(doc))
-        }
+    let report = app.verify(&doc).await;
+    // A link to or the id of a credential issued here shows that credential's what and whose.
+    let shown = if doc.is_object() {
+        Some(doc.clone())
+    } else {
+        app.own_credential_reference(&doc).await
     };
-    let result = match &checked {
-        Checked::Credential(r, doc) => pages::verify::VerifyResult::Credential(r, doc.as_ref()),
-        Checked::Presentation(p) => pages::verify::VerifyResult::Presentation(p),
+    // The email form sends back what was verified: the text, or an uploaded file's credential.
+    let reference = if text.trim().is_empty() {
+        serde_json::to_string(&doc).unwrap_or_default()
+    } else {
+        text.clone()
     };
-    Ok(page(
-        "Verify",
+    let body = credential_result_page(
+        &app,
         &caller,
-        pages::verify::verify_page(&text, Some(result), caller.form_token()),
-    ))
+        &text,
+        &report,
+        shown.as_ref(),
+        reference,
+        email.as_deref(),
+    )
+    .await;
+    Ok(page("Verify", &caller, body))
 }
 
 async fn bulk_form(caller: MaybeCaller) -> Html<String> {
@@ -293,7 +358,8 @@ async fn bulk_submit(
         &caller,
         bulk_verify_page(Outcome::Streaming(rows.len()), caller.form_token()),
     );
-    Ok(stream::bulk_page(app, frame.0, rows))
+    let viewer = caller.0.as_ref().map(|c| c.actor.clone());
+    Ok(stream::bulk_page(app, frame.0, rows, viewer))
 }
 
 /// Adds a CSV roster's rows to `rows`, refusing it at its header or at the row past the cap.
@@ -645,125 +711,6 @@ async fn achievement(
         return Ok(axum::Json(serde_json::to_value(a).unwrap_or(Value::Null)).into_response());
     }
     Ok(page(&a.name, &caller, pages::definitions::achievement_page(a)).into_response())
-}
-
-#[derive(Deserialize)]
-struct CommunityQuery {
-    org: Option<String>,
-    /// Search: visible educators who reached this role …
-    role: Option<String>,
-    /// … and/or hold a valid credential of this achievement.
-    credential: Option<String>,
-}
-
-/// Educators of `org` the caller may see in communities of practice (public ones; for members
-/// of `org`, also those visible within it) with their valid credentials, filtered by role and/or
-/// achievement (either may be empty).
-async fn community_members(
-    app: &App,
-    caller: &MaybeCaller,
-    org: &str,
-    defs: &pathledger_core::Definitions,
-    role: Option<&str>,
-    credential: Option<&str>,
-) -> Result<Vec<Member>, ApiError> {
-    let viewer = caller.0.as_ref().map(|c| &c.actor);
-    let mut rows = Vec::new();
-    for eid in pathledger_app::me::community_educators(app, viewer, &org.into()).await? {
-        let Ok(e) = app.store().educator(&eid).await else {
-            continue;
-        };
-        let Ok((state, held)) = app.educator_state(&eid).await else {
-            continue;
-        };
-        if let Some(role) = role {
-            if !defs.evaluate(&state).role(role).is_some_and(|r| r.met) {
-                continue;
-            }
-        }
-        let valid: Vec<&pathledger_store::CredentialRecord> = held
-            .iter()
-            .filter(|(_, r)| r.verdict == pathledger_badges::Verdict::Valid)
-            .map(|(c, _)| c)
-            .collect();
-        if let Some(ach) = credential {
-            if !valid.iter().any(|c| c.achievement_id == ach) {
-                continue;
-            }
-        }
-        let credentials = valid
-            .iter()
-            .map(|c| {
-                let name = defs
-                    .achievement(&c.achievement_id)
-                    .map(|a| a.name.as_str())
-                    .unwrap_or(&c.achievement_id);
-                (c.id.clone(), name.to_owned())
-            })
-            .collect();
-        rows.push(Member {
-            name: e.display_name,
-            credentials,
-        });
-    }
-    Ok(rows)
-}
-
-async fn communities(
-    State(app): State<App>,
-    caller: MaybeCaller,
-    Query(q): Query<CommunityQuery>,
-) -> Result<Html<String>, ApiError> {
-    let org = page_org(&app, &caller, q.org.as_deref()).await?;
-    let defs = app.definitions(&org).await?;
-    let role = q.role.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    let cred = q
-        .credential
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
-    if let Some(r) = role {
-        if defs.role(r).is_none() {
-            return Err(ApiError::invalid("role", format!("unknown role {r:?}")));
-        }
-    }
-    if let Some(a) = cred {
-        if defs.achievement(a).is_none() {
-            return Err(ApiError::invalid(
-                "credential",
-                format!("unknown credential {a:?}"),
-            ));
-        }
-    }
-    let results = if role.is_some() || cred.is_some() {
-        Some(community_members(&app, &caller, &org, &defs, role, cred).await?)
-    } else {
-        None
-    };
-    Ok(page(
-        "Communities of practice",
-        &caller,
-        pages::communities::communities_page(&defs, role, cred, results.as_deref()),
-    ))
-}
-
-async fn community(
-    State(app): State<App>,
-    caller: MaybeCaller,
-    Path(role): Path<String>,
-    Query(q): Query<OrgQuery>,
-) -> Result<Html<String>, ApiError> {
-    let org = page_org(&app, &caller, q.org.as_deref()).await?;
-    let defs = app.definitions(&org).await?;
-    let role_def = defs
-        .role(&role)
-        .ok_or_else(|| ApiError::not_found(format!("role {role} was not found.")))?;
-    let rows = community_members(&app, &caller, &org, &defs, Some(&role), None).await?;
-    Ok(page(
-        &role_def.name,
-        &caller,
-        pages::communities::community_page(&role_def.name, &rows),
-    ))
 }
 
 /// A multipart failure: the body limit's refusal stays a 413 (a chunked upload has no

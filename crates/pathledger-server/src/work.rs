@@ -11,8 +11,7 @@ use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use maud::Markup;
 use pathledger_badges as badges;
-use pathledger_core::Category;
-use pathledger_store::{AccessRole, EvidenceSubmission, OrgId, StatusChange, SubmissionState};
+use pathledger_store::{AccessRole, EvidenceSubmission, OrgId, StatusChange};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -24,7 +23,6 @@ use crate::openapi::{schemas, Auth, Conflict, Forbidden, JsonBody, NotFound, Raw
 use crate::pages;
 use crate::pages::admin::{AdminPage, EndorserRow, KeyRow};
 use crate::pages::format::state_code;
-use crate::pages::review::{Assigned, Decided};
 use pathledger_app::bulk::{self, BulkRow};
 use pathledger_app::endorsements::{endorse, EndorseInput};
 use pathledger_app::evidence::{decide, may_see_submission, submit_evidence, SubmitInput};
@@ -49,9 +47,12 @@ pub fn routes() -> OpenApiRouter<App> {
 /// The HTML page and form routes of this module (listed in [`crate::PAGE_ROUTES`]).
 pub fn pages() -> Router<App> {
     Router::new()
-        .route("/review", get(review_page))
-        .route("/review/{id}", post(review_form))
-        .route("/endorse", get(endorse_page).post(endorse_form))
+        .route("/review", get(crate::review::review_page))
+        .route("/review/{id}", post(crate::review::review_form))
+        .route(
+            "/endorse",
+            get(crate::review::endorse_page).post(crate::review::endorse_form),
+        )
         .route("/admin", get(admin_page))
         .route("/admin/definitions", post(admin_definitions))
         .route("/admin/bulk", post(crate::issuer_admin::admin_bulk_start))
@@ -282,7 +283,7 @@ struct DecisionBody {
     comment: Option<String>,
 }
 
-fn parse_decision(s: &str) -> Result<bool, ApiError> {
+pub(crate) fn parse_decision(s: &str) -> Result<bool, ApiError> {
     match s {
         "accept" => Ok(true),
         "return" => Ok(false),
@@ -318,92 +319,6 @@ async fn api_evidence_decide(
     })))
 }
 
-// ----- evidence: pages (the educator's page and form are in `evidence.rs`) -------------------
-
-#[derive(Deserialize)]
-struct Notice {
-    done: Option<String>,
-}
-
-async fn review_page(
-    State(app): State<App>,
-    caller: MaybeCaller,
-    Query(n): Query<Notice>,
-) -> Result<Response, ApiError> {
-    let Some(caller) = caller.0 else {
-        return Ok(sign_in());
-    };
-    let store = app.store();
-    let subs = store
-        .submissions_for_assessor(&caller.user.id)
-        .await
-        .map_err(ApiError::from_store)?;
-    let mut assigned = Vec::with_capacity(subs.len());
-    for s in subs.iter().rev() {
-        let defs = app.definitions(&s.org_id).await?;
-        let educator = store
-            .educator(&s.educator_id)
-            .await
-            .map(|e| e.display_name)
-            .unwrap_or_default();
-        assigned.push(Assigned {
-            submission: s,
-            educator,
-            achievement: pages::format::achievement_name(&defs, &s.achievement_id),
-            criteria: defs
-                .achievement(&s.achievement_id)
-                .map(|a| a.criteria.clone())
-                .unwrap_or_default(),
-        });
-    }
-    let decided = match n
-        .done
-        .and_then(|id| subs.iter().find(|s| s.id == id).cloned())
-    {
-        Some(s) if s.state == SubmissionState::Accepted => {
-            let cred = store
-                .credentials_for_educator(&s.educator_id)
-                .await
-                .map_err(ApiError::from_store)?
-                .into_iter()
-                .find(|c| c.achievement_id == s.achievement_id);
-            Some(Decided::Accepted(cred.map(|c| c.id)))
-        }
-        Some(_) => Some(Decided::Returned),
-        None => None,
-    };
-    let body = pages::review::review_page(&assigned, decided, caller.form_token.as_deref());
-    Ok(page("Review evidence", &caller, body).into_response())
-}
-
-#[derive(Deserialize)]
-struct DecisionForm {
-    decision: String,
-    #[serde(default)]
-    comment: Option<String>,
-}
-
-async fn review_form(
-    State(app): State<App>,
-    caller: MaybeCaller,
-    Path(id): Path<String>,
-    Form(f): Form<DecisionForm>,
-) -> Response {
-    let Some(caller) = caller.0 else {
-        return sign_in();
-    };
-    let result = match parse_decision(&f.decision) {
-        Ok(accept) => decide(&app, &caller, &id, accept, f.comment)
-            .await
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(d) => Redirect::to(&format!("/review?done={}", d.submission.id)).into_response(),
-        Err(e) => error_page(&caller, "Decision not recorded", &e, "/review"),
-    }
-}
-
 // ----- endorsements ----------------------------------------------------------------------------
 
 #[utoipa::path(post, path = "/api/v1/endorsements", tag = "evidence",
@@ -420,66 +335,12 @@ async fn api_endorse(
     caller: Caller,
     ApiJson(input): ApiJson<EndorseInput>,
 ) -> Result<Response, ApiError> {
-    let signed = endorse(&app, &caller, input).await?;
+    let signed = endorse(&app, &caller, input).await?.signed;
     Ok((
         StatusCode::CREATED,
         Json(json!({"verifiableCredential": signed})),
     )
         .into_response())
-}
-
-async fn endorse_page(State(app): State<App>, caller: MaybeCaller) -> Result<Response, ApiError> {
-    let Some(caller) = caller.0 else {
-        return Ok(sign_in());
-    };
-    let org = match caller
-        .org_with_role(&app, &[AccessRole::Assessor, AccessRole::OrgAdmin])
-        .await
-    {
-        Ok(o) => o,
-        Err(e) => return Ok(error_page(&caller, "Endorse", &e.into(), "/")),
-    };
-    let defs = app.definitions(&org).await?;
-    let educators = app
-        .store()
-        .educators_in_org(&org)
-        .await
-        .map_err(ApiError::from_store)?;
-    let educators: Vec<(&str, &str)> = educators
-        .iter()
-        .filter(|(id, _)| !caller.user.is_educator(id))
-        .map(|(id, name)| (id.as_str(), name.as_str()))
-        .collect();
-    let competencies: Vec<_> = defs
-        .framework()
-        .competencies
-        .iter()
-        .filter(|c| matches!(c.category, Category::Qualities | Category::AdaptiveSkills))
-        .collect();
-    let held = pathledger_app::endorsers::endorser_roles(&app, &caller, &org).await?;
-    let body = pages::endorse::endorse_page(
-        &educators,
-        &competencies,
-        &held,
-        caller.form_token.as_deref(),
-    );
-    Ok(page("Endorse", &caller, body).into_response())
-}
-
-async fn endorse_form(
-    State(app): State<App>,
-    caller: MaybeCaller,
-    Form(input): Form<EndorseInput>,
-) -> Response {
-    let Some(caller) = caller.0 else {
-        return sign_in();
-    };
-    match endorse(&app, &caller, input).await.map_err(ApiError::from) {
-        Ok(signed) => {
-            page("Endorsed", &caller, pages::endorse::endorsed_page(&signed)).into_response()
-        }
-        Err(e) => error_page(&caller, "Endorsement not recorded", &e, "/endorse"),
-    }
 }
 
 // ----- issuer admin --------------------------------------------------------------------------

@@ -106,7 +106,7 @@ async fn bulk_verify_reports_each_row_and_exports_a_safe_csv() {
     let mut rdr = csv::Reader::from_reader(csv.as_bytes());
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.expect("CSV row")).collect();
     assert_eq!(rows.len(), 4, "{csv}");
-    let verdicts: Vec<&str> = rows.iter().map(|r| &r[3]).collect();
+    let verdicts: Vec<&str> = rows.iter().map(|r| &r[9]).collect();
     assert_eq!(verdicts, ["valid", "revoked", "tampered", "expired"]);
     assert!(
         rows[1][1].starts_with("'="),

@@ -10,6 +10,7 @@ mod accounts;
 mod audit_bindings;
 mod bulk_jobs;
 mod checkpoint;
+mod communities;
 mod cosignatures;
 mod credentials;
 mod crypto;

@@ -421,6 +421,20 @@ pub struct NewEducator {
     pub community_visibility: CommunityVisibility,
 }
 
+/// What an educator tells others in communities of practice, shown only while `shared` (their
+/// opt-in, off by default).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommunityProfile {
+    /// Their school.
+    pub school: Option<String>,
+    /// Years of experience.
+    pub years: Option<i64>,
+    /// How to reach them (an email address, a phone number, a profile link).
+    pub contact: Option<String>,
+    /// Whether they chose to show these.
+    pub shared: bool,
+}
+
 /// Who sees an educator in communities of practice: the educator's choice.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

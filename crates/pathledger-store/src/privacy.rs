@@ -284,6 +284,11 @@ async fn erase_educator(tx: &mut Tx, educator_id: &str) -> Result<u64, StoreErro
         args![educator_id],
     )
     .await?;
+    tx.execute(
+        "DELETE FROM community_profiles WHERE educator_id = $1",
+        args![educator_id],
+    )
+    .await?;
     tx.execute("DELETE FROM educators WHERE id = $1", args![educator_id])
         .await?;
     // Each erased credential's row is gone: the log says so (an `erase` entry naming only its

@@ -10,12 +10,47 @@ pub struct VerifiedRow {
     pub label: String,
     /// The educator's name from the roster (empty for files).
     pub name: String,
-    /// The credential's own name (empty if it could not be read).
+    /// The holder's name, when the credential or (for a credential issued here and a viewer
+    /// who may read it) the issuer discloses it.
+    pub holder: Option<String>,
+    /// How the roster's name compares with the holder's.
+    pub name_check: NameCheck,
+    /// The achievement's name (empty if the credential could not be read).
     pub credential: String,
+    /// The issuer's name.
+    pub issuer: String,
+    /// The issue date (`6 December 2026`), if known.
+    pub issued: String,
+    /// The expiry date, if it has one.
+    pub expires: String,
+    /// The credential's id, if known.
+    pub id: String,
     /// The verdict code.
     pub verdict: String,
     /// The verdict's reason, in words.
     pub reason: String,
+}
+
+/// How a roster's name compares with the credential's holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameCheck {
+    /// The same name (case, accents, punctuation and word order aside).
+    Matches,
+    /// Different names: flagged.
+    Mismatch,
+    /// The holder's name is not disclosed, or the roster gives none: nothing to compare.
+    NotCompared,
+}
+
+impl NameCheck {
+    /// The CSV's word.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Matches => "matches",
+            Self::Mismatch => "MISMATCH",
+            Self::NotCompared => "not compared",
+        }
+    }
 }
 
 /// What the page shows under its introduction.
@@ -63,7 +98,10 @@ fn results_frame(rows: usize) -> Markup {
         section.card {
             h2 { "Results (" (rows) " rows)" }
             table #bulk-results {
-                thead { tr { th { "Row" } th { "Name" } th { "Credential" } th { "Verdict" } th { "Reason" } } }
+                thead { tr {
+                    th { "Row" } th { "Name on the roster" } th { "Holder" } th { "Credential" }
+                    th { "Dates" } th { "Verdict" } th { "Reason" }
+                } }
                 tbody { (PreEscaped(ROWS_HERE)) }
             }
             (PreEscaped(CSV_HERE))
@@ -71,22 +109,64 @@ fn results_frame(rows: usize) -> Markup {
     }
 }
 
-/// One row of the results table.
+/// One row of the results table (on a phone each cell is labelled).
 pub fn result_row(r: &VerifiedRow) -> Markup {
     html! {
-        tr data-verdict=(r.verdict) {
-            td { (r.label) }
-            td { (r.name) }
-            td { (r.credential) }
-            td { (verdict_pill(&r.verdict, false)) }
-            td { (r.reason) }
+        tr data-verdict=(r.verdict) data-name-check=(r.name_check.code()) {
+            td data-label="Row" { (r.label) }
+            td data-label="Name on the roster" { (r.name) }
+            td data-label="Holder" {
+                @match &r.holder {
+                    Some(h) => (h),
+                    None => span.muted { "Not disclosed" },
+                }
+                @if r.name_check == NameCheck::Mismatch {
+                    br;
+                    strong.mismatch { span aria-hidden="true" { "✖ " } "Not the name on the roster" }
+                }
+            }
+            td data-label="Credential" {
+                (r.credential)
+                @if !r.issuer.is_empty() { br; span.muted { "from " (r.issuer) } }
+            }
+            td data-label="Dates" {
+                @if !r.issued.is_empty() { "Issued " (r.issued) }
+                @if !r.expires.is_empty() { br; "Expires " (r.expires) }
+            }
+            td data-label="Verdict" { (verdict_pill(&r.verdict, false)) }
+            td data-label="Reason" { (r.reason) }
         }
     }
 }
 
-/// The link that downloads the whole report as CSV (given base64-encoded).
-pub fn csv_download(csv_b64: &str) -> Markup {
+/// The counts under the table: rows per verdict, names that do not match the roster.
+pub struct Summary {
+    /// (verdict code, rows), most frequent first.
+    pub verdicts: Vec<(String, usize)>,
+    /// Rows whose holder is not the name on the roster.
+    pub mismatches: usize,
+    /// When the report was made (`6 December 2026, 14:05 UTC`).
+    pub checked_at: String,
+}
+
+/// The summary and the link that downloads the whole report as CSV (given base64-encoded).
+pub fn csv_download(summary: &Summary, csv_b64: &str) -> Markup {
     html! {
+        section #summary aria-label="Summary" {
+            h3 { "Summary" }
+            ul #verdict-counts {
+                @for (code, n) in &summary.verdicts {
+                    li data-verdict=(code) data-count=(n) {
+                        (verdict_pill(code, false)) " " (n) " " (if *n == 1 { "row" } else { "rows" })
+                    }
+                }
+                li #mismatch-count data-count=(summary.mismatches) {
+                    (summary.mismatches) " "
+                    (if summary.mismatches == 1 { "holder whose name is not the roster's" } else { "holders whose names are not the roster's" })
+                }
+            }
+            p.muted { "Checked " (summary.checked_at) "." }
+        }
         p {
             a.button download="verification-report.csv" href={ "data:text/csv;base64," (csv_b64) } { "Download as CSV" }
         }

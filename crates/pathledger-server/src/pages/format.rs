@@ -378,3 +378,50 @@ pub fn standing_words(s: pathledger_app::progress::RoleStanding) -> String {
 pub fn parts_held(name: &str, have: u32, total: u32) -> String {
     format!("{name}: {have} of {total} parts")
 }
+
+/// "Revoked on 6 December 2026, 14:05 UTC." (`status` is `revoked` or `suspended`).
+pub fn status_change_sentence(status: &str, at_ms: i64) -> String {
+    let word = match status {
+        "suspended" => "Suspended",
+        _ => "Revoked",
+    };
+    format!("{word} on {}.", date(at_ms))
+}
+
+/// A stable code for an email comparison (`matches`, `does_not_match`, `no_email`).
+pub fn email_match_code(m: pathledger_badges::EmailMatch) -> &'static str {
+    use pathledger_badges::EmailMatch;
+    match m {
+        EmailMatch::Matches => "matches",
+        EmailMatch::DoesNotMatch => "does_not_match",
+        _ => "no_email",
+    }
+}
+
+/// What a verifier is told about the email they typed (never the address the credential holds).
+pub fn email_match_sentence(m: pathledger_badges::EmailMatch, typed: &str) -> String {
+    use pathledger_badges::EmailMatch;
+    match m {
+        EmailMatch::Matches => format!("✔ Yes: {typed} belongs to the holder of this credential."),
+        EmailMatch::DoesNotMatch => format!(
+            "✖ No: {typed} is not the email address this credential was issued to. Ask the applicant which address they used, or for proof that the credential is theirs."
+        ),
+        _ => "This credential names its holder by another kind of identifier, not an email address, so an email cannot be checked against it.".to_owned(),
+    }
+}
+
+/// A day from an XML Schema date-time (`2026-12-06T…`): `6 December 2026`, or the text as
+/// given when it does not parse.
+pub fn day_text(text: &str) -> String {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map(|t| format!("{} {} {}", t.day(), t.month(), t.year()))
+        .unwrap_or_else(|_| text.to_owned())
+}
+
+/// "You endorsed Jordan Rivera for Collaboration, as Master Mentor, on 6 December 2026."
+pub fn endorsed_sentence(educator: &str, competency: &str, role: &str, at_ms: i64) -> String {
+    format!(
+        "You endorsed {educator} for {competency}, as {role}, on {}.",
+        day(at_ms)
+    )
+}

@@ -1,9 +1,13 @@
 //! The public verify page and verification reports: each check in plain words, one verdict.
 
 use maud::{html, Markup};
-use pathledger_badges::{PresentationReport, VerificationReport};
+use pathledger_app::holder::StatusChange;
+use pathledger_badges::{EmailMatch, PresentationReport, VerificationReport};
 
-use super::format::{check_status, check_title, verdict_badge};
+use super::format::{
+    check_status, check_title, day_text, email_match_code, email_match_sentence,
+    status_change_sentence, verdict_badge,
+};
 
 fn css_code(code: &str) -> &str {
     match code {
@@ -23,19 +27,16 @@ pub fn verdict_pill(code: &str, big: bool) -> Markup {
     }
 }
 
-/// Render one verification report as HTML.
-/// A day from an XML Schema date-time (`2026-12-06T…`): `6 December 2026`, or the text as
-/// given when it does not parse.
-fn day_of(text: &str) -> String {
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map(|t| format!("{} {} {}", t.day(), t.month(), t.year()))
-        .unwrap_or_else(|_| text.to_owned())
-}
-
 /// What and whose, before the checks: the achievement, the holder (their name when the
 /// issuer disclosed it), the issuer's name and the dates, read from the credential itself
 /// (Open Badges 3.0, VC 1.1 dates too).
 pub fn credential_summary(doc: &serde_json::Value) -> Markup {
+    credential_summary_named(doc, None)
+}
+
+/// [`credential_summary`], with the holder's name when the viewer may know it though the
+/// credential does not disclose it (the issuing organization's staff).
+pub fn credential_summary_named(doc: &serde_json::Value, known_holder: Option<&str>) -> Markup {
     use serde_json::Value;
     let subject = match &doc["credentialSubject"] {
         Value::Array(a) => a.first().cloned().unwrap_or_default(),
@@ -45,7 +46,7 @@ pub fn credential_summary(doc: &serde_json::Value) -> Markup {
         .as_str()
         .or(doc["name"].as_str())
         .unwrap_or("A credential");
-    let holder = subject["name"].as_str();
+    let holder = subject["name"].as_str().or(known_holder);
     let issuer = doc["issuer"]["name"]
         .as_str()
         .map(str::to_owned)
@@ -53,11 +54,11 @@ pub fn credential_summary(doc: &serde_json::Value) -> Markup {
     let issued = doc["validFrom"]
         .as_str()
         .or(doc["issuanceDate"].as_str())
-        .map(day_of);
+        .map(day_text);
     let expires = doc["validUntil"]
         .as_str()
         .or(doc["expirationDate"].as_str())
-        .map(day_of);
+        .map(day_text);
     html! {
         section.card #summary aria-label="What and whose" {
             h2 { (achievement) }
@@ -78,6 +79,7 @@ pub fn credential_summary(doc: &serde_json::Value) -> Markup {
     }
 }
 
+/// Render one verification report as HTML.
 pub fn render_report(report: &VerificationReport) -> Markup {
     html! {
         section.card aria-live="polite" {
@@ -111,7 +113,10 @@ pub fn render_presentation(report: &PresentationReport) -> Markup {
             p { (verdict_pill(pill, true)) }
             p { (report.message) }
             @if let Some(h) = &report.holder {
-                p { "Presented by " code.wrap { (h) } }
+                details {
+                    summary { "Technical details: who presents" }
+                    p { "Presented by " code.wrap { (h) } }
+                }
             }
             table {
                 thead { tr { th { "Check" } th { "Result" } th { "What it means" } } }
@@ -146,10 +151,111 @@ fn presentation_check_title(check: &str) -> &'static str {
 
 /// What the verify page shows after a submission.
 pub enum VerifyResult<'a> {
-    /// A credential's report, and the credential when it was a document.
-    Credential(&'a VerificationReport, Option<&'a serde_json::Value>),
+    /// A credential's report, with what the page knows beside it.
+    Credential(CredentialResult<'a>),
     /// A presentation's report.
     Presentation(&'a PresentationReport),
+}
+
+/// A credential's verification as the verify page shows it.
+pub struct CredentialResult<'a> {
+    /// The report.
+    pub report: &'a VerificationReport,
+    /// The credential, when it is a document (pasted, uploaded, or ours named by a link or id).
+    pub doc: Option<&'a serde_json::Value>,
+    /// When and why a credential of ours was revoked or suspended.
+    pub status_change: Option<&'a StatusChange>,
+    /// The holder's name, when the viewer may know it.
+    pub holder: Option<&'a str>,
+    /// What the holder's email form sends back to verify the same credential again.
+    pub reference: String,
+    /// The holder's email check, when one was asked.
+    pub email: Option<EmailCheck<'a>>,
+}
+
+/// An email a verifier typed and how it compares with the holder's.
+pub struct EmailCheck<'a> {
+    /// As typed (shown back in its field).
+    pub typed: &'a str,
+    /// The comparison, or why the address was not compared (shown beside the field).
+    pub outcome: Result<EmailMatch, String>,
+}
+
+/// "Revoked on 6 December 2026, 14:05 UTC. The issuer's reason: …"
+fn status_change_note(c: &StatusChange) -> Markup {
+    html! {
+        p #status-change {
+            strong { (status_change_sentence(c.status, c.at_ms)) }
+            @if let Some(r) = &c.reason {
+                " The issuer's reason: " (r)
+            } @else {
+                " The issuer gave no reason."
+            }
+        }
+    }
+}
+
+/// The identifiers behind the names, folded away: the issuer's DID or address, the signing
+/// keys and the credential's id.
+pub fn technical_details(doc: &serde_json::Value) -> Markup {
+    use serde_json::Value;
+    let issuer = match doc.get("issuer") {
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(o) => o.get("id").and_then(Value::as_str),
+        None => None,
+    };
+    let keys: Vec<&str> = match doc.get("proof") {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|p| p.get("verificationMethod").and_then(Value::as_str))
+            .collect(),
+        Some(p) => p
+            .get("verificationMethod")
+            .and_then(Value::as_str)
+            .into_iter()
+            .collect(),
+        None => Vec::new(),
+    };
+    let id = doc.get("id").and_then(Value::as_str);
+    html! {
+        details #technical {
+            summary { "Technical details: identifiers" }
+            dl.summary {
+                @if let Some(i) = issuer { dt { "Issuer's identifier" } dd { code.wrap { (i) } } }
+                @for k in &keys { dt { "Signing key" } dd { code.wrap { (k) } } }
+                @if let Some(i) = id { dt { "Credential id" } dd { code.wrap { (i) } } }
+            }
+        }
+    }
+}
+
+/// The "check this email belongs to the holder" form and its answer. The answer never shows
+/// the address the credential holds, only whether the typed one is it.
+fn email_form(reference: &str, check: Option<&EmailCheck<'_>>, form_token: Option<&str>) -> Markup {
+    let error = check.and_then(|c| c.outcome.as_ref().err());
+    html! {
+        section.card #holder-email aria-label="Check the holder's email" {
+            h2 { "Check this email belongs to the holder" }
+            p { "Type the email address the applicant gave you. We compare it with the credential's recipient without showing the address the credential holds." }
+            form method="post" action="/verify" enctype="multipart/form-data" {
+                (super::csrf_field(form_token))
+                input type="hidden" name="credential" value=(reference);
+                label for="email" { "Email address" }
+                @if let Some(e) = error {
+                    p.field-error #email-error { (e) }
+                    input #email type="email" name="email" autocomplete="off" aria-invalid="true" aria-describedby="email-error" value=(check.map(|c| c.typed).unwrap_or(""));
+                } @else {
+                    input #email type="email" name="email" autocomplete="off" value=(check.map(|c| c.typed).unwrap_or(""));
+                }
+                p { button type="submit" { "Check the email" } }
+            }
+            @if let Some(EmailCheck { typed, outcome: Ok(m) }) = check {
+                p #email-result role="status" data-match=(email_match_code(*m)) {
+                    (email_match_sentence(*m, typed))
+                }
+            }
+        }
+    }
 }
 
 /// The verify form (paste or upload), optionally followed by a report.
@@ -162,9 +268,14 @@ pub fn verify_page(
         h1 { "Verify a credential" }
         p { "Paste an Open Badges credential (3.0, or 2.0), a signed token, a presentation of credentials or a link to one, or upload its file or badge image (PNG or SVG). Every check is shown in plain words." }
         @match result {
-            Some(VerifyResult::Credential(r, doc)) => {
-                @if let Some(d) = doc { (credential_summary(d)) }
-                (render_report(r))
+            Some(VerifyResult::Credential(c)) => {
+                @if let Some(d) = c.doc { (credential_summary_named(d, c.holder)) }
+                @if let Some(s) = c.status_change { (status_change_note(s)) }
+                (render_report(c.report))
+                @if let Some(d) = c.doc {
+                    (email_form(&c.reference, c.email.as_ref(), form_token))
+                    (technical_details(d))
+                }
             }
             Some(VerifyResult::Presentation(p)) => (render_presentation(p)),
             None => {}
