@@ -194,7 +194,7 @@ impl App {
             let chunk = chunk.to_vec();
             let (step_fetcher, resolver, trust) =
                 (fetcher.clone(), resolver.clone(), trust.clone());
-            let step = self.on_verification_slot(&fetcher.slot, work, move |budget| {
+            let step = self.on_verification_slot(&fetcher.slot, work, move |metered| {
                 let verifier = badges::Verifier {
                     resolver: &*resolver,
                     fetcher: &*step_fetcher,
@@ -204,7 +204,8 @@ impl App {
                 };
                 chunk
                     .iter()
-                    .map(|doc| verifier.verify_within(doc, budget))
+                    // Counted per document, so the work spent shows progress within a step.
+                    .map(|doc| metered.run(|budget| verifier.verify_within(doc, budget)))
                     .collect::<Vec<_>>()
             });
             match step.await {
@@ -273,7 +274,7 @@ impl App {
         let trust = self.trust_list();
         let step_fetcher = fetcher.clone();
         let report = self
-            .on_verification_slot(&fetcher.slot, &work, move |budget| {
+            .on_verification_slot(&fetcher.slot, &work, move |metered| {
                 let verifier = badges::Verifier {
                     resolver: &*resolver,
                     fetcher: &*step_fetcher,
@@ -286,7 +287,7 @@ impl App {
                     domain: domain.as_deref(),
                     holder_is_subject,
                 };
-                verifier.verify_presentation_within(&vp, &opts, budget)
+                metered.run(|budget| verifier.verify_presentation_within(&vp, &opts, budget))
             })
             .await;
         drop(work);
@@ -294,8 +295,8 @@ impl App {
     }
 
     /// Runs one verification step on a blocking thread (never an async worker) once it has
-    /// one of the [`verify_slots`](Self::verify_slots) (a fair queue), and counts the
-    /// canonicalization work it spends of `work`'s budget. The slot is kept in `slot`, where
+    /// one of the [`verify_slots`](Self::verify_slots) (a fair queue); the step spends `work`'s
+    /// budget through [`Metered::run`], which counts it. The slot is kept in `slot`, where
     /// the request's fetcher puts it down while it waits on another host, and released when the
     /// step ends, not when the request does: a request dropped mid-step must not let another
     /// step start on its core. `None` when the step could not run (logged).
@@ -303,7 +304,7 @@ impl App {
         &self,
         slot: &Arc<crate::fetch::CpuSlot>,
         work: &VerifyWork,
-        step: impl FnOnce(&WorkBudget) -> T + Send + 'static,
+        step: impl FnOnce(&Metered) -> T + Send + 'static,
     ) -> Option<T> {
         let permit = self
             .inner
@@ -313,14 +314,14 @@ impl App {
             .acquire_owned()
             .await
             .ok()?;
-        let (slot, budget) = (slot.clone(), work.budget.clone());
-        let spent = self.inner.verifying.spent.clone();
+        let slot = slot.clone();
+        let metered = Metered {
+            budget: work.budget.clone(),
+            spent: self.inner.verifying.spent.clone(),
+        };
         let job = move || {
             let _held = slot.hold(permit);
-            let before = budget.spent();
-            let out = step(&budget);
-            spent.fetch_add((budget.spent() - before) as u64, Ordering::Relaxed);
-            out
+            step(&metered)
         };
         match tokio::task::spawn_blocking(job).await {
             Ok(out) => Some(out),
@@ -329,6 +330,24 @@ impl App {
                 None
             }
         }
+    }
+}
+
+/// A verification step's share of its request's budget, counted into the app's work spent as
+/// it goes.
+pub(crate) struct Metered {
+    budget: Arc<WorkBudget>,
+    spent: Arc<AtomicU64>,
+}
+
+impl Metered {
+    /// Runs `f` on the request's budget and counts what it spent.
+    fn run<R>(&self, f: impl FnOnce(&WorkBudget) -> R) -> R {
+        let before = self.budget.spent();
+        let out = f(&self.budget);
+        self.spent
+            .fetch_add((self.budget.spent() - before) as u64, Ordering::Relaxed);
+        out
     }
 }
 
