@@ -274,6 +274,39 @@ async fn erase_educator(tx: &mut Tx, educator_id: &str) -> Result<u64, StoreErro
         args![educator_id],
     )
     .await?;
+    // What names the person by address outside their own rows: the results of bulk issuance
+    // jobs (rows as the admin typed them) are dropped from every job that mentions one of
+    // their addresses, and their notice choices, unsubscribe token and sent-notice claims go.
+    let emails: Vec<String> = tx
+        .fetch_all(
+            "SELECT value FROM educator_identifiers WHERE educator_id = $1 AND kind = 'email'",
+            args![educator_id],
+        )
+        .await?
+        .iter()
+        .map(|r| r.text("value"))
+        .collect::<Result<_, _>>()?;
+    for email in &emails {
+        tx.execute(
+            "UPDATE bulk_jobs SET results = NULL, error = $2 WHERE results IS NOT NULL AND LOWER(results) LIKE $1",
+            args![
+                format!("%{}%", email.to_lowercase()),
+                "The results of this job were removed: they named a person whose data was erased on request."
+            ],
+        )
+        .await?;
+        for table in [
+            "notification_choices",
+            "notification_tokens",
+            "notifications_sent",
+        ] {
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE email = $1"),
+                args![email.as_str()],
+            )
+            .await?;
+        }
+    }
     tx.execute(
         "DELETE FROM educator_identifiers WHERE educator_id = $1",
         args![educator_id],

@@ -107,3 +107,52 @@ both!(evidence_files_are_stored_with_their_submission, |h| {
         .unwrap()
         .is_empty());
 });
+
+both!(
+    erasure_removes_the_address_from_bulk_results_and_notices,
+    |h| {
+        let s = &h.store;
+        let f = fixture(s).await;
+        let email = f.educator.emails[0].clone();
+        let upper = email.to_uppercase();
+        // Two finished jobs: one whose rows name the educator (typed in capitals), one that does not.
+        s.create_bulk_job("job-named", &f.org.id, 2).await.unwrap();
+        s.finish_bulk_job(
+        "job-named",
+        None,
+        Some(&json!([{"line": 2, "recipient": upper, "ok": true}, {"line": 3, "recipient": "kim@school.example", "ok": true}])),
+    )
+    .await
+    .unwrap();
+        s.create_bulk_job("job-other", &f.org.id, 1).await.unwrap();
+        s.finish_bulk_job(
+            "job-other",
+            None,
+            Some(&json!([{"line": 2, "recipient": "kim@school.example", "ok": true}])),
+        )
+        .await
+        .unwrap();
+        s.set_notification_choice(&email, "award", false)
+            .await
+            .unwrap();
+        let token = s.notification_token(&email).await.unwrap();
+        assert!(s
+            .claim_notification("award:x", &email, "award")
+            .await
+            .unwrap());
+
+        s.delete_educator(&f.educator.id).await.unwrap();
+
+        let named = s.bulk_job("job-named").await.unwrap();
+        assert!(named.results.is_none(), "{:?}", named.results);
+        assert!(named.error.as_deref().unwrap_or("").contains("erased"));
+        let other = s.bulk_job("job-other").await.unwrap();
+        assert!(other.results.is_some() && other.error.is_none());
+        assert_eq!(s.notification_token_owner(&token).await.unwrap(), None);
+        assert!(s.notification_enabled(&email, "award").await.unwrap());
+        assert!(s
+            .claim_notification("award:x", &email, "award")
+            .await
+            .unwrap());
+    }
+);
