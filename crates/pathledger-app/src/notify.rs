@@ -171,7 +171,10 @@ impl App {
         let before = now + i64::from(within_days) * 86_400_000;
         let mut sent = 0;
         for org in self.store().organizations().await? {
-            let due = self.store().credentials_expiring(&org.id, before).await?;
+            let due = self
+                .store()
+                .credentials_expiring_between(&org.id, now, before)
+                .await?;
             if due.is_empty() {
                 continue;
             }

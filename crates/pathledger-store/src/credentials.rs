@@ -171,6 +171,25 @@ impl Store {
             .collect()
     }
 
+    /// Credentials still valid at `after_ms` that expire before `before_ms`, active and not yet
+    /// renewed (expiry reminders: long-expired credentials are not read again every run).
+    pub async fn credentials_expiring_between(
+        &self,
+        org_id: &str,
+        after_ms: i64,
+        before_ms: i64,
+    ) -> Result<Vec<CredentialRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {CRED_COLS} FROM credentials c WHERE org_id = $1 AND valid_until_ms IS NOT NULL AND valid_until_ms > $2 AND valid_until_ms < $3 AND status = 'active' AND NOT EXISTS (SELECT 1 FROM credentials n WHERE n.previous_id = c.id) ORDER BY valid_until_ms"
+        );
+        self.db()
+            .fetch_all(&sql, args![org_id, after_ms, before_ms])
+            .await?
+            .iter()
+            .map(|r| row_to_credential(r, self.status_base_url()))
+            .collect()
+    }
+
     /// What each of `educator_ids` holds by the ledger's own records, for award decisions:
     /// (educator id, achievement id) of every active credential not expired at `now_ms`.
     /// Reads in chunks, so a whole bulk cohort costs a few queries.

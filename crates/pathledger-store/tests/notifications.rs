@@ -2,6 +2,8 @@
 
 mod common;
 
+use common::*;
+
 both!(notification_choices_tokens_and_claims, |h| {
     let s = &h.store;
     // Choices: on by default, off once turned off, per kind and per address (case-blind).
@@ -109,4 +111,30 @@ both!(concurrent_claims_let_one_through, |h| {
         }
     }
     assert_eq!(won, 1);
+});
+
+both!(expiring_between_skips_the_long_expired, |h| {
+    let s = &h.store;
+    let f = fixture(s).await;
+    let mut ids = Vec::new();
+    for until in [1_000_i64, 5_000, 9_000] {
+        let mut req = request(&f);
+        req.valid_until_ms = Some(until);
+        let out = s.issue(req, build_credential).await.unwrap();
+        ids.push(out.credential.id);
+    }
+    let due = s
+        .credentials_expiring_between(&f.org.id, 2_000, 10_000)
+        .await
+        .unwrap();
+    let due: Vec<_> = due.iter().map(|c| c.id.clone()).collect();
+    assert_eq!(due, ids[1..].to_vec());
+    // The older reader still sees every one of them.
+    assert_eq!(
+        s.credentials_expiring(&f.org.id, 10_000)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
 });
