@@ -53,12 +53,7 @@ async fn issuer_admin_and_visitor_journeys() {
         return;
     }
     let axe = axe_source();
-    let (listener, addr) = pathledger_server::bind("127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("bind");
-    let base = format!("http://{addr}");
-    let env = sqlite_env_at(&base).await;
-    let server = tokio::spawn(pathledger_server::serve(listener, env.app.clone()));
+    let (base, env, server) = serve_demo().await;
     let mut problems = Vec::new();
     // Enough credentials for two pages, two to revoke, one that expires.
     let rows: Vec<Value> = (0..30)

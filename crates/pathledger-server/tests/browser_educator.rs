@@ -76,12 +76,7 @@ async fn the_career_switchers_journey_at_both_widths() {
         return;
     }
     let axe = axe_source();
-    let (listener, addr) = pathledger_server::bind("127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("bind");
-    let base = format!("http://{addr}");
-    let env = sqlite_env_at(&base).await;
-    let server = tokio::spawn(pathledger_server::serve(listener, env.app.clone()));
+    let (base, env, server) = serve_demo().await;
     // Jordan's demo Student Management sample expires a moment after the seed.
     let_expire(&env).await;
     let mut b = Browser::launch().await;

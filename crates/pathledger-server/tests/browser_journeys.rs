@@ -17,12 +17,7 @@ async fn every_journey_fits_a_phone_and_passes_axe() {
         return;
     }
     let axe = axe_source();
-    let (listener, addr) = pathledger_server::bind("127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("bind");
-    let base = format!("http://{addr}");
-    let env = sqlite_env_at(&base).await;
-    let server = tokio::spawn(pathledger_server::serve(listener, env.app.clone()));
+    let (base, env, server) = serve_demo().await;
     let mut b = Browser::launch().await;
     let mut problems = Vec::new();
     let valid = env.sample("valid");

@@ -6,6 +6,7 @@
 mod common;
 
 use common::cdp::Browser;
+use common::journey::serve_demo;
 use common::*;
 use serde_json::json;
 
@@ -14,12 +15,7 @@ async fn an_assessor_accepts_evidence_and_the_credential_appears() {
     if !chromium_available() {
         return;
     }
-    let (listener, addr) = pathledger_server::bind("127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("bind");
-    let base = format!("http://{addr}");
-    let env = sqlite_env_at(&base).await;
-    let server = tokio::spawn(pathledger_server::serve(listener, env.app.clone()));
+    let (base, env, server) = serve_demo().await;
     // Jordan's demo mc-student-management-1 expires a second after seeding; then it can be
     // earned again through evidence.
     let_expire(&env).await;

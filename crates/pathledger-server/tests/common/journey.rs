@@ -6,6 +6,23 @@
 //! (after a form was submitted, say).
 
 use super::cdp::Browser;
+use pathledger_test_support::server::{sqlite_env_at, TestEnv};
+
+/// The demo deployment (SQLite) served on a free loopback port, for a browser to open: its
+/// base URL, the environment, and the serving task (abort it at the end).
+pub async fn serve_demo() -> (
+    String,
+    TestEnv,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let (listener, addr) = pathledger_server::bind("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("bind");
+    let base = format!("http://{addr}");
+    let env = sqlite_env_at(&base).await;
+    let server = tokio::spawn(pathledger_server::serve(listener, env.app.clone()));
+    (base, env, server)
+}
 
 pub const PHONE: u32 = 390;
 
