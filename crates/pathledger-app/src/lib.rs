@@ -42,6 +42,7 @@ pub mod tenancy;
 pub mod tokens;
 pub mod vcapi;
 mod verification;
+pub mod wallet_exchange;
 
 #[cfg(test)]
 mod tests;

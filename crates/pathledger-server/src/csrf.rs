@@ -227,12 +227,20 @@ pub fn is_sign_in_path(path: &str) -> bool {
         || path == "/setup"
 }
 
+/// Routes that never read a session or token: a wallet's VC-API claim exchange, whose
+/// permission is the secret in its path. A cookie the wallet's browser happens to send lends
+/// such a request nothing, so it is not checked (a wallet has no form token to send).
+pub fn reads_no_session(path: &str) -> bool {
+    path.starts_with("/workflows/claim/exchanges/")
+}
+
 /// The layer: see the module's documentation.
 pub async fn guard(State(g): State<Guard>, req: Request, next: Next) -> Response {
     if matches!(
         *req.method(),
         Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
     ) || bearer(req.headers()).is_some()
+        || reads_no_session(req.uri().path())
     {
         return next.run(req).await;
     }

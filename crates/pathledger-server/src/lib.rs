@@ -10,6 +10,8 @@ pub mod api;
 // handlers and the end-to-end tests name them in one way.
 pub use pathledger_app as app;
 pub mod auth;
+// Wallet claims by the VC-API exchange (the Learner Credential Wallet).
+pub mod claim;
 pub mod csrf;
 pub use pathledger_app::demo;
 pub mod communities;
@@ -130,6 +132,7 @@ pub fn api_routes() -> OpenApiRouter<App> {
         .merge(members::routes())
         .merge(tokens::routes())
         .merge(oidc::routes())
+        .merge(claim::routes())
 }
 
 /// Every HTML page and form route (not in the OpenAPI document); each is listed in
@@ -149,6 +152,7 @@ pub fn page_routes() -> Router<App> {
         .merge(progress::pages())
         .merge(wallet::pages())
         .merge(communities::pages())
+        .merge(claim::pages())
 }
 
 /// The routes of [`page_routes`] as (method, path): server-rendered HTML pages, the forms they
@@ -241,6 +245,10 @@ pub const PAGE_ROUTES: &[(&str, &str)] = &[
     // wallet.rs
     ("GET", "/dashboard/wallet.zip"),
     ("GET", "/credentials/{id}/download"),
+    // claim.rs
+    ("GET", "/credentials/{id}/claim"),
+    // Content-negotiated: the protocols as JSON for a wallet, else a page saying to use one.
+    ("GET", "/workflows/claim/interactions/{exchange_id}"),
 ];
 
 /// The layers every deployment runs behind: body limit, request timeout (503), problem+json for

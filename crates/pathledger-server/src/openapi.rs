@@ -49,6 +49,7 @@ use utoipa::{IntoResponses, Modify, OpenApi};
         (name = "accounts", description = "Invitations, enrollment, OpenID Connect sign-in"),
         (name = "members", description = "Organization members"),
         (name = "privacy", description = "Data subjects' export and deletion"),
+        (name = "wallets", description = "Claiming a credential into a wallet (VC-API exchange)"),
         (name = "public", description = "Public documents: status lists, DID documents, issuer profiles"),
     )
 )]

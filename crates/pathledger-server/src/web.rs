@@ -587,6 +587,11 @@ async fn credential_page(
         urlencode_component(&id)
     );
     let share_url = format!("{}/credentials/{id}", app.public_url());
+    let viewer_is_holder = caller.0.as_ref().is_some_and(|c| {
+        rec.educator_id
+            .as_deref()
+            .is_some_and(|e| c.user.is_educator(e))
+    });
     let body = pages::credential::credential_page(
         &id,
         &doc,
@@ -594,6 +599,7 @@ async fn credential_page(
         &verify_link,
         &share_url,
         app.public_url(),
+        viewer_is_holder,
     );
     let title = pages::credential::Shown::of(&doc).achievement;
     Ok(page(&title, &caller, body).into_response())

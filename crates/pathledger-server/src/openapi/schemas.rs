@@ -676,6 +676,56 @@ pub struct Audit {
     pub report: AuditReport,
 }
 
+// ----- wallet claims (VC-API exchange) -----------------------------------------------------------
+
+/// A step of a claim exchange from the wallet: `{}` starts it; `verifiablePresentation` answers
+/// its DID Authentication request.
+#[derive(ToSchema)]
+pub struct ExchangeRequest {
+    /// The wallet's presentation: `holder` its did:key, signed (`Ed25519Signature2020` or
+    /// `eddsa-rdfc-2022`/`eddsa-jcs-2022`) with purpose `authentication`, the request's
+    /// `challenge` and `domain`.
+    #[schema(rename = "verifiablePresentation")]
+    pub verifiable_presentation: Option<VerifiablePresentation>,
+}
+
+/// One `DIDAuthentication` query.
+#[derive(ToSchema)]
+pub struct DidAuthQuery {
+    /// `DIDAuthentication`.
+    #[schema(rename = "type", example = "DIDAuthentication")]
+    pub kind: String,
+    /// `[{"method": "key"}]`: the holder is a did:key.
+    #[schema(rename = "acceptedMethods")]
+    pub accepted_methods: Vec<Value>,
+    /// `Ed25519Signature2020` and `eddsa-rdfc-2022`.
+    #[schema(rename = "acceptedCryptosuites")]
+    pub accepted_cryptosuites: Vec<Value>,
+}
+
+/// The exchange's request: a DID Authentication with its challenge and domain.
+#[derive(ToSchema)]
+pub struct PresentationRequest {
+    /// One `DIDAuthentication` query.
+    pub query: Vec<DidAuthQuery>,
+    /// Unguessable, bound to this exchange.
+    pub challenge: String,
+    /// This deployment's host.
+    pub domain: String,
+}
+
+/// What the exchange answers: its request (to `{}`), or the wallet's credential (to a
+/// verified presentation), as a VC-API exchange does.
+#[derive(ToSchema)]
+pub struct ExchangeAnswer {
+    /// The request to answer (the first step).
+    #[schema(rename = "verifiablePresentationRequest")]
+    pub verifiable_presentation_request: Option<PresentationRequest>,
+    /// The credential bound to the wallet's DID, in a presentation (the last step).
+    #[schema(rename = "verifiablePresentation")]
+    pub verifiable_presentation: Option<VerifiablePresentation>,
+}
+
 // ----- evidence and endorsements -----------------------------------------------------------------
 
 /// What an educator submits for a micro-credential.

@@ -134,7 +134,8 @@ fn emblem(name: &str) -> Markup {
 }
 
 /// The credential page: `doc` is the credential, `report` its verification just now,
-/// `share_url` this page's public address, `public_url` the deployment's.
+/// `share_url` this page's public address, `public_url` the deployment's; `viewer_is_holder`
+/// when the signed-in viewer holds it (they are offered to add it to a wallet).
 pub fn credential_page(
     id: &str,
     doc: &Value,
@@ -142,6 +143,7 @@ pub fn credential_page(
     verify_link: &str,
     share_url: &str,
     public_url: &str,
+    viewer_is_holder: bool,
 ) -> Markup {
     let shown = Shown::of(doc);
     let verdict = report.verdict.code();
@@ -191,6 +193,10 @@ pub fn credential_page(
                 p {
                     a.button #linkedin href=(linkedin_add_url(&shown, share_url, id)) rel="noopener" {
                         "Add to LinkedIn profile"
+                    }
+                    @if viewer_is_holder {
+                        " "
+                        a.button #add-to-wallet href={ "/credentials/" (id) "/claim" } { "Add to a wallet" }
                     }
                 }
                 details {

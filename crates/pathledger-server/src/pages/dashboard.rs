@@ -108,6 +108,10 @@ pub fn dashboard_page(d: &Dashboard<'_>) -> Markup {
                             a href={ "/credentials/" (c.id) } { (c.achievement) }
                             br;
                             a.download href={ "/credentials/" (c.id) "/download" } aria-label={ "Download " (c.achievement) " (JSON file)" } { "Download" }
+                            @if c.verdict == "valid" {
+                                " · "
+                                a.claim href={ "/credentials/" (c.id) "/claim" } aria-label={ "Add " (c.achievement) " to a wallet" } { "Add to a wallet" }
+                            }
                         }
                         td { "Issued " (day(c.issued_ms)) }
                         td {

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod admin;
 pub mod bulk_issue;
 pub mod bulk_verify;
+pub mod claim;
 pub mod communities;
 pub mod credential;
 pub mod dashboard;
