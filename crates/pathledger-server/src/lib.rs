@@ -10,6 +10,8 @@ pub mod api;
 // handlers and the end-to-end tests name them in one way.
 pub use pathledger_app as app;
 pub mod auth;
+pub mod certificate;
+pub mod certificate_pdf;
 pub mod csrf;
 pub use pathledger_app::demo;
 pub mod communities;
@@ -137,6 +139,7 @@ pub fn api_routes() -> OpenApiRouter<App> {
 pub fn page_routes() -> Router<App> {
     Router::new()
         .merge(web::pages())
+        .merge(certificate::pages())
         .merge(work::pages())
         .merge(account::pages())
         .merge(accounts::pages())
@@ -241,6 +244,10 @@ pub const PAGE_ROUTES: &[(&str, &str)] = &[
     // wallet.rs
     ("GET", "/dashboard/wallet.zip"),
     ("GET", "/credentials/{id}/download"),
+    // certificate.rs
+    ("GET", "/assets/certificate.css"),
+    ("GET", "/credentials/{id}/certificate"),
+    ("GET", "/credentials/{id}/certificate.pdf"),
 ];
 
 /// The layers every deployment runs behind: body limit, request timeout (503), problem+json for
