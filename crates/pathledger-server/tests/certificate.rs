@@ -302,7 +302,8 @@ async fn run(env: TestEnv) {
             assert!(text.contains(want), "{want} missing: {text}");
         }
         let text = pdf(polish).await;
-        assert!(text.contains("Lukasz Dvorak"), "{text}");
+        // Latin-1 keeps "á"; "Ł" and "ř" lose their marks.
+        assert!(text.contains("Lukasz Dvorák"), "{text}");
         let text = pdf(cyrillic.clone()).await;
         assert!(
             text.contains("The holder named on the certificate page")

@@ -163,13 +163,11 @@ pub fn certificate_page(c: &Certificate, pdf_href: &str, credential_href: &str) 
                         dt { "Expires" } dd #cert-expires { (c.expires_day()) }
                         dt { "Credential ID" } dd #cert-id { code.wrap { (c.id) } }
                         dt { "Status" } dd #cert-status { (c.status_line()) }
+                        dt { "Verify at" } dd #cert-verify { a #verify-link href=(c.verify_url) { (c.verify_url) } }
                     }
                     figure.certificate-qr #cert-qr {
                         @if let Some(svg) = qr_svg(&c.verify_url) { (svg) }
-                        figcaption {
-                            "Scan to verify, or open "
-                            a #verify-link href=(c.verify_url) { (c.verify_url) }
-                        }
+                        figcaption { "Scan to verify" }
                     }
                 }
             }
