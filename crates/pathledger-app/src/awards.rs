@@ -13,8 +13,19 @@ use crate::*;
 impl App {
     /// Issues every credential the educator has earned but does not hold yet (a completed stack's
     /// certificate, a reached role's award), each at most once, until nothing new is earned (a
-    /// certificate may complete a role). Returns the credentials issued by this call.
+    /// certificate may complete a role). Returns the credentials issued by this call. Each is
+    /// announced to the educator ([`crate::notify`]).
     pub async fn award_earned(&self, educator_id: &str) -> Result<Vec<Issued>, AppError> {
+        self.award_earned_with(educator_id, true).await
+    }
+
+    /// [`App::award_earned`]; `mail_people: false` announces nothing (the caller does, or it is
+    /// a machine run: [`IssueOptions::mail_people`]).
+    pub(crate) async fn award_earned_with(
+        &self,
+        educator_id: &str,
+        mail_people: bool,
+    ) -> Result<Vec<Issued>, AppError> {
         let educator = self.inner.store.educator(educator_id).await?;
         let Some(issuer) = self
             .inner
@@ -45,6 +56,7 @@ impl App {
                     .map(|r| r.id.as_str().to_owned());
                 let opts = IssueOptions {
                     idempotency_key: Some(format!("award:{educator_id}:{}", ach.as_str())),
+                    mail_people,
                     ..IssueOptions::default()
                 };
                 let out = self
@@ -162,7 +174,16 @@ impl App {
     /// failure here is logged rather than reported as that action failing (the next award run,
     /// e.g. the educator's next credential, picks it up).
     pub async fn award_quietly(&self, educator_id: &str) -> Vec<Issued> {
-        match self.award_earned(educator_id).await {
+        self.award_quietly_with(educator_id, true).await
+    }
+
+    /// [`App::award_quietly`], announcing what it issues only when `mail_people`.
+    pub(crate) async fn award_quietly_with(
+        &self,
+        educator_id: &str,
+        mail_people: bool,
+    ) -> Vec<Issued> {
+        match self.award_earned_with(educator_id, mail_people).await {
             Ok(v) => v,
             Err(e) => {
                 tracing::warn!(educator = %educator_id, error = %e, "awarding earned credentials failed; will be retried on the next award run");
@@ -224,8 +245,19 @@ impl App {
     /// [`App::award_quietly`] for a cohort: one evaluation pass over all of them against
     /// `org_id`'s definitions, then the award path for those who earned something.
     pub async fn award_quietly_many(&self, org_id: &str, educator_ids: &[String]) -> Vec<Issued> {
+        self.award_quietly_many_with(org_id, educator_ids, true)
+            .await
+    }
+
+    /// [`App::award_quietly_many`], announcing what it issues only when `mail_people`.
+    pub(crate) async fn award_quietly_many_with(
+        &self,
+        org_id: &str,
+        educator_ids: &[String],
+        mail_people: bool,
+    ) -> Vec<Issued> {
         match self.award_states(org_id, educator_ids).await {
-            Ok(states) => self.award_quietly_among(org_id, states).await,
+            Ok(states) => self.award_quietly_among(org_id, states, mail_people).await,
             Err(e) => {
                 tracing::warn!(org = %org_id, educators = educator_ids.len(), error = %e, "checking a cohort for earned credentials failed; will be retried on the next award run");
                 Vec::new()
@@ -234,11 +266,13 @@ impl App {
     }
 
     /// The award path for each educator whose state (as the caller knows it) earns something
-    /// against `org_id`'s definitions. The award path reads the educator afresh.
+    /// against `org_id`'s definitions. The award path reads the educator afresh; what it issues
+    /// is announced only when `mail_people`.
     pub(crate) async fn award_quietly_among(
         &self,
         org_id: &str,
         states: HashMap<String, EducatorState>,
+        mail_people: bool,
     ) -> Vec<Issued> {
         if states.is_empty() {
             return Vec::new();
@@ -258,7 +292,7 @@ impl App {
         earned.sort();
         let mut out = Vec::new();
         for id in earned {
-            out.extend(self.award_quietly(id).await);
+            out.extend(self.award_quietly_with(id, mail_people).await);
         }
         out
     }

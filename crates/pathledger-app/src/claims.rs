@@ -275,7 +275,7 @@ impl App {
             evidence,
             suspendable: original.suspension.is_some(),
             renews: None,
-            invite_newcomers: false,
+            mail_people: false,
             holder_did: Some(did.to_owned()),
         };
         let issued = self

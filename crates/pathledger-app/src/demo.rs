@@ -10,6 +10,15 @@ use crate::{App, AppError, IssueOptions};
 
 const DEMO: &str = include_str!("../../../data/demo/demo.json");
 
+/// The demo's credentials are seeded, not earned today: no invitation or award notice goes to
+/// its sample people.
+fn seeded() -> IssueOptions {
+    IssueOptions {
+        mail_people: false,
+        ..IssueOptions::default()
+    }
+}
+
 #[derive(Deserialize)]
 struct Demo {
     organization: OrgSpec,
@@ -190,7 +199,7 @@ async fn educators(
                     issuer_id,
                     h,
                     Recipient::Educator(educator.id.to_string()),
-                    IssueOptions::default(),
+                    seeded(),
                 )
                 .await?;
             issued.push((educator.id.to_string(), out.record.id));
@@ -278,7 +287,7 @@ pub async fn seed_demo(app: &App) -> Result<Option<DemoSeed>, AppError> {
     // which must not count toward anything).
     for a in &accounts {
         if let Some(educator_id) = &a.educator_id {
-            app.award_earned(educator_id).await?;
+            app.award_earned_with(educator_id, false).await?;
         }
     }
 
@@ -291,7 +300,7 @@ pub async fn seed_demo(app: &App) -> Result<Option<DemoSeed>, AppError> {
                 &issuer.id,
                 "mc-tools-2",
                 Recipient::Educator(educator_id.clone()),
-                IssueOptions::default(),
+                seeded(),
             )
             .await?;
         app.change_status(
@@ -316,7 +325,7 @@ pub async fn seed_demo(app: &App) -> Result<Option<DemoSeed>, AppError> {
                             time::OffsetDateTime::now_utc()
                                 + time::Duration::milliseconds(margin_ms),
                         ),
-                        ..Default::default()
+                        ..seeded()
                     },
                 )
                 .await

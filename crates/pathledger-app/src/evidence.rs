@@ -7,6 +7,7 @@ use pathledger_store::{
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::notify::EvidenceOutcome;
 use crate::{first_issuer, Actor, App, AppError, IssueOptions, Issued};
 
 /// What an educator submits for a micro-credential.
@@ -253,6 +254,7 @@ pub async fn submit_evidence(
         .await
         .map_err(AppError::from)?;
     tracing::info!(submission = %sub.id, educator = %educator.id, achievement = %sub.achievement_id, "evidence submitted");
+    app.announce_review(sub.clone());
     Ok(sub)
 }
 
@@ -371,9 +373,12 @@ pub async fn decide(
             Some(u) => format!("{narrative}\n\nArtifact: {u}"),
             None => narrative.to_owned(),
         };
+        // The award is announced once the decision is recorded (below): a concurrent return
+        // that wins revokes this credential, which is then no news.
         let opts = IssueOptions {
             idempotency_key: Some(format!("evidence:{}", sub.id)),
             evidence: Some(evidence),
+            mail_people: false,
             ..IssueOptions::default()
         };
         credential = Some(
@@ -410,6 +415,23 @@ pub async fn decide(
         // returned submission must not leave its credential standing.
         revoke_issued_for(app, &sub, actor).await?;
     }
+    // Even when this retry replayed the credential: the first try recorded no decision, so it
+    // announced nothing (the notice's claim keeps it to one).
+    if let Some(c) = &credential {
+        app.announce_awards(vec![c.record.clone()]);
+    }
+    let outcome = if accept {
+        EvidenceOutcome::Accepted
+    } else {
+        EvidenceOutcome::Returned
+    };
+    app.announce_evidence_decision(
+        submission.clone(),
+        outcome,
+        actor.user.display_name.clone(),
+        comment,
+        credential.as_ref().map(|c| c.record.id.clone()),
+    );
     let awarded = if accept {
         app.award_quietly(&sub.educator_id).await
     } else {

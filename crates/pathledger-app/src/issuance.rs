@@ -287,7 +287,9 @@ impl App {
         req.idempotency_key = opts.idempotency_key.clone();
         req.suspendable = opts.suspendable;
         req.previous_credential_id = opts.renews.clone();
-        let invite = opts.invite_newcomers;
+        let invite = opts.mail_people;
+        // A wallet's copy of a credential already announced is not news.
+        let announce = opts.mail_people && !opts.is_wallet_copy();
         req.award_role_id = award_role;
         req.extra = json!({"suite": opts.suite.as_str(), "evidence": opts.evidence});
         if let Some(did) = &opts.holder_did {
@@ -309,6 +311,9 @@ impl App {
             let ctx = self.invite_context(&issuer.org_id).await;
             issued.invite = self.invite_newcomer(&ctx, &edu).await;
         }
+        if announce && !issued.replayed {
+            self.announce_awards(vec![issued.record.clone()]);
+        }
         Ok(issued)
     }
 
@@ -326,6 +331,7 @@ impl App {
         let mut reqs = Vec::new();
         let mut opts_by_row = Vec::new();
         let mut invite_flags = Vec::new();
+        let mut announce_flags = Vec::new();
         for (ach, rcpt, opts) in rows {
             if defs.achievement(&ach).is_none() {
                 pre.push(Some(AppError::invalid(
@@ -343,7 +349,8 @@ impl App {
             req.extra = json!({"suite": opts.suite.as_str(), "evidence": opts.evidence});
             pre.push(None);
             reqs.push(req);
-            invite_flags.push(opts.invite_newcomers);
+            invite_flags.push(opts.mail_people);
+            announce_flags.push(opts.mail_people && !opts.is_wallet_copy());
             opts_by_row.push(opts);
         }
         // The builder finds its row's options by the request's idempotency key or position-free
@@ -365,9 +372,13 @@ impl App {
         let (fresh, mut cohort) = cohort_states(&results, now_ms);
         cohort.sort();
         cohort.dedup();
-        let mut awarded = self.award_quietly_among(&issuer.org_id, fresh).await;
+        // What the cohort earned is announced with its rows, from one task (below).
+        let mut awarded = self.award_quietly_among(&issuer.org_id, fresh, false).await;
         if !cohort.is_empty() {
-            awarded.extend(self.award_quietly_many(&issuer.org_id, &cohort).await);
+            awarded.extend(
+                self.award_quietly_many_with(&issuer.org_id, &cohort, false)
+                    .await,
+            );
         }
         if !awarded.is_empty() {
             tracing::info!(issuer = %issuer_id, awarded = awarded.len(), "bulk issuance completed stacks or roles; earned credentials issued");
@@ -376,6 +387,20 @@ impl App {
         let invites = self
             .invite_newcomers(&issuer.org_id, &results, &invite_flags)
             .await;
+        // Each new credential's educator is told, in order, from one background task: the rows
+        // that asked for it, then what the call completed (when any row mails people).
+        let mut news: Vec<CredentialRecord> = results
+            .iter()
+            .zip(&announce_flags)
+            .filter_map(|(r, wanted)| match r {
+                Ok(o) if *wanted && !o.replayed => Some(o.credential.clone()),
+                _ => None,
+            })
+            .collect();
+        if announce_flags.iter().any(|a| *a) {
+            news.extend(awarded.iter().map(|a| a.record.clone()));
+        }
+        self.announce_awards(news);
         tracing::debug!(rows = pre.len(), ?stored, awards = ?award_time, "bulk issuance");
         let mut invites = invites.into_iter();
         let mut results = results.into_iter();

@@ -36,6 +36,7 @@ pub mod progress;
 pub mod proofs;
 pub mod registry;
 pub mod roster;
+pub mod sharing;
 mod status_lists;
 mod templates;
 pub mod tenancy;
@@ -111,6 +112,8 @@ struct Inner {
     verifying: verification::Verifying,
     /// The witnesses whose cosignatures of our checkpoints are kept ([`App::set_witnesses`]).
     witnesses: RwLock<Arc<Vec<pathledger_log::NoteVerifier>>>,
+    /// Notices sent in the background (award, evidence, review): their slots and those pending.
+    notices: notify::Background,
 }
 
 /// Our own issuers' public keys and DID documents, for offline verification.
@@ -169,12 +172,15 @@ pub struct IssueOptions {
     pub suspendable: bool,
     /// The credential this one renews.
     pub renews: Option<String>,
-    /// Invite the person when the issuance creates their educator record (default true;
-    /// `false` for machine runs such as the benchmark, which measure issuance alone).
-    pub invite_newcomers: bool,
     /// Bind the credential to this DID (`credentialSubject.id`), whatever the educator's
     /// choices say: a wallet's copy of a credential, issued when a claim is spent.
     pub holder_did: Option<String>,
+    /// Mail the people this issuance concerns (default true): invite the person whose educator
+    /// record it creates, and tell the educator what they earned ([`notify`]). `false` mails
+    /// nobody: machine runs (the benchmark, which measures issuance alone; the demo seed), and
+    /// callers that tell the person themselves once their own step is recorded (evidence
+    /// acceptance).
+    pub mail_people: bool,
 }
 
 impl Default for IssueOptions {
@@ -186,9 +192,18 @@ impl Default for IssueOptions {
             evidence: None,
             suspendable: false,
             renews: None,
-            invite_newcomers: true,
             holder_did: None,
+            mail_people: true,
         }
+    }
+}
+
+impl IssueOptions {
+    /// Whether this issuance is a wallet's copy of a credential the person already holds (bound
+    /// to the wallet's DID when a claim is spent). The person was told about the original, so
+    /// the copy sends no award notice.
+    pub fn is_wallet_copy(&self) -> bool {
+        self.holder_did.is_some()
     }
 }
 
@@ -235,6 +250,7 @@ impl App {
                 lists: RwLock::new(HashMap::new()),
                 verifying: verification::Verifying::default(),
                 witnesses: RwLock::default(),
+                notices: notify::Background::default(),
             }),
         };
         app.reload_keys().await?;

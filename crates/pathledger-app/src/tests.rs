@@ -242,9 +242,14 @@ fn cohort_states_split_created_from_known() {
 }
 
 async fn open_app(dir: &std::path::Path, mail: crate::mail::MailConfig) -> App {
+    open_app_with(dir, mail, Kek::generate().unwrap()).await
+}
+
+/// [`open_app`] with the key-encryption key given (a second server over the same database).
+async fn open_app_with(dir: &std::path::Path, mail: crate::mail::MailConfig, kek: Kek) -> App {
     App::open(AppConfig {
         database_url: dir.join("t.db").to_string_lossy().into_owned(),
-        kek: Kek::generate().unwrap(),
+        kek,
         public_url: "http://127.0.0.1:8080".into(),
         trusted_issuers: Vec::new(),
         fetch: Default::default(),
@@ -264,6 +269,14 @@ fn outbox_mails(dir: &std::path::Path) -> Vec<String> {
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "eml"))
         .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect()
+}
+
+/// The invitations among the `.eml` files of an outbox folder (other notices go there too).
+fn outbox_invitations(dir: &std::path::Path) -> Vec<String> {
+    outbox_mails(dir)
+        .into_iter()
+        .filter(|m| unfolded(m).contains("/invitations/"))
         .collect()
 }
 
@@ -305,7 +318,7 @@ async fn bulk_issuance_invites_the_educators_it_creates() {
         .iter()
         .find(|a| a.org_id == seed.org_id && a.educator_id.is_some())
         .unwrap();
-    let before = outbox_mails(&outbox).len();
+    let before = outbox_invitations(&outbox).len();
     let rows = vec![
         bulk_row("mc-tools-1", "new.one@school.example"),
         bulk_row("mc-tools-1", "New.Two@school.example"),
@@ -317,7 +330,7 @@ async fn bulk_issuance_invites_the_educators_it_creates() {
     let results: Vec<BulkIssued> = results.into_iter().map(Result::unwrap).collect();
     let sent: Vec<bool> = results.iter().map(|r| r.invite.sent()).collect();
     assert_eq!(sent, vec![true, true, false, true, false]);
-    let mails = outbox_mails(&outbox);
+    let mails = outbox_invitations(&outbox);
     assert_eq!(mails.len() - before, 3, "exactly three invitations");
     for (row, who) in [
         (0, "new.one@school.example"),
@@ -346,7 +359,7 @@ async fn bulk_issuance_invites_the_educators_it_creates() {
     assert!(again.iter().all(|r| r
         .as_ref()
         .is_ok_and(|r| r.replayed && r.invite == Default::default())));
-    assert_eq!(outbox_mails(&outbox).len() - before, 3);
+    assert_eq!(outbox_invitations(&outbox).len() - before, 3);
 }
 
 /// A single issuance to a new address invites its person; an invitation that cannot be mailed
@@ -357,7 +370,7 @@ async fn issuance_invites_and_a_mail_failure_does_not_undo_it() {
     let outbox = dir.path().join("outbox");
     let app = open_app(dir.path(), crate::mail::MailConfig::outbox(&outbox)).await;
     let seed = crate::demo::seed_demo(&app).await.unwrap().unwrap();
-    let before = outbox_mails(&outbox).len();
+    let before = outbox_invitations(&outbox).len();
     let (ach, to, opts) = bulk_row("mc-tools-1", "single@school.example");
     let issued = app
         .issue(&seed.issuer_id, &ach, to.clone(), opts.clone())
@@ -366,7 +379,7 @@ async fn issuance_invites_and_a_mail_failure_does_not_undo_it() {
     assert!(issued.invite.sent(), "{:?}", issued.invite);
     let replay = app.issue(&seed.issuer_id, &ach, to, opts).await.unwrap();
     assert!(replay.replayed && replay.invite == Default::default());
-    assert_eq!(outbox_mails(&outbox).len() - before, 1);
+    assert_eq!(outbox_invitations(&outbox).len() - before, 1);
     drop(app);
 
     // The same database with an outbox that cannot be written: the mail server is down.
@@ -417,7 +430,7 @@ async fn expiry_reminders_go_once_and_respect_choices() {
     app.send_expiry_reminders(30).await.unwrap();
     let opts = |days: i64| IssueOptions {
         valid_until: Some(time::OffsetDateTime::now_utc() + time::Duration::days(days)),
-        invite_newcomers: false,
+        mail_people: false,
         ..IssueOptions::default()
     };
     let to = |a: &str| Recipient::Email(a.to_owned());
@@ -528,7 +541,7 @@ async fn wallet_claims_issue_bound_copies_once_and_follow_the_original() {
             "mc-tools-1",
             Recipient::Educator(holder.educator_id.clone().unwrap()),
             IssueOptions {
-                invite_newcomers: false,
+                mail_people: false,
                 ..IssueOptions::default()
             },
         )
@@ -653,4 +666,169 @@ async fn wallet_claims_issue_bound_copies_once_and_follow_the_original() {
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::Conflict(_)), "{e:?}");
+/// The award notices to `addr` in an outbox folder (quoted-printable undone).
+fn award_mails(outbox: &std::path::Path, addr: &str) -> Vec<String> {
+    outbox_mails(outbox)
+        .into_iter()
+        // Soft line breaks undone, and folded header lines too.
+        .map(|m| unfolded(&m).replace("\r\n", "\n").replace("\n ", " "))
+        .filter(|m| m.contains(&format!("To: {addr}")) && m.contains("Subject: You earned "))
+        .collect()
+}
+
+/// An award notice goes to the educator once per credential, in the background, with the
+/// share, wallet claim, LinkedIn and choices links; a replayed issuance, a second server over
+/// the same database doing the same, a person who turned awards off, a machine run and a
+/// wallet's copy send nothing; a bulk call tells each new holder once.
+#[tokio::test]
+async fn award_notices_go_once_and_respect_choices() {
+    use crate::notify::{NoticeKind, NoticeOutcome};
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = dir.path().join("outbox");
+    let kek = Kek::generate().unwrap();
+    let app = open_app_with(
+        dir.path(),
+        crate::mail::MailConfig::outbox(&outbox),
+        kek.clone(),
+    )
+    .await;
+    let seed = crate::demo::seed_demo(&app).await.unwrap().unwrap();
+    assert!(app.notices_sent(std::time::Duration::from_secs(10)).await);
+    assert!(
+        outbox_mails(&outbox).is_empty(),
+        "the demo seed mails nobody"
+    );
+    let org = app.store().organization(&seed.org_id).await.unwrap().name;
+    let settle = || app.notices_sent(std::time::Duration::from_secs(10));
+    let keyed = |key: &str| IssueOptions {
+        idempotency_key: Some(key.to_owned()),
+        ..IssueOptions::default()
+    };
+    let zoe = Recipient::Email("zoe.award@school.example".into());
+
+    let issued = app
+        .issue(&seed.issuer_id, "mc-tools-1", zoe.clone(), keyed("award-1"))
+        .await
+        .unwrap();
+    assert!(settle().await);
+    let mails = award_mails(&outbox, "zoe.award@school.example");
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    let m = &mails[0];
+    let id = &issued.record.id;
+    assert!(
+        m.contains(&format!(
+            "Subject: You earned Learning Platforms and Tools from {org}"
+        )),
+        "{m}"
+    );
+    assert!(
+        m.contains(&format!("http://127.0.0.1:8080/credentials/{id}\n")),
+        "{m}"
+    );
+    assert!(
+        m.contains(&format!("http://127.0.0.1:8080/credentials/{id}/claim")),
+        "{m}"
+    );
+    assert!(
+        m.contains("https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME&name=Learning%20Platforms%20and%20Tools")
+            && m.contains(&format!("certId={}", crate::sharing::percent_encode(id))),
+        "{m}"
+    );
+    assert!(m.contains("http://127.0.0.1:8080/notifications/"), "{m}");
+
+    // A replay of the same issuance is no news.
+    let replay = app
+        .issue(&seed.issuer_id, "mc-tools-1", zoe.clone(), keyed("award-1"))
+        .await
+        .unwrap();
+    assert!(replay.replayed);
+    assert!(settle().await);
+    assert_eq!(award_mails(&outbox, "zoe.award@school.example").len(), 1);
+
+    // A second server over the same database: its replay sends nothing, and the notice itself
+    // was claimed once for every server.
+    let two = open_app_with(
+        dir.path(),
+        crate::mail::MailConfig::outbox(&outbox),
+        kek.clone(),
+    )
+    .await;
+    let again = two
+        .issue(&seed.issuer_id, "mc-tools-1", zoe.clone(), keyed("award-1"))
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    assert_eq!(
+        two.send_award_notice(&issued.record).await.unwrap(),
+        NoticeOutcome::AlreadySent
+    );
+    assert!(two.notices_sent(std::time::Duration::from_secs(10)).await);
+    assert_eq!(award_mails(&outbox, "zoe.award@school.example").len(), 1);
+
+    // Awards turned off: nothing, while the other kinds still go.
+    app.store()
+        .set_notification_choice(
+            "quiet.award@school.example",
+            NoticeKind::Award.as_str(),
+            false,
+        )
+        .await
+        .unwrap();
+    let quiet = app
+        .issue(
+            &seed.issuer_id,
+            "mc-tools-1",
+            Recipient::Email("quiet.award@school.example".into()),
+            keyed("award-2"),
+        )
+        .await
+        .unwrap();
+    assert!(settle().await);
+    assert!(award_mails(&outbox, "quiet.award@school.example").is_empty());
+    assert_eq!(
+        app.send_award_notice(&quiet.record).await.unwrap(),
+        NoticeOutcome::TurnedOff
+    );
+
+    // A machine run and a wallet's copy of a credential tell nobody.
+    for (addr, opts) in [
+        (
+            "machine@school.example",
+            IssueOptions {
+                mail_people: false,
+                ..keyed("award-3")
+            },
+        ),
+        (
+            "wallet@school.example",
+            IssueOptions {
+                holder_did: Some("did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK".into()),
+                ..keyed("award-4")
+            },
+        ),
+    ] {
+        app.issue(
+            &seed.issuer_id,
+            "mc-tools-1",
+            Recipient::Email(addr.into()),
+            opts,
+        )
+        .await
+        .unwrap();
+        assert!(settle().await);
+        assert!(award_mails(&outbox, addr).is_empty(), "{addr}");
+    }
+
+    // Bulk: each new credential's holder once (two for two credentials), a retry nothing more.
+    let rows = vec![
+        bulk_row("mc-tools-1", "bulk.one@school.example"),
+        bulk_row("mc-tools-2", "bulk.one@school.example"),
+        bulk_row("mc-tools-1", "bulk.two@school.example"),
+    ];
+    for _ in 0..2 {
+        app.bulk_issue(&seed.issuer_id, rows.clone()).await.unwrap();
+        assert!(settle().await);
+        assert_eq!(award_mails(&outbox, "bulk.one@school.example").len(), 2);
+        assert_eq!(award_mails(&outbox, "bulk.two@school.example").len(), 1);
+    }
 }

@@ -12,6 +12,8 @@ pub use pathledger_app as app;
 pub mod auth;
 // Wallet claims by the VC-API exchange (the Learner Credential Wallet).
 pub mod claim;
+pub mod certificate;
+pub mod certificate_pdf;
 pub mod csrf;
 pub use pathledger_app::demo;
 pub mod communities;
@@ -140,6 +142,7 @@ pub fn api_routes() -> OpenApiRouter<App> {
 pub fn page_routes() -> Router<App> {
     Router::new()
         .merge(web::pages())
+        .merge(certificate::pages())
         .merge(work::pages())
         .merge(account::pages())
         .merge(accounts::pages())
@@ -249,6 +252,10 @@ pub const PAGE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/credentials/{id}/claim"),
     // Content-negotiated: the protocols as JSON for a wallet, else a page saying to use one.
     ("GET", "/workflows/claim/interactions/{exchange_id}"),
+    // certificate.rs
+    ("GET", "/assets/certificate.css"),
+    ("GET", "/credentials/{id}/certificate"),
+    ("GET", "/credentials/{id}/certificate.pdf"),
 ];
 
 /// The layers every deployment runs behind: body limit, request timeout (503), problem+json for

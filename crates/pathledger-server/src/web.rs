@@ -54,6 +54,26 @@ pub(crate) fn page(title: &str, caller: &MaybeCaller, body: Markup) -> Html<Stri
     )
 }
 
+/// [`page`] with the page's own stylesheet after the site's.
+pub(crate) fn page_with_stylesheet(
+    title: &str,
+    caller: &MaybeCaller,
+    stylesheet: &str,
+    body: Markup,
+) -> Html<String> {
+    Html(
+        crate::pages::layout_with_stylesheet(
+            title,
+            caller.0.as_ref().map(|c| c.user.display_name.as_str()),
+            caller.form_token(),
+            caller.0.as_ref().map(|c| c.menu).unwrap_or_default(),
+            Some(stylesheet),
+            body,
+        )
+        .into_string(),
+    )
+}
+
 async fn style() -> Response {
     (
         [
@@ -566,11 +586,7 @@ async fn credential_page(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let rec = app
-        .store()
-        .credential(&id)
-        .await
-        .map_err(ApiError::from_store)?;
+    let (rec, doc) = public_credential(&app, &id).await?;
     if wants_json(&headers) {
         return Ok((
             [(header::CONTENT_TYPE, "application/vc+ld+json")],
@@ -578,7 +594,6 @@ async fn credential_page(
         )
             .into_response());
     }
-    let doc: Value = serde_json::from_str(&rec.document).map_err(|_| ApiError::internal())?;
     let report = app.verify(&doc).await;
     // The verify link of this credential, also as a QR code (the verify page opens it by id).
     let verify_link = format!(
@@ -603,6 +618,21 @@ async fn credential_page(
     );
     let title = pages::credential::Shown::of(&doc).achievement;
     Ok(page(&title, &caller, body).into_response())
+}
+
+/// A credential of ours as its public page (and its certificate) may show it: the record and
+/// the parsed document; not found for an unknown or erased id.
+pub(crate) async fn public_credential(
+    app: &App,
+    id: &str,
+) -> Result<(pathledger_store::CredentialRecord, Value), ApiError> {
+    let rec = app
+        .store()
+        .credential(id)
+        .await
+        .map_err(ApiError::from_store)?;
+    let doc: Value = serde_json::from_str(&rec.document).map_err(|_| ApiError::internal())?;
+    Ok((rec, doc))
 }
 
 /// The definitions of the first organization that defines something `has` accepts.

@@ -299,7 +299,7 @@ async fn bulk_rate(app: &App, issuer: &str, n: usize, tag: &str) -> Result<f64> 
                 Recipient::Email(format!("bulk-{tag}-{i}@example.org")),
                 // Issuance alone: no invitation mail per new address.
                 IssueOptions {
-                    invite_newcomers: false,
+                    mail_people: false,
                     ..IssueOptions::default()
                 },
             )

@@ -603,6 +603,14 @@ fn print_seed(seed: &demo::DemoSeed) {
     }
 }
 
+/// Award notices go out in the background: a command that issued waits for them before the
+/// process ends (which would drop them), at most half a minute.
+async fn wait_for_notices(app: &App) {
+    if !app.notices_sent(std::time::Duration::from_secs(30)).await {
+        eprintln!("some notices were not sent within 30 s (see the log)");
+    }
+}
+
 async fn run(cli: Cli) -> Result<ExitCode> {
     let g = cli.global.clone();
     match cli.command {
@@ -660,6 +668,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             if let Err(e) = app.sign_head_if_behind().await {
                 tracing::warn!(error = %e, "could not sign the final tree head");
+            }
+            if !app.notices_sent(std::time::Duration::from_secs(5)).await {
+                tracing::warn!("stopped with notices still unsent");
             }
             served?;
             Ok(ExitCode::SUCCESS)
@@ -943,6 +954,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 );
             }
             app.sign_head_if_behind().await?;
+            wait_for_notices(&app).await;
             Ok(ExitCode::SUCCESS)
         }
         Command::BulkIssue {
@@ -1414,6 +1426,7 @@ async fn bulk_issue(
         None => std::io::stdout().write_all(&bytes)?,
     }
     app.sign_head_if_behind().await?;
+    wait_for_notices(&app).await;
     eprintln!("{} issued, {failed} failed", total - failed);
     if invited + invitations_failed > 0 {
         eprintln!(

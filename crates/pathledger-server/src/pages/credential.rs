@@ -77,39 +77,17 @@ fn day(t: &time::OffsetDateTime) -> String {
     format!("{} {} {}", t.day(), t.month(), t.year())
 }
 
-/// LinkedIn's "Add to profile" link for a certification (`startTask=CERTIFICATION_NAME`): the
-/// achievement as its name, the issuer's name as the organization, issue and expiry year and
-/// month (1–12), the credential's page and its id. Every value is percent-encoded (spaces as
-/// `%20`).
+/// LinkedIn's "Add to profile" link for a certification
+/// ([`pathledger_app::sharing::linkedin_add_url`], which the award notice uses too).
 pub fn linkedin_add_url(s: &Shown, cert_url: &str, cert_id: &str) -> String {
-    let enc = crate::web::urlencode_component;
-    let mut url = format!(
-        "https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME&name={}",
-        enc(&s.achievement)
-    );
-    if let Some(org) = &s.issuer {
-        url.push_str(&format!("&organizationName={}", enc(org)));
-    }
-    if let Some(t) = &s.issued {
-        url.push_str(&format!(
-            "&issueYear={}&issueMonth={}",
-            t.year(),
-            u8::from(t.month())
-        ));
-    }
-    if let Some(t) = &s.expires {
-        url.push_str(&format!(
-            "&expirationYear={}&expirationMonth={}",
-            t.year(),
-            u8::from(t.month())
-        ));
-    }
-    url.push_str(&format!(
-        "&certUrl={}&certId={}",
-        enc(cert_url),
-        enc(cert_id)
-    ));
-    url
+    pathledger_app::sharing::linkedin_add_url(&pathledger_app::sharing::LinkedInCert {
+        name: &s.achievement,
+        organization: s.issuer.as_deref(),
+        issued: s.issued,
+        expires: s.expires,
+        url: cert_url,
+        id: cert_id,
+    })
 }
 
 /// An emblem drawn for an achievement without an image we may show (our pages load images from
@@ -212,6 +190,12 @@ pub fn credential_page(
                 }
             } @else {
                 p #not-shareable { "This credential does not verify as valid now, so it is not offered for sharing. " (report.message) }
+            }
+            p {
+                a.button #print-certificate href={ "/credentials/" (pathledger_app::sharing::percent_encode(id)) "/certificate" } {
+                    "Print certificate"
+                }
+                " (a page to print, or a PDF)"
             }
             @if let Some(svg) = qr_svg(verify_link) {
                 figure.card #qr {

@@ -10,6 +10,7 @@ pub mod admin;
 pub mod bulk_issue;
 pub mod bulk_verify;
 pub mod claim;
+pub mod certificate;
 pub mod communities;
 pub mod credential;
 pub mod dashboard;
@@ -76,6 +77,19 @@ pub fn layout_with_menu(
     menu: Menu,
     body: Markup,
 ) -> Markup {
+    layout_with_stylesheet(title, signed_in_as, form_token, menu, None, body)
+}
+
+/// [`layout_with_menu`] plus a page's own stylesheet after the site's (e.g. the certificate's
+/// print layout), a path of ours: the CSP allows no other.
+pub fn layout_with_stylesheet(
+    title: &str,
+    signed_in_as: Option<&str>,
+    form_token: Option<&str>,
+    menu: Menu,
+    stylesheet: Option<&str>,
+    body: Markup,
+) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -84,6 +98,9 @@ pub fn layout_with_menu(
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Pathledger" }
                 link rel="stylesheet" href="/assets/style.css";
+                @if let Some(href) = stylesheet {
+                    link rel="stylesheet" href=(href);
+                }
             }
             body {
                 a.skip href="#main" { "Skip to content" }
