@@ -10,8 +10,8 @@ use pathledger_badges as badges;
 use pathledger_core::Definitions;
 use pathledger_signing::{sign_document_to_string, Cryptosuite, ProofOptions};
 use pathledger_store::{
-    IssueContext, IssueOutcome, IssueRequest, Recipient, StatusChange, StatusChangeOutcome,
-    StoreError,
+    CredentialStatus, IssueContext, IssueOutcome, IssueRequest, Recipient, StatusChange,
+    StatusChangeOutcome, StoreError,
 };
 use serde_json::{json, Value};
 use time::OffsetDateTime;
@@ -157,7 +157,10 @@ impl App {
                 target_description: (!c.description.is_empty()).then(|| c.description.clone()),
             })
             .collect();
-        let recipient = recipient_of(ctx);
+        let recipient = match &opts.holder_did {
+            Some(did) => badges::SubjectIdentifier::Id(did.clone()),
+            None => recipient_of(ctx),
+        };
         let status = if opts.suspendable {
             None
         } else {
@@ -287,6 +290,9 @@ impl App {
         let invite = opts.invite_newcomers;
         req.award_role_id = award_role;
         req.extra = json!({"suite": opts.suite.as_str(), "evidence": opts.evidence});
+        if let Some(did) = &opts.holder_did {
+            req.extra["holder"] = json!(did);
+        }
         let this = self.clone();
         let out = store
             .issue(req, move |ctx| {
@@ -457,7 +463,62 @@ impl App {
             .await;
         // Whatever the outcome, this server's cached list versions are asked again.
         self.forget_list_versions();
-        Ok(out?)
+        let out = out?;
+        self.change_wallet_copies(credential_id, change, reason, actor)
+            .await;
+        Ok(out)
+    }
+
+    /// Gives the wallet copies of `credential_id` (and theirs) the change its original got. A
+    /// copy already in that state is left as it is; any other failure is logged, and the next
+    /// change of the original tries again.
+    async fn change_wallet_copies(
+        &self,
+        credential_id: &str,
+        change: StatusChange,
+        reason: Option<&str>,
+        actor: Option<&pathledger_store::UserId>,
+    ) {
+        let mut queue = vec![credential_id.to_owned()];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(id) = queue.pop() {
+            if !seen.insert(id.clone()) {
+                continue;
+            }
+            let copies = match self.inner.store.wallet_copies_of(&id).await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(credential = %id, error = %e, "could not list wallet copies");
+                    continue;
+                }
+            };
+            for copy in copies {
+                let wanted = match change {
+                    StatusChange::Revoke => CredentialStatus::Revoked,
+                    StatusChange::Suspend => CredentialStatus::Suspended,
+                    StatusChange::Reinstate => CredentialStatus::Active,
+                };
+                let already = self
+                    .inner
+                    .store
+                    .credential(&copy)
+                    .await
+                    .map(|c| c.status == wanted || c.status == CredentialStatus::Revoked)
+                    .unwrap_or(true);
+                if !already {
+                    if let Err(e) = self
+                        .inner
+                        .store
+                        .change_status(&copy, change, reason, actor)
+                        .await
+                    {
+                        tracing::warn!(credential = %copy, error = %e, "a wallet copy did not follow its original's status");
+                    }
+                }
+                queue.push(copy);
+            }
+        }
+        self.forget_list_versions();
     }
 }
 

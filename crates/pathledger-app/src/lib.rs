@@ -8,6 +8,7 @@ pub mod accounts;
 mod actor;
 mod awards;
 pub mod bulk;
+pub mod claims;
 mod clr;
 pub mod communities;
 mod definitions;
@@ -55,6 +56,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 pub use actor::Actor;
+pub use claims::{ClaimProtocol, ClaimStatus, WalletClaim, CLAIM_TTL};
 pub use definitions::BUNDLE_ID;
 pub use error::AppError;
 pub use heads::HEAD_SIGNING_INTERVAL;
@@ -169,6 +171,9 @@ pub struct IssueOptions {
     /// Invite the person when the issuance creates their educator record (default true;
     /// `false` for machine runs such as the benchmark, which measure issuance alone).
     pub invite_newcomers: bool,
+    /// Bind the credential to this DID (`credentialSubject.id`), whatever the educator's
+    /// choices say: a wallet's copy of a credential, issued when a claim is spent.
+    pub holder_did: Option<String>,
 }
 
 impl Default for IssueOptions {
@@ -181,6 +186,7 @@ impl Default for IssueOptions {
             suspendable: false,
             renews: None,
             invite_newcomers: true,
+            holder_did: None,
         }
     }
 }

@@ -495,3 +495,162 @@ async fn expiry_reminders_go_once_and_respect_choices() {
         Err(AppError::NotFound(_))
     ));
 }
+
+/// A wallet claim: only the holder makes it, a wallet spends it once for a copy bound to its
+/// DID (issued and logged like any credential, verifying), the same wallet's retry gets the same
+/// copy, another wallet is refused, and revoking the original revokes the copy.
+#[tokio::test]
+async fn wallet_claims_issue_bound_copies_once_and_follow_the_original() {
+    use crate::claims::{ClaimProtocol, ClaimStatus};
+    use pathledger_badges::Verdict;
+    let dir = tempfile::tempdir().unwrap();
+    let app = open_app(
+        dir.path(),
+        crate::mail::MailConfig::outbox(dir.path().join("o")),
+    )
+    .await;
+    let seed = crate::demo::seed_demo(&app).await.unwrap().unwrap();
+    let educators: Vec<_> = seed
+        .accounts
+        .iter()
+        .filter(|a| a.educator_id.is_some() && a.org_id == seed.org_id)
+        .collect();
+    let (holder, other) = (educators[0], educators[1]);
+    let actor_of = |id: String| {
+        let app = app.clone();
+        async move { crate::Actor::new(app.store().user(&id).await.unwrap()) }
+    };
+    let holder_actor = actor_of(holder.user_id.clone()).await;
+    let other_actor = actor_of(other.user_id.clone()).await;
+    let original = app
+        .issue(
+            &seed.issuer_id,
+            "mc-tools-1",
+            Recipient::Educator(holder.educator_id.clone().unwrap()),
+            IssueOptions {
+                invite_newcomers: false,
+                ..IssueOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    let id = original.record.id.clone();
+
+    // Only the holder may make a claim; to anyone else the credential does not exist.
+    let e = app
+        .create_wallet_claim(&other_actor, &id, ClaimProtocol::VcApi)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::NotFound(_)), "{e:?}");
+    let claim = app
+        .create_wallet_claim(&holder_actor, &id, ClaimProtocol::VcApi)
+        .await
+        .unwrap();
+    assert_eq!(claim.secret.len(), 64);
+    assert_eq!(claim.status, ClaimStatus::Open);
+    assert!(matches!(
+        app.wallet_claim("not-a-secret").await,
+        Err(AppError::NotFound(_))
+    ));
+
+    // Bad DIDs are refused and spend nothing.
+    for bad in [
+        "",
+        "https://wallet.example",
+        "did:key",
+        "did:key:z6Mk#frag",
+        "did:key:a b",
+    ] {
+        let e = app
+            .redeem_wallet_claim(&claim.secret, bad)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Invalid { .. }), "{bad:?}: {e:?}");
+    }
+    assert_eq!(
+        app.wallet_claim(&claim.secret).await.unwrap().status,
+        ClaimStatus::Open
+    );
+
+    let did = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
+    let copy = app.redeem_wallet_claim(&claim.secret, did).await.unwrap();
+    assert!(!copy.replayed);
+    assert_ne!(copy.record.id, id);
+    assert_eq!(copy.credential["credentialSubject"]["id"], did);
+    assert_eq!(
+        copy.credential["credentialSubject"]["achievement"]["name"],
+        original.credential["credentialSubject"]["achievement"]["name"]
+    );
+    assert_eq!(app.verify(&copy.credential).await.verdict, Verdict::Valid);
+    assert!(copy.record.log_index > original.record.log_index);
+
+    // The same wallet retrying gets the same copy; another wallet is refused.
+    let again = app.redeem_wallet_claim(&claim.secret, did).await.unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.record.id, copy.record.id);
+    let e = app
+        .redeem_wallet_claim(&claim.secret, "did:key:z6MkotherWallet")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::Conflict(_)), "{e:?}");
+    let seen = app.wallet_claim(&claim.secret).await.unwrap();
+    assert_eq!(seen.status, ClaimStatus::Used);
+    assert_eq!(seen.copy_id.as_deref(), Some(copy.record.id.as_str()));
+    assert_eq!(seen.holder_did.as_deref(), Some(did));
+    assert_eq!(
+        app.wallet_claims_of(&holder_actor, &id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(app.wallet_claims_of(&other_actor, &id).await.is_err());
+
+    // An expired claim cannot be spent.
+    let late = app
+        .create_wallet_claim(&holder_actor, &id, ClaimProtocol::Oid4vci)
+        .await
+        .unwrap();
+    app.store()
+        .expire_wallet_claim_for_tests(&late.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.wallet_claim(&late.secret).await.unwrap().status,
+        ClaimStatus::Expired
+    );
+    let e = app
+        .redeem_wallet_claim(&late.secret, did)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, AppError::Invalid { field, .. } if field == "claim"),
+        "{e:?}"
+    );
+
+    // Suspending, reinstating and revoking the original does the same to its copy.
+    let status_of = |cid: String| {
+        let app = app.clone();
+        async move { app.store().credential(&cid).await.unwrap().status }
+    };
+    let holder_user = Some(&holder_actor.user.id);
+    app.change_status(
+        &id,
+        pathledger_store::StatusChange::Revoke,
+        Some("issued in error"),
+        holder_user,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        status_of(copy.record.id.clone()).await,
+        pathledger_store::CredentialStatus::Revoked
+    );
+    assert_eq!(app.verify(&copy.credential).await.verdict, Verdict::Revoked);
+    // A revoked credential cannot be claimed again.
+    let e = app
+        .create_wallet_claim(&holder_actor, &id, ClaimProtocol::VcApi)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::Conflict(_)), "{e:?}");
+}

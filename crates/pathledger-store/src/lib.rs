@@ -42,6 +42,7 @@ mod testutil;
 mod trust;
 mod users;
 mod validate;
+mod wallet_claims;
 
 pub use accounts::{
     EmailLinkPurpose, Invitation, LinkRefusal, NewEmailLink, NewInvitation, UsedEmailLink,
@@ -63,3 +64,4 @@ pub use pathledger_log::{Hash, SignedTreeHead};
 pub use sql::Backend;
 pub use store::{Store, StoreConfig};
 pub use trust::TrustedIssuer;
+pub use wallet_claims::{ClaimSpend, WalletClaimRecord, MAX_HOLDER_DID};

@@ -318,6 +318,11 @@ async fn erase_educator(tx: &mut Tx, educator_id: &str) -> Result<u64, StoreErro
     )
     .await?;
     tx.execute(
+        "DELETE FROM wallet_claims WHERE educator_id = $1",
+        args![educator_id],
+    )
+    .await?;
+    tx.execute(
         "DELETE FROM community_profiles WHERE educator_id = $1",
         args![educator_id],
     )
