@@ -23,6 +23,7 @@ pub mod html_errors;
 pub mod issuer_admin;
 pub mod members;
 pub mod notices;
+pub mod oid4vci;
 pub mod oidc;
 pub mod openapi;
 pub mod pages;
@@ -130,6 +131,7 @@ pub fn api_routes() -> OpenApiRouter<App> {
         .merge(members::routes())
         .merge(tokens::routes())
         .merge(oidc::routes())
+        .merge(oid4vci::routes())
 }
 
 /// Every HTML page and form route (not in the OpenAPI document); each is listed in
@@ -149,6 +151,7 @@ pub fn page_routes() -> Router<App> {
         .merge(progress::pages())
         .merge(wallet::pages())
         .merge(communities::pages())
+        .merge(oid4vci::pages())
 }
 
 /// The routes of [`page_routes`] as (method, path): server-rendered HTML pages, the forms they
@@ -241,6 +244,8 @@ pub const PAGE_ROUTES: &[(&str, &str)] = &[
     // wallet.rs
     ("GET", "/dashboard/wallet.zip"),
     ("GET", "/credentials/{id}/download"),
+    // oid4vci.rs: the holder's wallet offer (the protocol's endpoints are in the OpenAPI)
+    ("GET", "/credentials/{id}/claim/oid4vci"),
 ];
 
 /// The layers every deployment runs behind: body limit, request timeout (503), problem+json for

@@ -50,6 +50,7 @@ use utoipa::{IntoResponses, Modify, OpenApi};
         (name = "members", description = "Organization members"),
         (name = "privacy", description = "Data subjects' export and deletion"),
         (name = "public", description = "Public documents: status lists, DID documents, issuer profiles"),
+        (name = "wallets", description = "OpenID for Verifiable Credential Issuance 1.0: metadata, offers, token, nonce, credential"),
     )
 )]
 pub struct ApiDoc;
