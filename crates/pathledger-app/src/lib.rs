@@ -30,6 +30,7 @@ pub mod members;
 pub mod names;
 pub mod newcomers;
 pub mod notify;
+pub mod oid4vci;
 pub mod oidc;
 pub mod privacy;
 pub mod progress;

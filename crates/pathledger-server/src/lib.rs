@@ -27,6 +27,7 @@ pub mod html_errors;
 pub mod issuer_admin;
 pub mod members;
 pub mod notices;
+pub mod oid4vci;
 pub mod oidc;
 pub mod openapi;
 pub mod pages;
@@ -135,6 +136,7 @@ pub fn api_routes() -> OpenApiRouter<App> {
         .merge(tokens::routes())
         .merge(oidc::routes())
         .merge(claim::routes())
+        .merge(oid4vci::routes())
 }
 
 /// Every HTML page and form route (not in the OpenAPI document); each is listed in
@@ -156,6 +158,7 @@ pub fn page_routes() -> Router<App> {
         .merge(wallet::pages())
         .merge(communities::pages())
         .merge(claim::pages())
+        .merge(oid4vci::pages())
 }
 
 /// The routes of [`page_routes`] as (method, path): server-rendered HTML pages, the forms they
@@ -256,6 +259,8 @@ pub const PAGE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/assets/certificate.css"),
     ("GET", "/credentials/{id}/certificate"),
     ("GET", "/credentials/{id}/certificate.pdf"),
+    // oid4vci.rs: the holder's wallet offer (the protocol's endpoints are in the OpenAPI)
+    ("GET", "/credentials/{id}/claim/oid4vci"),
 ];
 
 /// The layers every deployment runs behind: body limit, request timeout (503), problem+json for

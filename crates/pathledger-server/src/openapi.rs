@@ -51,6 +51,7 @@ use utoipa::{IntoResponses, Modify, OpenApi};
         (name = "privacy", description = "Data subjects' export and deletion"),
         (name = "wallets", description = "Claiming a credential into a wallet (VC-API exchange)"),
         (name = "public", description = "Public documents: status lists, DID documents, issuer profiles"),
+        (name = "wallets", description = "OpenID for Verifiable Credential Issuance 1.0: metadata, offers, token, nonce, credential"),
     )
 )]
 pub struct ApiDoc;

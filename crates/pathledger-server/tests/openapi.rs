@@ -17,6 +17,10 @@ const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];
 /// Browser sign-in routes: their refusals are HTML pages, not problem+json.
 const BROWSER_ROUTES: [&str; 2] = ["/login/oidc/{org}", "/login/oidc/callback"];
 
+/// Routes that answer errors in OAuth's JSON (`error`, `error_description`) because wallets
+/// read that, not problem+json (OpenID4VCI's token and credential endpoints).
+const OAUTH_ROUTES: [&str; 2] = ["/oid4vci/token", "/oid4vci/credential"];
+
 /// A syntactically valid id that names nothing.
 const UNKNOWN: &str = "00000000-0000-4000-8000-00000000dead";
 
@@ -206,6 +210,14 @@ fn operations_are_complete() {
             if BROWSER_ROUTES.contains(&path.as_str()) {
                 if resp["content"]["text/html"].is_null() {
                     failures.push(format!("{at}: {status} is not an HTML page"));
+                }
+                continue;
+            }
+            if OAUTH_ROUTES.contains(&path.as_str()) {
+                if resp["content"]["application/json"]["schema"]["$ref"]
+                    != "#/components/schemas/OAuthError"
+                {
+                    failures.push(format!("{at}: {status} is not an OAuthError: {resp}"));
                 }
                 continue;
             }

@@ -27,6 +27,7 @@ mod members;
 mod milestones;
 mod model;
 mod notifications;
+mod oid4vci;
 mod oidc;
 mod open;
 mod orgs;
@@ -54,6 +55,10 @@ pub use evidence::EvidenceFile;
 pub use issuance::BULK_BATCH_SIZE;
 pub use milestones::Milestone;
 pub use model::*;
+pub use oid4vci::{
+    CreatedOid4vciOffer, GrantRefusal, NewOid4vciOffer, NonceRefusal, Oid4vciGrant, Oid4vciOffer,
+    Oid4vciToken, MAX_TX_CODE_FAILURES, TX_CODE_LENGTH,
+};
 pub use oidc::{NewOidcLogin, NewOidcProvider, OidcLogin, OidcProvider};
 pub use pathledger_log::{Hash, SignedTreeHead};
 pub use sql::Backend;

@@ -1532,3 +1532,110 @@ pub struct OidcSettings {
     /// Last change (ms).
     pub updated_ms: Option<i64>,
 }
+
+// ----- wallets: OpenID for Verifiable Credential Issuance 1.0 ------------------------------------
+
+/// The credential issuer metadata (OID4VCI 1.0 §12.2.4).
+#[derive(ToSchema)]
+pub struct CredentialIssuerMetadata {
+    /// The credential issuer identifier: this deployment's public URL.
+    pub credential_issuer: String,
+    /// The credential endpoint.
+    pub credential_endpoint: String,
+    /// The nonce endpoint.
+    pub nonce_endpoint: String,
+    /// How wallets name the issuer.
+    pub display: Vec<Value>,
+    /// The configurations offered, by id (`OpenBadgeCredential`).
+    pub credential_configurations_supported: std::collections::HashMap<String, Value>,
+}
+
+/// OAuth 2.0 authorization server metadata (RFC 8414).
+#[derive(ToSchema)]
+pub struct AuthorizationServerMetadata {
+    /// The issuer identifier (the public URL).
+    pub issuer: String,
+    /// The token endpoint.
+    pub token_endpoint: String,
+    /// `urn:ietf:params:oauth:grant-type:pre-authorized_code`.
+    pub grant_types_supported: Vec<String>,
+    /// None: there is no authorization endpoint.
+    pub response_types_supported: Vec<String>,
+    /// `none`: wallets are anonymous.
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+    /// Always true.
+    #[schema(rename = "pre-authorized_grant_anonymous_access_supported")]
+    pub anonymous: bool,
+}
+
+/// A credential offer (OID4VCI §4.1.1).
+#[derive(ToSchema)]
+pub struct CredentialOffer {
+    /// The credential issuer identifier.
+    pub credential_issuer: String,
+    /// `["OpenBadgeCredential"]`.
+    pub credential_configuration_ids: Vec<String>,
+    /// The pre-authorized code grant: `pre-authorized_code` and `tx_code` (numeric, 6 digits).
+    pub grants: Value,
+}
+
+/// The token request (OID4VCI §6.1), form-encoded.
+#[derive(ToSchema)]
+pub struct TokenRequest {
+    /// `urn:ietf:params:oauth:grant-type:pre-authorized_code`.
+    pub grant_type: String,
+    /// The offer's pre-authorized code.
+    #[schema(rename = "pre-authorized_code")]
+    pub pre_authorized_code: String,
+    /// The transaction code shown beside the QR code.
+    pub tx_code: String,
+}
+
+/// The token response.
+#[derive(ToSchema)]
+pub struct TokenResponse {
+    /// The bearer token for the credential endpoint.
+    pub access_token: String,
+    /// `Bearer`.
+    pub token_type: String,
+    /// Seconds it works (300).
+    pub expires_in: u64,
+}
+
+/// The nonce response (OID4VCI §7.2).
+#[derive(ToSchema)]
+pub struct NonceResponse {
+    /// A nonce for the key proof, valid once for 5 minutes.
+    pub c_nonce: String,
+}
+
+/// The credential request (OID4VCI §8.2).
+#[derive(ToSchema)]
+pub struct CredentialRequest {
+    /// `OpenBadgeCredential`.
+    pub credential_configuration_id: String,
+    /// `{"jwt": ["<key proof JWT>"]}`.
+    pub proofs: Option<Value>,
+    /// Draft 15's single proof, `{"proof_type": "jwt", "jwt": "…"}`, also accepted.
+    pub proof: Option<Value>,
+}
+
+/// The credential response (OID4VCI §8.3).
+#[derive(ToSchema)]
+pub struct CredentialResponse {
+    /// One entry: `{"credential": <the signed OpenBadgeCredential>}`.
+    pub credentials: Vec<Value>,
+}
+
+/// An OAuth error (RFC 6749 §5.2, RFC 6750 §3, OID4VCI §8.3.1): what wallets read, not
+/// problem+json.
+#[derive(ToSchema)]
+pub struct OAuthError {
+    /// `invalid_request`, `invalid_grant`, `unsupported_grant_type`, `invalid_token`,
+    /// `invalid_credential_request`, `unknown_credential_configuration`,
+    /// `unknown_credential_identifier`, `invalid_proof`, `invalid_nonce`,
+    /// `invalid_encryption_parameters` or `credential_request_denied`.
+    pub error: String,
+    /// What went wrong, in words.
+    pub error_description: String,
+}

@@ -25,6 +25,7 @@ pub mod log;
 pub mod login;
 pub mod members;
 pub mod notices;
+pub mod oid4vci;
 pub mod oidc;
 pub mod pathways;
 pub mod privacy;
