@@ -20,6 +20,7 @@ pub mod flash;
 pub mod framework;
 pub mod headers;
 pub mod html_errors;
+pub mod images;
 pub mod issuer_admin;
 pub mod members;
 pub mod notices;
@@ -130,6 +131,7 @@ pub fn api_routes() -> OpenApiRouter<App> {
         .merge(members::routes())
         .merge(tokens::routes())
         .merge(oidc::routes())
+        .merge(images::routes())
 }
 
 /// Every HTML page and form route (not in the OpenAPI document); each is listed in
@@ -149,6 +151,7 @@ pub fn page_routes() -> Router<App> {
         .merge(progress::pages())
         .merge(wallet::pages())
         .merge(communities::pages())
+        .merge(images::pages())
 }
 
 /// The routes of [`page_routes`] as (method, path): server-rendered HTML pages, the forms they
@@ -241,6 +244,15 @@ pub const PAGE_ROUTES: &[(&str, &str)] = &[
     // wallet.rs
     ("GET", "/dashboard/wallet.zip"),
     ("GET", "/credentials/{id}/download"),
+    // images.rs
+    ("GET", "/orgs/{org}/achievements/{id}/image"),
+    ("GET", "/orgs/{org}/logo"),
+    ("GET", "/credentials/{id}/baked.png"),
+    ("GET", "/credentials/{id}/baked.svg"),
+    ("GET", "/admin/framework/achievements/{id}/image"),
+    ("POST", "/admin/framework/achievements/{id}/image"),
+    ("GET", "/admin/logo"),
+    ("POST", "/admin/logo"),
 ];
 
 /// The layers every deployment runs behind: body limit, request timeout (503), problem+json for
