@@ -140,13 +140,7 @@ pub fn emblem_png(size: u32) -> Vec<u8> {
                 }
             }
             let a = acc[3] / 16;
-            let un = |v: u32| {
-                if acc[3] == 0 {
-                    0
-                } else {
-                    (v * 255 / acc[3]).min(255) as u8
-                }
-            };
+            let un = |v: u32| (v * 255).checked_div(acc[3]).unwrap_or(0).min(255) as u8;
             raw.extend_from_slice(&[un(acc[0]), un(acc[1]), un(acc[2]), a as u8]);
         }
     }
