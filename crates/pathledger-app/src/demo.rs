@@ -218,6 +218,46 @@ async fn educators(
 }
 
 /// Seeds the demo unless the database already holds an organization. Returns what was made.
+/// A demo organization's logo (its initials on a rounded square) and SVG images for its first
+/// few achievements, so the demo's credentials carry images and its pages show them.
+async fn demo_images(
+    app: &App,
+    org_id: &str,
+    org_name: &str,
+    defs: &Definitions,
+) -> Result<(), AppError> {
+    use pathledger_store::{ImageSubject, NewImage};
+    let svg = |text: String| NewImage::Hosted {
+        media_type: "image/svg+xml".into(),
+        bytes: text.into_bytes(),
+    };
+    let initials = pathledger_badges::emblem::initials(org_name);
+    let logo = format!(
+        concat!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"120\" height=\"120\" viewBox=\"0 0 120 120\">",
+            "<rect x=\"4\" y=\"4\" width=\"112\" height=\"112\" rx=\"22\" fill=\"#0b5cad\"/>",
+            "<path d=\"M20 92 L60 28 L100 92 Z\" fill=\"#f5a623\" opacity=\"0.9\"/>",
+            "<text x=\"60\" y=\"84\" text-anchor=\"middle\" font-family=\"sans-serif\" font-size=\"34\" font-weight=\"bold\" fill=\"#0d2847\">{}</text>",
+            "</svg>"
+        ),
+        initials
+    );
+    let store = app.store();
+    store
+        .put_image(org_id, &ImageSubject::Logo, &svg(logo))
+        .await?;
+    for a in defs.achievements().iter().take(4) {
+        store
+            .put_image(
+                org_id,
+                &ImageSubject::Achievement(a.id.as_str().to_owned()),
+                &svg(pathledger_badges::emblem_svg(&a.name)),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
 pub async fn seed_demo(app: &App) -> Result<Option<DemoSeed>, AppError> {
     let store = app.store();
     if !store.organizations().await?.is_empty() {
@@ -252,6 +292,8 @@ pub async fn seed_demo(app: &App) -> Result<Option<DemoSeed>, AppError> {
     app.reload_keys().await?;
     app.put_definitions(&org.id, &bundle).await?;
     app.put_definitions(&other.id, &bundle).await?;
+    demo_images(app, &org.id, &org.name, &defs).await?;
+    demo_images(app, &other.id, &other.name, &defs).await?;
 
     let mut accounts = Vec::new();
     staff(app, &org.id, &org.name, &demo.staff, &mut accounts).await?;

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::awards::cohort_states;
+use crate::images::OrgImages;
 use crate::newcomers::NewcomerInvite;
 use crate::templates::*;
 use pathledger_badges as badges;
@@ -40,15 +41,27 @@ impl App {
         }
     }
 
+    /// [`App::issuer_profile`] with the organization's logo as its `image`.
+    pub(crate) fn issuer_profile_with(
+        &self,
+        issuer: &pathledger_store::Issuer,
+        images: &OrgImages,
+    ) -> badges::IssuerProfile {
+        let mut p = self.issuer_profile(issuer);
+        p.image = images.logo_image(&issuer.name);
+        p
+    }
+
     /// Builds and signs the credential for one issuance context (called inside the store's transaction).
     pub(crate) fn build_credential(
         &self,
         defs: &Definitions,
         profile: &badges::IssuerProfile,
+        images: &OrgImages,
         ctx: &IssueContext<'_>,
         opts: &IssueOptions,
     ) -> Result<String, AppError> {
-        let doc = self.unsigned_credential(defs, profile, ctx, opts)?;
+        let doc = self.unsigned_credential(defs, profile, images, ctx, opts)?;
         self.sign_credential(&doc, ctx, opts)
     }
 
@@ -62,10 +75,11 @@ impl App {
         templates: &Templates,
         defs: &Definitions,
         profile: &badges::IssuerProfile,
+        images: &OrgImages,
         ctx: &IssueContext<'_>,
         opts: &IssueOptions,
     ) -> Result<String, AppError> {
-        let key = TemplateKey::of(ctx);
+        let key = TemplateKey::of(ctx, images);
         let cached = templates
             .docs
             .lock()
@@ -89,7 +103,7 @@ impl App {
                 self.sign_credential(&doc, ctx, opts)
             }
             None => {
-                let doc = self.unsigned_credential(defs, profile, ctx, opts)?;
+                let doc = self.unsigned_credential(defs, profile, images, ctx, opts)?;
                 let signed = self.sign_credential(&doc, ctx, opts)?;
                 let canonical = self.canonical_template(&doc, ctx, opts, &signed);
                 templates
@@ -136,6 +150,7 @@ impl App {
         &self,
         defs: &Definitions,
         profile: &badges::IssuerProfile,
+        images: &OrgImages,
         ctx: &IssueContext<'_>,
         opts: &IssueOptions,
     ) -> Result<Value, AppError> {
@@ -196,7 +211,7 @@ impl App {
                 },
                 achievement_type: Some(achievement_type_name(&ach.achievement_type)),
                 alignments,
-                image: None,
+                image: images.achievement_image(ach_id, &ach.name),
                 human_code: Some(ach_id.to_owned()),
                 tags: Vec::new(),
                 version: Some(ctx.achievement_version.to_string()),
@@ -279,7 +294,8 @@ impl App {
                 format!("unknown achievement {achievement_id:?}"),
             ));
         }
-        let profile = self.issuer_profile(&issuer);
+        let images = self.org_images(&issuer.org_id).await?;
+        let profile = self.issuer_profile_with(&issuer, &images);
         let mut req = IssueRequest::new(issuer_id, achievement_id, recipient);
         req.valid_until_ms = opts
             .valid_until
@@ -298,7 +314,7 @@ impl App {
         let this = self.clone();
         let out = store
             .issue(req, move |ctx| {
-                this.build_credential(&defs, &profile, &ctx, &opts)
+                this.build_credential(&defs, &profile, &images, &ctx, &opts)
             })
             .await
             .map_err(unwrap_build)?;
@@ -326,7 +342,9 @@ impl App {
         let store = &self.inner.store;
         let issuer = store.issuer(issuer_id).await?;
         let defs = self.definitions(&issuer.org_id).await?;
-        let profile = self.issuer_profile(&issuer);
+        // Read once per call: every row of the call names the same images.
+        let images = self.org_images(&issuer.org_id).await?;
+        let profile = self.issuer_profile_with(&issuer, &images);
         let mut pre: Vec<Option<AppError>> = Vec::with_capacity(rows.len());
         let mut reqs = Vec::new();
         let mut opts_by_row = Vec::new();
@@ -362,7 +380,14 @@ impl App {
         let templates = Templates::default();
         let results = store
             .bulk_issue(reqs, move |ctx| {
-                this.build_credential_from(&templates, &build_defs, &profile, &ctx, &shared)
+                this.build_credential_from(
+                    &templates,
+                    &build_defs,
+                    &profile,
+                    &images,
+                    &ctx,
+                    &shared,
+                )
             })
             .await;
         let stored = started.elapsed();

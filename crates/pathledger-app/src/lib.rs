@@ -22,6 +22,7 @@ pub mod fetch;
 pub mod framework_edit;
 mod heads;
 pub mod holder;
+pub mod images;
 mod issuance;
 mod keys;
 pub mod mail;

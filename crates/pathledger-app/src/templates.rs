@@ -61,10 +61,13 @@ pub(crate) struct TemplateKey {
     pub(crate) valid_until_ms: Option<i64>,
     /// 0 hashed, 1 email shown, 2 DID shown; and the hashed identity's type.
     pub(crate) recipient: (u8, &'static str),
+    /// The achievement's image URL (hosted ones carry their digest), so a changed image is
+    /// never filled from a template built with the old one.
+    pub(crate) image: Option<String>,
 }
 
 impl TemplateKey {
-    pub(crate) fn of(ctx: &IssueContext<'_>) -> Self {
+    pub(crate) fn of(ctx: &IssueContext<'_>, images: &crate::images::OrgImages) -> Self {
         let kind = match (&ctx.recipient.shown_did, &ctx.recipient.shown_email) {
             (Some(_), _) => 2,
             (None, Some(_)) => 1,
@@ -76,6 +79,9 @@ impl TemplateKey {
             issued_ms: ctx.issued_ms,
             valid_until_ms: ctx.request.valid_until_ms,
             recipient: (kind, ctx.recipient.identity_type),
+            image: images.url(&pathledger_store::ImageSubject::Achievement(
+                ctx.request.achievement_id.clone(),
+            )),
         }
     }
 }

@@ -169,8 +169,15 @@ async fn templated_credentials_equal_fresh_ones() {
                     let built: Vec<String> = [&c1, &c2, &c3]
                         .into_iter()
                         .map(|c| {
-                            app.build_credential_from(&templates, &defs, &profile, c, &opts)
-                                .unwrap()
+                            app.build_credential_from(
+                                &templates,
+                                &defs,
+                                &profile,
+                                &Default::default(),
+                                c,
+                                &opts,
+                            )
+                            .unwrap()
                         })
                         .collect();
                     let hits = |c: &std::sync::atomic::AtomicUsize| {
@@ -186,7 +193,9 @@ async fn templated_credentials_equal_fresh_ones() {
                     let canonical = usize::from(suite == Cryptosuite::EddsaJcs2022);
                     assert_eq!(hits(&templates.canonical), canonical, "{suite}");
                     for (b, c) in built.iter().zip([&c1, &c2, &c3]) {
-                        let fresh = app.build_credential(&defs, &profile, c, &opts).unwrap();
+                        let fresh = app
+                            .build_credential(&defs, &profile, &Default::default(), c, &opts)
+                            .unwrap();
                         let case = format!("{suite}, suspendable {suspendable}, valid until {valid_until:?}, shown {shown}");
                         if suite == Cryptosuite::EddsaJcs2022 {
                             // Stored as the canonical text: the same bytes.

@@ -354,7 +354,7 @@ pub fn bake_png(png: &[u8], text: &str) -> Result<Vec<u8>, InputError> {
     ))
 }
 
-fn write_chunk(out: &mut Vec<u8>, ty: &[u8; 4], data: &[u8]) {
+pub(crate) fn write_chunk(out: &mut Vec<u8>, ty: &[u8; 4], data: &[u8]) {
     out.extend_from_slice(&(data.len() as u32).to_be_bytes());
     out.extend_from_slice(ty);
     out.extend_from_slice(data);

@@ -7,6 +7,7 @@
 
 pub mod clr;
 pub mod dates;
+pub mod emblem;
 pub mod fetch;
 pub mod formats;
 pub mod holder;
@@ -23,6 +24,7 @@ mod vc;
 pub mod verify;
 
 pub use clr::{clr_credential, stack_associations, Association, AssociationType, ClrInput};
+pub use emblem::{emblem_png, emblem_svg};
 pub use holder::{email_matches, EmailMatch};
 pub use input::{bake_png, bake_svg, read_input, InputError, MAX_INPUT_BYTES};
 pub use ob::{

@@ -11,6 +11,10 @@ use axum::response::Response;
 /// (inline SVG presentation attributes are not styles, so `style-src` needs no `unsafe-inline`).
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// The policy of an SVG image served by itself (opened in a tab, it is a document): nothing
+/// loads, nothing runs, only its own inline styles apply.
+pub const SVG_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'";
+
 /// HSTS for an https deployment: one year, this host only (a district's other hosts may not be
 /// https yet).
 pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000";
@@ -27,9 +31,16 @@ pub async fn security_headers(State(https): State<bool>, mut resp: Response) -> 
         HeaderValue::from_static("same-origin"),
     );
     // Every response, not only HTML: a JSON or SVG answer opened in a tab gets the same rules.
+    let svg = h
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"image/svg+xml"));
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        HeaderValue::from_static(if svg {
+            SVG_CONTENT_SECURITY_POLICY
+        } else {
+            CONTENT_SECURITY_POLICY
+        }),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if https {

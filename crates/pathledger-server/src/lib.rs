@@ -24,6 +24,7 @@ pub mod flash;
 pub mod framework;
 pub mod headers;
 pub mod html_errors;
+pub mod images;
 pub mod issuer_admin;
 pub mod members;
 pub mod notices;
@@ -137,6 +138,7 @@ pub fn api_routes() -> OpenApiRouter<App> {
         .merge(oidc::routes())
         .merge(claim::routes())
         .merge(oid4vci::routes())
+        .merge(images::routes())
 }
 
 /// Every HTML page and form route (not in the OpenAPI document); each is listed in
@@ -159,6 +161,7 @@ pub fn page_routes() -> Router<App> {
         .merge(communities::pages())
         .merge(claim::pages())
         .merge(oid4vci::pages())
+        .merge(images::pages())
 }
 
 /// The routes of [`page_routes`] as (method, path): server-rendered HTML pages, the forms they
@@ -261,6 +264,15 @@ pub const PAGE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/credentials/{id}/certificate.pdf"),
     // oid4vci.rs: the holder's wallet offer (the protocol's endpoints are in the OpenAPI)
     ("GET", "/credentials/{id}/claim/oid4vci"),
+    // images.rs
+    ("GET", "/orgs/{org}/achievements/{id}/image"),
+    ("GET", "/orgs/{org}/logo"),
+    ("GET", "/credentials/{id}/baked.png"),
+    ("GET", "/credentials/{id}/baked.svg"),
+    ("GET", "/admin/framework/achievements/{id}/image"),
+    ("POST", "/admin/framework/achievements/{id}/image"),
+    ("GET", "/admin/logo"),
+    ("POST", "/admin/logo"),
 ];
 
 /// The layers every deployment runs behind: body limit, request timeout (503), problem+json for

@@ -134,6 +134,13 @@ async fn dashboard(
             id: rec.id.clone(),
             achievement_id: rec.achievement_id.clone(),
             achievement: pages::format::achievement_name(&defs, &rec.achievement_id),
+            image: serde_json::from_str::<serde_json::Value>(&rec.document)
+                .ok()
+                .and_then(|doc| {
+                    let shown = pages::credential::Shown::of(&doc);
+                    pages::images::own_image(shown.image.as_deref(), app.public_url())
+                        .map(str::to_owned)
+                }),
             verdict: rep.verdict.code(),
             message: rep.message.clone(),
             issued_ms: rec.issued_ms,

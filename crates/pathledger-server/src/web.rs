@@ -129,7 +129,15 @@ async fn role(
     if wants_json(&headers) {
         return Ok(axum::Json(serde_json::to_value(r).unwrap_or(Value::Null)).into_response());
     }
-    let body = pages::definitions::role_page(&defs, &org, r);
+    let images = app.org_images(&org).await?;
+    let award_image = r.awards.as_ref().and_then(|a| {
+        let subject = pathledger_store::ImageSubject::Achievement(a.as_str().to_owned());
+        images
+            .hosted(&subject)
+            .then(|| images.url(&subject))
+            .flatten()
+    });
+    let body = pages::definitions::role_page(&defs, &org, r, award_image.as_deref());
     Ok(page(&r.name, &caller, body).into_response())
 }
 
@@ -743,10 +751,30 @@ async fn achievement(
     let not_found = || ApiError::not_found(format!("achievement {id} was not found."));
     let defs = org_definitions(&app, &org, not_found).await?;
     let a = defs.achievement(&id).ok_or_else(not_found)?;
+    let images = app.org_images(&org).await?;
+    let subject = pathledger_store::ImageSubject::Achievement(id.clone());
+    let url = images.url(&subject);
     if wants_json(&headers) {
-        return Ok(axum::Json(serde_json::to_value(a).unwrap_or(Value::Null)).into_response());
+        let mut v = serde_json::to_value(a).unwrap_or(Value::Null);
+        if let (Some(u), Value::Object(o)) = (&url, &mut v) {
+            o.insert(
+                "image".into(),
+                serde_json::json!({"id": u, "type": "Image"}),
+            );
+        }
+        return Ok(axum::Json(v).into_response());
     }
-    Ok(page(&a.name, &caller, pages::definitions::achievement_page(a)).into_response())
+    let (own, elsewhere) = if images.hosted(&subject) {
+        (url.as_deref(), None)
+    } else {
+        (None, url.as_deref())
+    };
+    Ok(page(
+        &a.name,
+        &caller,
+        pages::definitions::achievement_page(a, own, elsewhere),
+    )
+    .into_response())
 }
 
 /// A multipart failure: the body limit's refusal stays a 413 (a chunked upload has no

@@ -1638,4 +1638,16 @@ pub struct OAuthError {
     pub error: String,
     /// What went wrong, in words.
     pub error_description: String,
+/// An image kept for an achievement or as an organization's logo.
+#[derive(ToSchema)]
+pub struct ImageSet {
+    /// Its address: the stable URL where this site serves it, or the link given.
+    pub url: String,
+    /// Whether this site hosts it.
+    pub hosted: bool,
+    /// `image/png` or `image/svg+xml` (hosted images only).
+    #[schema(rename = "mediaType")]
+    pub media_type: Option<String>,
+    /// Hex SHA-256 of its bytes, also its ETag (hosted images only).
+    pub sha256: Option<String>,
 }

@@ -72,7 +72,8 @@ pub fn admin_page(p: &AdminPage<'_>) -> Markup {
             p #add-items {
                 a href="/admin/framework/achievements/new" { "Add an achievement" } " · "
                 a href="/admin/framework/stacks/new" { "Add a stack" } " · "
-                a href="/admin/framework/roles/new" { "Add a role" }
+                a href="/admin/framework/roles/new" { "Add a role" } " · "
+                a #logo-link href="/admin/logo" { "The organization's logo" }
             }
         }
         details {

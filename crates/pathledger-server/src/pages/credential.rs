@@ -38,6 +38,8 @@ pub struct Shown {
     pub description: Option<String>,
     pub image: Option<String>,
     pub issuer: Option<String>,
+    /// The issuer's logo (`issuer.image`).
+    pub logo: Option<String>,
     pub holder: Option<String>,
     pub issued: Option<time::OffsetDateTime>,
     pub expires: Option<time::OffsetDateTime>,
@@ -66,6 +68,7 @@ impl Shown {
             description: text(&ach["description"]),
             image: text(&ach["image"]["id"]).or_else(|| text(&ach["image"])),
             issuer: text(&doc["issuer"]["name"]),
+            logo: text(&doc["issuer"]["image"]["id"]).or_else(|| text(&doc["issuer"]["image"])),
             holder: text(&subject["name"]),
             issued: rfc3339(&doc["validFrom"]).or_else(|| rfc3339(&doc["issuanceDate"])),
             expires: rfc3339(&doc["validUntil"]).or_else(|| rfc3339(&doc["expirationDate"])),
@@ -90,27 +93,6 @@ pub fn linkedin_add_url(s: &Shown, cert_url: &str, cert_id: &str) -> String {
     })
 }
 
-/// An emblem drawn for an achievement without an image we may show (our pages load images from
-/// this site only): a rosette with the achievement's initials.
-fn emblem(name: &str) -> Markup {
-    let initials: String = name
-        .split_whitespace()
-        .filter_map(|w| w.chars().next())
-        .filter(|c| c.is_alphanumeric())
-        .take(2)
-        .collect::<String>()
-        .to_uppercase();
-    html! {
-        svg.emblem aria-hidden="true" viewBox="0 0 120 120" width="96" height="96" {
-            path d="M38 78 L26 116 L46 106 L56 120 L60 84 Z" fill="#0b5cad" {}
-            path d="M82 78 L94 116 L74 106 L64 120 L60 84 Z" fill="#0b5cad" {}
-            circle cx="60" cy="50" r="44" fill="#0d2847" {}
-            circle cx="60" cy="50" r="36" fill="none" stroke="#f5a623" stroke-width="3" {}
-            text.initials x="60" y="61" text-anchor="middle" fill="#fff" { (initials) }
-        }
-    }
-}
-
 /// The credential page: `doc` is the credential, `report` its verification just now,
 /// `share_url` this page's public address, `public_url` the deployment's; `viewer_is_holder`
 /// when the signed-in viewer holds it (they are offered to add it to a wallet).
@@ -126,17 +108,12 @@ pub fn credential_page(
     let shown = Shown::of(doc);
     let verdict = report.verdict.code();
     let valid = verdict == "valid";
-    let own_image = shown
-        .image
-        .as_deref()
-        .filter(|u| u.starts_with(&format!("{public_url}/")));
+    let own_image = super::images::own_image(shown.image.as_deref(), public_url);
+    let own_logo = super::images::own_image(shown.logo.as_deref(), public_url);
     html! {
         section.card.credential-hero #summary aria-label="What and whose" {
             div.hero-image {
-                @match own_image {
-                    Some(src) => img src=(src) alt={ "Badge image of " (shown.achievement) } width="96" height="96";
-                    None => (emblem(&shown.achievement)),
-                }
+                (super::images::badge_image(own_image, &shown.achievement, 96, true))
             }
             div.hero-text {
                 h1 { (shown.achievement) }
@@ -150,7 +127,13 @@ pub fn credential_page(
                         }
                     }
                     dt { "Issued by" }
-                    dd { (shown.issuer.as_deref().unwrap_or("An issuer that gives no name")) }
+                    dd #issuer {
+                        @if let Some(src) = own_logo {
+                            img.logo src=(src) alt="" width="24" height="24";
+                            " "
+                        }
+                        (shown.issuer.as_deref().unwrap_or("An issuer that gives no name"))
+                    }
                     dt { "Issued" }
                     dd { (shown.issued.as_ref().map(day).unwrap_or_else(|| "Not stated".into())) }
                     dt { "Expires" }
@@ -202,6 +185,15 @@ pub fn credential_page(
                     (svg)
                     figcaption { "Scan to verify, or open " a href=(verify_link) { (verify_link) } }
                 }
+            }
+        }
+        section #downloads aria-labelledby="downloads-title" {
+            h2 #downloads-title { "Download" }
+            p { "The credential baked into a badge image (Open Badges 3.0): upload the image to a verifier or a backpack, and the credential comes with it." }
+            ul.inline-links {
+                li { a #baked-png href={ "/credentials/" (id) "/baked.png" } download { "Download as image (PNG)" } }
+                li { a #baked-svg href={ "/credentials/" (id) "/baked.svg" } download { "Download as image (SVG)" } }
+                li { a href={ "/credentials/" (id) "/download" } download { "Download the credential (JSON)" } }
             }
         }
         h2 { "How it was checked" }

@@ -17,6 +17,9 @@ pub struct HeldRow {
     pub id: String,
     pub achievement_id: String,
     pub achievement: String,
+    /// The credential's achievement image when this site hosts it (pages load images from
+    /// this site only).
+    pub image: Option<String>,
     pub verdict: &'static str,
     pub message: String,
     /// When it was issued (milliseconds since the epoch).
@@ -105,12 +108,17 @@ pub fn dashboard_page(d: &Dashboard<'_>) -> Markup {
                 @for c in &d.held {
                     tr data-achievement=(c.achievement_id) {
                         td {
-                            a href={ "/credentials/" (c.id) } { (c.achievement) }
-                            br;
-                            a.download href={ "/credentials/" (c.id) "/download" } aria-label={ "Download " (c.achievement) " (JSON file)" } { "Download" }
-                            @if c.verdict == "valid" {
-                                " · "
-                                a.claim href={ "/credentials/" (c.id) "/claim" } aria-label={ "Add " (c.achievement) " to a wallet" } { "Add to a wallet" }
+                            div.with-badge {
+                                (super::images::badge_image(c.image.as_deref(), &c.achievement, 40, false))
+                                div {
+                                    a href={ "/credentials/" (c.id) } { (c.achievement) }
+                                    br;
+                                    a.download href={ "/credentials/" (c.id) "/download" } aria-label={ "Download " (c.achievement) " (JSON file)" } { "Download" }
+                                    @if c.verdict == "valid" {
+                                        " · "
+                                        a.claim href={ "/credentials/" (c.id) "/claim" } aria-label={ "Add " (c.achievement) " to a wallet" } { "Add to a wallet" }
+                                    }
+                                }
                             }
                         }
                         td { "Issued " (day(c.issued_ms)) }

@@ -16,9 +16,21 @@ pub fn competency_page(c: &Competency, framework: &str) -> Markup {
     }
 }
 
-pub fn achievement_page(a: &Achievement) -> Markup {
+/// An achievement's public page: its image when this site hosts it (else its emblem, and a link
+/// to an image elsewhere), description and criteria.
+pub fn achievement_page(
+    a: &Achievement,
+    own_image: Option<&str>,
+    elsewhere: Option<&str>,
+) -> Markup {
     html! {
-        h1 { (a.name) }
+        div.achievement-head {
+            (super::images::badge_image(own_image, &a.name, 96, true))
+            h1 { (a.name) }
+        }
+        @if let Some(url) = elsewhere {
+            p { a #image-elsewhere href=(url) rel="noopener" { "The badge image (on the issuer's site)" } }
+        }
         p { (a.description) }
         h2 { "Criteria" }
         p { (a.criteria) }
@@ -74,7 +86,12 @@ fn is_nothing(c: &Condition) -> bool {
 
 /// A career role's public page: what it is, how to get there (from each role that leads to it,
 /// and directly), what it awards and where it leads, each requirement a sentence.
-pub fn role_page(defs: &Definitions, org: &str, r: &CareerRole) -> Markup {
+pub fn role_page(
+    defs: &Definitions,
+    org: &str,
+    r: &CareerRole,
+    award_image: Option<&str>,
+) -> Markup {
     let from: Vec<(&CareerRole, &Condition)> = defs
         .roles()
         .iter()
@@ -109,6 +126,8 @@ pub fn role_page(defs: &Definitions, org: &str, r: &CareerRole) -> Markup {
         }
         @if let Some(a) = &r.awards {
             p #awards {
+                (super::images::badge_image(award_image, &achievement_name(defs, a.as_str()), 48, false))
+                " "
                 "Reaching this role awards the credential "
                 a href={ "/orgs/" (org) "/achievements/" (a.as_str()) } { (achievement_name(defs, a.as_str())) }
                 "."

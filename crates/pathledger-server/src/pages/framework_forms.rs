@@ -323,6 +323,9 @@ pub fn item_form_page(f: &ItemForm<'_>) -> Markup {
     html! {
         h1 { (title) }
         p { a href="/admin#framework" { "Back to issuer admin" } }
+        @if let (Section::Achievements, Some(id)) = (f.section, f.original) {
+            p #image-link { a href={ "/admin/framework/achievements/" (id) "/image" } { "Its image (upload a PNG or SVG, or give a link)" } }
+        }
         @if !f.errors.fields.is_empty() || !f.errors.other.is_empty() {
             div.card.problems #form-errors role="alert" {
                 p { strong { "Not saved. " } "Fix what is marked below; everything you typed is kept." }

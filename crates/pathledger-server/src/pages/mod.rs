@@ -21,6 +21,7 @@ pub mod evidence;
 pub mod format;
 pub mod framework_forms;
 pub mod home;
+pub mod images;
 pub mod log;
 pub mod login;
 pub mod members;
