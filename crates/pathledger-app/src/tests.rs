@@ -675,6 +675,8 @@ async fn wallet_claims_issue_bound_copies_once_and_follow_the_original() {
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::Conflict(_)), "{e:?}");
+}
+
 /// The award notices to `addr` in an outbox folder (quoted-printable undone).
 fn award_mails(outbox: &std::path::Path, addr: &str) -> Vec<String> {
     outbox_mails(outbox)

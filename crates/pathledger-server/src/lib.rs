@@ -11,9 +11,9 @@ pub mod api;
 pub use pathledger_app as app;
 pub mod auth;
 // Wallet claims by the VC-API exchange (the Learner Credential Wallet).
-pub mod claim;
 pub mod certificate;
 pub mod certificate_pdf;
+pub mod claim;
 pub mod csrf;
 pub use pathledger_app::demo;
 pub mod communities;

@@ -1638,6 +1638,8 @@ pub struct OAuthError {
     pub error: String,
     /// What went wrong, in words.
     pub error_description: String,
+}
+
 /// An image kept for an achievement or as an organization's logo.
 #[derive(ToSchema)]
 pub struct ImageSet {
