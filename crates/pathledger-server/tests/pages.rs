@@ -485,7 +485,7 @@ async fn a_verification_result_begins_with_what_and_whose() {
         assert!(summary.contains(&achievement), "{summary}");
         // The issuer by name (after its logo, when it has one).
         let issuer_dd = summary
-            .split("<dd id=\"issuer\">")
+            .split("<dt>Issued by</dt>")
             .nth(1)
             .and_then(|s| s.split("</dd>").next())
             .unwrap_or_else(|| panic!("{path}: no issuer: {summary}"));
