@@ -117,6 +117,15 @@ async fn claim_page(
 
 /// An exchange's refusals: unknown 404, expired 410, used by another wallet 409, a
 /// presentation that does not verify 422 naming the field.
+/// The presentation a wallet receives its credential in (both exchange flows).
+fn presentation_of(credential: Value) -> Value {
+    json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiablePresentation"],
+        "verifiableCredential": [credential],
+    })
+}
+
 fn exchange_error(e: AppError) -> ApiError {
     match e {
         AppError::Invalid { field, message } if field == "claim" => {
@@ -220,11 +229,9 @@ async fn exchange(
         .answer_claim_exchange(&exchange_id, vp.clone(), false)
         .await
         .map_err(exchange_error)?;
-    Ok(exchange_answer(json!({"verifiablePresentation": {
-        "@context": ["https://www.w3.org/ns/credentials/v2"],
-        "type": ["VerifiablePresentation"],
-        "verifiableCredential": [issued.credential],
-    }})))
+    Ok(exchange_answer(
+        json!({"verifiablePresentation": presentation_of(issued.credential)}),
+    ))
 }
 
 /// LCW's older flow: the wallet POSTs its bare signed presentation (the link's challenge, no
@@ -263,9 +270,5 @@ async fn legacy_exchange(
             other => other,
         })
         .map_err(exchange_error)?;
-    Ok(exchange_answer(json!({
-        "@context": ["https://www.w3.org/ns/credentials/v2"],
-        "type": ["VerifiablePresentation"],
-        "verifiableCredential": [issued.credential],
-    })))
+    Ok(exchange_answer(presentation_of(issued.credential)))
 }
